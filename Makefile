@@ -1,0 +1,52 @@
+# Field-service platform: `make run` starts everything, `make test` tests everything.
+# Both set themselves up on a fresh machine (virtual environment, packages, servers).
+
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+UV := .uv/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: install run demo test test-unit test-integration test-e2e lint token clean
+
+$(UV):
+	$(PYTHON) -m venv .uv
+	.uv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# The environment is rebuilt whenever the lock file changes.
+$(VENV)/.installed: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --frozen --quiet --python $(PYTHON)
+	touch $@
+
+install: $(VENV)/.installed  ## Create the virtual environment from the lock file
+
+run: install  ## PostgreSQL + broker + the four services (Ctrl-C stops all)
+	$(PY) -m devstack.supervisor
+
+demo: install  ## Drive one case through the running stack; non-zero if an event is missing
+	$(PY) -m devstack.demo
+
+lint: install  ## ruff and the import contracts (services independent, shared imports no service)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+
+test-unit: install
+	$(PY) -m pytest tests/unit -q
+
+test-integration: install
+	$(PY) -m pytest tests/integration -q
+
+test-e2e: install
+	$(PY) -m pytest tests/e2e -q
+
+test: lint  ## Lint, then unit, integration and end-to-end tests
+	$(PY) -m pytest -q
+
+token: install  ## Development token: make token ROLE=dispatcher SUB=u123
+	@$(PY) -m devstack.cli token $(ROLE) $(SUB)
+
+clean:
+	rm -rf .data

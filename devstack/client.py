@@ -1,0 +1,89 @@
+"""A small client for the running stack, used by `make demo` and the end-to-end tests."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import httpx
+
+from shared.api.auth import issue_dev_token
+from shared.api.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from shared.settings import DEV_WEBHOOK_SECRET, ServiceSettings
+
+T = TypeVar("T")
+
+
+class ConditionTimeout(AssertionError):
+    pass
+
+
+def wait_for(what: str, probe: Callable[[], T | None], timeout: float, interval: float = 0.1) -> T:
+    """Poll `probe` until it returns something truthy; fail naming `what` after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            result = probe()
+            if result:
+                return result
+        except httpx.HTTPError as exc:  # a service busy or restarting: keep waiting
+            last_error = exc
+        time.sleep(interval)
+    raise ConditionTimeout(f"timed out after {timeout}s waiting for {what}" + (f" ({last_error!r})" if last_error else ""))
+
+
+class StackClient:
+    """HTTP access to the four services with development tokens."""
+
+    def __init__(self, ports: dict[str, int], settings: ServiceSettings | None = None,
+                 webhook_secret: str = DEV_WEBHOOK_SECRET, timeout: float = 10.0) -> None:
+        self.settings = settings or ServiceSettings()
+        self.webhook_secret = webhook_secret
+        self.http = {name: httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=timeout)
+                     for name, port in ports.items()}
+
+    def token(self, role: str, subject: str, **claims: Any) -> str:
+        return issue_dev_token(self.settings, subject=subject, roles=[role], **claims)
+
+    def as_(self, role: str, subject: str, **claims: Any) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(role, subject, **claims)}"}
+
+    def crm_push(self, body: dict[str, Any], timestamp: int | None = None) -> httpx.Response:
+        raw = json.dumps(body).encode()
+        ts = int(time.time()) if timestamp is None else timestamp
+        headers = {
+            **self.as_("crm", "crm-system"),
+            "Content-Type": "application/json",
+            TIMESTAMP_HEADER: str(ts),
+            SIGNATURE_HEADER: sign(self.webhook_secret, ts, raw),
+        }
+        return self.http["dispatch"].post("/crm/service-requests", content=raw, headers=headers)
+
+    def close(self) -> None:
+        for client in self.http.values():
+            client.close()
+
+
+def sample_request(reference: str) -> dict[str, Any]:
+    """A realistic CRM service request."""
+    return {
+        "crm_reference": reference,
+        "customer_name": "Jiangsu Grid Substation Co.",
+        "site_name": "Wuxi 220kV substation",
+        "site_address": "88 Xinhua Road, Wuxi",
+        "region": "east",
+        "equipment": {"type": "GIS-126kV", "model": "ZF11-126", "quantity": 3},
+        "contract_reference": "CT-2026-0042",
+        "requested_work": "Installation and commissioning of three GIS bays",
+        "urgency": "high",
+        "difficulty": "medium",
+        "customer_importance": "high",
+        "contacts": {
+            "account_manager": {"name": "Li Wei", "phone": "+86 510 1111 0001"},
+            "customer_contact": {"name": "Zhang Min", "phone": "+86 510 1111 0002"},
+            "site_interface": {"name": "Wang Fang", "phone": "+86 510 1111 0003"},
+        },
+    }

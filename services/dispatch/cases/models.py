@@ -1,0 +1,176 @@
+"""Service case tables and their API shapes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID, uuid4
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from sqlalchemy import Column, DateTime, Index, String, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field as SQLField
+from sqlmodel import SQLModel
+
+from shared.events.dispatch import CaseContacts
+
+
+class CaseStatus(StrEnum):
+    RECEIVED = "received"
+    ACKNOWLEDGED = "acknowledged"
+    DISPATCHED = "dispatched"
+    ON_SITE = "on_site"
+    COMPLETED = "completed"
+    CLOSED = "closed"
+
+
+class Level(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+def _tz() -> Any:
+    return DateTime(timezone=True)
+
+
+class ServiceCase(SQLModel, table=True):
+    """One installation & commissioning job, from the CRM's request to the follow-up call."""
+
+    __tablename__ = "service_case"
+    __table_args__ = (
+        Index("ix_service_case_created", "created_at", "id"),
+        Index("ix_service_case_status_created", "status", "created_at", "id"),
+    )
+
+    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
+    crm_reference: str = SQLField(sa_column=Column(String(64), unique=True, nullable=False))
+    customer_name: str
+    site_name: str
+    site_address: str | None = None
+    region: str = SQLField(index=True)
+    equipment_type: str
+    equipment_model: str | None = None
+    equipment_quantity: int = 1
+    contract_reference: str | None = None
+    requested_work: str
+    urgency: str
+    difficulty: str
+    customer_importance: str
+    contacts: dict[str, Any] = SQLField(sa_column=Column(JSONB, nullable=False))
+    status: str = SQLField(default=CaseStatus.RECEIVED, sa_column=Column(String(32), nullable=False))
+    team: list[dict[str, Any]] = SQLField(default_factory=list, sa_column=Column(JSONB, nullable=False,
+                                                                                 server_default="[]"))
+    planned_start: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
+    planned_end: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
+    dispatched_at: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
+    version: int = 1
+    created_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    created_by: str
+    updated_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    updated_by: str
+
+
+class CaseEvent(SQLModel, table=True):
+    """Every event of any service about a case: the case's timeline and conformance evidence."""
+
+    __tablename__ = "case_event"
+    __table_args__ = (Index("ix_case_event_case_time", "case_id", "occurred_at"),)
+
+    event_id: UUID = SQLField(primary_key=True)
+    case_id: str = SQLField(sa_column=Column(String(64), nullable=False))
+    event_type: str = SQLField(sa_column=Column(String(96), nullable=False))
+    source: str = SQLField(sa_column=Column(String(96), nullable=False))
+    actor: str
+    occurred_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    recorded_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False, server_default=text("now()")))
+    data: dict[str, Any] = SQLField(sa_column=Column(JSONB, nullable=False))
+
+
+class Equipment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: str = Field(min_length=1, max_length=100, examples=["GIS 126kV"])
+    model: str | None = Field(default=None, max_length=100)
+    quantity: int = Field(default=1, ge=1, le=10_000)
+
+
+class ServiceRequestCreate(BaseModel):
+    """S1: a service request as the CRM sends it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    crm_reference: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._/-]+$")
+    customer_name: str = Field(min_length=1, max_length=200)
+    site_name: str = Field(min_length=1, max_length=200)
+    site_address: str | None = Field(default=None, max_length=500)
+    region: str = Field(min_length=1, max_length=64)
+    equipment: Equipment
+    contract_reference: str | None = Field(default=None, max_length=64)
+    requested_work: str = Field(min_length=1, max_length=4000)
+    urgency: Level
+    difficulty: Level
+    customer_importance: Level
+    contacts: CaseContacts
+
+
+class TeamMemberIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    engineer_id: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    grade: int = Field(ge=1, le=5)
+    is_project_manager: bool = False
+
+
+class DispatchCommand(BaseModel):
+    """Minimal dispatch (the full S2-S6 gate is the dispatch issue's)."""
+
+    model_config = ConfigDict(extra="forbid")
+    team: list[TeamMemberIn] = Field(min_length=1, max_length=50)
+    planned_start: AwareDatetime
+    planned_end: AwareDatetime
+
+
+class ServiceCaseRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    crm_reference: str
+    customer_name: str
+    site_name: str
+    site_address: str | None
+    region: str
+    equipment_type: str
+    equipment_model: str | None
+    equipment_quantity: int
+    contract_reference: str | None
+    requested_work: str
+    urgency: str
+    difficulty: str
+    customer_importance: str
+    contacts: CaseContacts
+    status: CaseStatus
+    team: list[TeamMemberIn]
+    planned_start: datetime | None
+    planned_end: datetime | None
+    acknowledged_by: str | None
+    acknowledged_at: datetime | None
+    dispatched_at: datetime | None
+    version: int
+    created_at: datetime
+    created_by: str
+    updated_at: datetime
+    updated_by: str
+
+
+class CaseEventRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    event_id: UUID
+    event_type: str
+    source: str
+    actor: str
+    occurred_at: datetime
+    data: dict[str, Any]

@@ -1,0 +1,133 @@
+"""HTTP: the CRM's webhook (S1) and the service case resource."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from sqlalchemy.exc import IntegrityError
+
+from services.dispatch.cases import service
+from services.dispatch.cases.models import (
+    CaseEventRead,
+    CaseStatus,
+    DispatchCommand,
+    ServiceCaseRead,
+    ServiceRequestCreate,
+)
+from services.dispatch.settings import DispatchSettings
+from shared.api.app import Sessions
+from shared.api.auth import Principal, Requires, Role
+from shared.api.concurrency import etag
+from shared.api.pagination import Cursor, Page, PageSize, encode_cursor
+from shared.api.problems import PROBLEM_RESPONSES
+from shared.api.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
+from shared.db import transaction
+
+router = APIRouter(tags=["service cases"])
+
+CrmClient = Annotated[Principal, Depends(Requires(Role.CRM))]
+CaseReader = Annotated[Principal, Depends(Requires(
+    Role.DISPATCHER, Role.REGIONAL_CENTRE, Role.DEPARTMENT_HEAD, Role.QUALITY_ENGINEER))]
+Dispatcher = Annotated[Principal, Depends(Requires(Role.DISPATCHER))]
+IfMatch = Annotated[str | None, Header(description="ETag of the case as read; a stale one gives 412")]
+
+
+async def crm_signature(
+    request: Request,
+    x_signature_timestamp: Annotated[str | None, Header(description="Unix seconds")] = None,
+    x_signature: Annotated[str | None, Header(description="sha256=<hex HMAC of '<timestamp>.<body>'>")] = None,
+) -> None:
+    """S1 webhook: HMAC-SHA256 over timestamp and raw body, within the replay window."""
+    settings: DispatchSettings = request.app.state.settings
+    verify_signature(
+        secrets=[s.get_secret_value() for s in settings.crm_webhook_secrets],
+        timestamp=x_signature_timestamp, signature=x_signature, body=await request.body(),
+    )
+
+
+@router.post(
+    "/crm/service-requests",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ServiceCaseRead,
+    summary="S1: receive a service request from the CRM (signed webhook, idempotent)",
+    description=(f"Signed with HMAC-SHA256 over `<{TIMESTAMP_HEADER}>.<raw body>` in `{SIGNATURE_HEADER}`. "
+                 "Sending the same `crm_reference` again returns the existing case with 200."),
+    responses={200: {"description": "The case already exists for this CRM reference",
+                     "model": ServiceCaseRead}, 401: PROBLEM_RESPONSES[401]},
+    dependencies=[Depends(crm_signature)],
+)
+async def receive_service_request(
+    body: ServiceRequestCreate, principal: CrmClient, sessions: Sessions, response: Response
+) -> ServiceCaseRead:
+    for _ in range(2):
+        try:
+            async with transaction(sessions) as session:
+                existing = await service.get_by_crm_reference(session=session, crm_reference=body.crm_reference)
+                if existing is not None:
+                    response.status_code = status.HTTP_200_OK
+                    return ServiceCaseRead.model_validate(existing)
+                case = await service.receive_request(session=session, request=body, actor=principal.actor)
+            response.headers["Location"] = f"/cases/{case.id}"
+            return ServiceCaseRead.model_validate(case)
+        except IntegrityError:
+            continue  # the same reference arrived concurrently: the next pass returns it
+    raise RuntimeError("unreachable")
+
+
+@router.get("/cases", response_model=Page[ServiceCaseRead], summary="List service cases (newest first)")
+async def list_cases(
+    principal: CaseReader, sessions: Sessions, limit: PageSize = 50, cursor: Cursor = None,
+    status_filter: Annotated[CaseStatus | None, Query(alias="status")] = None,
+    region: Annotated[str | None, Query(max_length=64)] = None,
+) -> Page[ServiceCaseRead]:
+    async with sessions() as session:
+        rows = await service.list_cases(session=session, status=status_filter, region=region,
+                                        limit=limit, cursor=cursor)
+    nxt = encode_cursor(rows[-1].created_at, rows[-1].id) if len(rows) == limit else None
+    return Page(items=[ServiceCaseRead.model_validate(r) for r in rows], next_cursor=nxt)
+
+
+@router.get("/cases/{case_id}", response_model=ServiceCaseRead, summary="One service case",
+            responses={404: PROBLEM_RESPONSES[404]})
+async def get_case(case_id: UUID, principal: CaseReader, sessions: Sessions, response: Response) -> ServiceCaseRead:
+    async with sessions() as session:
+        case = await service.get(session=session, case_id=case_id)
+    response.headers["ETag"] = etag(case.version)
+    return ServiceCaseRead.model_validate(case)
+
+
+@router.get("/cases/{case_id}/timeline", response_model=list[CaseEventRead],
+            summary="Every event of every service about this case, in time order",
+            responses={404: PROBLEM_RESPONSES[404]})
+async def get_timeline(case_id: UUID, principal: CaseReader, sessions: Sessions) -> list[CaseEventRead]:
+    async with sessions() as session:
+        events = await service.timeline(session=session, case_id=case_id)
+    return [CaseEventRead.model_validate(e) for e in events]
+
+
+@router.post("/cases/{case_id}/acknowledge", response_model=ServiceCaseRead,
+             summary="S1: acknowledge a received request",
+             responses={k: PROBLEM_RESPONSES[k] for k in (404, 409, 412)})
+async def acknowledge(
+    case_id: UUID, principal: Dispatcher, sessions: Sessions, response: Response, if_match: IfMatch = None
+) -> ServiceCaseRead:
+    async with transaction(sessions) as session:
+        case = await service.acknowledge(session=session, case_id=case_id, actor=principal.actor, if_match=if_match)
+    response.headers["ETag"] = etag(case.version)
+    return ServiceCaseRead.model_validate(case)
+
+
+@router.post("/cases/{case_id}/dispatch", response_model=ServiceCaseRead,
+             summary="S6: dispatch the team (refused, naming every missing condition, until ready)",
+             responses={k: PROBLEM_RESPONSES[k] for k in (404, 409, 412)})
+async def dispatch(
+    case_id: UUID, body: DispatchCommand, principal: Dispatcher, sessions: Sessions, response: Response,
+    if_match: IfMatch = None,
+) -> ServiceCaseRead:
+    async with transaction(sessions) as session:
+        case = await service.dispatch(session=session, case_id=case_id, command=body, actor=principal.actor,
+                                      if_match=if_match)
+    response.headers["ETag"] = etag(case.version)
+    return ServiceCaseRead.model_validate(case)

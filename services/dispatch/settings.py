@@ -1,0 +1,25 @@
+"""Dispatch service settings (env: DISPATCH_DATABASE_URL, CRM_WEBHOOK_SECRETS, ...)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import AliasChoices, Field, SecretStr
+
+from shared.settings import DEV_WEBHOOK_SECRET, ServiceSettings
+
+
+class DispatchSettings(ServiceSettings):
+    service_name: str = "dispatch"
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DISPATCH_DATABASE_URL", "database_url")
+    )
+    crm_webhook_secrets: list[SecretStr] = Field(
+        default_factory=lambda: [SecretStr(DEV_WEBHOOK_SECRET)],
+        description="Current secret first; a second one is accepted during rotation",
+    )
+
+
+@lru_cache
+def get_settings() -> DispatchSettings:
+    return DispatchSettings()

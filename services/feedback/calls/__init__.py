@@ -1,0 +1,1 @@
+"""Follow-up calls for the call centre (S34)."""

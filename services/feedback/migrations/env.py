@@ -1,0 +1,10 @@
+"""Alembic environment of the feedback service: its own tables plus the shared outbox tables."""
+
+from sqlmodel import SQLModel
+
+import services.feedback.calls.models  # noqa: F401  (registers the tables)
+from services.feedback.tables import TABLES
+from shared.migrations import run_env
+
+assert SQLModel.metadata is not None
+run_env(TABLES)

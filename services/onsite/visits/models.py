@@ -1,0 +1,142 @@
+"""Site visit tables and their API shapes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID, uuid4
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from sqlalchemy import Column, DateTime, String
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field as SQLField
+from sqlmodel import SQLModel
+
+from shared.events.dispatch import CaseContacts, TeamMember
+from shared.events.onsite import ThreeCallEntry
+
+
+class VisitStatus(StrEnum):
+    DISPATCHED = "dispatched"
+    ON_SITE = "on_site"
+    COMPLETED = "completed"
+
+
+def _tz() -> Any:
+    return DateTime(timezone=True)
+
+
+class SiteVisit(SQLModel, table=True):
+    """The work on site for one dispatched case; only its team works on it."""
+
+    __tablename__ = "site_visit"
+
+    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
+    case_id: UUID = SQLField(unique=True)
+    crm_reference: str
+    customer_name: str
+    site_name: str
+    region: str
+    equipment_type: str
+    team: list[dict[str, Any]] = SQLField(sa_column=Column(JSONB, nullable=False))
+    engineer_ids: list[str] = SQLField(sa_column=Column(JSONB, nullable=False))
+    project_manager_id: str | None = None
+    contacts: dict[str, Any] = SQLField(sa_column=Column(JSONB, nullable=False))
+    status: str = SQLField(default=VisitStatus.DISPATCHED, sa_column=Column(String(32), nullable=False))
+    planned_start: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
+    planned_end: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
+    completed_at: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
+    receipt_signed_by: str | None = None
+    receipt_rating: int | None = None
+    version: int = 1
+    created_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    updated_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    updated_by: str
+
+
+class ThreeCallsRecord(SQLModel, table=True):
+    """S8: one engineer's arrival with the three calls made, and what was wrong with them."""
+
+    __tablename__ = "three_calls_record"
+
+    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
+    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
+    engineer_id: str
+    arrived_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    calls: list[dict[str, Any]] = SQLField(sa_column=Column(JSONB, nullable=False))
+    compliance_findings: list[str] = SQLField(sa_column=Column(JSONB, nullable=False))
+    recorded_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+
+
+class VisitQualityIssue(SQLModel, table=True):
+    """S25 as seen from the visit: issues the quality service logged on this case."""
+
+    __tablename__ = "visit_quality_issue"
+
+    issue_id: UUID = SQLField(primary_key=True)
+    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
+    severity: str
+    failure_mode: str
+    description: str
+    status: str = "logged"
+    logged_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+
+
+class ArrivalCreate(BaseModel):
+    """S8: the engineer reports arrival with the three calls in the order made."""
+
+    model_config = ConfigDict(extra="forbid")
+    arrived_at: AwareDatetime
+    calls: list[ThreeCallEntry] = Field(max_length=10)
+
+
+class CompletionCreate(BaseModel):
+    """S30 (foundation subset): the signed receipt and the customer's rating."""
+
+    model_config = ConfigDict(extra="forbid")
+    receipt_signed_by: str = Field(min_length=1, max_length=200)
+    receipt_rating: int | None = Field(default=None, ge=1, le=5)
+    receipt_comment: str | None = Field(default=None, max_length=4000)
+
+
+class ThreeCallsRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: UUID
+    engineer_id: str
+    arrived_at: datetime
+    calls: list[ThreeCallEntry]
+    compliance_findings: list[str]
+
+
+class VisitIssueRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    issue_id: UUID
+    severity: str
+    failure_mode: str
+    description: str
+    status: str
+    logged_at: datetime
+
+
+class SiteVisitRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: UUID
+    case_id: UUID
+    crm_reference: str
+    customer_name: str
+    site_name: str
+    region: str
+    equipment_type: str
+    team: list[TeamMember]
+    project_manager_id: str | None
+    contacts: CaseContacts
+    status: VisitStatus
+    planned_start: datetime | None
+    planned_end: datetime | None
+    completed_at: datetime | None
+    receipt_signed_by: str | None
+    receipt_rating: int | None
+    version: int
+    arrivals: list[ThreeCallsRead] = []
+    quality_issues: list[VisitIssueRead] = []

@@ -1,0 +1,3 @@
+"""Tables of the quality database (besides the shared outbox tables)."""
+
+TABLES = frozenset({"case_team", "quality_issue"})

@@ -1,0 +1,216 @@
+"""The service application factory: one shape for all four services.
+
+`create_service_app` wires settings, the database, problem details, authentication, health
+and metrics endpoints, and starts the outbox relay, the event consumer and the service's
+periodic jobs as background tasks for the life of the process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from aiokafka.admin import AIOKafkaAdminClient
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared.api.auth import TokenVerifier, annotate_openapi
+from shared.api.middleware import RequestContextMiddleware
+from shared.api.problems import PROBLEM_RESPONSES, install_problem_handlers
+from shared.db import make_engine, make_sessionmaker
+from shared.messaging.consumer import EventConsumer, EventHandlers
+from shared.messaging.relay import OutboxRelay
+from shared.observability import CONSUMER_LAG, DEAD_LETTERS, RELAY_ACTIVE, configure_logging
+from shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+PeriodicJob = Callable[["ServiceRuntime"], Awaitable[None]]
+
+
+@dataclass
+class ServiceDefinition:
+    """What makes a service: its routers, the events it handles and its periodic jobs."""
+
+    name: str
+    title: str
+    description: str
+    settings: ServiceSettings
+    routers: list[APIRouter]
+    handlers: EventHandlers = field(default_factory=EventHandlers)
+    subscribes_to: list[str] = field(default_factory=list)
+    periodic: list[tuple[float, PeriodicJob]] = field(default_factory=list)
+    metrics_collectors: list[Callable[[ServiceRuntime], Awaitable[None]]] = field(default_factory=list)
+
+
+@dataclass
+class ServiceRuntime:
+    """What a running service holds; kept on `app.state.runtime`."""
+
+    settings: ServiceSettings
+    sessions: async_sessionmaker[AsyncSession]
+    relay: OutboxRelay
+    consumer: EventConsumer
+    stop: asyncio.Event
+    tasks: list[asyncio.Task] = field(default_factory=list)
+
+
+def create_service_app(defn: ServiceDefinition) -> FastAPI:
+    settings = defn.settings
+    configure_logging(settings.service_name)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings)
+        sessions = make_sessionmaker(engine)
+        stop = asyncio.Event()
+        topics = [settings.topic(s) for s in defn.subscribes_to]
+        runtime = ServiceRuntime(
+            settings=settings,
+            sessions=sessions,
+            relay=OutboxRelay(settings),
+            consumer=EventConsumer(settings, sessions, defn.handlers, topics),
+            stop=stop,
+        )
+        app.state.runtime = runtime
+        app.state.sessions = sessions
+        app.state.broker_probe = BrokerProbe(settings)
+        if settings.relay_enabled:
+            runtime.tasks.append(asyncio.create_task(runtime.relay.run(stop), name="outbox-relay"))
+        if settings.consumer_enabled and topics:
+            runtime.tasks.append(asyncio.create_task(runtime.consumer.run(stop), name="consumer"))
+        for interval, job in defn.periodic:
+            runtime.tasks.append(asyncio.create_task(_every(interval, job, runtime), name=job.__name__))
+        try:
+            yield
+        finally:
+            stop.set()
+            for task in runtime.tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await asyncio.wait_for(task, 15)
+            await app.state.broker_probe.close()
+            await engine.dispose()
+
+    app = FastAPI(
+        title=defn.title,
+        description=defn.description,
+        version="0.1.0",
+        lifespan=lifespan,
+        responses={k: v for k, v in PROBLEM_RESPONSES.items() if k in (401, 403, 422, 503)},
+    )
+    app.state.settings = settings
+    app.state.token_verifier = TokenVerifier(settings)
+    app.add_middleware(
+        RequestContextMiddleware, service=settings.service_name,
+        max_body=settings.max_request_body_bytes, max_upload=settings.max_upload_bytes,
+    )
+    install_problem_handlers(app)
+    app.include_router(_operational_router(defn))
+    for router in defn.routers:
+        app.include_router(router)
+    annotate_openapi(app)
+    return app
+
+
+async def _every(interval: float, job: PeriodicJob, runtime: ServiceRuntime) -> None:
+    while not runtime.stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(runtime.stop.wait(), interval)
+        if runtime.stop.is_set():
+            return
+        try:
+            await job(runtime)
+        except Exception:
+            log.exception("periodic job %s failed", job.__name__)
+
+
+class BrokerProbe:
+    """Answers 'is the broker reachable' for /readyz with a real metadata round trip."""
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        self.settings = settings
+        self._admin: AIOKafkaAdminClient | None = None
+
+    async def check(self, timeout: float = 2.0) -> None:
+        if self._admin is None:
+            self._admin = AIOKafkaAdminClient(
+                bootstrap_servers=self.settings.kafka_bootstrap_servers, request_timeout_ms=int(timeout * 1000),
+                client_id=f"{self.settings.service_name}-probe",
+            )
+            try:
+                await asyncio.wait_for(self._admin.start(), timeout)
+            except BaseException:
+                await self.close()
+                raise
+        try:
+            await asyncio.wait_for(self._admin.list_topics(), timeout)
+        except BaseException:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        admin, self._admin = self._admin, None
+        if admin is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(admin.close(), 2)
+
+
+def get_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
+    """The service's session factory; open a unit of work with `shared.db.transaction`."""
+    return request.app.state.sessions
+
+
+Sessions = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessions)]
+
+
+def _operational_router(defn: ServiceDefinition) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", summary="Liveness: the process is up")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": defn.name}
+
+    @router.get("/readyz", summary="Readiness: database and broker reachable",
+                responses={503: {"description": "A dependency is unreachable"}})
+    async def readyz(request: Request, response: Response) -> dict[str, object]:
+        checks: dict[str, str] = {}
+        try:
+            async with request.app.state.sessions() as session:
+                await asyncio.wait_for(session.execute(text("SELECT 1")), 2)
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"unreachable: {type(exc).__name__}"
+        try:
+            await request.app.state.broker_probe.check()
+            checks["broker"] = "ok"
+        except BaseException as exc:
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            checks["broker"] = f"unreachable: {type(exc).__name__}"
+        ready = all(v == "ok" for v in checks.values())
+        response.status_code = 200 if ready else 503
+        return {"status": "ready" if ready else "not ready", "checks": checks}
+
+    @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    async def metrics(request: Request) -> Response:
+        runtime: ServiceRuntime = request.app.state.runtime
+        name = defn.settings.service_name
+        RELAY_ACTIVE.labels(name).set(1 if runtime.relay.active else 0)
+        DEAD_LETTERS.labels(name).set(runtime.consumer.stats.dead_lettered)
+        for key, lag in runtime.consumer.stats.lag.items():
+            topic, partition = key.rsplit(":", 1)
+            CONSUMER_LAG.labels(name, topic, partition).set(lag)
+        for collect in defn.metrics_collectors:
+            with contextlib.suppress(Exception):
+                await collect(runtime)
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router

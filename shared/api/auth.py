@@ -1,0 +1,164 @@
+"""Authentication (OAuth2 bearer JWTs) and role-based authorisation for every service.
+
+Production verifies the identity provider's tokens through its JWKS (RS256/ES256 only);
+development and tests sign with a local HS256 key (refused in production by the settings).
+Every operation declares the roles it accepts with `Requires(...)`; `annotate_openapi`
+copies them into the OpenAPI document (`x-required-roles`), which the security tests read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any
+
+import jwt
+from fastapi import Depends, FastAPI, Request
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from shared.api.problems import Forbidden, Unauthorized
+from shared.settings import ServiceSettings
+
+
+class Role(StrEnum):
+    DISPATCHER = "dispatcher"
+    ENGINEER = "engineer"
+    QUALITY_ENGINEER = "quality_engineer"
+    CALL_CENTRE_AGENT = "call_centre_agent"
+    REGIONAL_CENTRE = "regional_centre"
+    DEPARTMENT_HEAD = "department_head"
+    ADMIN = "admin"
+    # Machine clients.
+    CRM = "crm"
+    CALL_CENTRE_TOOL = "call_centre_tool"
+
+
+MACHINE_ROLES = frozenset({Role.CRM, Role.CALL_CENTRE_TOOL})
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the token's subject, roles, and the unit / region they belong to."""
+
+    subject: str
+    roles: frozenset[str]
+    scopes: frozenset[str] = field(default_factory=frozenset)
+    name: str | None = None
+    unit: str | None = None
+    region: str | None = None
+
+    def has(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    @property
+    def actor(self) -> str:
+        """How this principal is named in events and audit columns."""
+        return self.subject
+
+
+class TokenVerifier:
+    """Checks signature, algorithm allow-list, expiry (with leeway), issuer and audience."""
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        self.settings = settings
+        self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url, cache_keys=True, timeout=5) if settings.jwt_jwks_url else None
+
+    async def verify(self, token: str) -> Principal:
+        s = self.settings
+        try:
+            header = jwt.get_unverified_header(token)
+            if header.get("alg") not in s.jwt_algorithms:
+                raise Unauthorized(f"token algorithm {header.get('alg')!r} is not accepted")
+            if self._jwks is not None:
+                signing_key = await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)
+                key: Any = signing_key.key
+            else:
+                key = s.jwt_signing_key.get_secret_value()
+            claims = jwt.decode(
+                token, key, algorithms=s.jwt_algorithms, audience=s.jwt_audience, issuer=s.jwt_issuer,
+                leeway=s.jwt_leeway_seconds, options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+            )
+        except Unauthorized:
+            raise
+        except jwt.PyJWTError as exc:
+            raise Unauthorized(f"invalid token: {exc}") from None
+        roles = claims.get("roles", [])
+        if isinstance(roles, str):
+            roles = roles.split()
+        return Principal(
+            subject=str(claims["sub"]),
+            roles=frozenset(roles),
+            scopes=frozenset(str(claims.get("scope", "")).split()),
+            name=claims.get("name"),
+            unit=claims.get("unit"),
+            region=claims.get("region"),
+        )
+
+
+def issue_dev_token(
+    settings: ServiceSettings,
+    *,
+    subject: str,
+    roles: list[str],
+    ttl: timedelta = timedelta(hours=12),
+    **claims: Any,
+) -> str:
+    """Sign a token with the local development key (never valid in production)."""
+    now = datetime.now(UTC)
+    body = {
+        "sub": subject, "roles": roles, "iss": settings.jwt_issuer, "aud": settings.jwt_audience,
+        "iat": now, "nbf": now, "exp": now + ttl, **claims,
+    }
+    return jwt.encode(body, settings.jwt_signing_key.get_secret_value(), algorithm="HS256")
+
+
+_bearer = HTTPBearer(auto_error=False, description="OAuth2 bearer JWT")
+
+
+class Requires:
+    """Dependency: the caller must hold one of `roles` (admin is accepted for human operations)."""
+
+    def __init__(self, *roles: Role, admin: bool = True) -> None:
+        accepted = set(roles)
+        if admin and not accepted <= MACHINE_ROLES:
+            accepted.add(Role.ADMIN)
+        self.roles = frozenset(accepted)
+
+    async def __call__(
+        self, request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    ) -> Principal:
+        if credentials is None or credentials.scheme.lower() != "bearer":
+            raise Unauthorized("a bearer token is required")
+        principal = await request.app.state.token_verifier.verify(credentials.credentials)
+        if not principal.has(*self.roles):
+            raise Forbidden(f"this operation requires one of the roles: {', '.join(sorted(self.roles))}")
+        request.state.principal = principal
+        return principal
+
+
+def _requirements(route: APIRoute) -> list[Requires]:
+    found: list[Requires] = []
+    stack = [route.dependant]
+    while stack:
+        dep = stack.pop()
+        if isinstance(dep.call, Requires):
+            found.append(dep.call)
+        stack.extend(dep.dependencies)
+    return found
+
+
+def annotate_openapi(app: FastAPI) -> None:
+    """Write each operation's accepted roles into OpenAPI (`x-required-roles` and the text)."""
+    for route in app.routes:
+        if not isinstance(route, APIRoute):
+            continue
+        reqs = _requirements(route)
+        if not reqs:
+            continue
+        roles = sorted(set.intersection(*(set(r.roles) for r in reqs)))
+        route.openapi_extra = {**(route.openapi_extra or {}), "x-required-roles": roles}
+        note = f"\n\n**Requires role:** {', '.join(roles)}"
+        route.description = (route.description or "") + note

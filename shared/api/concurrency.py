@@ -1,0 +1,21 @@
+"""Optimistic concurrency: a version column exposed as a weak ETag, checked against If-Match."""
+
+from __future__ import annotations
+
+from shared.api.problems import PreconditionFailed
+
+
+def etag(version: int) -> str:
+    return f'W/"{version}"'
+
+
+def check_if_match(if_match: str | None, version: int) -> None:
+    """Refuse (412) a write based on a stale read; no If-Match means 'whatever is current'."""
+    if if_match is None or if_match.strip() == "*":
+        return
+    accepted = {tag.strip() for tag in if_match.split(",")}
+    if etag(version) not in accepted and f'"{version}"' not in accepted:
+        raise PreconditionFailed(
+            f"the resource is at version {version}; reload it and apply your change again",
+            current_etag=etag(version),
+        )

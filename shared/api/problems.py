@@ -1,0 +1,184 @@
+"""RFC 9457 problem details for every failure, with stable `type` URIs.
+
+Domain code raises `Problem` subclasses (or `GateRefused` naming the missing conditions);
+the handlers below turn them, and FastAPI's own errors, into `application/problem+json`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+PROBLEM_BASE = "https://fieldservice.example/problems/"
+MEDIA_TYPE = "application/problem+json"
+
+
+class ProblemDetail(BaseModel):
+    """The body of every error response (RFC 9457)."""
+
+    type: str = Field(examples=[PROBLEM_BASE + "gate-refused"])
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[dict[str, Any]] | None = Field(default=None, description="Offending fields (422)")
+    missing_conditions: list[str] | None = Field(default=None, description="What a refused gate still needs")
+
+
+class Problem(Exception):
+    """Base of domain errors that map to a problem response."""
+
+    status = 400
+    slug = "bad-request"
+    title = "Bad request"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+    def body(self, instance: str | None = None) -> dict[str, Any]:
+        return {
+            "type": PROBLEM_BASE + self.slug,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+            "instance": instance,
+            **self.extra,
+        }
+
+
+class NotFound(Problem):
+    status, slug, title = 404, "not-found", "Not found"
+
+
+class Conflict(Problem):
+    status, slug, title = 409, "conflict", "Conflict"
+
+
+class InvalidInput(Problem):
+    status, slug, title = 422, "validation-error", "Invalid input"
+
+
+class PreconditionFailed(Problem):
+    status, slug, title = 412, "precondition-failed", "Precondition failed"
+
+
+class PreconditionRequired(Problem):
+    status, slug, title = 428, "precondition-required", "Precondition required"
+
+
+class Forbidden(Problem):
+    status, slug, title = 403, "forbidden", "Forbidden"
+
+
+class Unauthorized(Problem):
+    status, slug, title = 401, "unauthorized", "Unauthorized"
+
+
+class ServiceUnavailable(Problem):
+    status, slug, title = 503, "service-unavailable", "Service unavailable"
+
+
+class GateRefused(Problem):
+    """A step of the standard refused because conditions are not met (lists every one)."""
+
+    status, slug, title = 409, "gate-refused", "Gate refused"
+
+    def __init__(self, gate: str, missing: list[str], detail: str | None = None) -> None:
+        super().__init__(
+            detail or f"{gate} refused: {'; '.join(missing)}",
+            gate=gate,
+            missing_conditions=missing,
+        )
+
+
+def _problem(request: Request, status: int, slug: str, title: str, detail: str, **extra: Any) -> JSONResponse:
+    body = {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail,
+            "instance": request.url.path, **extra}
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+_HTTP_SLUGS = {
+    400: ("bad-request", "Bad request"),
+    401: ("unauthorized", "Unauthorized"),
+    403: ("forbidden", "Forbidden"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    406: ("not-acceptable", "Not acceptable"),
+    409: ("conflict", "Conflict"),
+    413: ("payload-too-large", "Payload too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+    429: ("too-many-requests", "Too many requests"),
+}
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Make every error of the app a problem-details response."""
+
+    @app.exception_handler(Problem)
+    async def _domain(request: Request, exc: Problem) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse(exc.body(request.url.path), status_code=exc.status, media_type=MEDIA_TYPE,
+                            headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", ""), "type": e.get("type")}
+            for e in exc.errors()
+        ]
+        fields = ", ".join(e["field"] for e in errors)
+        return _problem(request, 422, "validation-error", "Invalid input", f"invalid fields: {fields}",
+                        errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        slug, title = _HTTP_SLUGS.get(exc.status_code, ("http-error", "HTTP error"))
+        detail = exc.detail if isinstance(exc.detail, str) else title
+        return _problem(request, exc.status_code, slug, title, detail)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(ConnectionError)
+    @app.exception_handler(OSError)
+    async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("dependency unavailable on %s: %r", request.url.path, exc)
+        return _problem(request, 503, "service-unavailable", "Service unavailable",
+                        "the database is unavailable; retry later", )
+
+    @app.exception_handler(DBAPIError)
+    async def _dbapi(request: Request, exc: DBAPIError) -> JSONResponse:
+        if exc.connection_invalidated:
+            return await _unavailable(request, exc)
+        log.exception("database error on %s", request.url.path)
+        return _problem(request, 500, "internal-error", "Internal error", "an unexpected database error occurred")
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s", request.url.path)
+        return _problem(request, 500, "internal-error", "Internal error", "an unexpected error occurred")
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": ProblemDetail, "content": {MEDIA_TYPE: {}}, "description": desc}
+    for code, desc in {
+        401: "Missing or invalid bearer token",
+        403: "The token's roles do not allow this operation or this object",
+        404: "Not found",
+        409: "Conflict with the current state (or a refused gate, naming missing conditions)",
+        412: "The resource changed since it was read (If-Match does not match)",
+        422: "Invalid input, naming the offending fields",
+        503: "A dependency (database) is unavailable",
+    }.items()
+}

@@ -1,0 +1,44 @@
+"""Async database access: one engine per service, and a unit of work that commits once.
+
+Service functions add rows and domain events to the unit of work; only the unit of work
+commits, so the state change and its outbox rows land in one transaction or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared.settings import ServiceSettings
+
+
+def make_engine(settings: ServiceSettings) -> AsyncEngine:
+    """The service's async engine (asyncpg), with a statement timeout on every connection."""
+    return create_async_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_pre_ping=True,
+        connect_args={
+            "server_settings": {
+                "statement_timeout": str(settings.db_statement_timeout_ms),
+                "application_name": settings.service_name,
+                "timezone": "UTC",
+            },
+            "timeout": 5,
+        },
+    )
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False, autoflush=True)
+
+
+@asynccontextmanager
+async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """One unit of work: yields a session, commits on success, rolls back on any error."""
+    async with sessions() as session, session.begin():
+        yield session

@@ -1,0 +1,62 @@
+"""The one envelope every event travels in (CloudEvents 1.0 attributes plus our extensions).
+
+`subject` is always the service case id: it is also the Kafka message key, so the events of
+one case stay in one partition and in order.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any, Literal
+from uuid import UUID, uuid4
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from shared import context
+from shared.events.registry import EventPayload, registry
+
+
+class EventEnvelope(BaseModel):
+    """A CloudEvents-shaped envelope with a typed payload in `data`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    specversion: Literal["1.0"] = "1.0"
+    id: UUID = Field(default_factory=uuid4, description="Unique event id; consumers de-duplicate on it")
+    type: str = Field(description="Event type in past tense, e.g. EngineerArrived")
+    version: int = Field(default=1, ge=1, description="Payload schema version of this type")
+    source: str = Field(description="Producing service, e.g. /fieldservice/onsite")
+    time: AwareDatetime
+    subject: str = Field(min_length=1, description="The service case id (also the message key)")
+    datacontenttype: Literal["application/json"] = "application/json"
+    correlationid: str = Field(description="Shared by everything that one request set in motion")
+    causationid: str | None = Field(default=None, description="Id of the event that caused this one")
+    actor: str = Field(description="Who did it: a user subject, a machine client or service:<name>")
+    data: dict[str, Any]
+
+    @classmethod
+    def wrap(cls, payload: EventPayload, *, source: str, subject: str, actor: str) -> EventEnvelope:
+        """Envelope a payload, taking correlation and causation from the current work context."""
+        return cls(
+            type=payload.event_type,
+            version=payload.event_version,
+            source=source,
+            time=datetime.now(UTC),
+            subject=subject,
+            correlationid=context.current_correlation_id(),
+            causationid=context.causation_id.get(),
+            actor=actor,
+            data=payload.model_dump(mode="json"),
+        )
+
+    def payload(self) -> EventPayload:
+        """The typed payload; raises UnknownEventType or pydantic.ValidationError."""
+        return registry.parse(self.type, self.version, self.data)
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json().encode()
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> EventEnvelope:
+        return cls.model_validate(json.loads(raw))

@@ -1,0 +1,68 @@
+"""Registry of typed event payloads, keyed by (type, version).
+
+Payload changes are additive (new optional fields); a breaking change is a new version class
+registered under the same type. Payloads ignore unknown fields so that an older consumer reads
+a newer producer's additive change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+
+class UnknownEventType(LookupError):
+    """An envelope names a (type, version) that no payload class is registered for."""
+
+
+class EventPayload(BaseModel):
+    """Base of every event payload. Subclasses are registered with `@event(type, version)`."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    event_type: ClassVar[str]
+    event_version: ClassVar[int]
+    producer: ClassVar[str]
+
+
+P = TypeVar("P", bound=type[EventPayload])
+
+
+class EventRegistry:
+    def __init__(self) -> None:
+        self._types: dict[tuple[str, int], type[EventPayload]] = {}
+
+    def register(self, type_: str, version: int, producer: str) -> Callable[[P], P]:
+        def decorate(cls: P) -> P:
+            key = (type_, version)
+            if key in self._types and self._types[key] is not cls:
+                raise ValueError(f"event {type_} v{version} registered twice")
+            cls.event_type = type_
+            cls.event_version = version
+            cls.producer = producer
+            self._types[key] = cls
+            return cls
+
+        return decorate
+
+    def get(self, type_: str, version: int) -> type[EventPayload]:
+        try:
+            return self._types[(type_, version)]
+        except KeyError:
+            raise UnknownEventType(f"unknown event type {type_!r} version {version}") from None
+
+    def parse(self, type_: str, version: int, data: dict[str, Any]) -> EventPayload:
+        return self.get(type_, version).model_validate(data)
+
+    def all(self) -> list[type[EventPayload]]:
+        return sorted(self._types.values(), key=lambda c: (c.producer, c.event_type, c.event_version))
+
+
+registry = EventRegistry()
+
+
+def event(type_: str, *, version: int = 1, producer: str) -> Callable[[P], P]:
+    """Class decorator: register a payload model under an explicit type and version."""
+    return registry.register(type_, version, producer)

@@ -1,0 +1,1 @@
+"""Messaging building blocks: outbox table and relay, idempotent consumer, broker admin."""

@@ -1,0 +1,248 @@
+"""The idempotent consumer: a consumer group per service with manual offset commits.
+
+For each message: parse the envelope, run the service's handlers and record the event id as
+processed, all in one database transaction; commit the offset after. A redelivered event
+finds its id recorded and changes nothing. Infrastructure failures (database or broker
+unreachable) are retried without limit, never skipped; a handler that keeps failing, or a
+message that cannot be parsed, goes to the service's dead-letter topic with the error and its
+origin in headers, and the partition moves on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from pydantic import ValidationError
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared import context
+from shared.db import transaction
+from shared.events import EventEnvelope, EventPayload, UnknownEventType
+from shared.messaging.broker import ensure_topics_until_done, make_producer
+from shared.messaging.tables import ProcessedEvent
+from shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[AsyncSession, EventEnvelope, Any], Awaitable[None]]
+
+
+class EventHandlers:
+    """The events a service reacts to: `@handlers.on("ServiceDispatched")`."""
+
+    def __init__(self) -> None:
+        self._by_type: dict[str, list[Handler]] = {}
+
+    def on(self, *event_types: str) -> Callable[[Handler], Handler]:
+        def register(fn: Handler) -> Handler:
+            for t in event_types:
+                self._by_type.setdefault(t, []).append(fn)
+            return fn
+
+        return register
+
+    def on_any(self, fn: Handler) -> Handler:
+        """Register a handler for every event of the subscribed topics (e.g. a case timeline)."""
+        self._by_type.setdefault("*", []).append(fn)
+        return fn
+
+    def for_type(self, event_type: str) -> list[Handler]:
+        return [*self._by_type.get(event_type, []), *self._by_type.get("*", [])]
+
+    @property
+    def event_types(self) -> set[str]:
+        return set(self._by_type)
+
+
+class PoisonMessage(Exception):
+    """A message that can never be processed: it goes to the dead-letter topic at once."""
+
+
+def _is_transient(exc: BaseException) -> bool:
+    """Failures of infrastructure, not of the message: retried until they pass."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, OperationalError | InterfaceError | OSError | ConnectionError | TimeoutError)
+
+
+@dataclass
+class ConsumerStats:
+    processed: int = 0
+    duplicates: int = 0
+    dead_lettered: int = 0
+    retries: int = 0
+    lag: dict[str, int] = field(default_factory=dict)
+
+
+class EventConsumer:
+    """Consumes the given topics as consumer group `settings.service_name`."""
+
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        sessions: async_sessionmaker[AsyncSession],
+        handlers: EventHandlers,
+        topics: list[str],
+    ) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.handlers = handlers
+        self.topics = topics
+        self.group = settings.service_name
+        self.stats = ConsumerStats()
+        self.on_processed: Callable[[EventEnvelope, float], None] | None = None
+        self._consumer: AIOKafkaConsumer | None = None
+        self._dlq: AIOKafkaProducer | None = None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        if not self.topics or not await ensure_topics_until_done(self.settings, stop):
+            return
+        backoff = 0.5
+        while not stop.is_set():
+            try:
+                await self._consume(stop)
+            except Exception as exc:
+                log.warning("consumer %s failed, restarting in %.1fs: %r", self.group, backoff, exc)
+                await _sleep_or_stop(stop, backoff)
+                backoff = min(backoff * 2, 10)
+
+    async def _consume(self, stop: asyncio.Event) -> None:
+        consumer = AIOKafkaConsumer(
+            *self.topics,
+            bootstrap_servers=self.settings.kafka_bootstrap_servers,
+            group_id=self.group,
+            client_id=f"{self.group}-consumer",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=200,
+        )
+        self._dlq = make_producer(self.settings)
+        await consumer.start()
+        await self._dlq.start()
+        self._consumer = consumer
+        try:
+            while not stop.is_set():
+                batch = await consumer.getmany(timeout_ms=200, max_records=200)
+                for tp, messages in batch.items():
+                    for message in messages:
+                        if stop.is_set():
+                            return
+                        await self._process(message, stop)
+                        # Offsets are committed after the handler's transaction, per message,
+                        # so a crash redelivers at most the message in hand.
+                        await consumer.commit({tp: message.offset + 1})
+                    if messages:
+                        self._record_lag(consumer, tp, messages[-1].offset + 1)
+        finally:
+            self._consumer = None
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(consumer.stop(), 10)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._dlq.stop(), 5)
+
+    def _record_lag(self, consumer: AIOKafkaConsumer, tp: TopicPartition, next_offset: int) -> None:
+        highwater = consumer.highwater(tp)
+        if highwater is not None:
+            self.stats.lag[f"{tp.topic}:{tp.partition}"] = max(0, highwater - next_offset)
+
+    async def _process(self, message: ConsumerRecord, stop: asyncio.Event) -> None:
+        try:
+            envelope = EventEnvelope.from_bytes(message.value)
+        except (ValueError, ValidationError, TypeError) as exc:
+            await self._dead_letter(message, f"unparseable envelope: {exc}", stop)
+            return
+        handlers = self.handlers.for_type(envelope.type)
+        try:
+            payload = envelope.payload()
+        except UnknownEventType as exc:
+            await self._dead_letter(message, str(exc), stop)
+            return
+        except ValidationError as exc:
+            if handlers:
+                await self._dead_letter(message, f"invalid payload: {exc}", stop)
+            return
+        if not handlers:
+            return
+        attempt = 0
+        while not stop.is_set():
+            started = time.perf_counter()
+            try:
+                applied = await self._apply(envelope, payload, handlers)
+                if applied:
+                    self.stats.processed += 1
+                    if self.on_processed:
+                        self.on_processed(envelope, time.perf_counter() - started)
+                else:
+                    self.stats.duplicates += 1
+                return
+            except PoisonMessage as exc:
+                await self._dead_letter(message, f"rejected by handler: {exc}", stop)
+                return
+            except Exception as exc:
+                self.stats.retries += 1
+                if _is_transient(exc):
+                    log.warning("transient failure on %s %s, retrying: %r", envelope.type, envelope.id, exc)
+                else:
+                    attempt += 1
+                    if attempt >= self.settings.consumer_max_attempts:
+                        log.error("handler failed %d times on %s %s: %r", attempt, envelope.type, envelope.id, exc)
+                        await self._dead_letter(message, f"handler failed {attempt} times: {exc!r}", stop)
+                        return
+                delay = min(self.settings.consumer_retry_backoff_ms / 1000 * 2 ** min(attempt, 6), 10)
+                await _sleep_or_stop(stop, delay)
+
+    async def _apply(self, envelope: EventEnvelope, payload: EventPayload, handlers: list[Handler]) -> bool:
+        """Run every handler and record the event as processed in one transaction."""
+        with context.work_context(correlation=envelope.correlationid, causation=str(envelope.id)):
+            async with transaction(self.sessions) as session:
+                inserted = await session.execute(
+                    insert(ProcessedEvent)
+                    .values(consumer_group=self.group, event_id=envelope.id, event_type=envelope.type)
+                    .on_conflict_do_nothing()
+                    .returning(ProcessedEvent.event_id)
+                )
+                if inserted.first() is None:
+                    return False
+                for handler in handlers:
+                    await handler(session, envelope, payload)
+        return True
+
+    async def _dead_letter(self, message: ConsumerRecord, error: str, stop: asyncio.Event) -> None:
+        """Send the message to `<service>.dlq` with its error and origin; retried until it lands."""
+        headers = [
+            *(message.headers or []),
+            ("dlq-error", error[:2000].encode()),
+            ("dlq-origin-topic", message.topic.encode()),
+            ("dlq-origin-partition", str(message.partition).encode()),
+            ("dlq-origin-offset", str(message.offset).encode()),
+            ("dlq-consumer-group", self.group.encode()),
+        ]
+        delay = 0.2
+        while not stop.is_set():
+            try:
+                assert self._dlq is not None
+                await self._dlq.send_and_wait(
+                    self.settings.dead_letter_topic, value=message.value, key=message.key, headers=headers
+                )
+                self.stats.dead_lettered += 1
+                log.error("dead-lettered %s:%s@%s: %s", message.topic, message.partition, message.offset, error)
+                return
+            except Exception as exc:
+                log.warning("dead-letter publish failed, retrying: %r", exc)
+                await _sleep_or_stop(stop, delay)
+                delay = min(delay * 2, 5)
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)

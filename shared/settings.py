@@ -1,0 +1,97 @@
+"""Settings common to every service (pydantic-settings, read from the environment).
+
+Each service subclasses `ServiceSettings` with its own `env_prefix` (e.g. `DISPATCH_`), so every
+service reads its own database URL while sharing the broker and security settings.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_JWT_KEY = "dev-only-signing-key-change-me-0123456789abcdef"
+DEV_WEBHOOK_SECRET = "dev-only-crm-webhook-secret"
+
+
+class ServiceSettings(BaseSettings):
+    """Base settings; a service's own prefix applies to every field (DISPATCH_DATABASE_URL, ...)."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    service_name: str = "service"
+    environment: Literal["development", "test", "production"] = "development"
+
+    # Database: one database per service. POSTGRES_URL names the server; a service's own
+    # <SERVICE>_DATABASE_URL (declared by the subclass) overrides the whole URL.
+    postgres_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432"
+    database_url: str | None = None
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+    db_statement_timeout_ms: int = 15_000
+
+    # Broker.
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_enable_idempotence: bool = False
+    kafka_topic_partitions: int = 3
+    kafka_replication_factor: int = 1
+    consumer_max_attempts: int = 3
+    consumer_retry_backoff_ms: int = 200
+
+    # Outbox relay.
+    outbox_batch_size: int = 500
+    outbox_poll_interval_ms: int = 500
+    relay_enabled: bool = True
+    consumer_enabled: bool = True
+
+    # Authentication: a local HS256 key in development, a JWKS URL (RS256/ES256) in production.
+    jwt_signing_key: SecretStr = SecretStr(DEV_JWT_KEY)
+    jwt_jwks_url: str | None = None
+    jwt_issuer: str = "fieldservice-dev"
+    jwt_audience: str = "fieldservice"
+    jwt_algorithms: list[str] = Field(default_factory=lambda: ["HS256"])
+    jwt_leeway_seconds: int = 30
+
+    # Limits.
+    max_page_size: int = 200
+    max_request_body_bytes: int = 1_048_576
+    max_upload_bytes: int = 20 * 1_048_576
+    http_client_timeout_s: float = 5.0
+
+    @model_validator(mode="after")
+    def _default_database_url(self) -> ServiceSettings:
+        if self.database_url is None:
+            base = self.postgres_url.rstrip("/").replace("postgresql://", "postgresql+asyncpg://", 1)
+            self.database_url = f"{base}/{self.service_name}"
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_dev_secrets_in_production(self) -> ServiceSettings:
+        if self.environment == "production":
+            if self.jwt_jwks_url is None and self.jwt_signing_key.get_secret_value() == DEV_JWT_KEY:
+                raise ValueError("production mode refuses the development JWT signing key: set JWT_JWKS_URL")
+            if any(a.startswith("HS") for a in self.jwt_algorithms) and self.jwt_jwks_url:
+                raise ValueError("JWKS verification allows asymmetric algorithms only (RS256/ES256)")
+        return self
+
+    def topic(self, service: str) -> str:
+        """The events topic of a producing service (`<service>.events`)."""
+        return f"{service}.events"
+
+    @property
+    def own_topic(self) -> str:
+        return self.topic(self.service_name)
+
+    @property
+    def dead_letter_topic(self) -> str:
+        return f"{self.service_name}.dlq"
+
+    @property
+    def asyncpg_dsn(self) -> str:
+        """The database URL as asyncpg wants it (no SQLAlchemy driver suffix)."""
+        assert self.database_url is not None
+        return self.database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+ALL_SERVICES = ("dispatch", "onsite", "quality", "feedback")
