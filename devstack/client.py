@@ -32,7 +32,8 @@ def wait_for(what: str, probe: Callable[[], T | None], timeout: float, interval:
         except httpx.HTTPError as exc:  # a service busy or restarting: keep waiting
             last_error = exc
         time.sleep(interval)
-    raise ConditionTimeout(f"timed out after {timeout}s waiting for {what}" + (f" ({last_error!r})" if last_error else ""))
+    suffix = f" ({last_error!r})" if last_error else ""
+    raise ConditionTimeout(f"timed out after {timeout}s waiting for {what}{suffix}")
 
 
 class StackClient:

@@ -22,6 +22,8 @@ class ServiceSettings(BaseSettings):
 
     service_name: str = "service"
     environment: Literal["development", "test", "production"] = "development"
+    log_json: bool = True
+    log_level: str = "INFO"
 
     # Database: one database per service. POSTGRES_URL names the server; a service's own
     # <SERVICE>_DATABASE_URL (declared by the subclass) overrides the whole URL.
@@ -37,6 +39,9 @@ class ServiceSettings(BaseSettings):
     kafka_topic_partitions: int = 3
     kafka_replication_factor: int = 1
     consumer_max_attempts: int = 3
+    consumer_session_timeout_ms: int = 10_000
+    consumer_heartbeat_interval_ms: int = 3_000
+    consumer_rebalance_timeout_ms: int = 5_000
     consumer_retry_backoff_ms: int = 200
 
     # Outbox relay.

@@ -11,7 +11,6 @@ from shared.events.onsite import ServiceCompleted
 from shared.messaging.consumer import EventHandlers
 
 
-
 def build_handlers(settings: FeedbackSettings) -> EventHandlers:
     handlers = EventHandlers()
 

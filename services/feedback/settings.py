@@ -15,7 +15,8 @@ class FeedbackSettings(ServiceSettings):
         default=None, validation_alias=AliasChoices("FEEDBACK_DATABASE_URL", "database_url")
     )
     follow_up_delay_business_days: int = Field(
-        default=2, ge=0, le=30, validation_alias=AliasChoices("FOLLOW_UP_DELAY_BUSINESS_DAYS", "follow_up_delay_business_days")
+        default=2, ge=0, le=30,
+        validation_alias=AliasChoices("FOLLOW_UP_DELAY_BUSINESS_DAYS", "follow_up_delay_business_days"),
     )
 
 

@@ -65,7 +65,8 @@ class ServiceRuntime:
 
 def create_service_app(defn: ServiceDefinition) -> FastAPI:
     settings = defn.settings
-    configure_logging(settings.service_name)
+    if settings.log_json:
+        configure_logging(settings.service_name, settings.log_level)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

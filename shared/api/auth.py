@@ -64,7 +64,9 @@ class TokenVerifier:
 
     def __init__(self, settings: ServiceSettings) -> None:
         self.settings = settings
-        self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url, cache_keys=True, timeout=5) if settings.jwt_jwks_url else None
+        self._jwks = (
+            jwt.PyJWKClient(settings.jwt_jwks_url, cache_keys=True, timeout=5) if settings.jwt_jwks_url else None
+        )
 
     async def verify(self, token: str) -> Principal:
         s = self.settings

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from aiokafka import AIOKafkaProducer
@@ -44,29 +45,28 @@ async def ensure_topics(settings: ServiceSettings, topics: list[str] | None = No
         existing = set(await admin.list_topics())
         wanted = [t for t in (topics or all_topics(settings)) if t not in existing]
         for name in wanted:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics([
                     NewTopic(name, settings.kafka_topic_partitions, settings.kafka_replication_factor)
                 ])
-            except TopicAlreadyExistsError:
-                pass
     finally:
         await admin.close()
 
 
-async def ensure_topics_until_done(settings: ServiceSettings, stop: asyncio.Event) -> bool:
+async def ensure_topics_until_done(
+    settings: ServiceSettings, stop: asyncio.Event, extra: list[str] | None = None
+) -> bool:
     """Retry topic creation until it succeeds or the service stops (the broker may be down)."""
     delay = 0.5
+    topics = sorted({*all_topics(settings), settings.own_topic, settings.dead_letter_topic, *(extra or [])})
     while not stop.is_set():
         try:
-            await ensure_topics(settings)
+            await ensure_topics(settings, topics)
             return True
         except Exception as exc:  # broker not reachable yet: keep trying, never crash the service
             log.warning("topic set-up failed, retrying in %.1fs: %s", delay, exc)
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), delay)
-            except TimeoutError:
-                pass
             delay = min(delay * 2, 10)
     return False
 

@@ -105,7 +105,7 @@ class EventConsumer:
         self._dlq: AIOKafkaProducer | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
-        if not self.topics or not await ensure_topics_until_done(self.settings, stop):
+        if not self.topics or not await ensure_topics_until_done(self.settings, stop, self.topics):
             return
         backoff = 0.5
         while not stop.is_set():
@@ -125,12 +125,17 @@ class EventConsumer:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=200,
+            session_timeout_ms=self.settings.consumer_session_timeout_ms,
+            heartbeat_interval_ms=self.settings.consumer_heartbeat_interval_ms,
+            rebalance_timeout_ms=self.settings.consumer_rebalance_timeout_ms,
         )
         self._dlq = make_producer(self.settings)
-        await consumer.start()
-        await self._dlq.start()
         self._consumer = consumer
         try:
+            # Joining the group can take seconds; a stop request must not wait for it.
+            if not await _unless_stopped(consumer.start(), stop):
+                return
+            await self._dlq.start()
             while not stop.is_set():
                 batch = await consumer.getmany(timeout_ms=200, max_records=200)
                 for tp, messages in batch.items():
@@ -241,6 +246,23 @@ class EventConsumer:
                 log.warning("dead-letter publish failed, retrying: %r", exc)
                 await _sleep_or_stop(stop, delay)
                 delay = min(delay * 2, 5)
+
+
+async def _unless_stopped(work, stop: asyncio.Event) -> bool:
+    """Run `work` unless `stop` is set first (then `work` is cancelled); True if it finished."""
+    task = asyncio.ensure_future(work)
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait([task, stopper], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopper.cancel()
+    if task.done():
+        task.result()
+        return True
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await task
+    return False
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:

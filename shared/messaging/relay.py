@@ -79,8 +79,7 @@ class OutboxRelay:
                 self._wake.clear()
                 sent = await self._publish_batch(conn, producer)
                 if sent < self.settings.outbox_batch_size:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), poll)
+                    await _wait_any(self._wake, stop, timeout=poll)
         finally:
             self.active = False
             if producer is not None:
@@ -125,6 +124,16 @@ async def outbox_backlog(conn: asyncpg.Connection) -> tuple[int, float]:
     )
     age = 0.0 if row["oldest"] is None else max(0.0, time.time() - row["oldest"].timestamp())
     return int(row["n"]), age
+
+
+async def _wait_any(*events: asyncio.Event, timeout: float) -> None:
+    """Return when any event is set or the timeout passes."""
+    waiters = [asyncio.ensure_future(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waiters:
+            w.cancel()
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:

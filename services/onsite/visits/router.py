@@ -60,7 +60,9 @@ async def get_visit(visit_id: UUID, principal: VisitReader, sessions: Sessions, 
 @router.post("/{visit_id}/arrivals", response_model=ThreeCallsRead, status_code=status.HTTP_201_CREATED,
              summary="S8: arrival with the three calls (order and gaps become compliance findings)",
              responses={k: PROBLEM_RESPONSES[k] for k in (404, 409)})
-async def record_arrival(visit_id: UUID, body: ArrivalCreate, principal: Engineer, sessions: Sessions) -> ThreeCallsRead:
+async def record_arrival(
+    visit_id: UUID, body: ArrivalCreate, principal: Engineer, sessions: Sessions
+) -> ThreeCallsRead:
     async with transaction(sessions) as session:
         record = await service.record_arrival(session=session, visit_id=visit_id, body=body, principal=principal)
     return ThreeCallsRead.model_validate(record)

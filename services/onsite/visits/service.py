@@ -142,7 +142,9 @@ async def details(*, session: AsyncSession, visit: SiteVisit) -> tuple[list[Thre
     return list(arrivals), list(issues)
 
 
-async def list_visits(*, session: AsyncSession, principal: Principal, case_id: UUID | None, limit: int) -> list[SiteVisit]:
+async def list_visits(
+    *, session: AsyncSession, principal: Principal, case_id: UUID | None, limit: int
+) -> list[SiteVisit]:
     stmt = select(SiteVisit)
     if case_id is not None:
         stmt = stmt.where(SiteVisit.case_id == case_id)

@@ -64,7 +64,9 @@ async def get(*, session: AsyncSession, issue_id: UUID, principal: Principal) ->
     return issue
 
 
-async def list_for_case(*, session: AsyncSession, case_id: UUID, principal: Principal, limit: int) -> list[QualityIssue]:
+async def list_for_case(
+    *, session: AsyncSession, case_id: UUID, principal: Principal, limit: int
+) -> list[QualityIssue]:
     await _require_on_case(session, principal, case_id)
     stmt = (select(QualityIssue).where(QualityIssue.case_id == case_id)
             .order_by(QualityIssue.created_at.desc()).limit(limit))

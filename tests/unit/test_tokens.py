@@ -1,0 +1,81 @@
+"""Bearer token verification: signature, algorithm allow-list, expiry, issuer, audience."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime, timedelta
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from pydantic import ValidationError
+
+from shared.api.auth import TokenVerifier, issue_dev_token
+from shared.api.problems import Unauthorized
+from shared.settings import ServiceSettings
+
+SETTINGS = ServiceSettings(environment="test")
+
+
+def claims(**over):
+    now = datetime.now(UTC)
+    return {"sub": "u1", "roles": ["dispatcher"], "iss": SETTINGS.jwt_issuer, "aud": SETTINGS.jwt_audience,
+            "iat": now, "exp": now + timedelta(minutes=5), **over}
+
+
+def hs(body, key=SETTINGS.jwt_signing_key.get_secret_value()):
+    return jwt.encode(body, key, algorithm="HS256")
+
+
+async def verify(token: str):
+    return await TokenVerifier(SETTINGS).verify(token)
+
+
+async def test_a_development_token_verifies():
+    principal = await verify(issue_dev_token(SETTINGS, subject="u9", roles=["engineer"], unit="east"))
+    assert principal.subject == "u9" and principal.roles == {"engineer"} and principal.unit == "east"
+
+
+@pytest.mark.parametrize("token_factory", [
+    lambda: hs(claims(exp=datetime.now(UTC) - timedelta(minutes=5))),
+    lambda: hs(claims(iss="someone-else")),
+    lambda: hs(claims(aud="another-api")),
+    lambda: hs(claims(), key="a-different-key-of-sufficient-length-1234"),
+    lambda: hs({k: v for k, v in claims().items() if k != "sub"}),
+    lambda: "not.a.token",
+], ids=["expired", "wrong-issuer", "wrong-audience", "wrong-key", "no-subject", "garbage"])
+async def test_bad_tokens_are_refused(token_factory):
+    with pytest.raises(Unauthorized):
+        await verify(token_factory())
+
+
+async def test_alg_none_is_refused():
+    def b64(obj) -> str:
+        return base64.urlsafe_b64encode(json.dumps(obj, default=str).encode()).decode().rstrip("=")
+
+    body = {k: int(v.timestamp()) if isinstance(v, datetime) else v for k, v in claims().items()}
+    token = f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(body)}."
+    with pytest.raises(Unauthorized, match="not accepted"):
+        await verify(token)
+
+
+async def test_an_asymmetric_token_is_refused_when_not_allowed():
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    with pytest.raises(Unauthorized, match="not accepted"):
+        await verify(jwt.encode(claims(), key, algorithm="RS256"))
+
+
+async def test_a_small_clock_skew_is_tolerated():
+    token = hs(claims(exp=datetime.now(UTC) - timedelta(seconds=5)))
+    assert (await verify(token)).subject == "u1"
+
+
+def test_production_refuses_the_development_key():
+    with pytest.raises(ValidationError, match="development JWT signing key"):
+        ServiceSettings(environment="production")
+    ok = ServiceSettings(environment="production", jwt_jwks_url="https://idp.example/jwks",
+                         jwt_algorithms=["RS256", "ES256"])
+    assert ok.jwt_jwks_url
+    with pytest.raises(ValidationError, match="asymmetric"):
+        ServiceSettings(environment="production", jwt_jwks_url="https://idp.example/jwks", jwt_algorithms=["HS256"])
