@@ -10,101 +10,150 @@ import os
 import sys
 import time
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from devstack.client import ConditionTimeout, StackClient, sample_request, wait_for
 from devstack.stack import SERVICES
 
 
-def run_slice(client: StackClient, *, timeout: float, say=print) -> dict[str, object]:
-    """The foundation slice: CRM -> dispatch -> onsite -> quality -> onsite -> feedback."""
-    started = time.monotonic()
+@dataclass
+class Journey:
+    """What one case picked up on its way through the services."""
 
-    def step(text: str) -> None:
-        say(f"[{time.monotonic() - started:6.2f}s] {text}")
+    client: StackClient
+    timeout: float
+    say: Callable[[str], None]
+    started: float = field(default_factory=time.monotonic)
+    reference: str = field(default_factory=lambda: f"CRM-{uuid.uuid4().hex[:10].upper()}")
+    engineers: list[str] = field(default_factory=lambda: [f"eng-{uuid.uuid4().hex[:6]}" for _ in range(2)])
+    ids: dict[str, str] = field(default_factory=dict)
 
-    reference = f"CRM-{uuid.uuid4().hex[:10].upper()}"
-    dispatcher = client.as_("dispatcher", "disp-001")
-    eng_a, eng_b = "eng-a-" + uuid.uuid4().hex[:6], "eng-b-" + uuid.uuid4().hex[:6]
+    def step(self, text: str) -> None:
+        self.say(f"[{time.monotonic() - self.started:6.2f}s] {text}")
 
-    r = client.crm_push(sample_request(reference))
+    @property
+    def dispatcher(self) -> dict[str, str]:
+        return self.client.as_("dispatcher", "disp-001")
+
+    def engineer(self, index: int = 0) -> dict[str, str]:
+        return self.client.as_("engineer", self.engineers[index])
+
+    def wait(self, what: str, probe):
+        return wait_for(what, probe, self.timeout)
+
+
+def prepare_and_dispatch(j: Journey) -> None:
+    """Phase 1 (dispatch service): S1 intake to the S6 dispatch gate."""
+    c = j.client
+    r = c.crm_push(sample_request(j.reference))
     assert r.status_code == 201, r.text
-    case = r.json()
-    case_id = case["id"]
-    step(f"S1 CRM request {reference} opened case {case_id}")
-    again = client.crm_push(sample_request(reference))
+    case_id = j.ids["case"] = r.json()["id"]
+    j.step(f"S1 CRM request {j.reference} opened case {case_id}")
+    again = c.crm_push(sample_request(j.reference))
     assert again.status_code == 200 and again.json()["id"] == case_id, again.text
-    step("S1 the same CRM reference again returned the same case (200)")
+    j.step("S1 the same CRM reference again returned the same case (200)")
 
-    r = client.http["dispatch"].post(f"/cases/{case_id}/acknowledge", headers=dispatcher)
+    r = c.http["dispatch"].post(f"/cases/{case_id}/acknowledge", headers=j.dispatcher)
     assert r.status_code == 200, r.text
-    step("S1 dispatcher acknowledged the case")
+    j.step("S1 dispatcher acknowledged the case")
 
     now = datetime.now(UTC)
     team = [
-        {"engineer_id": eng_a, "name": "Chen Gang", "grade": 4, "is_project_manager": True},
-        {"engineer_id": eng_b, "name": "Zhao Lei", "grade": 3},
+        {"engineer_id": j.engineers[0], "name": "Chen Gang", "grade": 4, "is_project_manager": True},
+        {"engineer_id": j.engineers[1], "name": "Zhao Lei", "grade": 3},
     ]
-    r = client.http["dispatch"].post(f"/cases/{case_id}/dispatch", headers=dispatcher, json={
+    r = c.http["dispatch"].post(f"/cases/{case_id}/dispatch", headers=j.dispatcher, json={
         "team": team, "planned_start": (now + timedelta(days=1)).isoformat(),
         "planned_end": (now + timedelta(days=5)).isoformat()})
     assert r.status_code == 200, r.text
-    step("S6 case dispatched with a team of two (project manager named)")
+    j.step("S6 case dispatched with a team of two (project manager named)")
 
-    as_a = client.as_("engineer", eng_a)
-    visit = wait_for("onsite to open the visit from ServiceDispatched", lambda: (
-        client.http["onsite"].get("/visits", params={"case_id": case_id}, headers=as_a).json() or None
-    ), timeout)[0]
-    step(f"onsite opened visit {visit['id']} from ServiceDispatched")
 
-    calls = [
-        {"party": p, "called_at": (now + timedelta(minutes=i)).isoformat(), "outcome": "reached"}
-        for i, p in enumerate(["account_manager", "customer_contact", "site_interface"])
-    ]
-    r = client.http["onsite"].post(f"/visits/{visit['id']}/arrivals", headers=as_a,
-                                   json={"arrived_at": (now + timedelta(minutes=5)).isoformat(), "calls": calls})
+def work_on_site(j: Journey) -> None:
+    """Phase 2 (onsite service): the visit opens from ServiceDispatched; S8 arrival."""
+    c, case_id = j.client, j.ids["case"]
+    visit = j.wait("onsite to open the visit from ServiceDispatched", lambda: (
+        c.http["onsite"].get("/visits", params={"case_id": case_id}, headers=j.engineer()).json() or None))[0]
+    j.ids["visit"] = visit["id"]
+    j.step(f"onsite opened visit {visit['id']} from ServiceDispatched")
+    now = datetime.now(UTC)
+    calls = [{"party": p, "called_at": (now + timedelta(minutes=i)).isoformat(), "outcome": "reached"}
+             for i, p in enumerate(["account_manager", "customer_contact", "site_interface"])]
+    r = c.http["onsite"].post(f"/visits/{visit['id']}/arrivals", headers=j.engineer(),
+                              json={"arrived_at": (now + timedelta(minutes=5)).isoformat(), "calls": calls})
     assert r.status_code == 201, r.text
-    step("S8 engineer arrived after the three calls -> EngineerArrived")
-    wait_for("dispatch to show the case on site", lambda: client.http["dispatch"].get(
-        f"/cases/{case_id}", headers=dispatcher).json().get("status") in ("on_site", "completed"), timeout)
-    step("dispatch shows the case on site")
+    j.step("S8 engineer arrived after the three calls -> EngineerArrived")
+    j.wait("dispatch to show the case on site", lambda: c.http["dispatch"].get(
+        f"/cases/{case_id}", headers=j.dispatcher).json().get("status") in ("on_site", "completed"))
+    j.step("dispatch shows the case on site")
 
-    issue_body = {"case_id": case_id, "visit_id": visit["id"], "product": "GIS bay", "model": "ZF11-126",
-                  "serial_number": "SN-0001", "failure_mode": "gas-leak", "severity": "major",
-                  "description": "SF6 density relay reads low on bay 2"}
-    issue = wait_for("quality to accept the issue (it learns the team from ServiceDispatched)", lambda: (
-        (resp := client.http["quality"].post("/issues", headers=as_a, json=issue_body)).status_code == 201
-        and resp.json()), timeout)
-    step(f"S25 quality issue {issue['id']} logged -> IssueLogged")
-    wait_for("onsite to show the issue on the visit", lambda: any(
-        i["issue_id"] == issue["id"] for i in client.http["onsite"].get(
-            f"/visits/{visit['id']}", headers=as_a).json().get("quality_issues", [])), timeout)
-    step("onsite shows the quality issue on the visit")
 
-    r = client.http["onsite"].post(f"/visits/{visit['id']}/completion", headers=as_a,
-                                   json={"receipt_signed_by": "Wang Fang", "receipt_rating": 5})
+def raise_quality_issue(j: Journey) -> None:
+    """S25 (quality service): an issue logged on the case shows on the visit."""
+    c, case_id, visit_id = j.client, j.ids["case"], j.ids["visit"]
+    body = {"case_id": case_id, "visit_id": visit_id, "product": "GIS bay", "model": "ZF11-126",
+            "serial_number": "SN-0001", "failure_mode": "gas-leak", "severity": "major",
+            "description": "SF6 density relay reads low on bay 2"}
+    issue = j.wait("quality to accept the issue (it learns the team from ServiceDispatched)", lambda: (
+        (resp := c.http["quality"].post("/issues", headers=j.engineer(), json=body)).status_code == 201
+        and resp.json()))
+    j.ids["issue"] = issue["id"]
+    j.step(f"S25 quality issue {issue['id']} logged -> IssueLogged")
+    j.wait("onsite to show the issue on the visit", lambda: any(
+        i["issue_id"] == issue["id"] for i in c.http["onsite"].get(
+            f"/visits/{visit_id}", headers=j.engineer()).json().get("quality_issues", [])))
+    j.step("onsite shows the quality issue on the visit")
+
+
+def complete_on_site(j: Journey) -> None:
+    """S30 (onsite service): the signed receipt completes the service."""
+    r = j.client.http["onsite"].post(f"/visits/{j.ids['visit']}/completion", headers=j.engineer(),
+                                     json={"receipt_signed_by": "Wang Fang", "receipt_rating": 5})
     assert r.status_code == 200, r.text
-    step("S30 service receipt signed -> ServiceCompleted")
-    agent = client.as_("call_centre_agent", "agent-01")
-    call = wait_for("feedback to schedule the follow-up call", lambda: (
-        client.http["feedback"].get("/follow-up-calls", params={"case_id": case_id}, headers=agent).json() or None
-    ), timeout)[0]
-    step(f"S34 follow-up call {call['id']} scheduled, due {call['due_at']}")
-    wait_for("dispatch to show the case completed", lambda: client.http["dispatch"].get(
-        f"/cases/{case_id}", headers=dispatcher).json().get("status") == "completed", timeout)
-    expected = {"ServiceRequestReceived", "ServiceRequestAcknowledged", "ServiceDispatched", "EngineerArrived",
-                "IssueLogged", "ServiceCompleted", "FollowUpCallScheduled"}
+    j.step("S30 service receipt signed -> ServiceCompleted")
+
+
+def follow_up(j: Journey) -> None:
+    """S34 (feedback service): the completed service schedules the follow-up call."""
+    agent = j.client.as_("call_centre_agent", "agent-01")
+    call = j.wait("feedback to schedule the follow-up call", lambda: (
+        j.client.http["feedback"].get("/follow-up-calls", params={"case_id": j.ids["case"]},
+                                      headers=agent).json() or None))[0]
+    j.ids["call"] = call["id"]
+    j.step(f"S34 follow-up call {call['id']} scheduled, due {call['due_at']}")
+
+
+EXPECTED_EVENTS = {"ServiceRequestReceived", "ServiceRequestAcknowledged", "ServiceDispatched", "EngineerArrived",
+                   "IssueLogged", "ServiceCompleted", "FollowUpCallScheduled"}
+
+
+def show_case_record(j: Journey) -> list[dict]:
+    """The case record in dispatch: completed, with every event of every service on its timeline."""
+    c, case_id = j.client, j.ids["case"]
+    j.wait("dispatch to show the case completed", lambda: c.http["dispatch"].get(
+        f"/cases/{case_id}", headers=j.dispatcher).json().get("status") == "completed")
 
     def full_timeline() -> list[dict] | None:
-        entries = client.http["dispatch"].get(f"/cases/{case_id}/timeline", headers=dispatcher).json()
-        return entries if expected <= {e["event_type"] for e in entries} else None
+        entries = c.http["dispatch"].get(f"/cases/{case_id}/timeline", headers=j.dispatcher).json()
+        return entries if {e["event_type"] for e in entries} >= EXPECTED_EVENTS else None
 
-    timeline = wait_for("the timeline to hold every event of the slice", full_timeline, timeout)
-    step("dispatch's case timeline:")
+    timeline = j.wait("the timeline to hold every event of the slice", full_timeline)
+    j.step("dispatch's case timeline:")
     for entry in timeline:
-        say(f"          {entry['occurred_at']}  {entry['source']:<22} {entry['event_type']}")
-    return {"case_id": case_id, "visit_id": visit["id"], "issue_id": issue["id"], "call_id": call["id"],
-            "timeline": timeline}
+        j.say(f"          {entry['occurred_at']}  {entry['source']:<22} {entry['event_type']}")
+    return timeline
+
+
+def run_slice(client: StackClient, *, timeout: float, say: Callable[[str], None] = print) -> dict[str, object]:
+    """One case through all four services, over HTTP and Kafka."""
+    j = Journey(client, timeout, say)
+    for phase in (prepare_and_dispatch, work_on_site, raise_quality_issue, complete_on_site, follow_up):
+        phase(j)
+    timeline = show_case_record(j)
+    return {"case_id": j.ids["case"], "visit_id": j.ids["visit"], "issue_id": j.ids["issue"],
+            "call_id": j.ids["call"], "timeline": timeline}
 
 
 def main() -> int:

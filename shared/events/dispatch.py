@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field
@@ -15,9 +16,9 @@ DISPATCH = "dispatch"
 class ContactPerson(BaseModel):
     """A person at the customer the engineers must reach (S8 needs three of them)."""
 
-    name: str
-    phone: str | None = None
-    email: str | None = None
+    name: str = Field(min_length=1, max_length=200)
+    phone: str | None = Field(default=None, max_length=50)
+    email: str | None = Field(default=None, max_length=200)
 
 
 class CaseContacts(BaseModel):
@@ -31,6 +32,52 @@ class TeamMember(BaseModel):
     name: str
     grade: int = Field(ge=1, le=5)
     is_project_manager: bool = False
+
+
+CheckItemKind = Literal["value", "yes_no", "photo", "witness"]
+
+
+class CheckSheetItem(BaseModel):
+    """One line of a check sheet: what the engineer must record (S13, S17, S19, S26)."""
+
+    item_id: str
+    text: str
+    kind: CheckItemKind
+    unit: str | None = None
+    lower_limit: float | None = None
+    upper_limit: float | None = None
+    requires_witness: bool = False
+    requires_photo: bool = False
+    live_hv: bool = False
+    primary_test: bool = False
+
+
+class CheckSheet(BaseModel):
+    """A process document, flow card or check sheet instantiated for a case (S5)."""
+
+    sheet_id: str
+    kind: Literal["process_document", "flow_card", "check_sheet"]
+    title: str
+    template_id: str
+    template_version: int
+    items: list[CheckSheetItem] = Field(default_factory=list)
+
+
+class PlanStep(BaseModel):
+    order: int
+    title: str
+    operation: str = ""
+    how: str = ""
+
+
+class ServicePlanSummary(BaseModel):
+    """The approved service plan (S4) that onsite works by."""
+
+    plan_id: UUID
+    version: int
+    goals: list[str] = Field(default_factory=list)
+    steps: list[PlanStep] = Field(default_factory=list)
+    risk_measures: list[str] = Field(default_factory=list)
 
 
 @event("ServiceRequestReceived", producer=DISPATCH)
@@ -56,6 +103,76 @@ class ServiceRequestAcknowledged(EventPayload):
     acknowledged_by: str
 
 
+@event("ServiceConditionsConfirmed", producer=DISPATCH)
+class ServiceConditionsConfirmed(EventPayload):
+    """S2: the dispatcher's call with the customer confirmed the service conditions."""
+
+    case_id: UUID
+    site_address: str
+    required_arrival: datetime
+    confirmed_by: str
+    called_at: datetime
+
+
+@event("ServicePostponed", producer=DISPATCH)
+class ServicePostponed(EventPayload):
+    """S2: conditions not met; the reason and the agreed new date are recorded."""
+
+    case_id: UUID
+    reason: str
+    new_date: date
+    recorded_by: str
+
+
+@event("PostponementDue", producer=DISPATCH)
+class PostponementDue(EventPayload):
+    """S2: a postponement reached its agreed date; the dispatcher must call again."""
+
+    case_id: UUID
+    postponed_until: date
+
+
+@event("EngineersAssigned", producer=DISPATCH)
+class EngineersAssigned(EventPayload):
+    """S3: the team is staffed under the staffing policy; one project manager if two or more."""
+
+    case_id: UUID
+    team: list[TeamMember]
+    project_manager_id: str | None = None
+    planned_start: datetime
+    planned_end: datetime
+    policy_version: int | None = None
+
+
+@event("ServicePlanApproved", producer=DISPATCH)
+class ServicePlanApproved(EventPayload):
+    """S4: the service plan was approved by someone other than its author."""
+
+    case_id: UUID
+    plan_id: UUID
+    version: int
+    author: str
+    approved_by: str
+
+
+@event("SpecificationPackAttached", producer=DISPATCH)
+class SpecificationPackAttached(EventPayload):
+    """S5: process documents, flow cards and check sheets instantiated for the case."""
+
+    case_id: UUID
+    pack_id: UUID
+    templates: list[str] = Field(default_factory=list, description="template_id@version")
+
+
+@event("PreparationCompleted", producer=DISPATCH)
+class PreparationCompleted(EventPayload):
+    """S6: every preparation item (materials, travel, documents, parts, tools, certificates) ticked."""
+
+    case_id: UUID
+    items: int
+    completed_by: str
+
+
 @event("ServiceDispatched", producer=DISPATCH)
 class ServiceDispatched(EventPayload):
     """S6 gate passed: the team leaves. Carries what the onsite service needs for the visit."""
@@ -73,3 +190,63 @@ class ServiceDispatched(EventPayload):
     planned_start: datetime | None = None
     planned_end: datetime | None = None
     customer_deadline: datetime | None = None
+    plan: ServicePlanSummary | None = None
+    check_sheets: list[CheckSheet] = Field(default_factory=list)
+
+
+@event("ArrivalRescheduled", producer=DISPATCH)
+class ArrivalRescheduled(EventPayload):
+    """S7: the team cannot arrive on time; customer and regional centre were both notified."""
+
+    case_id: UUID
+    previous_arrival: datetime | None = None
+    new_arrival: datetime
+    reason: str
+    customer_notified_at: datetime
+    regional_centre_notified_at: datetime
+
+
+@event("StaffAdded", producer=DISPATCH)
+class StaffAdded(EventPayload):
+    """S12: engineers added to a team after ScheduleAtRisk, under the same staffing rules."""
+
+    case_id: UUID
+    staffing_request_id: UUID
+    engineers: list[TeamMember]
+
+
+RoutedKind = Literal["referral", "abnormal_request", "internal_disagreement"]
+
+
+@event("RoutedItemAssigned", producer=DISPATCH)
+class RoutedItemAssigned(EventPayload):
+    """S22-S24: an item raised on site was routed to a unit of the group."""
+
+    case_id: UUID
+    item_id: UUID
+    kind: RoutedKind
+    unit: str
+    assigned_by: str
+
+
+@event("RoutedItemAnswered", producer=DISPATCH)
+class RoutedItemAnswered(EventPayload):
+    """S22-S24: the unit answered; the answer goes back to the case and the visit."""
+
+    case_id: UUID
+    item_id: UUID
+    kind: RoutedKind
+    answer: str
+    answered_by: str
+
+
+@event("SpecificationTemplateRevised", producer=DISPATCH)
+class SpecificationTemplateRevised(EventPayload):
+    """S5: a template has a new version (e.g. after a preventive action); next cases use it."""
+
+    template_id: str
+    version: int
+    equipment_type: str
+    revised_by: str
+    issue_id: UUID | None = None
+    case_id: UUID | None = None

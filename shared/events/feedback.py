@@ -19,3 +19,82 @@ class FollowUpCallScheduled(EventPayload):
     case_id: UUID
     reason: Literal["service_completed", "issue_closed"]
     due_at: datetime
+
+
+@event("FollowUpCallAttempted", producer=FEEDBACK)
+class FollowUpCallAttempted(EventPayload):
+    """S34: one attempt to reach the customer."""
+
+    call_id: UUID
+    case_id: UUID
+    attempt: int
+    result: Literal["reached", "no_answer", "wrong_number", "call_back"]
+    agent: str
+
+
+@event("FollowUpCallCompleted", producer=FEEDBACK)
+class FollowUpCallCompleted(EventPayload):
+    """S34: the call ended: the customer was reached, or is unreachable after the retries."""
+
+    call_id: UUID
+    case_id: UUID
+    outcome: Literal["reached", "unreachable", "declined"]
+    attempts: int
+    agent: str | None = None
+
+
+@event("SurveyAnswered", producer=FEEDBACK)
+class SurveyAnswered(EventPayload):
+    """S34: the customer's answers to a questionnaire version (by an agent or a one-time link)."""
+
+    response_id: UUID
+    case_id: UUID
+    call_id: UUID | None = None
+    questionnaire_id: str
+    questionnaire_version: int
+    csat: float | None = None
+    nps: int | None = None
+    channel: Literal["call", "link"]
+
+
+@event("ComplaintRaised", producer=FEEDBACK)
+class ComplaintRaised(EventPayload):
+    """S34: a poor score or a complaint goes back into the quality loop."""
+
+    complaint_id: UUID
+    case_id: UUID
+    call_id: UUID | None = None
+    response_id: UUID | None = None
+    text: str
+    score: float | None = None
+    product: str | None = None
+    raised_by: str
+
+
+@event("FeedbackRecorded", producer=FEEDBACK)
+class FeedbackRecorded(EventPayload):
+    """S30 / S31: the receipt rating or a training evaluation stored as feedback of its kind."""
+
+    feedback_id: UUID
+    case_id: UUID
+    kind: Literal["receipt_rating", "training_evaluation"]
+    score: float | None = None
+
+
+@event("CustomerInformationRouted", producer=FEEDBACK)
+class CustomerInformationRouted(EventPayload):
+    """S32: an opinion, suggestion or lead routed to a department or the regional centre."""
+
+    info_id: UUID
+    case_id: UUID
+    department: str
+
+
+@event("CustomerInformationAnswered", producer=FEEDBACK)
+class CustomerInformationAnswered(EventPayload):
+    """S32: the department answered and the customer was told the outcome."""
+
+    info_id: UUID
+    case_id: UUID
+    answer: str
+    customer_notified_at: datetime
