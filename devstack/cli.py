@@ -51,3 +51,36 @@ def migrate_command(
 
 if __name__ == "__main__":
     app()
+
+
+@app.command()
+def revision(
+    service: Annotated[str, typer.Argument(help="Service whose migrations get the new revision")],
+    message: Annotated[str, typer.Option("-m", "--message", help="What the revision changes")],
+) -> None:
+    """Autogenerate a migration: a throw-away PostgreSQL at head, compared with the models."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from alembic import command
+
+    from devstack.servers import PostgresServer, free_port
+    from devstack.stack import BY_NAME
+    from shared.migrations import alembic_config
+
+    spec = BY_NAME[service]
+    tmp = Path(tempfile.mkdtemp(prefix="fieldservice-revision-"))
+    server = PostgresServer(tmp / "data", free_port())
+    server.start(stdout=open(tmp / "log", "wb"))  # noqa: SIM115
+    try:
+        asyncio.run(create_databases(server.url, [service]))
+        url = f"{server.url}/{service}"
+        migrate(service, url)
+        existing = sorted(p.name for p in (spec.migrations_dir / "versions").glob("[0-9]*.py"))
+        rev_id = f"{len(existing) + 1:04d}"
+        command.revision(alembic_config(spec.migrations_dir, url), message=message, autogenerate=True,
+                         rev_id=rev_id)
+    finally:
+        server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
