@@ -116,8 +116,8 @@ def create_service_app(defn: ServiceDefinition) -> FastAPI:
     install_problem_handlers(app)
     app.include_router(_operational_router(defn))
     for router in defn.routers:
+        annotate_openapi(router)
         app.include_router(router)
-    annotate_openapi(app)
     return app
 
 

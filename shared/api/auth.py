@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import jwt
-from fastapi import Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -152,9 +152,12 @@ def _requirements(route: APIRoute) -> list[Requires]:
     return found
 
 
-def annotate_openapi(app: FastAPI) -> None:
-    """Write each operation's accepted roles into OpenAPI (`x-required-roles` and the text)."""
-    for route in app.routes:
+def annotate_openapi(router: APIRouter) -> None:
+    """Write each operation's accepted roles into OpenAPI (`x-required-roles` and the text).
+
+    Call it on a router before it is included in the app.
+    """
+    for route in router.routes:
         if not isinstance(route, APIRoute):
             continue
         reqs = _requirements(route)

@@ -36,10 +36,14 @@ IfMatch = Annotated[str | None, Header(description="ETag of the case as read; a 
 
 async def crm_signature(
     request: Request,
+    principal: CrmClient,
     x_signature_timestamp: Annotated[str | None, Header(description="Unix seconds")] = None,
     x_signature: Annotated[str | None, Header(description="sha256=<hex HMAC of '<timestamp>.<body>'>")] = None,
 ) -> None:
-    """S1 webhook: HMAC-SHA256 over timestamp and raw body, within the replay window."""
+    """S1 webhook: HMAC-SHA256 over timestamp and raw body, within the replay window.
+
+    The caller's role is checked first, so another client learns nothing about the signature.
+    """
     settings: DispatchSettings = request.app.state.settings
     verify_signature(
         secrets=[s.get_secret_value() for s in settings.crm_webhook_secrets],
