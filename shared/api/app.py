@@ -17,6 +17,7 @@ from typing import Annotated
 
 from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -30,6 +31,7 @@ from shared.messaging.consumer import EventConsumer, EventHandlers
 from shared.messaging.relay import OutboxRelay
 from shared.observability import CONSUMER_LAG, DEAD_LETTERS, RELAY_ACTIVE, configure_logging
 from shared.settings import ServiceSettings
+from shared.tracing import configure_tracing
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +116,8 @@ def create_service_app(defn: ServiceDefinition) -> FastAPI:
         max_body=settings.max_request_body_bytes, max_upload=settings.max_upload_bytes,
     )
     install_problem_handlers(app)
+    if configure_tracing(settings.service_name):
+        FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
     app.include_router(_operational_router(defn))
     for router in defn.routers:
         annotate_openapi(router)

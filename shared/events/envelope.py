@@ -15,6 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from shared import context
 from shared.events.registry import EventPayload, registry
+from shared.tracing import current_trace_headers
 
 
 class EventEnvelope(BaseModel):
@@ -33,11 +34,14 @@ class EventEnvelope(BaseModel):
     correlationid: str = Field(description="Shared by everything that one request set in motion")
     causationid: str | None = Field(default=None, description="Id of the event that caused this one")
     actor: str = Field(description="Who did it: a user subject, a machine client or service:<name>")
+    traceparent: str | None = Field(default=None, description="W3C trace context (CloudEvents tracing)")
+    tracestate: str | None = Field(default=None)
     data: dict[str, Any]
 
     @classmethod
     def wrap(cls, payload: EventPayload, *, source: str, subject: str, actor: str) -> EventEnvelope:
-        """Envelope a payload, taking correlation and causation from the current work context."""
+        """Envelope a payload, taking correlation, causation and trace from the current context."""
+        trace_headers = current_trace_headers()
         return cls(
             type=payload.event_type,
             version=payload.event_version,
@@ -47,6 +51,8 @@ class EventEnvelope(BaseModel):
             correlationid=context.current_correlation_id(),
             causationid=context.causation_id.get(),
             actor=actor,
+            traceparent=trace_headers.get("traceparent"),
+            tracestate=trace_headers.get("tracestate"),
             data=payload.model_dump(mode="json"),
         )
 

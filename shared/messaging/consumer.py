@@ -31,6 +31,7 @@ from shared.events import EventEnvelope, EventPayload, UnknownEventType
 from shared.messaging.broker import ensure_topics_until_done, make_producer
 from shared.messaging.tables import ProcessedEvent
 from shared.settings import ServiceSettings
+from shared.tracing import consuming_span
 
 log = logging.getLogger(__name__)
 
@@ -208,7 +209,10 @@ class EventConsumer:
 
     async def _apply(self, envelope: EventEnvelope, payload: EventPayload, handlers: list[Handler]) -> bool:
         """Run every handler and record the event as processed in one transaction."""
-        with context.work_context(correlation=envelope.correlationid, causation=str(envelope.id)):
+        with (
+            context.work_context(correlation=envelope.correlationid, causation=str(envelope.id)),
+            consuming_span(self.group, envelope.type, envelope.traceparent, envelope.tracestate),
+        ):
             async with transaction(self.sessions) as session:
                 inserted = await session.execute(
                     insert(ProcessedEvent)

@@ -101,6 +101,10 @@ class OutboxRelay:
                 ("event-id", str(row["id"]).encode()),
                 ("event-type", row["event_type"].encode()),
             ]
+            envelope_fields = envelope if isinstance(envelope, dict) else json.loads(envelope)
+            for name in ("traceparent", "tracestate"):
+                if envelope_fields.get(name):
+                    headers.append((name, envelope_fields[name].encode()))
             futures.append(await producer.send(topic, value=value, key=row["aggregate_id"].encode(), headers=headers))
         results = await asyncio.gather(*futures, return_exceptions=True)
         if self.after_publish_hook is not None:
