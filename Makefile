@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run demo test test-unit test-integration test-e2e lint token clean
+.PHONY: install run demo test test-unit test-integration test-e2e lint asyncapi token clean
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -29,9 +29,13 @@ run: install  ## PostgreSQL + broker + the four services (Ctrl-C stops all)
 demo: install  ## Drive one case through the running stack; non-zero if an event is missing
 	$(PY) -m devstack.demo
 
-lint: install  ## ruff and the import contracts (services independent, shared imports no service)
+lint: install  ## ruff, the import contracts, and the AsyncAPI document against the event models
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+	$(PY) -m devstack.cli asyncapi --check
+
+asyncapi: install  ## Regenerate docs/asyncapi.yaml from the event models
+	$(PY) -m devstack.cli asyncapi
 
 test-unit: install
 	$(PY) -m pytest tests/unit -q

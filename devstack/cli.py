@@ -49,10 +49,6 @@ def migrate_command(
         typer.echo(f"{name}: migrated to head")
 
 
-if __name__ == "__main__":
-    app()
-
-
 @app.command()
 def revision(
     service: Annotated[str, typer.Argument(help="Service whose migrations get the new revision")],
@@ -84,3 +80,26 @@ def revision(
     finally:
         server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@app.command()
+def asyncapi(
+    check: Annotated[bool, typer.Option("--check", help="Fail if docs/asyncapi.yaml is out of date")] = False,
+) -> None:
+    """Generate the AsyncAPI 3 event catalogue (docs/asyncapi.yaml) from the event models."""
+    from devstack.asyncapi import DOCUMENT, render
+
+    text = render()
+    if check:
+        current = DOCUMENT.read_text() if DOCUMENT.exists() else ""
+        if current != text:
+            typer.echo("docs/asyncapi.yaml is out of date: run `make asyncapi` and commit it", err=True)
+            raise typer.Exit(1)
+        typer.echo("docs/asyncapi.yaml matches the event models")
+        return
+    DOCUMENT.write_text(text)
+    typer.echo(f"wrote {DOCUMENT}")
+
+
+if __name__ == "__main__":
+    app()
