@@ -25,7 +25,7 @@ EXPORTER = InMemorySpanExporter()
 async def test_a_trace_crosses_from_an_http_request_to_a_handler_in_another_service(env):
     assert configure_tracing("test", exporter=EXPORTER)
     async with running_app(env, "dispatch", consumer_enabled=False) as (_d, dispatch), \
-            running_app(env, "onsite") as (_o, onsite):
+            running_app(env, "onsite") as (_o, _onsite):
         raw = json.dumps(sample_request(f"TR-{uuid.uuid4().hex[:8]}")).encode()
         ts = int(time.time())
         case = (await dispatch.post("/crm/service-requests", content=raw, headers={

@@ -34,7 +34,7 @@ def test_the_check_fails_when_an_event_changes_without_regenerating(monkeypatch)
         case_id: str
 
     ProbeHappened.event_type, ProbeHappened.event_version, ProbeHappened.producer = "ProbeHappened", 1, "dispatch"
-    monkeypatch.setitem(registry._types, ("ProbeHappened", 1), ProbeHappened)  # noqa: SLF001
+    monkeypatch.setitem(registry._types, ("ProbeHappened", 1), ProbeHappened)
     result = CliRunner().invoke(app, ["asyncapi", "--check"])
     assert result.exit_code == 1
     assert "out of date" in result.output
