@@ -101,5 +101,107 @@ def asyncapi(
     typer.echo(f"wrote {DOCUMENT}")
 
 
+dlq_app = typer.Typer(help="Dead-lettered messages: list, inspect, re-drive.", no_args_is_help=True)
+app.add_typer(dlq_app, name="dlq")
+
+
+def _bootstrap() -> str:
+    return os.environ.get("KAFKA_BOOTSTRAP_SERVERS", ServiceSettings().kafka_bootstrap_servers)
+
+
+def _database_url(service: str) -> str:
+    return os.environ.get(f"{service.upper()}_DATABASE_URL", f"{_server_url().rstrip('/')}/{service}")
+
+
+@app.command()
+def outbox(
+    service: Annotated[str | None, typer.Argument(help="One service; all four when omitted")] = None,
+) -> None:
+    """Show each service's outbox backlog: unsent events and the age of the oldest one."""
+    from devstack.ops import backlog
+
+    names = [service] if service else [s.name for s in SERVICES]
+    typer.echo(f"{'service':<10} {'unsent':>8} {'oldest unsent':>14} {'sent':>10}")
+    for name in names:
+        b = asyncio.run(backlog(name, _database_url(name)))
+        typer.echo(f"{b.service:<10} {b.unsent:>8} {b.oldest_age_s:>13.1f}s {b.sent:>10}")
+
+
+@app.command()
+def republish(
+    service: Annotated[str, typer.Argument(help="Service whose outbox holds the events")],
+    case_id: Annotated[str, typer.Argument(help="Service case id")],
+) -> None:
+    """Publish a case's events again (consumers ignore the ones they already applied)."""
+    from devstack.ops import republish_case
+
+    count = asyncio.run(republish_case(_database_url(service), case_id))
+    typer.echo(f"{count} events of case {case_id} queued for publication again")
+
+
+@dlq_app.command("list")
+def dlq_list(service: Annotated[str, typer.Argument(help="Service whose dead-letter topic to read")]) -> None:
+    """List `<service>.dlq`: position, origin and error of every dead letter."""
+    from devstack.ops import dead_letters
+
+    letters = asyncio.run(dead_letters(_bootstrap(), service))
+    for d in letters:
+        typer.echo(f"{d.partition}:{d.offset}  from {d.origin_topic}:{d.origin_partition}@{d.origin_offset}  "
+                   f"key={d.key}  {(d.error or '')[:120]}")
+    typer.echo(f"{len(letters)} dead letters in {service}.dlq")
+
+
+@dlq_app.command("inspect")
+def dlq_inspect(
+    service: Annotated[str, typer.Argument()], partition: Annotated[int, typer.Argument()],
+    offset: Annotated[int, typer.Argument()],
+) -> None:
+    """Show one dead letter whole: headers and value."""
+    from devstack.ops import dead_letters
+
+    for d in asyncio.run(dead_letters(_bootstrap(), service)):
+        if (d.partition, d.offset) == (partition, offset):
+            for key, value in d.headers:
+                typer.echo(f"{key}: {value.decode(errors='replace')}")
+            typer.echo("")
+            typer.echo(d.value.decode(errors="replace"))
+            return
+    raise typer.BadParameter(f"no dead letter at {partition}:{offset}")
+
+
+@dlq_app.command("redrive")
+def dlq_redrive(
+    service: Annotated[str, typer.Argument()], partition: Annotated[int, typer.Argument()],
+    offsets: Annotated[list[int], typer.Argument(help="One or more offsets in that partition")],
+) -> None:
+    """Send dead letters back to their origin topic for another try."""
+    from devstack.ops import redrive
+
+    with typer.progressbar(offsets, label="re-driving") as progress:
+        for offset in progress:
+            asyncio.run(redrive(_bootstrap(), service, partition, offset))
+    typer.echo(f"re-drove {len(offsets)} messages")
+
+
+@app.command("load-demo")
+def load_demo(
+    cases: Annotated[int, typer.Option(help="How many cases to drive through the running stack")] = 10,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for each expected effect")] = 60,
+) -> None:
+    """Load demo data: drive cases through all four services of a running stack."""
+    from devstack.client import StackClient
+    from devstack.demo import run_slice
+    from devstack.stack import ports_from_env
+
+    client = StackClient(ports_from_env())
+    try:
+        with typer.progressbar(range(cases), label="cases") as progress:
+            for _ in progress:
+                run_slice(client, timeout=timeout, say=lambda _line: None)
+    finally:
+        client.close()
+    typer.echo(f"{cases} cases driven through the stack")
+
+
 if __name__ == "__main__":
     app()

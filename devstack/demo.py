@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from devstack.client import ConditionTimeout, StackClient, sample_request, wait_for
-from devstack.stack import SERVICES
+from devstack.stack import ports_from_env
 
 
 @dataclass
@@ -157,7 +157,7 @@ def run_slice(client: StackClient, *, timeout: float, say: Callable[[str], None]
 
 
 def main() -> int:
-    ports = {s.name: int(os.environ.get(f"{s.env_prefix}_PORT", s.port)) for s in SERVICES}
+    ports = ports_from_env()
     timeout = float(os.environ.get("DEMO_TIMEOUT", "180"))
     client = StackClient(ports)
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +37,11 @@ SERVICES = (
     ServiceSpec("feedback", 8004),
 )
 BY_NAME = {s.name: s for s in SERVICES}
+
+
+def ports_from_env() -> dict[str, int]:
+    """Ports of a running stack: <SERVICE>_PORT, else the defaults 8001-8004."""
+    return {s.name: int(os.environ.get(f"{s.env_prefix}_PORT", s.port)) for s in SERVICES}
 
 
 def plain_dsn(url: str) -> str:

@@ -19,3 +19,14 @@ def test_a_case_flows_through_all_four_services(client):
     assert len(types) == len(set(types)), "each event is applied once"
     correlation = {e["data"].get("case_id") for e in result["timeline"]}
     assert correlation == {result["case_id"]}
+
+
+def test_the_cli_loads_demo_cases_into_a_running_stack(stack):
+    from typer.testing import CliRunner
+
+    from devstack.cli import app
+
+    ports = {f"{name.upper()}_PORT": str(port) for name, port in stack.service_ports.items()}
+    result = CliRunner().invoke(app, ["load-demo", "--cases", "2", "--timeout", "60"], env=ports)
+    assert result.exit_code == 0, result.output
+    assert "2 cases driven through the stack" in result.output
