@@ -27,9 +27,19 @@ from shared.api.auth import TokenVerifier, annotate_openapi
 from shared.api.middleware import RequestContextMiddleware
 from shared.api.problems import PROBLEM_RESPONSES, install_problem_handlers
 from shared.db import make_engine, make_sessionmaker
+from shared.events import EventEnvelope
 from shared.messaging.consumer import EventConsumer, EventHandlers
 from shared.messaging.relay import OutboxRelay
-from shared.observability import CONSUMER_LAG, DEAD_LETTERS, RELAY_ACTIVE, configure_logging
+from shared.observability import (
+    CONSUMER_LAG,
+    DEAD_LETTERS,
+    EVENTS_PROCESSED,
+    HANDLER_DURATION,
+    OUTBOX_BACKLOG,
+    OUTBOX_OLDEST_AGE,
+    RELAY_ACTIVE,
+    configure_logging,
+)
 from shared.settings import ServiceSettings
 from shared.tracing import configure_tracing
 
@@ -83,6 +93,7 @@ def create_service_app(defn: ServiceDefinition) -> FastAPI:
             consumer=EventConsumer(settings, sessions, defn.handlers, topics),
             stop=stop,
         )
+        runtime.consumer.on_processed = _observe_handler(settings.service_name)
         app.state.runtime = runtime
         app.state.sessions = sessions
         app.state.broker_probe = BrokerProbe(settings)
@@ -135,6 +146,14 @@ async def _every(interval: float, job: PeriodicJob, runtime: ServiceRuntime) -> 
             await job(runtime)
         except Exception:
             log.exception("periodic job %s failed", job.__name__)
+
+
+def _observe_handler(service: str) -> Callable[[EventEnvelope, float], None]:
+    def observe(envelope: EventEnvelope, seconds: float) -> None:
+        HANDLER_DURATION.labels(service, envelope.type).observe(seconds)
+        EVENTS_PROCESSED.labels(service, envelope.type).inc()
+
+    return observe
 
 
 class BrokerProbe:
@@ -209,6 +228,13 @@ def _operational_router(defn: ServiceDefinition) -> APIRouter:
         runtime: ServiceRuntime = request.app.state.runtime
         name = defn.settings.service_name
         RELAY_ACTIVE.labels(name).set(1 if runtime.relay.active else 0)
+        with contextlib.suppress(Exception):
+            async with runtime.sessions() as session:
+                row = (await asyncio.wait_for(session.execute(text(
+                    "SELECT count(*), extract(epoch FROM now() - min(created_at)) FROM outbox_message "
+                    "WHERE sent_at IS NULL")), 2)).one()
+            OUTBOX_BACKLOG.labels(name).set(row[0])
+            OUTBOX_OLDEST_AGE.labels(name).set(float(row[1] or 0))
         DEAD_LETTERS.labels(name).set(runtime.consumer.stats.dead_lettered)
         for key, lag in runtime.consumer.stats.lag.items():
             topic, partition = key.rsplit(":", 1)

@@ -30,3 +30,20 @@ def test_the_cli_loads_demo_cases_into_a_running_stack(stack):
     result = CliRunner().invoke(app, ["load-demo", "--cases", "2", "--timeout", "60"], env=ports)
     assert result.exit_code == 0, result.output
     assert "2 cases driven through the stack" in result.output
+
+
+def test_metrics_show_the_operational_series_on_a_running_stack(stack, client):
+    from devstack.demo import run_slice
+
+    run_slice(client, timeout=60, say=lambda _line: None)
+    wanted = ["http_requests_total", "http_request_duration_seconds_bucket", "outbox_backlog",
+              "outbox_oldest_unsent_age_seconds", "outbox_relay_active", "dead_letters_total"]
+    for name, http in client.http.items():
+        text = http.get("/metrics").text
+        for series in wanted:
+            assert f'{series}{{' in text or f"{series} " in text, f"{name} lacks {series}"
+        assert f'outbox_relay_active{{service="{name}"}} 1.0' in text
+    # Consumers that handled events report their handler durations and lag.
+    onsite = client.http["onsite"].get("/metrics").text
+    assert 'event_handler_duration_seconds_count{event_type="ServiceDispatched",service="onsite"}' in onsite
+    assert "consumer_lag{" in onsite
