@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run demo test test-unit test-integration test-e2e lint asyncapi token clean
+.PHONY: install run demo test test-unit test-integration test-e2e test-faults chaos lint asyncapi token clean
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -46,7 +46,13 @@ test-integration: install
 test-e2e: install
 	$(PY) -m pytest tests/e2e -q
 
-test: lint  ## Lint, then unit, integration and end-to-end tests
+test-faults: install  ## Fault injection, bounded (also part of make test)
+	$(PY) -m pytest tests/faults -q -s
+
+chaos: install  ## Fault injection at full size: 300 concurrent cases, the broker paused for 60 s
+	FAULT_CASES=300 FAULT_CONCURRENCY=32 FAULT_BROKER_PAUSE=60 $(PY) -m pytest tests/faults -q -s
+
+test: lint  ## Lint, then unit, integration, end-to-end and bounded fault tests
 	$(PY) -m pytest -q
 
 token: install  ## Development token: make token ROLE=dispatcher SUB=u123

@@ -36,14 +36,41 @@ def wait_for(what: str, probe: Callable[[], T | None], timeout: float, interval:
     raise ConditionTimeout(f"timed out after {timeout}s waiting for {what}{suffix}")
 
 
+class RetryingTransport(httpx.HTTPTransport):
+    """Retries requests that certainly did not take effect: refused connections and 503s.
+
+    A 503 problem means the service could not reach its database, so nothing was committed;
+    a refused connection never reached the service. Used while the fault tests restart things.
+    """
+
+    def __init__(self, retry_for: float) -> None:
+        super().__init__()
+        self.retry_for = retry_for
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        deadline = time.monotonic() + self.retry_for
+        while True:
+            try:
+                response = super().handle_request(request)
+            except httpx.ConnectError:
+                if time.monotonic() > deadline:
+                    raise
+            else:
+                if response.status_code != 503 or time.monotonic() > deadline:
+                    return response
+                response.close()
+            time.sleep(0.2)
+
+
 class StackClient:
     """HTTP access to the four services with development tokens."""
 
     def __init__(self, ports: dict[str, int], settings: ServiceSettings | None = None,
-                 webhook_secret: str = DEV_WEBHOOK_SECRET, timeout: float = 10.0) -> None:
+                 webhook_secret: str = DEV_WEBHOOK_SECRET, timeout: float = 10.0, retry_for: float = 0.0) -> None:
         self.settings = settings or ServiceSettings()
         self.webhook_secret = webhook_secret
-        self.http = {name: httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=timeout)
+        self.http = {name: httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=timeout,
+                                        transport=RetryingTransport(retry_for))
                      for name, port in ports.items()}
 
     def token(self, role: str, subject: str, **claims: Any) -> str:

@@ -16,6 +16,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.errors import is_unavailable
+
 log = logging.getLogger(__name__)
 
 PROBLEM_BASE = "https://fieldservice.example/problems/"
@@ -159,13 +161,15 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def _dbapi(request: Request, exc: DBAPIError) -> JSONResponse:
-        if exc.connection_invalidated:
+        if is_unavailable(exc):
             return await _unavailable(request, exc)
         log.exception("database error on %s", request.url.path)
         return _problem(request, 500, "internal-error", "Internal error", "an unexpected database error occurred")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if is_unavailable(exc):
+            return await _unavailable(request, exc)
         log.exception("unhandled error on %s", request.url.path)
         return _problem(request, 500, "internal-error", "Internal error", "an unexpected error occurred")
 

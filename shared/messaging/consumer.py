@@ -21,12 +21,12 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from shared import context
+from shared import context, failpoints
 from shared.db import transaction
+from shared.errors import is_unavailable
 from shared.events import EventEnvelope, EventPayload, UnknownEventType
 from shared.messaging.broker import ensure_topics_until_done, make_producer
 from shared.messaging.tables import ProcessedEvent
@@ -71,9 +71,7 @@ class PoisonMessage(Exception):
 
 def _is_transient(exc: BaseException) -> bool:
     """Failures of infrastructure, not of the message: retried until they pass."""
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    return isinstance(exc, OperationalError | InterfaceError | OSError | ConnectionError | TimeoutError)
+    return is_unavailable(exc)
 
 
 @dataclass
@@ -184,6 +182,7 @@ class EventConsumer:
             started = time.perf_counter()
             try:
                 applied = await self._apply(envelope, payload, handlers)
+                failpoints.hit("consumer.after_commit")
                 if applied:
                     self.stats.processed += 1
                     if self.on_processed:
@@ -224,6 +223,8 @@ class EventConsumer:
                     return False
                 for handler in handlers:
                     await handler(session, envelope, payload)
+                await session.flush()
+                failpoints.hit("consumer.in_handler")
         return True
 
     async def _dead_letter(self, message: ConsumerRecord, error: str, stop: asyncio.Event) -> None:

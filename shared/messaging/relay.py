@@ -19,6 +19,7 @@ import zlib
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
+from shared import failpoints
 from shared.messaging.broker import ensure_topics_until_done, make_producer
 from shared.settings import ServiceSettings
 
@@ -92,6 +93,7 @@ class OutboxRelay:
         rows = await conn.fetch(FETCH_SQL, self.settings.outbox_batch_size)
         if not rows:
             return 0
+        failpoints.hit("relay.before_publish")
         topic = self.settings.own_topic
         futures = []
         for row in rows:
@@ -107,6 +109,7 @@ class OutboxRelay:
                     headers.append((name, envelope_fields[name].encode()))
             futures.append(await producer.send(topic, value=value, key=row["aggregate_id"].encode(), headers=headers))
         results = await asyncio.gather(*futures, return_exceptions=True)
+        failpoints.hit("relay.after_publish")
         if self.after_publish_hook is not None:
             await self.after_publish_hook(rows)
         ok = [row["seq"] for row, res in zip(rows, results, strict=True) if not isinstance(res, BaseException)]
