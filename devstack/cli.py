@@ -101,5 +101,23 @@ def asyncapi(
     typer.echo(f"wrote {DOCUMENT}")
 
 
+@app.command("config-reference")
+def config_reference(
+    check: Annotated[bool, typer.Option("--check", help="Fail if docs/operations.md is out of date")] = False,
+) -> None:
+    """Generate the configuration reference in docs/operations.md from the settings classes."""
+    from devstack import config_reference as reference
+
+    if check:
+        if not reference.is_current():
+            typer.echo("docs/operations.md's configuration reference is out of date: "
+                       "run `make config-reference` and commit it", err=True)
+            raise typer.Exit(1)
+        typer.echo("docs/operations.md's configuration reference matches the settings classes")
+        return
+    reference.write()
+    typer.echo(f"wrote the configuration reference in {reference.DOCUMENT}")
+
+
 if __name__ == "__main__":
     app()
