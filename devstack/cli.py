@@ -108,14 +108,18 @@ def config_reference(
     """Generate the configuration reference in docs/operations.md from the settings classes."""
     from devstack import config_reference as reference
 
-    if check:
-        if not reference.is_current():
-            typer.echo("docs/operations.md's configuration reference is out of date: "
-                       "run `make config-reference` and commit it", err=True)
-            raise typer.Exit(1)
-        typer.echo("docs/operations.md's configuration reference matches the settings classes")
-        return
-    reference.write()
+    try:
+        if check:
+            if not reference.is_current():
+                typer.echo("docs/operations.md's configuration reference is out of date: "
+                           "run `make config-reference` and commit it", err=True)
+                raise typer.Exit(1)
+            typer.echo("docs/operations.md's configuration reference matches the settings classes")
+            return
+        reference.write()
+    except ValueError as exc:  # an undescribed setting, or the document lost its markers
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
     typer.echo(f"wrote the configuration reference in {reference.DOCUMENT}")
 
 

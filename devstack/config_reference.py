@@ -197,10 +197,11 @@ def embed(document: str, table: str) -> str:
 
 def is_current() -> bool:
     """Whether docs/operations.md carries the table the settings classes generate."""
+    table = render()  # a setting without a description raises here, with its name
     text = DOCUMENT.read_text() if DOCUMENT.exists() else ""
     try:
-        return embed(text, render()) == text
-    except ValueError:
+        return embed(text, table) == text
+    except ValueError:  # the markers are missing
         return False
 
 

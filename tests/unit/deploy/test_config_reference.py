@@ -49,6 +49,9 @@ def test_a_setting_without_a_description_is_refused(monkeypatch):
     monkeypatch.setattr(config_reference, "settings_classes", lambda: {**classes, "onsite": Undocumented})
     with pytest.raises(ValueError, match="mystery_knob has no description"):
         config_reference.collect()
+    result = CliRunner().invoke(app, ["config-reference", "--check"])
+    assert result.exit_code == 1
+    assert "mystery_knob has no description" in result.output
 
 
 @pytest.mark.parametrize("service", APP_SERVICES)
