@@ -117,3 +117,10 @@ def test_the_secret_templates_are_placeholders_yet_a_valid_production_configurat
 def test_only_dispatch_gets_the_crm_webhook_secrets():
     holders = [s["metadata"]["name"] for s in k8s_resources("Secret") if "CRM_WEBHOOK_SECRETS" in s["stringData"]]
     assert holders == ["dispatch-secrets"]
+
+
+@pytest.mark.parametrize("service", APP_SERVICES)
+def test_the_hpa_owns_the_replica_count_and_keeps_a_standby(service):
+    """A `replicas` field would reset the HPA's count on every apply; two replicas keep a standby relay."""
+    assert "replicas" not in k8s_resource("Deployment", service)["spec"]
+    assert k8s_resource("HorizontalPodAutoscaler", service)["spec"]["minReplicas"] >= 2
