@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run demo test test-unit test-integration test-e2e test-faults chaos lint asyncapi token clean
+.PHONY: install run demo test test-unit test-integration test-e2e test-faults chaos lint asyncapi config-reference token clean
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -29,10 +29,11 @@ run: install  ## PostgreSQL + broker + the four services (Ctrl-C stops all)
 demo: install  ## Drive one case through the running stack; non-zero if an event is missing
 	$(PY) -m devstack.demo
 
-lint: install  ## ruff, the import contracts, and the AsyncAPI document against the event models
+lint: install  ## ruff, the import contracts, the AsyncAPI document and the configuration reference against the code
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 	$(PY) -m devstack.cli asyncapi --check
+	$(PY) -m devstack.cli config-reference --check
 
 asyncapi: install  ## Regenerate docs/asyncapi.yaml from the event models
 	$(PY) -m devstack.cli asyncapi
@@ -54,6 +55,9 @@ chaos: install  ## Fault injection at full size: 300 concurrent cases, the broke
 
 test: lint  ## Lint, then unit, integration, end-to-end and bounded fault tests
 	$(PY) -m pytest -q
+
+config-reference: install  ## Regenerate the configuration reference in docs/operations.md from the settings classes
+	$(PY) -m devstack.cli config-reference
 
 token: install  ## Development token: make token ROLE=dispatcher SUB=u123
 	@$(PY) -m devstack.cli token $(ROLE) $(SUB)

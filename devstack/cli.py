@@ -203,5 +203,27 @@ def load_demo(
     typer.echo(f"{cases} cases driven through the stack")
 
 
+@app.command("config-reference")
+def config_reference(
+    check: Annotated[bool, typer.Option("--check", help="Fail if docs/operations.md is out of date")] = False,
+) -> None:
+    """Generate the configuration reference in docs/operations.md from the settings classes."""
+    from devstack import config_reference as reference
+
+    try:
+        if check:
+            if not reference.is_current():
+                typer.echo("docs/operations.md's configuration reference is out of date: "
+                           "run `make config-reference` and commit it", err=True)
+                raise typer.Exit(1)
+            typer.echo("docs/operations.md's configuration reference matches the settings classes")
+            return
+        reference.write()
+    except ValueError as exc:  # an undescribed setting, or the document lost its markers
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"wrote the configuration reference in {reference.DOCUMENT}")
+
+
 if __name__ == "__main__":
     app()
