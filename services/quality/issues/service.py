@@ -188,6 +188,8 @@ async def resolve_on_site(*, session: AsyncSession, issue_id: UUID, body: OnSite
               "confirmed_at": (body.confirmed_at or now).isoformat()}
     issue.on_site_resolution = record
     issue.status = IssueStatus.RESOLVED_ON_SITE
+    if issue.sla_paused_since is not None:
+        sla.resume(issue, at=now)
     sla.stop_response_clock(issue, now)
     issue.closed_at, issue.closed_by = now, principal.subject
     journal(session, issue, "resolved_on_site", record, by=principal.actor, at=now)

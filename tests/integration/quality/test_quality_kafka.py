@@ -93,6 +93,14 @@ async def test_the_full_loop_over_http_and_kafka(env, quality):
     await wait_async("both deliveries to be processed", lambda: _processed(app, [d.id for d in deliveries]))
     kinds = [e["kind"] for e in (await c.get(f"/issues/{iid}/history", headers=owner)).json()]
     assert kinds.count("template_revision_landed") == 1
+    # A later revision that names no issue still reaches every issue that asked for this template.
+    later = SpecificationTemplateRevised(template_id="GIS-commissioning", version=5, equipment_type="GIS",
+                                         revised_by="disp-8")
+    await publish(env, "dispatch.events", envelope(later, "dispatch", case_id, "disp-8"))
+
+    async def version_5():
+        return (await c.get(f"/issues/{iid}", headers=owner)).json()["template_revision"]["version"] == 5
+    await wait_async("the unnamed revision to land on the issue", version_5)
 
     verified = await c.post(f"/issues/{iid}/verification", headers=owner, json=LOOP_STEPS[4][1])
     assert verified.status_code == 200
