@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
@@ -169,7 +169,7 @@ class Containment(BaseModel):
     owner: str | None = Field(default=None, min_length=1, max_length=200)
 
 
-FISHBONE_CATEGORIES = ("man", "machine", "method", "material", "measurement", "environment")
+Cause = Annotated[str, Field(min_length=1, max_length=2000)]
 
 
 class RootCause(BaseModel):
@@ -178,23 +178,21 @@ class RootCause(BaseModel):
     model_config = ConfigDict(extra="forbid")
     method: Literal["five_whys", "fishbone"]
     root_cause: str = Text
-    whys: list[str] | None = Field(default=None, max_length=10)
+    whys: list[Cause] | None = Field(default=None, max_length=10)
     categories: dict[Literal["man", "machine", "method", "material", "measurement", "environment"],
-                     list[str]] | None = None
+                     Annotated[list[Cause], Field(max_length=20)]] | None = None
     owner: str | None = Field(default=None, min_length=1, max_length=200)
 
     @model_validator(mode="after")
     def _method_fields(self) -> RootCause:
         if self.method == "five_whys":
-            if not self.whys or any(not w.strip() or len(w) > 2000 for w in self.whys):
-                raise ValueError("method five_whys needs 'whys': the chain of whys (1-10 non-empty answers)")
+            if not self.whys:
+                raise ValueError("method five_whys needs 'whys': the chain of whys (1-10 answers)")
             if self.categories is not None:
                 raise ValueError("'categories' belong to method fishbone")
         else:
             if not self.categories or not any(self.categories.values()):
                 raise ValueError("method fishbone needs 'categories': causes under at least one category")
-            if any(not c.strip() or len(c) > 2000 for v in self.categories.values() for c in v):
-                raise ValueError("fishbone causes must be non-empty texts of at most 2000 characters")
             if self.whys is not None:
                 raise ValueError("'whys' belong to method five_whys")
         return self

@@ -51,6 +51,9 @@ from shared.events.quality import (
 )
 
 COMPLAINT_FAILURE_MODE = "customer-complaint"
+# The same limits as when the issue is logged (QualityIssueCreate).
+CORRECTION_LIMITS = {"product": 200, "model": 100, "serial_number": 100, "failure_mode": 100, "severity": 16,
+                     "description": 8000}
 
 
 def _now() -> datetime:
@@ -164,6 +167,9 @@ async def correct(*, session: AsyncSession, issue_id: UUID, body: IssueCorrectio
                   if_match: str | None) -> QualityIssue:
     """A correction of a registered fact: a new journal entry with the old and new value."""
     issue = await _locked(session, principal, issue_id, if_match)
+    if len(body.value) > CORRECTION_LIMITS[body.field]:
+        raise InvalidInput(f"{body.field} may have at most {CORRECTION_LIMITS[body.field]} characters",
+                           errors=[{"field": "value", "message": f"too long for {body.field}"}])
     if body.field == "failure_mode":
         await require_known(session=session, code=body.value)
     if body.field == "severity" and body.value not in ("critical", "major", "minor"):

@@ -71,6 +71,12 @@ async def test_corrections_are_new_journal_entries(env, quality_http, case):
     assert history[1]["data"] == {"field": "serial_number", "old": "SN-1", "new": "SN-2",
                                   "reason": "typo on the nameplate reading"}
     assert (await c.delete(f"/issues/{issue['id']}", headers=quality_engineer(env))).status_code == 405
+    too_long = await c.post(f"/issues/{issue['id']}/corrections", headers=engineer(env, "eng-a"),
+                            json={"field": "model", "value": "M" * 101, "reason": "r"})
+    assert too_long.status_code == 422 and "model" in too_long.json()["detail"]
+    unknown = await c.post(f"/issues/{issue['id']}/corrections", headers=engineer(env, "eng-a"),
+                           json={"field": "failure_mode", "value": "no-such-mode", "reason": "r"})
+    assert unknown.status_code == 422 and "no-such-mode" in unknown.json()["detail"]
 
 
 async def test_the_on_site_path(env, quality_http, case):

@@ -97,3 +97,5 @@ def test_root_cause_method_fields():
         RootCause(method="fishbone", root_cause="seal", categories={"material": []})
     with pytest.raises(ValidationError):
         RootCause(method="fishbone", root_cause="seal", categories={"weather": ["rain"]})
+    with pytest.raises(ValidationError):
+        RootCause(method="five_whys", root_cause="seal", whys=["leak", ""])
