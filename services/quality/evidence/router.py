@@ -50,4 +50,4 @@ async def download_evidence(issue_id: UUID, evidence_id: UUID, principal: Reader
                                                 principal=principal, settings=request.app.state.settings)
     return Response(content, media_type=evidence.content_type, headers={
         "Content-Disposition": f'attachment; filename="{evidence.filename}"',
-        "Digest": f"sha-256={evidence.sha256}", "X-Content-SHA256": evidence.sha256})
+        "X-Content-SHA256": evidence.sha256})

@@ -105,7 +105,11 @@ def _require_mover(issue: QualityIssue, principal: Principal) -> None:
 
 
 async def _locked(session: AsyncSession, principal: Principal, issue_id: UUID, if_match: str | None) -> QualityIssue:
-    issue = await sla.get_issue_for_update(session, issue_id)
+    """The issue, row-locked for a change; 404 if absent or not visible, 412 if If-Match is stale."""
+    issue = (await session.execute(select(QualityIssue).where(QualityIssue.id == issue_id)
+                                   .with_for_update())).scalar_one_or_none()
+    if issue is None:
+        raise NotFound(f"quality issue {issue_id} does not exist")
     try:
         await _require_on_case(session, principal, issue.case_id)
     except Forbidden:

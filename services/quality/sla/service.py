@@ -16,7 +16,7 @@ from services.quality.sla.domain import SlaClock, resumed
 from services.quality.sla.models import SlaTarget, SlaTargetUpdate
 from shared.api.auth import Principal
 from shared.api.concurrency import check_if_match
-from shared.api.problems import Conflict, NotFound
+from shared.api.problems import Conflict
 from shared.db import transaction
 from shared.events.quality import IssueSlaBreached, IssueSlaWarning
 
@@ -173,10 +173,3 @@ async def sla_clock_job(runtime: ServiceRuntime) -> None:
     """Periodic job of the service (see main.py)."""
     await run_sla_check(runtime.sessions)
 
-
-async def get_issue_for_update(session: AsyncSession, issue_id: object) -> QualityIssue:
-    issue = (await session.execute(select(QualityIssue).where(QualityIssue.id == issue_id)
-                                   .with_for_update())).scalar_one_or_none()
-    if issue is None:
-        raise NotFound(f"quality issue {issue_id} does not exist")
-    return issue
