@@ -91,7 +91,9 @@ def work_on_site(j: Journey) -> None:
 
 
 def raise_quality_issue(j: Journey) -> None:
-    """S25 (quality service): an issue logged on the case shows on the visit."""
+    """S25 (quality service): an issue logged on the case shows on the visit; a quality engineer
+    escalates it into the closed loop, so the onsite completion gate (no open, un-escalated
+    on-site issue) lets the service complete."""
     c, case_id, visit_id = j.client, j.ids["case"], j.ids["visit"]
     body = {"case_id": case_id, "visit_id": visit_id, "product": "GIS bay", "model": "ZF11-126",
             "serial_number": "SN-0001", "failure_mode": "gas-leak", "severity": "major",
@@ -105,6 +107,12 @@ def raise_quality_issue(j: Journey) -> None:
         i["issue_id"] == issue["id"] for i in c.http["onsite"].get(
             f"/visits/{visit_id}", headers=j.engineer()).json().get("quality_issues", [])))
     j.step("onsite shows the quality issue on the visit")
+    quality_engineer = c.as_("quality_engineer", "qe-001", unit="switchgear-quality")
+    r = c.http["quality"].post(f"/issues/{issue['id']}/escalation", headers=quality_engineer,
+                               json={"responsible_unit": "switchgear-quality", "owner": "qe-001"})
+    assert r.status_code == 200, r.text
+    j.step(f"S25 issue escalated to switchgear-quality (owner qe-001, due {r.json()['sla']['resolution']['due_at']})"
+           " -> IssueEscalated")
 
 
 def complete_on_site(j: Journey) -> None:

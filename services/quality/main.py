@@ -4,20 +4,28 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from services.quality.catalogue.router import router as catalogue_router
+from services.quality.evidence.router import router as evidence_router
 from services.quality.handlers import handlers
 from services.quality.issues.router import router as issues_router
+from services.quality.repairs.router import router as repairs_router
+from services.quality.reports.router import router as reports_router
 from services.quality.settings import QualitySettings, get_settings
+from services.quality.sla.router import router as sla_router
+from services.quality.sla.service import sla_clock_job
 from shared.api.app import ServiceDefinition, create_service_app
 
 
 def create_app(settings: QualitySettings | None = None) -> FastAPI:
+    settings = settings or get_settings()
     return create_service_app(ServiceDefinition(
         name="quality",
         title="Quality service",
         description="Product quality problems found on site (S25): registered, fixed on site or "
                     "escalated into the closed loop; repair orders (S28); complaints from follow-up (S34).",
-        settings=settings or get_settings(),
-        routers=[issues_router],
+        settings=settings,
+        routers=[issues_router, evidence_router, catalogue_router, sla_router, repairs_router, reports_router],
         handlers=handlers,
         subscribes_to=["dispatch", "onsite", "feedback"],
+        periodic=[(settings.sla_check_interval_seconds, sla_clock_job)],
     ))

@@ -1,4 +1,4 @@
-"""Quality service settings (env: QUALITY_DATABASE_URL, ...)."""
+"""Quality service settings (env: QUALITY_DATABASE_URL, QUALITY_EVIDENCE_DIR, ...)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,29 @@ from pydantic import AliasChoices, Field
 
 from shared.settings import ServiceSettings
 
+DEFAULT_EVIDENCE_TYPES = ["image/jpeg", "image/png", "image/webp", "application/pdf", "video/mp4", "text/plain"]
+
 
 class QualitySettings(ServiceSettings):
     service_name: str = "quality"
     database_url: str | None = Field(
         default=None, validation_alias=AliasChoices("QUALITY_DATABASE_URL", "database_url")
+    )
+    evidence_dir: str = Field(
+        default=".data/quality-evidence", validation_alias=AliasChoices("QUALITY_EVIDENCE_DIR", "evidence_dir"),
+        description="Local folder where evidence files of quality issues are stored",
+    )
+    evidence_max_bytes: int = Field(
+        default=10 * 1_048_576, ge=1,
+        validation_alias=AliasChoices("QUALITY_EVIDENCE_MAX_BYTES", "evidence_max_bytes"),
+    )
+    evidence_content_types: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_EVIDENCE_TYPES),
+        validation_alias=AliasChoices("QUALITY_EVIDENCE_CONTENT_TYPES", "evidence_content_types"),
+    )
+    sla_check_interval_seconds: float = Field(
+        default=60.0, gt=0,
+        validation_alias=AliasChoices("QUALITY_SLA_CHECK_INTERVAL_SECONDS", "sla_check_interval_seconds"),
     )
 
 

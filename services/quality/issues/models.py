@@ -1,13 +1,13 @@
-"""Quality issue tables and their API shapes."""
+"""Quality issue tables (issue, its journal, the case teams) and their API shapes."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import Column, DateTime, Index, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
@@ -18,10 +18,19 @@ from shared.events.quality import Severity
 
 class IssueStatus(StrEnum):
     LOGGED = "logged"
+    RESOLVED_ON_SITE = "resolved_on_site"
+    ESCALATED = "escalated"
+    CONTAINED = "contained"
+    ROOT_CAUSE_IDENTIFIED = "root_cause_identified"
+    CORRECTIVE_ACTION_DEFINED = "corrective_action_defined"
+    PREVENTIVE_ACTION_DEFINED = "preventive_action_defined"
+    VERIFIED = "verified"
+    CLOSED = "closed"
+    REOPENED = "reopened"
 
 
-def _tz() -> Any:
-    return DateTime(timezone=True)
+def _tz(nullable: bool = False) -> Any:
+    return Column(DateTime(timezone=True), nullable=nullable)
 
 
 class CaseTeam(SQLModel, table=True):
@@ -32,13 +41,22 @@ class CaseTeam(SQLModel, table=True):
     case_id: UUID = SQLField(primary_key=True)
     engineer_ids: list[str] = SQLField(sa_column=Column(JSONB, nullable=False))
     region: str
+    customer_name: str | None = None
 
 
 class QualityIssue(SQLModel, table=True):
-    """A product quality problem found on site (S25) or raised by a complaint (S34)."""
+    """A product quality problem found on site (S25) or raised by a complaint (S34). Never deleted.
+
+    `loop` holds the current record of each closed-loop stage (containment, root_cause,
+    corrective_action, preventive_action, verification); every change is also a journal entry.
+    """
 
     __tablename__ = "quality_issue"
-    __table_args__ = (Index("ix_quality_issue_case", "case_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_quality_issue_case", "case_id", "created_at"),
+        Index("ix_quality_issue_created", "created_at", "id"),
+        Index("ix_quality_issue_complaint", "complaint_id", unique=True),
+    )
 
     id: UUID = SQLField(default_factory=uuid4, primary_key=True)
     case_id: UUID
@@ -50,12 +68,54 @@ class QualityIssue(SQLModel, table=True):
     severity: str
     description: str
     source: str = "onsite"
+    complaint_id: UUID | None = None
+    customer_visible: bool = True
     status: str = SQLField(default=IssueStatus.LOGGED, sa_column=Column(String(32), nullable=False))
     logged_by: str
+    responsible_unit: str | None = None
+    owner: str | None = None
+    on_site_resolution: dict[str, Any] | None = SQLField(default=None, sa_column=Column(JSONB, nullable=True))
+    loop: dict[str, Any] = SQLField(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+    template_revision: dict[str, Any] | None = SQLField(default=None, sa_column=Column(JSONB, nullable=True))
+    closed_at: datetime | None = SQLField(default=None, sa_column=_tz(True))
+    closed_by: str | None = None
+    # SLA clocks (S25 rapid handling): targets snapshot at logging, deadlines move with pauses.
+    response_target_minutes: int = 0
+    resolution_target_minutes: int = 0
+    sla_warning_percent: int = 80
+    sla_paused_seconds: int = 0
+    sla_paused_since: datetime | None = SQLField(default=None, sa_column=_tz(True))
+    response_due_at: datetime | None = SQLField(default=None, sa_column=_tz(True))
+    resolution_due_at: datetime | None = SQLField(default=None, sa_column=_tz(True))
+    responded_at: datetime | None = SQLField(default=None, sa_column=_tz(True))
+    response_warned_at: datetime | None = SQLField(default=None, sa_column=_tz(True))
+    response_breached_at: datetime | None = SQLField(default=None, sa_column=_tz(True))
+    resolution_warned_at: datetime | None = SQLField(default=None, sa_column=_tz(True))
+    resolution_breached_at: datetime | None = SQLField(default=None, sa_column=_tz(True))
     version: int = 1
-    created_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
-    updated_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    created_at: datetime = SQLField(sa_column=_tz())
+    updated_at: datetime = SQLField(sa_column=_tz())
     updated_by: str
+
+
+class IssueJournalEntry(SQLModel, table=True):
+    """One entry of an issue's history: every transition, correction and SLA fact (append only)."""
+
+    __tablename__ = "issue_journal_entry"
+    __table_args__ = (Index("ix_issue_journal_issue", "issue_id", "at"),)
+
+    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
+    issue_id: UUID = SQLField(foreign_key="quality_issue.id")
+    kind: str = SQLField(max_length=64)
+    data: dict[str, Any] = SQLField(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+    at: datetime = SQLField(sa_column=_tz())
+    by: str
+
+
+# ---- API shapes -------------------------------------------------------------------------------
+
+Text = Field(min_length=1, max_length=4000)
+Name = Field(min_length=1, max_length=200)
 
 
 class QualityIssueCreate(BaseModel):
@@ -70,6 +130,121 @@ class QualityIssueCreate(BaseModel):
     failure_mode: str = Field(min_length=1, max_length=100)
     severity: Severity
     description: str = Field(min_length=1, max_length=8000)
+    customer_visible: bool = True
+
+
+CorrectableField = Literal["product", "model", "serial_number", "failure_mode", "severity", "description"]
+
+
+class IssueCorrection(BaseModel):
+    """A correction is a new journal entry; the old value stays in the history."""
+
+    model_config = ConfigDict(extra="forbid")
+    field: CorrectableField
+    value: str = Field(min_length=1, max_length=8000)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class OnSiteResolution(BaseModel):
+    """S25: fixed on site — what was done, by whom, confirmed by the customer."""
+
+    model_config = ConfigDict(extra="forbid")
+    resolution: str = Text
+    resolved_by: str = Name
+    customer_confirmed_by: str = Name
+    confirmed_at: AwareDatetime | None = None
+
+
+class Escalation(BaseModel):
+    """S25: sent to the company's closed-loop rapid handling."""
+
+    model_config = ConfigDict(extra="forbid")
+    responsible_unit: str = Field(min_length=1, max_length=100)
+    owner: str = Field(min_length=1, max_length=200)
+
+
+class Containment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    action: str = Text
+    owner: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+Cause = Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class RootCause(BaseModel):
+    """Root cause by 5 whys (the chain of whys) or fishbone (causes by category)."""
+
+    model_config = ConfigDict(extra="forbid")
+    method: Literal["five_whys", "fishbone"]
+    root_cause: str = Text
+    whys: list[Cause] | None = Field(default=None, max_length=10)
+    categories: dict[Literal["man", "machine", "method", "material", "measurement", "environment"],
+                     Annotated[list[Cause], Field(max_length=20)]] | None = None
+    owner: str | None = Field(default=None, min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _method_fields(self) -> RootCause:
+        if self.method == "five_whys":
+            if not self.whys:
+                raise ValueError("method five_whys needs 'whys': the chain of whys (1-10 answers)")
+            if self.categories is not None:
+                raise ValueError("'categories' belong to method fishbone")
+        else:
+            if not self.categories or not any(self.categories.values()):
+                raise ValueError("method fishbone needs 'categories': causes under at least one category")
+            if self.whys is not None:
+                raise ValueError("'whys' belong to method five_whys")
+        return self
+
+
+class CorrectiveAction(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    action: str = Text
+    owner: str = Name
+    due_at: AwareDatetime | None = None
+
+
+class PreventiveAction(BaseModel):
+    """What prevents recurrence; may name a specification template for dispatch to revise."""
+
+    model_config = ConfigDict(extra="forbid")
+    action: str = Text
+    owner: str = Name
+    template_id: str | None = Field(default=None, min_length=1, max_length=100)
+    equipment_type: str | None = Field(default=None, min_length=1, max_length=100)
+    revision_note: str | None = Field(default=None, max_length=2000)
+
+
+class Verification(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    evidence: str = Text
+    effective: bool
+    owner: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class Closure(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    summary: str | None = Field(default=None, max_length=4000)
+
+
+class Reopen(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class SlaClockRead(BaseModel):
+    due_at: datetime | None
+    state: str
+    warned_at: datetime | None
+    breached_at: datetime | None
+
+
+class SlaRead(BaseModel):
+    paused: bool
+    paused_since: datetime | None
+    response: SlaClockRead
+    resolution: SlaClockRead
 
 
 class QualityIssueRead(BaseModel):
@@ -84,8 +259,27 @@ class QualityIssueRead(BaseModel):
     severity: Severity
     description: str
     source: str
+    complaint_id: UUID | None = None
+    customer_visible: bool = True
     status: IssueStatus
     logged_by: str
+    responsible_unit: str | None = None
+    owner: str | None = None
+    on_site_resolution: dict[str, Any] | None = None
+    loop: dict[str, Any] = Field(default_factory=dict)
+    template_revision: dict[str, Any] | None = None
+    closed_at: datetime | None = None
+    closed_by: str | None = None
+    sla: SlaRead | None = None
     version: int
     created_at: datetime
     updated_at: datetime
+
+
+class JournalEntryRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: UUID
+    kind: str
+    data: dict[str, Any]
+    at: datetime
+    by: str

@@ -2,7 +2,11 @@
 
 from sqlmodel import SQLModel
 
-import services.quality.issues.models  # noqa: F401  (registers the tables)
+import services.quality.catalogue.models  # registers the tables (as do the imports below)
+import services.quality.evidence.models
+import services.quality.issues.models
+import services.quality.repairs.models
+import services.quality.sla.models  # noqa: F401
 from services.quality.tables import TABLES
 from shared.migrations import run_env
 

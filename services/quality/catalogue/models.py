@@ -1,0 +1,55 @@
+"""Failure-mode catalogue table and its API shapes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Column, DateTime
+from sqlmodel import Field as SQLField
+from sqlmodel import SQLModel
+
+
+def _tz() -> Any:
+    return DateTime(timezone=True)
+
+
+class FailureMode(SQLModel, table=True):
+    """One failure mode issues may be classified with (retired ones stay for old issues)."""
+
+    __tablename__ = "failure_mode"
+
+    code: str = SQLField(primary_key=True, max_length=100)
+    name: str = SQLField(max_length=200)
+    description: str = SQLField(default="", max_length=2000)
+    active: bool = True
+    version: int = 1
+    created_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    created_by: str
+    updated_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    updated_by: str
+
+
+class FailureModeCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=2000)
+
+
+class FailureModeUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+    active: bool | None = None
+
+
+class FailureModeRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    code: str
+    name: str
+    description: str
+    active: bool
+    version: int
+    updated_at: datetime

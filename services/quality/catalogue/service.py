@@ -1,0 +1,56 @@
+"""Failure-mode catalogue operations (never committing themselves)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.quality.catalogue.models import FailureMode, FailureModeCreate, FailureModeUpdate
+from shared.api.auth import Principal
+from shared.api.concurrency import check_if_match
+from shared.api.problems import Conflict, InvalidInput, NotFound
+
+
+async def require_known(*, session: AsyncSession, code: str) -> FailureMode:
+    """S25: an issue names a failure mode of the catalogue; an unknown or retired one is 422 naming it."""
+    mode = await session.get(FailureMode, code)
+    if mode is None or not mode.active:
+        raise InvalidInput(f"unknown failure mode {code!r}: it is not in the failure-mode catalogue",
+                           errors=[{"field": "failure_mode", "message": f"unknown failure mode {code!r}",
+                                    "type": "unknown_failure_mode"}])
+    return mode
+
+
+async def create(*, session: AsyncSession, body: FailureModeCreate, principal: Principal) -> FailureMode:
+    if await session.get(FailureMode, body.code) is not None:
+        raise Conflict(f"failure mode {body.code!r} already exists")
+    now = datetime.now(UTC)
+    mode = FailureMode(**body.model_dump(), created_at=now, created_by=principal.actor, updated_at=now,
+                       updated_by=principal.actor)
+    session.add(mode)
+    return mode
+
+
+async def update(*, session: AsyncSession, code: str, body: FailureModeUpdate, principal: Principal,
+                 if_match: str | None) -> FailureMode:
+    mode = (await session.execute(select(FailureMode).where(FailureMode.code == code)
+                                  .with_for_update())).scalar_one_or_none()
+    if mode is None:
+        raise NotFound(f"failure mode {code!r} does not exist")
+    check_if_match(if_match, mode.version)
+    for name, value in body.model_dump(exclude_unset=True).items():
+        if value is not None:
+            setattr(mode, name, value)
+    mode.version += 1
+    mode.updated_at = datetime.now(UTC)
+    mode.updated_by = principal.actor
+    return mode
+
+
+async def list_all(*, session: AsyncSession, include_retired: bool) -> list[FailureMode]:
+    stmt = select(FailureMode).order_by(FailureMode.code)
+    if not include_retired:
+        stmt = stmt.where(FailureMode.active.is_(True))
+    return list((await session.execute(stmt)).scalars())

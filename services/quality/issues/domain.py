@@ -1,0 +1,116 @@
+"""Pure rules of a quality issue (S25): the two paths and the closed loop as a state machine.
+
+Stages run in order: containment -> root cause -> corrective action -> preventive action ->
+verification -> closure. A stage is refused while an earlier one is missing (naming every
+missing one); redoing a stage drops the records of the later stages (they stay in the journal),
+so e.g. a new root cause after an ineffective verification needs new actions and a new check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any
+
+from services.quality.issues.models import IssueStatus
+from shared.api.problems import GateRefused
+
+
+class Stage(StrEnum):
+    CONTAINMENT = "containment"
+    ROOT_CAUSE = "root_cause"
+    CORRECTIVE_ACTION = "corrective_action"
+    PREVENTIVE_ACTION = "preventive_action"
+    VERIFICATION = "verification"
+
+
+LOOP_ORDER: tuple[Stage, ...] = tuple(Stage)
+
+STATUS_AFTER: dict[Stage, IssueStatus] = {
+    Stage.CONTAINMENT: IssueStatus.CONTAINED,
+    Stage.ROOT_CAUSE: IssueStatus.ROOT_CAUSE_IDENTIFIED,
+    Stage.CORRECTIVE_ACTION: IssueStatus.CORRECTIVE_ACTION_DEFINED,
+    Stage.PREVENTIVE_ACTION: IssueStatus.PREVENTIVE_ACTION_DEFINED,
+    Stage.VERIFICATION: IssueStatus.VERIFIED,
+}
+
+MISSING: dict[Stage, str] = {
+    Stage.CONTAINMENT: "containment",
+    Stage.ROOT_CAUSE: "root cause",
+    Stage.CORRECTIVE_ACTION: "corrective action",
+    Stage.PREVENTIVE_ACTION: "preventive action",
+    Stage.VERIFICATION: "verification of effectiveness",
+}
+
+IN_LOOP = frozenset({IssueStatus.ESCALATED, IssueStatus.REOPENED, *STATUS_AFTER.values()})
+OPEN = frozenset({IssueStatus.LOGGED, *IN_LOOP})
+CLOSED_STATES = frozenset({IssueStatus.CLOSED, IssueStatus.RESOLVED_ON_SITE})
+
+
+def _not_in_loop(status: str) -> str:
+    if status == IssueStatus.LOGGED:
+        return "escalation: the closed loop applies only to escalated issues"
+    return f"an open escalated issue (it is {status})"
+
+
+def stage_gate(status: str, loop: Mapping[str, Any], stage: Stage) -> None:
+    """S25 closed loop: a stage may be recorded once every earlier stage is recorded."""
+    missing = [] if status in IN_LOOP else [_not_in_loop(status)]
+    for earlier in LOOP_ORDER[:LOOP_ORDER.index(stage)]:
+        if earlier not in loop:
+            missing.append(MISSING[earlier])
+    if missing:
+        raise GateRefused(f"record {MISSING[stage]}", missing)
+
+
+def record_stage(loop: Mapping[str, Any], stage: Stage, record: dict[str, Any]) -> dict[str, Any]:
+    """The loop after recording `stage`: the later stages are dropped (they must be redone)."""
+    keep = LOOP_ORDER[:LOOP_ORDER.index(stage)]
+    return {**{s.value: loop[s.value] for s in keep if s.value in loop}, stage.value: record}
+
+
+def closure_gate(status: str, loop: Mapping[str, Any]) -> None:
+    """S25: closing needs containment, root cause, corrective and preventive action and a POSITIVE verification."""
+    missing = [] if status in IN_LOOP else [_not_in_loop(status)]
+    for stage in LOOP_ORDER[:-1]:
+        if stage not in loop:
+            missing.append(MISSING[stage])
+    verification = loop.get(Stage.VERIFICATION)
+    if verification is None:
+        missing.append("a positive verification of effectiveness")
+    elif not verification.get("effective"):
+        missing.append("a positive verification of effectiveness (the last verification found the actions "
+                       "not effective)")
+    if missing:
+        raise GateRefused("close issue", missing)
+
+
+def escalation_gate(status: str) -> None:
+    """S25: only a logged issue (not fixed on site, not yet escalated) is sent to the company."""
+    if status != IssueStatus.LOGGED:
+        raise GateRefused("escalate issue", [f"a logged issue not yet escalated or resolved (it is {status})"])
+
+
+def on_site_resolution_gate(status: str) -> None:
+    """S25: only a logged issue can be fixed on site; an escalated one follows the closed loop."""
+    if status != IssueStatus.LOGGED:
+        raise GateRefused("resolve issue on site", [f"a logged issue not yet escalated or resolved (it is {status})"])
+
+
+def reopen_gate(status: str) -> IssueStatus:
+    """A closed issue may be reopened with a reason; the status it goes back to.
+
+    A closed-loop issue restarts the loop (`reopened`, stages to be recorded again); an issue
+    fixed on site goes back to `logged`, to be fixed again or escalated.
+    """
+    if status not in CLOSED_STATES:
+        raise GateRefused("reopen issue", [f"a closed issue (it is {status})"])
+    return IssueStatus.REOPENED if status == IssueStatus.CLOSED else IssueStatus.LOGGED
+
+
+def may_move(*, subject: str, unit: str | None, is_admin: bool, owner: str | None,
+             responsible_unit: str | None) -> bool:
+    """Quality owners move only issues assigned to them or to their unit (token claim `unit`)."""
+    if is_admin:
+        return True
+    return (owner is not None and subject == owner) or (unit is not None and unit == responsible_unit)

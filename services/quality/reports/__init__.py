@@ -1,0 +1,1 @@
+"""Views across issues: recurrence, mean time to close, open issues past their SLA."""

@@ -1,0 +1,49 @@
+"""Read-only views across quality issues (S25 closed-loop oversight)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.quality.issues.domain import OPEN
+from services.quality.issues.models import IssueStatus, QualityIssue
+
+
+async def recurrence(*, session: AsyncSession, min_cases: int) -> list[dict[str, Any]]:
+    """The same failure mode on the same model across several cases."""
+    cases = func.count(func.distinct(QualityIssue.case_id))
+    stmt = (select(QualityIssue.failure_mode, QualityIssue.model, cases.label("case_count"),
+                   func.count().label("issue_count"),
+                   func.array_agg(func.distinct(QualityIssue.case_id)).label("case_ids"),
+                   func.min(QualityIssue.created_at).label("first_seen"),
+                   func.max(QualityIssue.created_at).label("last_seen"))
+            .where(QualityIssue.model.is_not(None))
+            .group_by(QualityIssue.failure_mode, QualityIssue.model)
+            .having(cases >= min_cases)
+            .order_by(cases.desc(), QualityIssue.failure_mode, QualityIssue.model).limit(200))
+    return [dict(row._mapping) for row in await session.execute(stmt)]
+
+
+async def time_to_close(*, session: AsyncSession) -> list[dict[str, Any]]:
+    """Mean time from logging to closure (loop closed or fixed on site) per severity, in hours."""
+    hours = func.extract("epoch", QualityIssue.closed_at - QualityIssue.created_at) / 3600
+    stmt = (select(QualityIssue.severity, func.count().label("closed_count"),
+                   func.avg(hours).label("mean_hours"))
+            .where(QualityIssue.closed_at.is_not(None),
+                   QualityIssue.status.in_([IssueStatus.CLOSED, IssueStatus.RESOLVED_ON_SITE]))
+            .group_by(QualityIssue.severity).order_by(QualityIssue.severity))
+    return [{"severity": r.severity, "closed_count": r.closed_count, "mean_hours": round(float(r.mean_hours), 3)}
+            for r in await session.execute(stmt)]
+
+
+async def past_sla(*, session: AsyncSession, now: datetime, limit: int) -> list[QualityIssue]:
+    """Open issues whose response or resolution deadline has passed (paused clocks excluded)."""
+    response_late = (QualityIssue.responded_at.is_(None)) & (QualityIssue.response_due_at < now)
+    stmt = (select(QualityIssue)
+            .where(QualityIssue.status.in_(list(OPEN)), QualityIssue.sla_paused_since.is_(None),
+                   or_(response_late, QualityIssue.resolution_due_at < now))
+            .order_by(QualityIssue.resolution_due_at, QualityIssue.id).limit(limit))
+    return list((await session.execute(stmt)).scalars())

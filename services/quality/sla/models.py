@@ -1,0 +1,59 @@
+"""SLA target table and its API shapes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Column, DateTime
+from sqlmodel import Field as SQLField
+from sqlmodel import SQLModel
+
+from shared.events.quality import Severity
+
+
+def _tz() -> Any:
+    return DateTime(timezone=True)
+
+
+class SlaTarget(SQLModel, table=True):
+    """Response and resolution targets of one severity (snapshot onto each issue when it is logged)."""
+
+    __tablename__ = "sla_target"
+
+    severity: str = SQLField(primary_key=True, max_length=16)
+    response_minutes: int
+    resolution_minutes: int
+    warning_percent: int = 80
+    version: int = 1
+    updated_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    updated_by: str
+
+
+class SlaTargetUpdate(BaseModel):
+    """New targets: response = until escalated or fixed on site; resolution = until closed."""
+
+    model_config = ConfigDict(extra="forbid")
+    response_minutes: int = Field(ge=1, le=60 * 24 * 90)
+    resolution_minutes: int = Field(ge=1, le=60 * 24 * 365)
+    warning_percent: int = Field(default=80, ge=1, le=99,
+                                 description="Warn when this share of the target has elapsed")
+
+
+class SlaTargetRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    severity: Severity
+    response_minutes: int
+    resolution_minutes: int
+    warning_percent: int
+    version: int
+    updated_at: datetime
+    updated_by: str
+
+
+class SlaPause(BaseModel):
+    """Pause the clocks while waiting for the customer."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=2000)
