@@ -23,14 +23,17 @@ class QualitySettings(ServiceSettings):
     evidence_max_bytes: int = Field(
         default=10 * 1_048_576, ge=1,
         validation_alias=AliasChoices("QUALITY_EVIDENCE_MAX_BYTES", "evidence_max_bytes"),
+        description="Largest evidence file accepted for a quality issue, in bytes",
     )
     evidence_content_types: list[str] = Field(
         default_factory=lambda: list(DEFAULT_EVIDENCE_TYPES),
         validation_alias=AliasChoices("QUALITY_EVIDENCE_CONTENT_TYPES", "evidence_content_types"),
+        description="Content types accepted for evidence files (JSON list)",
     )
     sla_check_interval_seconds: float = Field(
         default=60.0, gt=0,
         validation_alias=AliasChoices("QUALITY_SLA_CHECK_INTERVAL_SECONDS", "sla_check_interval_seconds"),
+        description="How often the SLA clocks are checked for warnings and breaches, in seconds",
     )
 
 
