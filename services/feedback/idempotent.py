@@ -2,7 +2,8 @@
 
 The stored response and the state change commit in one transaction, so a retry after a lost
 response finds the first result and creates nothing. Two requests with one key racing each
-other: the second fails on the key's primary key and then returns the first one's response.
+other wait on a transaction advisory lock of the key, so the second returns the first one's
+response (the key's primary key is the last line of defence).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import Header, Request, Response
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -47,6 +49,9 @@ async def run_idempotent(
     for _ in range(2):
         try:
             async with transaction(sessions) as session:
+                # Serialise requests carrying the same key, so the second one sees the first's response.
+                await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
+                                      {"k": f"idempotency:{principal.subject}:{key}"})
                 previous = await previous_response(session, caller=principal.subject, key=key,
                                                    request_hash=request_hash)
                 if previous is not None:

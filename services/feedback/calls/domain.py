@@ -72,6 +72,11 @@ def schedule_due_at(event_time: datetime, delay_business_days: int, window: Call
     return window.next_open(add_business_days(event_time, delay_business_days))
 
 
+def iso(moment: datetime) -> str:
+    """ISO 8601 in UTC with 'Z', as the API's JSON bodies show times."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 # --- Leases -------------------------------------------------------------------------------------
 
 
@@ -88,10 +93,10 @@ def check_claim(*, status: str, due_at: datetime, holder: str | None, lease_expi
     if status != "scheduled":
         raise Conflict(f"the call is {status}; only scheduled calls can be claimed", status_of_call=status)
     if holder is not None and holder != agent:
-        raise Conflict(f"the call is held by {holder} until {lease_expires_at.isoformat() if lease_expires_at else ''}",
-                       held_by=holder, lease_expires_at=lease_expires_at.isoformat() if lease_expires_at else None)
+        until = iso(lease_expires_at) if lease_expires_at else None
+        raise Conflict(f"the call is held by {holder} until {until}", held_by=holder, lease_expires_at=until)
     if due_at > now:
-        raise Conflict(f"the call is not due before {due_at.isoformat()}", due_at=due_at.isoformat())
+        raise Conflict(f"the call is not due before {iso(due_at)}", due_at=iso(due_at))
 
 
 def check_holds(*, holder: str | None, agent: str) -> None:

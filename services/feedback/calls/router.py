@@ -80,10 +80,11 @@ async def list_calls(
 @router.get("/queue", response_model=Page[FollowUpCallRead], summary="S34: the agents' queue of due calls",
             description="Due calls nobody holds, highest priority first (poor receipt rating 3, fix "
                         "confirmation 2, rating call 1), then the longest waiting. Keyset-paginated.")
-async def queue(principal: Agent, sessions: Sessions, now: Now, limit: PageSize = 50,
-                cursor: Cursor = None) -> Page[FollowUpCallRead]:
+async def queue(principal: Agent, sessions: Sessions, now: Now, limit: PageSize = 50, cursor: Cursor = None,
+                region: Annotated[str | None, Query(max_length=64, description="Only this region's calls")] = None,
+                ) -> Page[FollowUpCallRead]:
     async with sessions() as session:
-        rows = await service.queue(session=session, now=now, limit=limit, cursor=cursor)
+        rows = await service.queue(session=session, now=now, limit=limit, cursor=cursor, region=region)
     nxt = service.encode_queue_cursor(rows[-1]) if len(rows) == limit else None
     return Page(items=[read_call(r, now) for r in rows], next_cursor=nxt)
 

@@ -168,9 +168,12 @@ def _queue_stmt(now: datetime):
     return select(FollowUpCall).where(FollowUpCall.status == CallStatus.SCHEDULED, FollowUpCall.due_at <= now, unheld)
 
 
-async def queue(*, session: AsyncSession, now: datetime, limit: int, cursor: str | None) -> list[FollowUpCall]:
+async def queue(*, session: AsyncSession, now: datetime, limit: int, cursor: str | None,
+                region: str | None = None) -> list[FollowUpCall]:
     """The agents' queue: due calls nobody holds, highest priority first, then the oldest due."""
     stmt = _queue_stmt(now)
+    if region is not None:
+        stmt = stmt.where(FollowUpCall.region == region)
     if cursor is not None:
         p, due, last_id = _decode_queue_cursor(cursor)
         stmt = stmt.where(or_(
