@@ -26,7 +26,7 @@ def test_creating_posts_document_the_idempotency_key_and_carry_examples():
                  "/follow-up-calls/{call_id}/survey-responses", "/follow-up-calls/{call_id}/survey-links",
                  "/follow-up-calls/{call_id}/customer-information"):
         op = spec["paths"][path]["post"]
-        assert "Idempotency-Key" in {p["name"] for p in op["parameters"]}, path
+        assert "idempotency-key" in {p["name"].lower() for p in op["parameters"]}, path
         assert "428" in op["responses"], path
     schemas = spec["components"]["schemas"]
     for name in ("AttemptCreate", "OutcomeCreate", "SurveyAnswersCreate", "InformationCreate", "QuestionnaireCreate"):
