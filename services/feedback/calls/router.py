@@ -63,16 +63,18 @@ def read_call(call: FollowUpCall, now: datetime) -> FollowUpCallRead:
 
 
 @router.get("", response_model=Page[FollowUpCallRead], summary="Follow-up calls, earliest due first",
-            description="Every call, filtered by case or status; keyset-paginated (`next_cursor`).")
+            description="Every call, filtered by case, status or the agent holding it (`held_by`, e.g. the "
+                        "calls an agent has in hand); keyset-paginated (`next_cursor`).")
 async def list_calls(
     principal: CallReader, sessions: Sessions, now: Now,
     case_id: Annotated[UUID | None, Query()] = None,
     status_filter: Annotated[CallStatus | None, Query(alias="status")] = None,
+    held_by: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
     limit: PageSize = 50, cursor: Cursor = None,
 ) -> Page[FollowUpCallRead]:
     async with sessions() as session:
         rows = await service.list_calls(session=session, case_id=case_id, status=status_filter, limit=limit,
-                                        cursor=cursor)
+                                        cursor=cursor, held_by=held_by, now=now)
     nxt = encode_cursor(rows[-1].due_at, rows[-1].id) if len(rows) == limit else None
     return Page(items=[read_call(r, now) for r in rows], next_cursor=nxt)
 

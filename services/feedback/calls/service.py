@@ -136,9 +136,12 @@ async def attempts_of(*, session: AsyncSession, call_id: UUID) -> list[FollowUpC
 
 async def list_calls(
     *, session: AsyncSession, case_id: UUID | None, status: CallStatus | None, limit: int, cursor: str | None,
+    held_by: str | None = None, now: datetime | None = None,
 ) -> list[FollowUpCall]:
-    """Every call, earliest due first, keyset-paginated on (due_at, id)."""
+    """Every call, earliest due first, keyset-paginated on (due_at, id); `held_by` an agent's running leases."""
     stmt = select(FollowUpCall)
+    if held_by is not None and now is not None:
+        stmt = stmt.where(FollowUpCall.claimed_by == held_by, FollowUpCall.lease_expires_at > now)
     if case_id is not None:
         stmt = stmt.where(FollowUpCall.case_id == case_id)
     if status is not None:

@@ -230,3 +230,16 @@ async def test_two_agents_claiming_the_next_call_at_once_get_different_calls(env
     assert one.status_code == two.status_code == 200, (one.text, two.text)
     assert one.json()["id"] != two.json()["id"]
     assert {one.json()["claimed_by"], two.json()["claimed_by"]} == {"next-1", "next-2"}
+
+
+async def test_two_agents_claiming_one_call_at_once_one_wins(env, app, client):
+    call_id = await schedule_call(app)
+    one, two = await asyncio.gather(
+        client.post(f"/follow-up-calls/{call_id}/claim", json={}, headers=agent(env, "race-1")),
+        client.post(f"/follow-up-calls/{call_id}/claim", json={}, headers=agent(env, "race-2")))
+    assert sorted([one.status_code, two.status_code]) == [200, 409]
+    winner, loser = (one, two) if one.status_code == 200 else (two, one)
+    assert loser.json()["held_by"] == winner.json()["claimed_by"]
+    mine = await client.get("/follow-up-calls", params={"held_by": winner.json()["claimed_by"]},
+                            headers=agent(env, "x"))
+    assert [c["id"] for c in mine.json()["items"]] == [str(call_id)]
