@@ -118,7 +118,7 @@ def complete_on_site(j: Journey) -> None:
 def follow_up(j: Journey) -> None:
     """S34 / S32 (feedback service): the completed service schedules the follow-up call; the call-centre
     tool claims it (refused until due, inside the calling window), sends the customer a one-time survey
-    link, and routes a business lead heard on the call."""
+    link whose answer completes the call, and routes a business lead heard on the call."""
     fb, case_id = j.client.http["feedback"], j.ids["case"]
     agent = j.client.as_("call_centre_agent", "agent-01")
     call = j.wait("feedback to schedule the follow-up call", lambda: (
@@ -149,6 +149,9 @@ def follow_up(j: Journey) -> None:
            f"link -> SurveyAnswered (CSAT {r.json()['csat']}, NPS score {r.json()['nps']})")
     assert fb.post(f"/survey-links/{token}/answers", json={"answers": answers}).status_code == 410
     j.step("S34 the same link again is refused (410: single use)")
+    closed = fb.get(f"/follow-up-calls/{call['id']}", headers=agent).json()
+    assert closed["status"] == "completed", closed
+    j.step("S34 the customer answered, so nobody needs to phone: call completed -> FollowUpCallCompleted")
 
     r = fb.post(f"/follow-up-calls/{call['id']}/customer-information",
                 headers={**tool, "Idempotency-Key": f"lead-{call['id']}"},

@@ -310,6 +310,16 @@ async def record_outcome(
     return call
 
 
+def complete_by_customer_answer(session: AsyncSession, call: FollowUpCall, *, actor: str, now: datetime) -> bool:
+    """S34: the customer answered through the link: no need to phone them. A call an agent holds
+    right now is left to that agent (the answers satisfy the outcome gate)."""
+    if call.status != CallStatus.SCHEDULED or domain.current_holder(call.claimed_by, call.lease_expires_at, now):
+        return False
+    _close(session, call, status=CallStatus.COMPLETED, outcome="reached", agent=None, actor=actor, now=now,
+           note="the customer answered through the survey link")
+    return True
+
+
 async def sweep(*, session: AsyncSession, now: datetime, policy: CallPolicy) -> dict[str, int]:
     """Periodic S34 check: free expired leases, close calls whose retry period is over as unreachable."""
     expired = list((await session.execute(select(FollowUpCall).where(

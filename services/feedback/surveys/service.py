@@ -173,11 +173,12 @@ async def answer_by_link(*, session: AsyncSession, token: str, answers: list[dic
                          policy: SurveyPolicy) -> tuple[SurveyResponse, list[Complaint]]:
     """S34: the customer answers through the one-time link (single use) -> SurveyAnswered."""
     link, questionnaire = await open_link(session=session, token=token, now=now, for_update=True)
-    call = await calls.get(session=session, call_id=link.call_id)
+    call = await calls.get(session=session, call_id=link.call_id, for_update=True)
     customer = f"customer-link:{link.id}"
     result = await _record_answers(session, call=call, questionnaire=questionnaire, answers=answers, channel="link",
                                    answered_by=customer, actor=customer, now=now, policy=policy)
     link.used_at = now
+    calls.complete_by_customer_answer(session, call, actor=customer, now=now)
     return result
 
 

@@ -108,6 +108,25 @@ async def test_the_customer_answers_once_through_a_one_time_link(env, app, clien
     assert (await client.get(f"/survey-links/{token}")).status_code == 410
     assert (await client.get(f"/survey-links/{'x' * 43}")).status_code == 404
     assert await outbox(app, "SurveyAnswered", call_id=str(call_id), channel="link")
+    # Answered by the customer: nobody needs to phone them any more.
+    call = (await client.get(f"/follow-up-calls/{call_id}", headers=agent(env, "s-4"))).json()
+    assert call["status"] == "completed" and call["outcome"] == "reached"
+    completed = await outbox(app, "FollowUpCallCompleted", call_id=str(call_id))
+    assert len(completed) == 1 and completed[0]["agent"] is None
+
+
+async def test_a_link_answer_leaves_a_call_an_agent_holds_to_that_agent(env, app, client):
+    call_id = await schedule_call(app)
+    holder = agent(env, "s-6")
+    token = (await client.post(f"/follow-up-calls/{call_id}/survey-links", json={}, headers=holder)).json()["token"]
+    await client.post(f"/follow-up-calls/{call_id}/claim", json={}, headers=holder)
+    answers = [{"question_id": "overall", "value": 4}, {"question_id": "engineer", "value": 5},
+               {"question_id": "recommend", "value": 9}, {"question_id": "on_time", "value": "yes"}]
+    assert (await client.post(f"/survey-links/{token}/answers", json={"answers": answers})).status_code == 201
+    assert (await client.get(f"/follow-up-calls/{call_id}", headers=holder)).json()["status"] == "scheduled"
+    await client.post(f"/follow-up-calls/{call_id}/attempts", json={"result": "reached"}, headers=holder)
+    done = await client.post(f"/follow-up-calls/{call_id}/outcome", json={"outcome": "reached"}, headers=holder)
+    assert done.status_code == 201, done.text
 
 
 async def test_an_expired_link_is_refused(env, app, client):
