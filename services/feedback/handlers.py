@@ -11,6 +11,8 @@ Every handler is safe when the same fact arrives again under another event id.
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.feedback.calls import service as calls
@@ -24,6 +26,13 @@ from shared.events import EventEnvelope
 from shared.events.onsite import CustomerInformationCaptured, ServiceCompleted, TrainingDelivered
 from shared.events.quality import IssueClosed, IssueEvent, IssueLogged
 from shared.messaging.consumer import EventHandlers
+
+
+def _named_complaint(envelope: EventEnvelope) -> UUID | None:
+    try:
+        return UUID(str(envelope.data["complaint_id"]))
+    except (KeyError, ValueError):
+        return None
 
 
 def build_handlers(settings: FeedbackSettings, clock: Clock | None = None) -> EventHandlers:
@@ -53,9 +62,8 @@ def build_handlers(settings: FeedbackSettings, clock: Clock | None = None) -> Ev
         if payload.source != "complaint":
             return
         # Quality may name the complaint (an additive field); otherwise the case's oldest unlinked one.
-        named = envelope.data.get("complaint_id")
         await complaints.link_issue(session=session, case_id=payload.case_id, issue_id=payload.issue_id,
-                                    complaint_id=named, now=clock.now())
+                                    complaint_id=_named_complaint(envelope), now=clock.now())
 
     @handlers.on("IssueClosed")
     async def confirm_fix(session: AsyncSession, envelope: EventEnvelope, payload: IssueClosed) -> None:

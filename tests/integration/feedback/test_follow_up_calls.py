@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
+from tests.integration.conftest import bearer
 from tests.integration.feedback.conftest import CALL_TIME, COMPLETED_AT, DUE_AT, agent, outbox, schedule_call, tool
 
 pytestmark = pytest.mark.integration
@@ -95,7 +96,6 @@ async def test_three_unanswered_attempts_close_the_call_as_unreachable(env, app,
     for attempt in range(3):
         call = (await client.get(f"/follow-up-calls/{call_id}", headers=a1)).json()
         assert call["status"] == "scheduled"
-        from datetime import datetime
         app.state.clock.set(max(app.state.clock.now(), datetime.fromisoformat(call["due_at"])))
         assert (await client.post(f"/follow-up-calls/{call_id}/claim", json={}, headers=a1)).status_code == 200
         r = await client.post(f"/follow-up-calls/{call_id}/attempts", json={"result": "no_answer"}, headers=a1)
@@ -194,12 +194,11 @@ async def test_the_tool_must_name_the_agent_and_send_an_idempotency_key(env, app
     impersonation = await client.post(f"/follow-up-calls/{call_id}/claim", json={"agent": "t-1"},
                                       headers=agent(env, "t-2"))
     assert impersonation.status_code == 403
-    engineer = await client.get("/follow-up-calls/queue", headers={**agent(env, "x"), **_engineer(env)})
+    engineer = await client.get("/follow-up-calls/queue", headers=_engineer(env))
     assert engineer.status_code == 403
 
 
 def _engineer(env) -> dict[str, str]:
-    from tests.integration.conftest import bearer
     return bearer(env, "engineer", "eng-1")
 
 

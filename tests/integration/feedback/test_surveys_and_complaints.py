@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from services.feedback.complaints import service as complaints
+from services.feedback.complaints.models import Complaint
+from services.feedback.handlers import build_handlers
+from shared.db import transaction
+from shared.events import EventEnvelope
+from shared.events.quality import IssueLogged, IssueReopened
 from tests.integration.conftest import bearer
-from tests.integration.feedback.conftest import agent, outbox, schedule_call
+from tests.integration.feedback.conftest import agent, envelope_of, outbox, schedule_call
 
 pytestmark = pytest.mark.integration
 
@@ -153,3 +159,37 @@ async def test_a_new_questionnaire_version_is_validated_and_versioned(env, clien
     assert r.status_code == 422 and "two choices" in r.text and "NPS" in r.text
     assert (await client.post(f"/questionnaires/{qid}/versions", json=body,
                               headers=agent(env, "a"))).status_code == 403
+
+
+async def test_issue_events_link_the_named_or_the_oldest_complaint_and_update_its_state(env, app):
+    case_id, now = uuid.uuid4(), datetime(2026, 12, 2, 3, tzinfo=UTC)
+    sessions = app.state.runtime.sessions
+    async with transaction(sessions) as session:
+        older, newer = (complaints.raise_complaint(session, case_id=case_id, call_id=None, response_id=None,
+                                                   text=t, score=1.0, product="GIS", actor="a", now=now + d)
+                        for t, d in (("first", timedelta(0)), ("second", timedelta(minutes=1))))
+    handlers = build_handlers(app.state.settings, app.state.clock)
+
+    async def deliver(payload, **extra) -> None:
+        envelope = envelope_of(payload, "quality")
+        if extra:
+            envelope = EventEnvelope(**{**envelope.model_dump(), "data": {**envelope.data, **extra}})
+        async with transaction(sessions) as session:
+            for handler in handlers.for_type(envelope.type):
+                await handler(session, envelope, envelope.payload())
+
+    def logged(issue_id, source="complaint") -> IssueLogged:
+        return IssueLogged(issue_id=issue_id, case_id=case_id, product="GIS", failure_mode="x", severity="minor",
+                           description="from a complaint", source=source, logged_by="qe")
+
+    named, unnamed, onsite = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    await deliver(logged(onsite, source="onsite"))
+    await deliver(logged(named), complaint_id=str(newer.id))
+    await deliver(logged(unnamed))
+    await deliver(logged(unnamed))  # the same fact again
+    await deliver(IssueReopened(issue_id=named, case_id=case_id, reason="alarm again", by="qe"))
+    async with sessions() as session:
+        first = await session.get(Complaint, older.id)
+        second = await session.get(Complaint, newer.id)
+    assert (second.issue_id, second.issue_state) == (named, "reopened")
+    assert (first.issue_id, first.issue_state) == (unnamed, "logged")
