@@ -5,8 +5,11 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI
+from prometheus_client import Gauge
+from sqlalchemy import func, select
 
 from services.feedback.calls import service as calls
+from services.feedback.calls.models import CallStatus, FollowUpCall
 from services.feedback.calls.router import router as calls_router
 from services.feedback.calls.service import CallPolicy
 from services.feedback.clock import Clock
@@ -21,6 +24,9 @@ from shared.db import transaction
 
 log = logging.getLogger(__name__)
 
+FOLLOW_UP_CALLS = Gauge("feedback_follow_up_calls", "Follow-up calls by state (due = in the agents' queue now)",
+                        ["state"])
+
 
 def follow_up_sweep(settings: FeedbackSettings, clock: Clock) -> PeriodicJob:
     """S34 periodic check: expired leases back to the queue, retry periods over -> unreachable."""
@@ -33,6 +39,25 @@ def follow_up_sweep(settings: FeedbackSettings, clock: Clock) -> PeriodicJob:
             log.info("follow-up sweep: %s", counts)
 
     return sweep_follow_up_calls
+
+
+def follow_up_metrics(clock: Clock):
+    """/metrics: how many calls wait in the queue, are held, are scheduled for later."""
+
+    async def collect_follow_up_calls(runtime: ServiceRuntime) -> None:
+        now = clock.now()
+        async with runtime.sessions() as session:
+            due = (await session.execute(select(func.count()).select_from(
+                calls.queue_stmt(now).subquery()))).scalar_one()
+            held = (await session.execute(select(func.count()).select_from(FollowUpCall).where(
+                FollowUpCall.status == CallStatus.SCHEDULED, FollowUpCall.lease_expires_at > now))).scalar_one()
+            scheduled = (await session.execute(select(func.count()).select_from(FollowUpCall).where(
+                FollowUpCall.status == CallStatus.SCHEDULED))).scalar_one()
+        FOLLOW_UP_CALLS.labels("due").set(due)
+        FOLLOW_UP_CALLS.labels("held").set(held)
+        FOLLOW_UP_CALLS.labels("scheduled").set(scheduled)
+
+    return collect_follow_up_calls
 
 
 def create_app(settings: FeedbackSettings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -54,6 +79,7 @@ def create_app(settings: FeedbackSettings | None = None, clock: Clock | None = N
         handlers=build_handlers(settings, clock),
         subscribes_to=["onsite", "quality"],
         periodic=[(settings.follow_up_sweep_seconds, sweep)],
+        metrics_collectors=[follow_up_metrics(clock)],
     ))
     app.state.clock = clock
     app.state.follow_up_sweep = sweep

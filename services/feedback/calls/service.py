@@ -166,7 +166,8 @@ def _decode_queue_cursor(cursor: str) -> tuple[int, datetime, UUID]:
         raise InvalidInput("cursor is not valid", field="cursor") from None
 
 
-def _queue_stmt(now: datetime):
+def queue_stmt(now: datetime):
+    """Due, scheduled calls nobody holds (the agents' queue, unordered)."""
     unheld = or_(FollowUpCall.lease_expires_at.is_(None), FollowUpCall.lease_expires_at <= now)
     return select(FollowUpCall).where(FollowUpCall.status == CallStatus.SCHEDULED, FollowUpCall.due_at <= now, unheld)
 
@@ -174,7 +175,7 @@ def _queue_stmt(now: datetime):
 async def queue(*, session: AsyncSession, now: datetime, limit: int, cursor: str | None,
                 region: str | None = None) -> list[FollowUpCall]:
     """The agents' queue: due calls nobody holds, highest priority first, then the oldest due."""
-    stmt = _queue_stmt(now)
+    stmt = queue_stmt(now)
     if region is not None:
         stmt = stmt.where(FollowUpCall.region == region)
     if cursor is not None:
@@ -219,7 +220,7 @@ async def claim(*, session: AsyncSession, call_id: UUID, agent: str, actor: str,
 async def claim_next(*, session: AsyncSession, agent: str, actor: str, now: datetime,
                      policy: CallPolicy) -> FollowUpCall | None:
     """The top of the queue, leased to `agent`; concurrent callers skip each other's row."""
-    stmt = (_queue_stmt(now).order_by(FollowUpCall.priority.desc(), FollowUpCall.due_at, FollowUpCall.id)
+    stmt = (queue_stmt(now).order_by(FollowUpCall.priority.desc(), FollowUpCall.due_at, FollowUpCall.id)
             .limit(1).with_for_update(skip_locked=True))
     call = (await session.execute(stmt)).scalar_one_or_none()
     return None if call is None else _lease(call, agent, actor, now, policy)
@@ -339,5 +340,5 @@ async def sweep(*, session: AsyncSession, now: datetime, policy: CallPolicy) -> 
             _close(session, call, status=CallStatus.UNREACHABLE, outcome="unreachable", agent=None,
                    actor=SERVICE_ACTOR, now=now, note="retry period over")
             unreachable += 1
-    due = (await session.execute(select(func.count()).select_from(_queue_stmt(now).subquery()))).scalar_one()
+    due = (await session.execute(select(func.count()).select_from(queue_stmt(now).subquery()))).scalar_one()
     return {"leases_expired": len(expired), "closed_unreachable": unreachable, "due": due}

@@ -242,3 +242,10 @@ async def test_two_agents_claiming_one_call_at_once_one_wins(env, app, client):
     mine = await client.get("/follow-up-calls", params={"held_by": winner.json()["claimed_by"]},
                             headers=agent(env, "x"))
     assert [c["id"] for c in mine.json()["items"]] == [str(call_id)]
+
+
+async def test_metrics_show_the_calls_waiting_in_the_queue(env, app, client):
+    await schedule_call(app)
+    text = (await client.get("/metrics")).text
+    due = next(line for line in text.splitlines() if line.startswith('feedback_follow_up_calls{state="due"}'))
+    assert float(due.split()[-1]) >= 1
