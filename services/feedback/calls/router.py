@@ -30,7 +30,7 @@ from services.feedback.calls.service import CallPolicy
 from services.feedback.clock import Now
 from services.feedback.complaints import service as complaints
 from services.feedback.idempotent import IdempotencyKey, run_idempotent
-from services.feedback.openapi import problem_responses
+from services.feedback.openapi import HELD_BY_ANOTHER, OUTCOME_GATE, problem_responses
 from services.feedback.surveys import service as surveys
 from shared.api.app import Sessions
 from shared.api.auth import Principal, Requires, Role
@@ -130,7 +130,7 @@ async def get_call(call_id: UUID, principal: CallReader, sessions: Sessions, now
 @router.post("/{call_id}/claim", response_model=FollowUpCallRead, summary="S34: claim a call (a lease that expires)",
              description="Leases the call to the agent for the configured minutes; claiming again renews it. "
                          "A call another agent holds gives 409 with `held_by` and `lease_expires_at`.",
-             responses=problem_responses(404, 409))
+             responses=problem_responses(404, 409, examples=HELD_BY_ANOTHER))
 async def claim(call_id: UUID, body: ClaimCommand, principal: Agent, sessions: Sessions, now: Now, policy: Policy,
                 response: Response) -> FollowUpCallRead:
     agent = acting_agent(principal, body.agent)
@@ -179,7 +179,7 @@ async def record_attempt(
              description="Only the agent holding the call (403 otherwise). Gate: the customer was reached, and "
                          "for `reached` the survey answers are recorded (409 naming what is missing). The same "
                          "outcome posted twice with one `Idempotency-Key` gives one record.",
-             responses=problem_responses(403, 404, 409, 412, 428))
+             responses=problem_responses(403, 404, 409, 412, 428, examples=OUTCOME_GATE))
 async def record_outcome(
     call_id: UUID, body: OutcomeCreate, principal: Agent, sessions: Sessions, now: Now,
     request: Request, response: Response, idempotency_key: IdempotencyKey = None, if_match: IfMatch = None,

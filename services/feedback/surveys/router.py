@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from services.feedback.agents import acting_agent
 from services.feedback.clock import Now
 from services.feedback.idempotent import IdempotencyKey, run_idempotent
-from services.feedback.openapi import problem_responses
+from services.feedback.openapi import ANSWERS_DO_NOT_FIT, problem_responses
 from services.feedback.surveys import service
 from services.feedback.surveys.models import (
     FeedbackRecordRead,
@@ -110,7 +110,7 @@ async def publish_version(questionnaire_id: QuestionnaireId, body: Questionnaire
                          "(`errors[].field` = `answers.<question id>`). A score under the complaint threshold, a "
                          "choice marked as a complaint or an answer with `complaint: true` raises ComplaintRaised "
                          "(see `complaint_ids`). Idempotent with `Idempotency-Key`.",
-             responses=problem_responses(403, 404, 409, 422, 428))
+             responses=problem_responses(403, 404, 409, 422, 428, examples=ANSWERS_DO_NOT_FIT))
 async def answer_on_call(
     call_id: UUID, body: SurveyAnswersCreate, principal: Agent, sessions: Sessions, now: Now, policy: Policy,
     request: Request, response: Response, idempotency_key: IdempotencyKey = None,
