@@ -27,6 +27,21 @@ END = "<!-- END config-reference -->"
 
 # Descriptions of the settings that do not carry `Field(description=...)` in their class.
 DESCRIPTIONS: dict[str, str] = {
+    # feedback
+    "fix_confirmation_delay_business_days": "Working days between an issue's closure and the call confirming the fix",
+    "calling_window_start": "Earliest local time at which customers may be called (HH:MM)",
+    "calling_window_end": "Latest local time at which customers may be called (HH:MM)",
+    "calling_timezone": "Time zone of the calling window (IANA name)",
+    "calling_weekdays": "Days on which customers may be called (JSON list, 0=Monday ... 6=Sunday)",
+    "follow_up_lease_minutes": "How long an agent's claim on a call lasts before it expires",
+    "follow_up_max_attempts": "Unanswered attempts after which a call is closed as unreachable",
+    "follow_up_retry_after_minutes": "Wait before a call that was not answered is tried again",
+    "follow_up_give_up_after_hours": "After this long without reaching the customer a call is closed as unreachable",
+    "follow_up_sweep_seconds": "How often expired leases and overdue calls are swept, in seconds",
+    "survey_questionnaire_id": "Questionnaire used for follow-up calls",
+    "survey_link_ttl_hours": "Validity of a one-time survey link, in hours",
+    "survey_link_base_url": "Base address of the one-time survey links sent to customers",
+    "customer_info_routing": "Department per kind of customer information (JSON object)",
     "service_name": "The service's name: its database, topic `<name>.events`, consumer group. Leave it.",
     "environment": "`production` refuses the development JWT key and requires `JWT_JWKS_URL`.",
     "log_json": "JSON log lines (timestamp, level, service, correlation id, case id) on stdout.",

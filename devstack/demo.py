@@ -124,13 +124,48 @@ def complete_on_site(j: Journey) -> None:
 
 
 def follow_up(j: Journey) -> None:
-    """S34 (feedback service): the completed service schedules the follow-up call."""
+    """S34 / S32 (feedback service): the completed service schedules the follow-up call; the call-centre
+    tool claims it (refused until due, inside the calling window), sends the customer a one-time survey
+    link whose answer completes the call, and routes a business lead heard on the call."""
+    fb, case_id = j.client.http["feedback"], j.ids["case"]
     agent = j.client.as_("call_centre_agent", "agent-01")
     call = j.wait("feedback to schedule the follow-up call", lambda: (
-        j.client.http["feedback"].get("/follow-up-calls", params={"case_id": j.ids["case"]},
-                                      headers=agent).json() or None))[0]
+        fb.get("/follow-up-calls", params={"case_id": case_id}, headers=agent).json()["items"] or None))[0]
     j.ids["call"] = call["id"]
-    j.step(f"S34 follow-up call {call['id']} scheduled, due {call['due_at']}")
+    j.step(f"S34 follow-up call {call['id']} scheduled, due {call['due_at']} (priority {call['priority']})")
+
+    tool = j.client.as_("call_centre_tool", "call-centre-tool")
+    r = fb.post(f"/follow-up-calls/{call['id']}/claim", headers=tool, json={"agent": "agent-01"})
+    if r.status_code == 409:
+        j.step(f"S34 the tool's claim is refused until the call is due: {r.json()['detail']}")
+    else:
+        assert r.status_code == 200, r.text
+        j.step(f"S34 agent-01 holds the call until {r.json()['lease_expires_at']}; released again")
+        fb.post(f"/follow-up-calls/{call['id']}/release", headers=tool, json={"agent": "agent-01"})
+
+    r = fb.post(f"/follow-up-calls/{call['id']}/survey-links", json={"agent": "agent-01"},
+                headers={**tool, "Idempotency-Key": f"link-{call['id']}"})
+    assert r.status_code == 201, r.text
+    token = r.json()["token"]
+    questionnaire = fb.get(f"/survey-links/{token}").json()
+    scores = {"scale_1_5": 5, "nps_0_10": 9}
+    answers = [{"question_id": q["id"], "value": scores.get(q["type"]) or q["choices"][0]["value"]}
+               for q in questionnaire["questions"] if q["type"] != "free_text"]
+    r = fb.post(f"/survey-links/{token}/answers", json={"answers": answers})
+    assert r.status_code == 201, r.text
+    j.step(f"S34 customer answered '{questionnaire['title_en']}' v{questionnaire['version']} through a one-time "
+           f"link -> SurveyAnswered (CSAT {r.json()['csat']}, NPS score {r.json()['nps']})")
+    assert fb.post(f"/survey-links/{token}/answers", json={"answers": answers}).status_code == 410
+    j.step("S34 the same link again is refused (410: single use)")
+    closed = fb.get(f"/follow-up-calls/{call['id']}", headers=agent).json()
+    assert closed["status"] == "completed", closed
+    j.step("S34 the customer answered, so nobody needs to phone: call completed -> FollowUpCallCompleted")
+
+    r = fb.post(f"/follow-up-calls/{call['id']}/customer-information",
+                headers={**tool, "Idempotency-Key": f"lead-{call['id']}"},
+                json={"agent": "agent-01", "kind": "business_lead", "text": "Phase 2 of the substation next year"})
+    assert r.status_code == 201, r.text
+    j.step(f"S32 business lead routed to {r.json()['department']} -> CustomerInformationRouted")
 
 
 EXPECTED_EVENTS = {"ServiceRequestReceived", "ServiceRequestAcknowledged", "ServiceDispatched", "EngineerArrived",

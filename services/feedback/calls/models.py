@@ -1,30 +1,31 @@
-"""Follow-up call tables and their API shapes."""
+"""Follow-up call tables and their API shapes (S34)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID, uuid4
 
-from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Column, DateTime, Index, String, UniqueConstraint
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from sqlalchemy import Column, DateTime, Index, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
+from services.feedback.calls.domain import AttemptResult, CallReason
+
+__all__ = ["AttemptResult", "CallReason"]
+
 
 class CallStatus(StrEnum):
     SCHEDULED = "scheduled"
+    COMPLETED = "completed"
+    UNREACHABLE = "unreachable"
 
 
-class CallReason(StrEnum):
-    SERVICE_COMPLETED = "service_completed"
-    ISSUE_CLOSED = "issue_closed"
-
-
-def _tz() -> Any:
-    return DateTime(timezone=True)
+def _tz(nullable: bool = True) -> Any:
+    return Column(DateTime(timezone=True), nullable=nullable)
 
 
 class FollowUpCall(SQLModel, table=True):
@@ -34,6 +35,7 @@ class FollowUpCall(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("case_id", "reason", "source_event_id", name="uq_follow_up_call_source"),
         Index("ix_follow_up_call_due", "status", "due_at"),
+        Index("ix_follow_up_call_queue", "status", "priority", "due_at", "id"),
     )
 
     id: UUID = SQLField(default_factory=uuid4, primary_key=True)
@@ -41,29 +43,135 @@ class FollowUpCall(SQLModel, table=True):
     reason: str = SQLField(sa_column=Column(String(32), nullable=False))
     source_event_id: UUID
     status: str = SQLField(default=CallStatus.SCHEDULED, sa_column=Column(String(32), nullable=False))
-    due_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    due_at: datetime = SQLField(sa_column=_tz(False))
     customer_name: str
     region: str
     equipment_type: str
     engineer_ids: list[str] = SQLField(sa_column=Column(JSONB, nullable=False))
-    completed_at: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
+    # When the service was completed (S30), for the time-to-call measure.
+    completed_at: datetime | None = SQLField(default=None, sa_column=_tz())
     receipt_rating: int | None = None
     version: int = 1
-    created_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    created_at: datetime = SQLField(sa_column=_tz(False))
+    visit_id: UUID | None = None
+    issue_id: UUID | None = None
+    priority: int = 1
+    claimed_by: str | None = SQLField(default=None, sa_column=Column(String(128)))
+    claimed_at: datetime | None = SQLField(default=None, sa_column=_tz())
+    lease_expires_at: datetime | None = SQLField(default=None, sa_column=_tz())
+    attempts: int = 0
+    unanswered_attempts: int = 0
+    first_attempt_at: datetime | None = SQLField(default=None, sa_column=_tz())
+    reached_at: datetime | None = SQLField(default=None, sa_column=_tz())
+    outcome: str | None = SQLField(default=None, sa_column=Column(String(32)))
+    outcome_note: str | None = SQLField(default=None, sa_column=Column(Text))
+    closed_at: datetime | None = SQLField(default=None, sa_column=_tz())
+    closed_by: str | None = SQLField(default=None, sa_column=Column(String(128)))
+    updated_at: datetime | None = SQLField(default=None, sa_column=_tz())
+    updated_by: str | None = SQLField(default=None, sa_column=Column(String(128)))
+
+
+class FollowUpCallAttempt(SQLModel, table=True):
+    """S34: one attempt to reach the customer, by an agent."""
+
+    __tablename__ = "follow_up_call_attempt"
+    __table_args__ = (UniqueConstraint("call_id", "number", name="uq_follow_up_call_attempt_number"),)
+
+    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
+    call_id: UUID = SQLField(foreign_key="follow_up_call.id", index=True)
+    number: int
+    result: str = SQLField(sa_column=Column(String(32), nullable=False))
+    agent: str = SQLField(sa_column=Column(String(128), nullable=False))
+    attempted_at: datetime = SQLField(sa_column=_tz(False))
+    call_back_at: datetime | None = SQLField(default=None, sa_column=_tz())
+    note: str | None = SQLField(default=None, sa_column=Column(Text))
+    created_by: str = SQLField(sa_column=Column(String(128), nullable=False))
+
+
+# --- API shapes ---------------------------------------------------------------------------------
+
+AgentField = Field(default=None, min_length=1, max_length=128,
+                   description="The agent the call-centre tool acts for (required for the tool; "
+                               "a human agent's token names them)")
+
+
+class ClaimCommand(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"agent": "agent-017"}]})
+    agent: str | None = AgentField
+
+
+class AttemptCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"agent": "agent-017", "result": "no_answer"},
+        {"agent": "agent-017", "result": "call_back", "call_back_at": "2026-12-01T07:30:00Z",
+         "note": "in a meeting, call after 15:30 local time"},
+        {"agent": "agent-017", "result": "reached"},
+    ]})
+    agent: str | None = AgentField
+    result: AttemptResult
+    call_back_at: AwareDatetime | None = Field(default=None, description="Required with result call_back")
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class OutcomeCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"agent": "agent-017", "outcome": "reached", "note": "survey completed, customer satisfied"},
+        {"agent": "agent-017", "outcome": "declined", "note": "customer did not want to answer"},
+    ]})
+    agent: str | None = AgentField
+    outcome: Literal["reached", "declined"]
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class AttemptRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: UUID
+    number: int
+    result: AttemptResult
+    agent: str
+    attempted_at: datetime
+    call_back_at: datetime | None
+    note: str | None
 
 
 class FollowUpCallRead(BaseModel):
+    """A follow-up call as the queue and the lists show it."""
+
     model_config = ConfigDict(from_attributes=True)
     id: UUID
     case_id: UUID
     reason: CallReason
     status: CallStatus
+    priority: int
     due_at: datetime
     customer_name: str
     region: str
     equipment_type: str
     engineer_ids: list[str]
-    completed_at: datetime | None
+    visit_id: UUID | None
+    issue_id: UUID | None
+    completed_at: datetime | None = Field(description="When the service was completed (S30)")
     receipt_rating: int | None
+    claimed_by: str | None = Field(description="The agent holding the lease, while it runs")
+    lease_expires_at: datetime | None
+    attempts: int
+    outcome: str | None
+    closed_at: datetime | None
     version: int
     created_at: datetime
+
+
+class ComplaintOnCall(BaseModel):
+    complaint_id: UUID
+    raised_at: datetime
+    text: str
+    issue_id: UUID | None = Field(description="The quality issue made of it, once quality logged it")
+    issue_state: str | None
+
+
+class FollowUpCallDetail(FollowUpCallRead):
+    """One call with its attempts, survey responses and complaints (with their quality issue)."""
+
+    attempts_made: list[AttemptRead] = Field(default_factory=list)
+    survey_response_ids: list[UUID] = Field(default_factory=list)
+    complaints: list[ComplaintOnCall] = Field(default_factory=list)

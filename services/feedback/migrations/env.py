@@ -2,7 +2,10 @@
 
 from sqlmodel import SQLModel
 
-import services.feedback.calls.models  # noqa: F401  (registers the tables)
+import services.feedback.calls.models
+import services.feedback.complaints.models
+import services.feedback.information.models
+import services.feedback.surveys.models  # noqa: F401
 from services.feedback.tables import TABLES
 from shared.migrations import run_env
 

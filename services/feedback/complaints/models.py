@@ -1,0 +1,51 @@
+"""The complaint table and its API shape."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import Column, DateTime, Float, String, Text
+from sqlmodel import Field as SQLField
+from sqlmodel import SQLModel
+
+
+def _tz(nullable: bool = True) -> Any:
+    return Column(DateTime(timezone=True), nullable=nullable)
+
+
+class Complaint(SQLModel, table=True):
+    """S34: a poor score or a complaint from a survey, sent to quality; linked to the issue it became."""
+
+    __tablename__ = "complaint"
+
+    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
+    case_id: UUID = SQLField(index=True)
+    call_id: UUID | None = SQLField(default=None, foreign_key="follow_up_call.id", index=True)
+    response_id: UUID | None = SQLField(default=None, foreign_key="survey_response.id")
+    text: str = SQLField(sa_column=Column(Text, nullable=False))
+    score: float | None = SQLField(default=None, sa_column=Column(Float))
+    product: str | None = SQLField(default=None, sa_column=Column(String(128)))
+    raised_by: str = SQLField(sa_column=Column(String(128), nullable=False))
+    raised_at: datetime = SQLField(sa_column=_tz(False))
+    issue_id: UUID | None = SQLField(default=None, index=True)
+    issue_state: str | None = SQLField(default=None, sa_column=Column(String(32)))
+    issue_updated_at: datetime | None = SQLField(default=None, sa_column=_tz())
+
+
+class ComplaintRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: UUID
+    case_id: UUID
+    call_id: UUID | None
+    response_id: UUID | None
+    text: str
+    score: float | None
+    product: str | None
+    raised_by: str
+    raised_at: datetime
+    issue_id: UUID | None
+    issue_state: str | None
+    issue_updated_at: datetime | None

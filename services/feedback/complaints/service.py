@@ -1,0 +1,99 @@
+"""Complaint operations: raise them, and follow the quality issue each one became."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.feedback.complaints.models import Complaint
+from services.feedback.events import emit
+from shared.api.problems import NotFound
+from shared.events.feedback import ComplaintRaised
+
+# Quality's issue events and the state each one means for the customer's complaint.
+ISSUE_STATES = {
+    "IssueLogged": "logged",
+    "IssueResolvedOnSite": "resolved_on_site",
+    "IssueEscalated": "escalated",
+    "IssueContained": "contained",
+    "RootCauseIdentified": "root_cause_identified",
+    "CorrectiveActionDefined": "corrective_action_defined",
+    "PreventiveActionDefined": "preventive_action_defined",
+    "IssueVerified": "verified",
+    "IssueClosed": "closed",
+    "IssueReopened": "reopened",
+}
+
+
+def raise_complaint(
+    session: AsyncSession, *, case_id: UUID, call_id: UUID | None, response_id: UUID | None, text: str,
+    score: float | None, product: str | None, actor: str, now: datetime,
+) -> Complaint:
+    """S34: a complaint goes back into the quality loop -> ComplaintRaised (quality makes it an issue)."""
+    complaint = Complaint(case_id=case_id, call_id=call_id, response_id=response_id, text=text[:4000], score=score,
+                          product=product or None, raised_by=actor, raised_at=now)
+    session.add(complaint)
+    emit(session, ComplaintRaised(complaint_id=complaint.id, case_id=case_id, call_id=call_id,
+                                  response_id=response_id, text=complaint.text, score=score,
+                                  product=complaint.product, raised_by=actor), case_id=case_id, actor=actor)
+    return complaint
+
+
+async def link_issue(*, session: AsyncSession, case_id: UUID, issue_id: UUID, complaint_id: UUID | None,
+                     now: datetime) -> Complaint | None:
+    """Quality logged an issue from a complaint: link it (by complaint id when given, else the oldest
+    complaint of the case not linked yet). A repeated IssueLogged changes nothing."""
+    already = (await session.execute(select(Complaint).where(Complaint.issue_id == issue_id))).scalars().first()
+    if already is not None:
+        return already
+    stmt = select(Complaint).where(Complaint.case_id == case_id, Complaint.issue_id.is_(None))
+    if complaint_id is not None:
+        stmt = select(Complaint).where(Complaint.id == complaint_id)
+    complaint = (await session.execute(stmt.order_by(Complaint.raised_at).limit(1).with_for_update())).scalars().first()
+    if complaint is None:
+        return None
+    complaint.issue_id = issue_id
+    complaint.issue_state = ISSUE_STATES["IssueLogged"]
+    complaint.issue_updated_at = now
+    return complaint
+
+
+async def follow_issue(*, session: AsyncSession, issue_id: UUID, event_type: str, now: datetime) -> int:
+    """A later event of a linked issue updates the state the call record shows."""
+    state = ISSUE_STATES.get(event_type)
+    if state is None:
+        return 0
+    complaints = list((await session.execute(
+        select(Complaint).where(Complaint.issue_id == issue_id).with_for_update())).scalars())
+    for complaint in complaints:
+        complaint.issue_state = state
+        complaint.issue_updated_at = now
+    return len(complaints)
+
+
+async def for_call(*, session: AsyncSession, call_id: UUID) -> list[Complaint]:
+    stmt = select(Complaint).where(Complaint.call_id == call_id).order_by(Complaint.raised_at)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def get(*, session: AsyncSession, complaint_id: UUID) -> Complaint:
+    complaint = await session.get(Complaint, complaint_id)
+    if complaint is None:
+        raise NotFound(f"complaint {complaint_id} does not exist")
+    return complaint
+
+
+async def list_complaints(*, session: AsyncSession, case_id: UUID | None, limit: int,
+                          cursor: tuple[datetime, UUID] | None) -> list[Complaint]:
+    """Newest first, keyset-paginated on (raised_at, id)."""
+    stmt = select(Complaint)
+    if case_id is not None:
+        stmt = stmt.where(Complaint.case_id == case_id)
+    if cursor is not None:
+        at, last = cursor
+        stmt = stmt.where((Complaint.raised_at < at) | ((Complaint.raised_at == at) & (Complaint.id < last)))
+    stmt = stmt.order_by(Complaint.raised_at.desc(), Complaint.id.desc()).limit(limit)
+    return list((await session.execute(stmt)).scalars())
