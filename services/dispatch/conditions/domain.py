@@ -9,7 +9,8 @@ from services.dispatch.conditions.models import ConditionCall
 
 
 def latest(calls: Sequence[ConditionCall]) -> ConditionCall | None:
-    return max(calls, key=lambda c: c.called_at, default=None)
+    """The most recently recorded call (the order of recording, not the stated call time, decides)."""
+    return max(calls, key=lambda c: c.created_at, default=None)
 
 
 def conditions_confirmed(calls: Sequence[ConditionCall]) -> bool:

@@ -52,18 +52,18 @@ async def record_call(*, session: AsyncSession, case_id: UUID, body: ConditionCa
 
 
 async def calls_of(*, session: AsyncSession, case_id: UUID) -> list[ConditionCall]:
-    stmt = select(ConditionCall).where(ConditionCall.case_id == case_id).order_by(ConditionCall.called_at)
+    stmt = select(ConditionCall).where(ConditionCall.case_id == case_id).order_by(ConditionCall.created_at)
     return list((await session.execute(stmt)).scalars())
 
 
 async def due_postponements(*, session: AsyncSession, today: date,
                             for_update: bool = False) -> list[tuple[ConditionCall, ServiceCase]]:
     """S2: postponements whose agreed date has come and that no later call has settled."""
-    last_call = (select(ConditionCall.case_id, func.max(ConditionCall.called_at).label("at"))
+    last_call = (select(ConditionCall.case_id, func.max(ConditionCall.created_at).label("at"))
                  .group_by(ConditionCall.case_id).subquery())
     stmt = (select(ConditionCall, ServiceCase)
             .join(last_call, (last_call.c.case_id == ConditionCall.case_id)
-                  & (last_call.c.at == ConditionCall.called_at))
+                  & (last_call.c.at == ConditionCall.created_at))
             .join(ServiceCase, ServiceCase.id == ConditionCall.case_id)
             .where(ConditionCall.outcome == "postponed", ConditionCall.new_date <= today,
                    ServiceCase.status == CaseStatus.ACKNOWLEDGED)

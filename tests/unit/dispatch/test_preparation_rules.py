@@ -23,8 +23,9 @@ NOW = datetime.now(UTC)
 
 
 def call(outcome: str, at: datetime, new_date: date | None = None) -> ConditionCall:
-    return ConditionCall(case_id=uuid4(), outcome=outcome, called_at=at, details={}, new_date=new_date,
-                         recorded_by="d1", created_at=at)
+    # the stated call time may be earlier than the recording: the recording order decides
+    return ConditionCall(case_id=uuid4(), outcome=outcome, called_at=at - timedelta(hours=1), details={},
+                         new_date=new_date, recorded_by="d1", created_at=at)
 
 
 def test_s2_the_latest_call_decides_and_postponements_come_due_on_their_date():
