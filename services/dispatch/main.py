@@ -18,6 +18,7 @@ from services.dispatch.routing.router import router as routing_router
 from services.dispatch.settings import DispatchSettings, get_settings
 from services.dispatch.specifications.router import router as specifications_router
 from services.dispatch.staffing.router import router as staffing_router
+from services.dispatch.suggestions.router import router as suggestions_router
 from shared.api.app import ServiceDefinition, create_service_app
 from shared.settings import ALL_SERVICES
 
@@ -34,7 +35,7 @@ def create_app(settings: DispatchSettings | None = None) -> FastAPI:
         settings=settings,
         routers=[cases_router, conditions_router, engineers_router, staffing_router, plans_router,
                  specifications_router, preparation_router, dispatching_router, delays_router, routing_router,
-                 record_router],
+                 record_router, suggestions_router],
         handlers=handlers,
         subscribes_to=list(ALL_SERVICES),
         periodic=[(settings.postponement_check_seconds, postponement_check())],

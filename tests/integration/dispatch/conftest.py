@@ -56,14 +56,14 @@ class DispatchFlow:
         assert r.status_code == 201, r.text
         return eid
 
-    async def confirm_conditions(self, case_id: str) -> httpx.Response:
+    async def confirm_conditions(self, case_id: str, arrival_days: int = 2) -> httpx.Response:
         now = datetime.now(UTC)
         return await self.c.post(f"/cases/{case_id}/condition-calls", headers=self.d, json={
             "outcome": "confirmed", "called_at": (now - timedelta(minutes=5)).isoformat(),
             "conditions": {
                 "site_address": "88 Xinhua Road, Wuxi", "site_environment": "indoor GIS hall, dust controlled",
                 "work_content": "install and commission three GIS bays",
-                "required_arrival": (now + timedelta(days=2)).isoformat(),
+                "required_arrival": (now + timedelta(days=arrival_days)).isoformat(),
                 "customer_preparation": ["foundations", "crane"], "company_preparation": ["tools", "SF6 gas"],
                 "special_requirements": {"local_government": "work permit from the district",
                                          "project_management": "", "other_parties": "civil contractor on site"},
