@@ -8,6 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 
+from services.dispatch.cases import service as cases
 from services.dispatch.cases.models import ServiceCase
 from services.dispatch.conditions import service
 from services.dispatch.conditions.models import ConditionCallCreate, ConditionCallRead, DuePostponement
@@ -43,8 +44,6 @@ async def record_condition_call(case_id: UUID, body: ConditionCallCreate, princi
 @router.get("/cases/{case_id}/condition-calls", response_model=list[ConditionCallRead],
             summary="S2: the condition calls of a case, oldest first", responses={404: PROBLEM_RESPONSES[404]})
 async def list_condition_calls(case_id: UUID, principal: Reader, sessions: Sessions) -> list[ConditionCallRead]:
-    from services.dispatch.cases import service as cases
-
     async with sessions() as session:
         await cases.get(session=session, case_id=case_id)
         calls = await service.calls_of(session=session, case_id=case_id)

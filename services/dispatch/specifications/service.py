@@ -73,7 +73,7 @@ async def revise_template(*, session: AsyncSession, template_id: str, body: Temp
     emit(session, SpecificationTemplateRevised(
         template_id=template_id, version=template.version, equipment_type=template.equipment_type,
         revised_by=actor, issue_id=issue_id, case_id=case_id,
-    ), case_id=case_id or f"template:{template_id}", actor=actor)
+    ), case_id=case_id or template.id, actor=actor)  # without a case, keyed by the template version's id
     return template
 
 

@@ -19,6 +19,7 @@ from services.dispatch.staffing.models import (
 from shared.api.app import Sessions
 from shared.api.auth import Principal, Requires, Role
 from shared.api.concurrency import etag
+from shared.api.pagination import Cursor, Page, PageSize, decode_cursor, encode_cursor
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.db import transaction
 
@@ -69,16 +70,19 @@ async def assign_engineers(case_id: UUID, body: AssignEngineers, principal: Disp
     return ServiceCaseRead.model_validate(case)
 
 
-@router.get("/staffing-requests", response_model=list[StaffingRequestRead],
-            summary="S12: staffing requests opened by ScheduleAtRisk")
+@router.get("/staffing-requests", response_model=Page[StaffingRequestRead],
+            summary="S12: staffing requests opened by ScheduleAtRisk (oldest first)")
 async def list_staffing_requests(
-    principal: Reader, sessions: Sessions,
+    principal: Reader, sessions: Sessions, limit: PageSize = 50, cursor: Cursor = None,
     status: Annotated[Literal["open", "fulfilled"] | None, Query()] = None,
     case_id: Annotated[UUID | None, Query()] = None,
-) -> list[StaffingRequestRead]:
+) -> Page[StaffingRequestRead]:
+    after = decode_cursor(cursor) if cursor else None
     async with sessions() as session:
-        rows = await service.list_staffing_requests(session=session, status=status, case_id=case_id)
-    return [StaffingRequestRead.model_validate(r) for r in rows]
+        rows = await service.list_staffing_requests(session=session, status=status, case_id=case_id, limit=limit,
+                                                    after=after)
+    nxt = encode_cursor(rows[-1].created_at, rows[-1].id) if len(rows) == limit else None
+    return Page(items=[StaffingRequestRead.model_validate(r) for r in rows], next_cursor=nxt)
 
 
 @router.post("/staffing-requests/{request_id}/staff", response_model=StaffingRequestRead, responses=_ERR,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from uuid import UUID
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, tuple_
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.dispatch.cases import service as cases
@@ -156,9 +156,12 @@ async def open_staffing_request(*, session: AsyncSession, risk: ScheduleAtRisk, 
                                 customer_deadline=risk.customer_deadline, requested_by=actor, created_at=_now()))
 
 
-async def list_staffing_requests(*, session: AsyncSession, status: str | None,
-                                 case_id: UUID | None) -> list[StaffingRequest]:
-    stmt = select(StaffingRequest).order_by(StaffingRequest.created_at, StaffingRequest.id).limit(500)
+async def list_staffing_requests(*, session: AsyncSession, status: str | None, case_id: UUID | None, limit: int,
+                                 after: tuple[datetime, UUID] | None) -> list[StaffingRequest]:
+    """Oldest first, keyset-paginated on (created_at, id)."""
+    stmt = select(StaffingRequest).order_by(StaffingRequest.created_at, StaffingRequest.id).limit(limit)
+    if after is not None:
+        stmt = stmt.where(tuple_(StaffingRequest.created_at, StaffingRequest.id) > tuple_(*after))
     if status:
         stmt = stmt.where(StaffingRequest.status == status)
     if case_id:

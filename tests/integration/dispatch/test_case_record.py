@@ -121,7 +121,7 @@ async def test_s12_schedule_at_risk_opens_a_request_and_added_staff_follow_the_r
 
     async def open_requests():
         r = await flow.c.get("/staffing-requests", headers=flow.d, params={"case_id": cid})
-        return r.json() or None
+        return r.json()["items"] or None
 
     requests = await wait_async("the staffing request", open_requests)
     await wait_async("both deliveries handled", lambda: _timeline_count(flow, cid, "ScheduleAtRisk", 2))
