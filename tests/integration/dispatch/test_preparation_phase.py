@@ -318,3 +318,38 @@ async def test_s7_reschedule_needs_both_notifications(flow, env):
                                 stop_when=lambda ms: events_of(ms, case["id"], "ArrivalRescheduled"))
     event = events_of(messages, case["id"], "ArrivalRescheduled")[0]["data"]
     assert event["reason"] == "flight cancelled" and event["regional_centre_notified_at"]
+
+
+async def test_concurrent_assignments_of_one_engineer_cannot_both_win(flow):
+    import asyncio
+
+    first, second = await flow.new_case(), await flow.new_case()
+    shared, a, b = await flow.engineer(), await flow.engineer(), await flow.engineer()
+    results = await asyncio.gather(flow.assign(first["id"], [shared, a]), flow.assign(second["id"], [shared, b]))
+    codes = sorted(r.status_code for r in results)
+    assert codes == [200, 409], [r.text for r in results]
+    refused = next(r for r in results if r.status_code == 409)
+    assert f"{shared} is double-booked" in refused.text
+
+
+async def test_cases_are_searched_by_customer_dates_engineer_and_status(flow):
+    customer = unique("Anhui Power")
+    case = await flow.new_case(customer_name=customer)
+    await flow.new_case(customer_name=customer, acknowledge=False)
+    since = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
+    found = (await flow.c.get("/cases", headers=flow.d, params={"customer": customer[-8:].lower()})).json()["items"]
+    assert len(found) == 2
+    found = (await flow.c.get("/cases", headers=flow.d, params={"customer": customer, "status": "acknowledged",
+                                                                "created_from": since})).json()["items"]
+    assert [c["id"] for c in found] == [case["id"]]
+    engineers = [await flow.engineer(), await flow.engineer()]
+    assert (await flow.assign(case["id"], engineers, days=(30, 33))).status_code == 200
+    planned = (await flow.c.get("/cases", headers=flow.d, params={
+        "engineer": engineers[1], "planned_from": (datetime.now(UTC) + timedelta(days=31)).isoformat(),
+        "planned_to": (datetime.now(UTC) + timedelta(days=32)).isoformat()})).json()["items"]
+    assert [c["id"] for c in planned] == [case["id"]]
+    none = (await flow.c.get("/cases", headers=flow.d, params={
+        "engineer": engineers[1], "planned_from": (datetime.now(UTC) + timedelta(days=40)).isoformat()})).json()
+    assert none["items"] == []
+    bad = await flow.c.get("/cases", headers=flow.d, params={"created_from": "yesterday"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "query.created_from"
