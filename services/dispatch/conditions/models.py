@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID, uuid4
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from sqlalchemy import Column, Date, DateTime, Index, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
@@ -56,33 +56,50 @@ class ConfirmedConditions(BaseModel):
 
 
 class ConditionCallCreate(BaseModel):
-    """S2: record the call. `confirmed` needs `conditions`; `postponed` needs a reason and a new date."""
+    """S2: record the call. `confirmed` needs `conditions`; `postponed` needs a reason and a new date.
+
+    Each rule is checked on its own field, so a 422 names the field that is wrong."""
 
     model_config = ConfigDict(extra="forbid")
     outcome: CallOutcome
     called_at: AwareDatetime
-    conditions: ConfirmedConditions | None = None
-    reason: str | None = Field(default=None, min_length=1, max_length=2000)
-    new_date: date | None = None
+    conditions: ConfirmedConditions | None = Field(default=None, validate_default=True)
+    reason: str | None = Field(default=None, min_length=1, max_length=2000, validate_default=True)
+    new_date: date | None = Field(default=None, validate_default=True)
 
-    @model_validator(mode="after")
-    def _complete(self) -> ConditionCallCreate:
-        now = datetime.now(UTC)
-        if self.called_at > now:
-            raise ValueError("called_at: a call cannot be recorded before it happened")
-        if self.outcome == "confirmed":
-            if self.conditions is None:
-                raise ValueError("conditions: required when the outcome is confirmed")
-            if self.conditions.required_arrival < now:
-                raise ValueError("conditions.required_arrival: must not be in the past")
-        else:
-            if not self.reason:
-                raise ValueError("reason: required when the outcome is postponed")
-            if self.new_date is None:
-                raise ValueError("new_date: required when the outcome is postponed")
-            if self.new_date < now.date():
-                raise ValueError("new_date: must not be in the past")
-        return self
+    @field_validator("called_at")
+    @classmethod
+    def _happened(cls, value: datetime) -> datetime:
+        if value > datetime.now(UTC) + timedelta(minutes=5):
+            raise ValueError("a call cannot be recorded before it happened")
+        return value
+
+    @field_validator("conditions")
+    @classmethod
+    def _conditions(cls, value: ConfirmedConditions | None, info: ValidationInfo) -> ConfirmedConditions | None:
+        if info.data.get("outcome") == "confirmed":
+            if value is None:
+                raise ValueError("required when the outcome is confirmed")
+            if value.required_arrival < datetime.now(UTC):
+                raise ValueError("required_arrival must not be in the past")
+        return value
+
+    @field_validator("reason")
+    @classmethod
+    def _reason(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("outcome") == "postponed" and not value:
+            raise ValueError("required when the outcome is postponed")
+        return value
+
+    @field_validator("new_date")
+    @classmethod
+    def _new_date(cls, value: date | None, info: ValidationInfo) -> date | None:
+        if info.data.get("outcome") == "postponed":
+            if value is None:
+                raise ValueError("required when the outcome is postponed")
+            if value < datetime.now(UTC).date():
+                raise ValueError("must not be in the past")
+        return value
 
 
 class ConditionCallRead(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 
 class ArrivalReschedule(BaseModel):
@@ -17,8 +17,9 @@ class ArrivalReschedule(BaseModel):
     regional_centre_notified_at: AwareDatetime | None = Field(
         description="Required: when the regional service centre was told")
 
-    @model_validator(mode="after")
-    def _future(self) -> ArrivalReschedule:
-        if self.new_arrival < datetime.now(UTC):
-            raise ValueError("new_arrival: must not be in the past")
-        return self
+    @field_validator("new_arrival")
+    @classmethod
+    def _future(cls, value: datetime) -> datetime:
+        if value < datetime.now(UTC):
+            raise ValueError("must not be in the past")
+        return value

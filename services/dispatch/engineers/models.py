@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from sqlalchemy import Column, DateTime, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
@@ -55,11 +55,13 @@ class Unavailability(BaseModel):
     end: AwareDatetime
     reason: str = Field(min_length=1, max_length=200, examples=["leave"])
 
-    @model_validator(mode="after")
-    def _ordered(self) -> Unavailability:
-        if self.end <= self.start:
-            raise ValueError("end must be after start")
-        return self
+    @field_validator("end")
+    @classmethod
+    def _ordered(cls, value: datetime, info: ValidationInfo) -> datetime:
+        start = info.data.get("start")
+        if start is not None and value <= start:
+            raise ValueError("must be after start")
+        return value
 
 
 class EngineerBase(BaseModel):

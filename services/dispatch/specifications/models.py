@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID, uuid4
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from sqlalchemy import Column, DateTime, String, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
@@ -59,7 +59,7 @@ class CheckSheetItemIn(BaseModel):
     item_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
     text: str = Field(min_length=1, max_length=1000)
     kind: CheckItemKind
-    unit: str | None = Field(default=None, min_length=1, max_length=32)
+    unit: str | None = Field(default=None, min_length=1, max_length=32, validate_default=True)
     lower_limit: float | None = None
     upper_limit: float | None = None
     requires_witness: bool = False
@@ -67,15 +67,25 @@ class CheckSheetItemIn(BaseModel):
     live_hv: bool = False
     primary_test: bool = False
 
+    @field_validator("unit")
+    @classmethod
+    def _unit(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("kind") == "value" and value is None:
+            raise ValueError("a value item needs a unit")
+        return value
+
+    @field_validator("lower_limit", "upper_limit")
+    @classmethod
+    def _limits(cls, value: float | None, info: ValidationInfo) -> float | None:
+        if value is not None and info.data.get("kind") != "value":
+            raise ValueError("only value items have limits")
+        lower = info.data.get("lower_limit")
+        if info.field_name == "upper_limit" and value is not None and lower is not None and lower > value:
+            raise ValueError("must not be below lower_limit")
+        return value
+
     @model_validator(mode="after")
-    def _consistent(self) -> CheckSheetItemIn:
-        if self.kind == "value" and self.unit is None:
-            raise ValueError("unit: a value item needs a unit")
-        if self.kind != "value" and (self.lower_limit is not None or self.upper_limit is not None):
-            raise ValueError("lower_limit: only value items have limits")
-        if (self.lower_limit is not None and self.upper_limit is not None
-                and self.lower_limit > self.upper_limit):
-            raise ValueError("lower_limit: must not exceed upper_limit")
+    def _flags(self) -> CheckSheetItemIn:
         if self.kind == "witness":
             self.requires_witness = True
         if self.kind == "photo":
@@ -92,12 +102,13 @@ class TemplateContent(BaseModel):
     items: list[CheckSheetItemIn] = Field(default_factory=list, max_length=500)
     revision_note: str = Field(default="", max_length=2000)
 
-    @model_validator(mode="after")
-    def _unique_items(self) -> TemplateContent:
-        ids = [i.item_id for i in self.items]
+    @field_validator("items")
+    @classmethod
+    def _unique_items(cls, value: list[CheckSheetItemIn]) -> list[CheckSheetItemIn]:
+        ids = [i.item_id for i in value]
         if len(ids) != len(set(ids)):
-            raise ValueError("items: item_id must be unique within a template")
-        return self
+            raise ValueError("item_id must be unique within a template")
+        return value
 
 
 class TemplateCreate(TemplateContent):

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from sqlalchemy import Column, DateTime, Index, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
@@ -89,12 +89,13 @@ class StaffingPolicyWrite(BaseModel):
     required_certificates: list[CertificateRequirement] = Field(default_factory=list, max_length=200)
     note: str = Field(default="", max_length=1000)
 
-    @model_validator(mode="after")
-    def _unique(self) -> StaffingPolicyWrite:
-        keys = [(r.urgency, r.difficulty, r.customer_importance) for r in self.rules]
+    @field_validator("rules")
+    @classmethod
+    def _unique(cls, value: list[StaffingRule]) -> list[StaffingRule]:
+        keys = [(r.urgency, r.difficulty, r.customer_importance) for r in value]
         if len(keys) != len(set(keys)):
-            raise ValueError("rules: each urgency x difficulty x customer_importance appears at most once")
-        return self
+            raise ValueError("each urgency x difficulty x customer_importance appears at most once")
+        return value
 
 
 class StaffingPolicyRead(BaseModel):
@@ -113,13 +114,6 @@ class TeamChoice(BaseModel):
     is_project_manager: bool = False
 
 
-def _future_window(start: datetime, end: datetime) -> None:
-    if end <= start:
-        raise ValueError("planned_end: must be after planned_start")
-    if end < datetime.now(UTC):
-        raise ValueError("planned_end: must not be in the past")
-
-
 class AssignEngineers(BaseModel):
     """S3: the team and its planned window on site."""
 
@@ -128,10 +122,15 @@ class AssignEngineers(BaseModel):
     planned_start: AwareDatetime
     planned_end: AwareDatetime
 
-    @model_validator(mode="after")
-    def _window(self) -> AssignEngineers:
-        _future_window(self.planned_start, self.planned_end)
-        return self
+    @field_validator("planned_end")
+    @classmethod
+    def _window(cls, value: datetime, info: ValidationInfo) -> datetime:
+        start = info.data.get("planned_start")
+        if start is not None and value <= start:
+            raise ValueError("must be after planned_start")
+        if value < datetime.now(UTC):
+            raise ValueError("must not be in the past")
+        return value
 
 
 class AddStaff(BaseModel):

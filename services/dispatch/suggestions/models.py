@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 
 class CaseSuggestionRequest(BaseModel):
@@ -14,16 +14,18 @@ class CaseSuggestionRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     planned_start: AwareDatetime | None = None
-    planned_end: AwareDatetime | None = None
+    planned_end: AwareDatetime | None = Field(default=None, validate_default=True)
     duration_days: int = Field(default=3, ge=1, le=60)
 
-    @model_validator(mode="after")
-    def _window(self) -> CaseSuggestionRequest:
-        if (self.planned_start is None) != (self.planned_end is None):
-            raise ValueError("planned_end: give both planned_start and planned_end, or neither")
-        if self.planned_start and self.planned_end and self.planned_end <= self.planned_start:
-            raise ValueError("planned_end: must be after planned_start")
-        return self
+    @field_validator("planned_end")
+    @classmethod
+    def _window(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        start = info.data.get("planned_start")
+        if (start is None) != (value is None):
+            raise ValueError("give both planned_start and planned_end, or neither")
+        if start is not None and value is not None and value <= start:
+            raise ValueError("must be after planned_start")
+        return value
 
 
 class BatchSuggestionRequest(BaseModel):
@@ -34,13 +36,15 @@ class BatchSuggestionRequest(BaseModel):
     arrival_to: AwareDatetime
     duration_days: int = Field(default=3, ge=1, le=60)
 
-    @model_validator(mode="after")
-    def _period(self) -> BatchSuggestionRequest:
-        if self.arrival_to <= self.arrival_from:
-            raise ValueError("arrival_to: must be after arrival_from")
-        if self.arrival_to < datetime.now(UTC):
-            raise ValueError("arrival_to: must not be in the past")
-        return self
+    @field_validator("arrival_to")
+    @classmethod
+    def _period(cls, value: datetime, info: ValidationInfo) -> datetime:
+        start = info.data.get("arrival_from")
+        if start is not None and value <= start:
+            raise ValueError("must be after arrival_from")
+        if value < datetime.now(UTC):
+            raise ValueError("must not be in the past")
+        return value
 
 
 class SuggestedMember(BaseModel):
