@@ -29,8 +29,9 @@ from shared.db import transaction
 router = APIRouter(tags=["service cases"])
 
 CrmClient = Annotated[Principal, Depends(Requires(Role.CRM))]
+# engineers read only the cases whose team lists them (checked in the service layer)
 CaseReader = Annotated[Principal, Depends(Requires(
-    Role.DISPATCHER, Role.REGIONAL_CENTRE, Role.DEPARTMENT_HEAD, Role.QUALITY_ENGINEER))]
+    Role.DISPATCHER, Role.REGIONAL_CENTRE, Role.DEPARTMENT_HEAD, Role.QUALITY_ENGINEER, Role.ENGINEER))]
 Dispatcher = Annotated[Principal, Depends(Requires(Role.DISPATCHER))]
 IfMatch = Annotated[str | None, Header(description="ETag of the case as read; a stale one gives 412")]
 
@@ -90,6 +91,9 @@ async def list_cases(
     planned_from: Annotated[AwareDatetime | None, Query(description="Planned window ends at or after")] = None,
     planned_to: Annotated[AwareDatetime | None, Query(description="Planned window starts before")] = None,
 ) -> Page[ServiceCaseRead]:
+    own = service.only_own_cases(principal)
+    if own is not None:
+        engineer = own
     search = CaseSearch(status=status_filter, region=region, customer=customer, engineer=engineer,
                         created_from=created_from, created_to=created_to, planned_from=planned_from,
                         planned_to=planned_to)
@@ -103,7 +107,7 @@ async def list_cases(
             responses={404: PROBLEM_RESPONSES[404]})
 async def get_case(case_id: UUID, principal: CaseReader, sessions: Sessions, response: Response) -> ServiceCaseRead:
     async with sessions() as session:
-        case = await service.get(session=session, case_id=case_id)
+        case = await service.get_visible(session=session, case_id=case_id, principal=principal)
     response.headers["ETag"] = etag(case.version)
     return ServiceCaseRead.model_validate(case)
 
@@ -113,7 +117,7 @@ async def get_case(case_id: UUID, principal: CaseReader, sessions: Sessions, res
             responses={404: PROBLEM_RESPONSES[404]})
 async def get_timeline(case_id: UUID, principal: CaseReader, sessions: Sessions) -> list[CaseEventRead]:
     async with sessions() as session:
-        events = await service.timeline(session=session, case_id=case_id)
+        events = await service.timeline(session=session, case_id=case_id, principal=principal)
     return [CaseEventRead.model_validate(e) for e in events]
 
 

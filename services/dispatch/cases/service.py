@@ -17,6 +17,7 @@ from services.dispatch.cases.models import (
     ServiceRequestCreate,
 )
 from services.dispatch.events import emit
+from shared.api.auth import Principal, Role
 from shared.api.concurrency import check_if_match
 from shared.api.pagination import decode_cursor
 from shared.api.problems import NotFound
@@ -37,6 +38,21 @@ async def get(*, session: AsyncSession, case_id: UUID, for_update: bool = False)
         stmt = stmt.with_for_update()
     case = (await session.execute(stmt)).scalar_one_or_none()
     if case is None:
+        raise NotFound(f"service case {case_id} does not exist")
+    return case
+
+
+def only_own_cases(principal: Principal) -> str | None:
+    """An engineer without an office role sees only the cases whose team lists them: their subject."""
+    office = (Role.DISPATCHER, Role.ADMIN, Role.REGIONAL_CENTRE, Role.DEPARTMENT_HEAD, Role.QUALITY_ENGINEER)
+    return principal.subject if principal.has(Role.ENGINEER) and not principal.has(*office) else None
+
+
+async def get_visible(*, session: AsyncSession, case_id: UUID, principal: Principal) -> ServiceCase:
+    """The case, or 404 for an engineer who is not on its team (no hint that it exists)."""
+    case = await get(session=session, case_id=case_id)
+    engineer = only_own_cases(principal)
+    if engineer is not None and engineer not in {m.get("engineer_id") for m in case.team}:
         raise NotFound(f"service case {case_id} does not exist")
     return case
 
@@ -136,8 +152,11 @@ async def record_event(*, session: AsyncSession, envelope: EventEnvelope) -> Non
     ))
 
 
-async def timeline(*, session: AsyncSession, case_id: UUID) -> list[CaseEvent]:
-    await get(session=session, case_id=case_id)
+async def timeline(*, session: AsyncSession, case_id: UUID, principal: Principal | None = None) -> list[CaseEvent]:
+    if principal is None:
+        await get(session=session, case_id=case_id)
+    else:
+        await get_visible(session=session, case_id=case_id, principal=principal)
     stmt = select(CaseEvent).where(CaseEvent.case_id == str(case_id)).order_by(CaseEvent.occurred_at)
     return list((await session.execute(stmt)).scalars())
 

@@ -17,14 +17,14 @@ from shared.api.problems import PROBLEM_RESPONSES
 router = APIRouter(tags=["case record"])
 
 Reader = Annotated[Principal, Depends(Requires(
-    Role.DISPATCHER, Role.REGIONAL_CENTRE, Role.DEPARTMENT_HEAD, Role.QUALITY_ENGINEER))]
+    Role.DISPATCHER, Role.REGIONAL_CENTRE, Role.DEPARTMENT_HEAD, Role.QUALITY_ENGINEER, Role.ENGINEER))]
 
 
 @router.get("/cases/{case_id}/conformance", response_model=ConformanceRead, responses={404: PROBLEM_RESPONSES[404]},
             summary="For each of S1-S34: done / missing / not applicable / in progress, with proof and findings")
 async def get_conformance(case_id: UUID, principal: Reader, sessions: Sessions) -> ConformanceRead:
     async with sessions() as session:
-        events = await cases.timeline(session=session, case_id=case_id)
+        events = await cases.timeline(session=session, case_id=case_id, principal=principal)
     steps = domain.conformance([domain.TimelineEvent(e.event_id, e.event_type, e.actor, e.occurred_at, e.data)
                                 for e in events])
     return ConformanceRead(case_id=case_id, summary=domain.summary(steps), steps=steps)

@@ -353,3 +353,21 @@ async def test_cases_are_searched_by_customer_dates_engineer_and_status(flow):
     assert none["items"] == []
     bad = await flow.c.get("/cases", headers=flow.d, params={"created_from": "yesterday"})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "query.created_from"
+
+
+async def test_engineers_see_only_the_cases_whose_team_lists_them(flow):
+    from tests.integration.conftest import bearer
+
+    case = await flow.new_case()
+    engineers = [await flow.engineer(), await flow.engineer()]
+    assert (await flow.assign(case["id"], engineers, days=(60, 62))).status_code == 200
+    member, stranger = bearer(flow.env, "engineer", engineers[1]), bearer(flow.env, "engineer", "eng-stranger")
+    assert (await flow.c.get(f"/cases/{case['id']}", headers=member)).status_code == 200
+    assert (await flow.c.get(f"/cases/{case['id']}/conformance", headers=member)).status_code == 200
+    for path in ("", "/timeline", "/conformance"):
+        r = await flow.c.get(f"/cases/{case['id']}{path}", headers=stranger)
+        assert r.status_code == 404, path
+    mine = (await flow.c.get("/cases", headers=member, params={"engineer": "someone-else"})).json()["items"]
+    assert [c["id"] for c in mine] == [case["id"]]
+    assert (await flow.c.get("/cases", headers=stranger)).json()["items"] == []
+    assert (await flow.c.post(f"/cases/{case['id']}/dispatch", headers=member)).status_code == 403
