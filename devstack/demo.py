@@ -44,9 +44,26 @@ class Journey:
         return wait_for(what, probe, self.timeout)
 
 
+DEMO_TEMPLATE = {
+    "template_id": "gis-126kv-commissioning", "kind": "check_sheet", "title": "GIS 126 kV commissioning check sheet",
+    "equipment_type": "GIS-126kV", "difficulty": None,
+    "items": [
+        {"item_id": "sf6-density", "text": "SF6 density at 20 C, every gas compartment", "kind": "value",
+         "unit": "MPa", "lower_limit": 0.55, "upper_limit": 0.65},
+        {"item_id": "ac-withstand", "text": "AC withstand test of the main circuit, witnessed by the customer",
+         "kind": "value", "unit": "kV", "lower_limit": 0, "upper_limit": 230, "requires_witness": True,
+         "primary_test": True},
+        {"item_id": "busbar-torque", "text": "Busbar bolts torqued and marked", "kind": "yes_no"},
+        {"item_id": "nameplate-photo", "text": "Photo of every bay's nameplate", "kind": "photo"},
+    ],
+}
+
+
 def prepare_and_dispatch(j: Journey) -> None:
-    """Phase 1 (dispatch service): S1 intake to the S6 dispatch gate."""
+    """Phase 1 (dispatch service): S1 intake, S2 conditions, S3 staffing, S4 plan, S5 pack, S6 preparation
+    and the dispatch gate."""
     c = j.client
+    http = c.http["dispatch"]
     r = c.crm_push(sample_request(j.reference))
     assert r.status_code == 201, r.text
     case_id = j.ids["case"] = r.json()["id"]
@@ -55,20 +72,68 @@ def prepare_and_dispatch(j: Journey) -> None:
     assert again.status_code == 200 and again.json()["id"] == case_id, again.text
     j.step("S1 the same CRM reference again returned the same case (200)")
 
-    r = c.http["dispatch"].post(f"/cases/{case_id}/acknowledge", headers=j.dispatcher)
+    r = http.post(f"/cases/{case_id}/acknowledge", headers=j.dispatcher)
     assert r.status_code == 200, r.text
     j.step("S1 dispatcher acknowledged the case")
 
+    refused = http.post(f"/cases/{case_id}/dispatch", headers=j.dispatcher)
+    assert refused.status_code == 409, refused.text
+    j.step(f"S6 dispatch refused, missing: {'; '.join(refused.json()['missing_conditions'])}")
+
     now = datetime.now(UTC)
-    team = [
-        {"engineer_id": j.engineers[0], "name": "Chen Gang", "grade": 4, "is_project_manager": True},
-        {"engineer_id": j.engineers[1], "name": "Zhao Lei", "grade": 3},
-    ]
-    r = c.http["dispatch"].post(f"/cases/{case_id}/dispatch", headers=j.dispatcher, json={
-        "team": team, "planned_start": (now + timedelta(days=1)).isoformat(),
-        "planned_end": (now + timedelta(days=5)).isoformat()})
+    r = http.post(f"/cases/{case_id}/condition-calls", headers=j.dispatcher, json={
+        "outcome": "confirmed", "called_at": now.isoformat(),
+        "conditions": {"site_address": "88 Xinhua Road, Wuxi", "site_environment": "indoor GIS hall",
+                       "work_content": "install and commission three GIS bays",
+                       "required_arrival": (now + timedelta(days=1)).isoformat(),
+                       "customer_preparation": ["foundations", "crane"], "company_preparation": ["tools", "SF6"],
+                       "special_requirements": {"local_government": "district work permit"},
+                       "customer_deadline": (now + timedelta(days=7)).isoformat()}})
+    assert r.status_code == 201, r.text
+    j.step("S2 service conditions confirmed with the customer -> ServiceConditionsConfirmed")
+
+    expiry = (now + timedelta(days=365)).date().isoformat()
+    for eid, name, grade in ((j.engineers[0], "Chen Gang", 4), (j.engineers[1], "Zhao Lei", 3)):
+        r = http.post("/engineers", headers=j.dispatcher, json={
+            "id": eid, "name": name, "grade": grade, "home_region": "east",
+            "skills": [{"equipment_type": "GIS-126kV", "level": 4}],
+            "certificates": [{"type": "hv_live_work", "number": f"HV-{eid}", "expires_on": expiry}]})
+        assert r.status_code == 201, r.text
+    r = http.post(f"/cases/{case_id}/assignment", headers=j.dispatcher, json={
+        "engineers": [{"engineer_id": j.engineers[0], "is_project_manager": True},
+                      {"engineer_id": j.engineers[1]}],
+        "planned_start": (now + timedelta(days=1)).isoformat(), "planned_end": (now + timedelta(days=5)).isoformat()})
     assert r.status_code == 200, r.text
-    j.step("S6 case dispatched with a team of two (project manager named)")
+    j.step("S3 two engineers assigned under the staffing policy, Chen Gang project manager -> EngineersAssigned")
+
+    r = http.post(f"/cases/{case_id}/plans", headers=j.dispatcher, json={
+        "goals": ["three bays energised", "every test within limits"],
+        "steps": [{"order": 1, "title": "Assemble bays", "operation": "crane lift", "how": "per drawing D-12"},
+                  {"order": 2, "title": "Gas filling", "operation": "SF6 filling", "how": "to 0.6 MPa at 20 C"},
+                  {"order": 3, "title": "HV test", "operation": "AC withstand", "how": "barrier and watcher"}],
+        "risk_measures": ["barriers and a safety watcher during tests", "gas handling PPE"]})
+    assert r.status_code == 201, r.text
+    plan_id = r.json()["id"]
+    r = http.post(f"/plans/{plan_id}/submit", headers=j.dispatcher)
+    assert r.status_code == 200, r.text
+    r = http.post(f"/plans/{plan_id}/approve", headers=c.as_("department_head", "head-001"))
+    assert r.status_code == 200, r.text
+    j.step("S4 service plan approved by the department head -> ServicePlanApproved")
+
+    r = http.post("/specification-templates", headers=j.dispatcher, json=DEMO_TEMPLATE)
+    assert r.status_code in (201, 409), r.text  # 409: an earlier demo created it
+    r = http.post(f"/cases/{case_id}/specification-pack", headers=j.dispatcher, json={})
+    assert r.status_code == 201, r.text
+    j.step(f"S5 specification pack attached ({', '.join(r.json()['templates'])}) -> SpecificationPackAttached")
+
+    for key in ("materials", "travel_plan", "technical_documents", "spare_parts", "tools", "certificates"):
+        r = http.put(f"/cases/{case_id}/preparation/items/{key}", headers=j.dispatcher, json={"done": True})
+        assert r.status_code == 200, r.text
+    j.step("S6 preparation checklist complete -> PreparationCompleted")
+
+    r = http.post(f"/cases/{case_id}/dispatch", headers=j.dispatcher)
+    assert r.status_code == 200, r.text
+    j.step("S6 case dispatched with team, contacts, plan and check sheets -> ServiceDispatched")
 
 
 def work_on_site(j: Journey) -> None:

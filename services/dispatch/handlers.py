@@ -1,4 +1,5 @@
-"""Events dispatch reacts to: every case event goes on the timeline; onsite moves the status."""
+"""Events dispatch reacts to: every case event goes on the timeline; onsite moves the status,
+asks for staff (S12) and raises items to route (S22-S24); quality's preventive actions revise templates."""
 
 from __future__ import annotations
 
@@ -6,8 +7,19 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.dispatch.cases import service
 from services.dispatch.cases.models import CaseStatus
+from services.dispatch.routing import service as routing
+from services.dispatch.specifications import service as specifications
+from services.dispatch.staffing import service as staffing
 from shared.events import EventEnvelope
-from shared.events.onsite import EngineerArrived, ServiceCompleted
+from shared.events.onsite import (
+    CustomerRequestEscalated,
+    EngineerArrived,
+    InternalDisagreementRaised,
+    ReferralRaised,
+    ScheduleAtRisk,
+    ServiceCompleted,
+)
+from shared.events.quality import PreventiveActionDefined
 from shared.messaging.consumer import EventHandlers
 
 handlers = EventHandlers()
@@ -28,3 +40,38 @@ async def case_on_site(session: AsyncSession, envelope: EventEnvelope, payload: 
 async def case_completed(session: AsyncSession, envelope: EventEnvelope, payload: ServiceCompleted) -> None:
     await service.move_status(session=session, case_id=payload.case_id, target=CaseStatus.COMPLETED,
                               actor=envelope.actor)
+
+
+@handlers.on("ScheduleAtRisk")
+async def staffing_requested(session: AsyncSession, envelope: EventEnvelope, payload: ScheduleAtRisk) -> None:
+    """S12: the deadline is at risk; a staffing request waits for the dispatcher."""
+    await staffing.open_staffing_request(session=session, risk=payload, actor=envelope.actor)
+
+
+@handlers.on("ReferralRaised")
+async def referral_raised(session: AsyncSession, envelope: EventEnvelope, payload: ReferralRaised) -> None:
+    """S22: a referral for another product of the group, to route to its unit."""
+    await routing.register(session=session, envelope=envelope, item=payload, kind="referral", topic=payload.product)
+
+
+@handlers.on("CustomerRequestEscalated")
+async def request_escalated(session: AsyncSession, envelope: EventEnvelope,
+                            payload: CustomerRequestEscalated) -> None:
+    """S23: an abnormal customer request, to route to the unit or the regional centre."""
+    await routing.register(session=session, envelope=envelope, item=payload, kind="abnormal_request",
+                           topic=payload.topic)
+
+
+@handlers.on("InternalDisagreementRaised")
+async def disagreement_raised(session: AsyncSession, envelope: EventEnvelope,
+                              payload: InternalDisagreementRaised) -> None:
+    """S24: a disagreement between units, to mediate or escalate."""
+    await routing.register(session=session, envelope=envelope, item=payload, kind="internal_disagreement",
+                           topic=", ".join(payload.units) or None)
+
+
+@handlers.on("PreventiveActionDefined")
+async def preventive_action(session: AsyncSession, envelope: EventEnvelope,
+                            payload: PreventiveActionDefined) -> None:
+    """Quality's closed loop asks for a revised specification template (S5)."""
+    await specifications.apply_preventive_action(session=session, action=payload, actor=envelope.actor)

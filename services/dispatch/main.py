@@ -1,27 +1,44 @@
-"""The dispatch service: requests from the CRM, staffing, plans, preparation (S1-S7)."""
+"""The dispatch service: requests from the CRM, staffing, plans, preparation (S1-S7), the case record."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
 from services.dispatch.cases.router import router as cases_router
+from services.dispatch.conditions.router import router as conditions_router
+from services.dispatch.delays.router import router as delays_router
+from services.dispatch.dispatching.router import router as dispatching_router
+from services.dispatch.engineers.router import router as engineers_router
 from services.dispatch.handlers import handlers
+from services.dispatch.periodic import postponement_check
+from services.dispatch.plans.router import router as plans_router
+from services.dispatch.preparation.router import router as preparation_router
+from services.dispatch.record.router import router as record_router
+from services.dispatch.routing.router import router as routing_router
 from services.dispatch.settings import DispatchSettings, get_settings
+from services.dispatch.specifications.router import router as specifications_router
+from services.dispatch.staffing.router import router as staffing_router
+from services.dispatch.suggestions.router import router as suggestions_router
 from shared.api.app import ServiceDefinition, create_service_app
 from shared.settings import ALL_SERVICES
 
 
 def create_app(settings: DispatchSettings | None = None) -> FastAPI:
+    settings = settings or get_settings()
     return create_service_app(ServiceDefinition(
         name="dispatch",
         title="Dispatch service",
         description="Service requests from the CRM, condition calls, staffing, service plans, "
                     "specification packs, preparation and dispatch (steps S1-S7 of the standard), "
-                    "and the case record with its timeline.",
-        settings=settings or get_settings(),
-        routers=[cases_router],
+                    "staffing requests (S12), routing (S22-S24), and the case record with its timeline "
+                    "and conformance.",
+        settings=settings,
+        routers=[cases_router, conditions_router, engineers_router, staffing_router, plans_router,
+                 specifications_router, preparation_router, dispatching_router, delays_router, routing_router,
+                 record_router, suggestions_router],
         handlers=handlers,
         subscribes_to=list(ALL_SERVICES),
+        periodic=[(settings.postponement_check_seconds, postponement_check())],
     ))
 
 

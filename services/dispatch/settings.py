@@ -18,6 +18,10 @@ class DispatchSettings(ServiceSettings):
         default_factory=lambda: [SecretStr(DEV_WEBHOOK_SECRET)],
         description="Current secret first; a second one is accepted during rotation",
     )
+    postponement_check_seconds: float = Field(default=300, gt=0, description="S2: how often due postponements "
+                                              "are looked for")
+    suggestion_time_limit_seconds: float = Field(default=5, gt=0, le=120,
+                                                 description="CP-SAT time limit of a suggested assignment")
 
 
 @lru_cache

@@ -1,10 +1,10 @@
-"""Pure rules of the service case (no I/O): state transitions and the dispatch gate."""
+"""Pure rules of the service case (no I/O): state transitions and the S6 dispatch gate."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import dataclass, field
 
-from services.dispatch.cases.models import CaseStatus, TeamMemberIn
+from services.dispatch.cases.models import CaseStatus
 from shared.api.problems import Conflict, GateRefused
 
 # Which status may follow which (events from onsite move a case on site and to completion).
@@ -28,25 +28,43 @@ def require_transition(current: CaseStatus, target: CaseStatus) -> None:
                        current_status=current.value)
 
 
-def team_problems(team: Sequence[TeamMemberIn]) -> list[str]:
-    """S3: with two or more engineers exactly one is project manager; nobody twice."""
+@dataclass(frozen=True)
+class DispatchReadiness:
+    """What the S6 gate looks at, gathered from the case's recorded steps."""
+
+    status: CaseStatus
+    conditions_confirmed: bool
+    team_size: int
+    project_managers: int
+    plan_status: str | None  # of the newest plan revision, None when there is none
+    plan_approved: bool
+    pack_attached: bool
+    preparation_missing: list[str] = field(default_factory=list)
+
+
+def dispatch_problems(r: DispatchReadiness) -> list[str]:
+    """S6 gate: S1 acknowledged, S2 confirmed, S3 staffed, S4 approved, S5 attached, S6 complete."""
     missing: list[str] = []
-    ids = [m.engineer_id for m in team]
-    if len(ids) != len(set(ids)):
-        missing.append("S3: an engineer is listed twice in the team")
-    managers = sum(1 for m in team if m.is_project_manager)
-    if len(team) >= 2 and managers != 1:
-        missing.append(f"S3: a team of {len(team)} needs exactly one project manager (has {managers})")
+    if r.status != CaseStatus.ACKNOWLEDGED:
+        missing.append(f"S1: the case must be acknowledged and not yet dispatched (it is {r.status.value})")
+    if not r.conditions_confirmed:
+        missing.append("S2: the service conditions are not confirmed with the customer")
+    if r.team_size == 0:
+        missing.append("S3: no engineers are assigned")
+    elif r.team_size >= 2 and r.project_managers != 1:
+        missing.append(f"S3: a team of {r.team_size} needs exactly one project manager")
+    if not r.plan_approved:
+        state = "there is no service plan" if r.plan_status is None else f"the newest plan is {r.plan_status}"
+        missing.append(f"S4: the service plan is not approved ({state})")
+    if not r.pack_attached:
+        missing.append("S5: no specification pack is attached")
+    if r.preparation_missing:
+        missing.append(f"S6: preparation items not ticked: {', '.join(r.preparation_missing)}")
     return missing
 
 
-def check_dispatch_gate(status: CaseStatus, team: Sequence[TeamMemberIn], planned_start, planned_end) -> None:
-    """S6 dispatch gate (foundation subset): acknowledged (S1), staffed (S3), sane dates."""
-    missing: list[str] = []
-    if status != CaseStatus.ACKNOWLEDGED:
-        missing.append(f"S1: the case must be acknowledged first (it is {status.value})")
-    missing.extend(team_problems(team))
-    if planned_end <= planned_start:
-        missing.append("planned_end must be after planned_start")
+def check_dispatch_gate(readiness: DispatchReadiness) -> None:
+    """S6: refuse dispatch naming every missing condition."""
+    missing = dispatch_problems(readiness)
     if missing:
         raise GateRefused("dispatch", missing)

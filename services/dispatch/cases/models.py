@@ -64,8 +64,14 @@ class ServiceCase(SQLModel, table=True):
                                                                                  server_default="[]"))
     planned_start: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
     planned_end: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
+    required_arrival: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
+    customer_deadline: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
+    conditions_confirmed_at: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
+    staffed_at: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
+    staffing_policy_version: int | None = None
     acknowledged_by: str | None = None
     acknowledged_at: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
+    dispatched_by: str | None = None
     dispatched_at: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
     version: int = 1
     created_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
@@ -125,12 +131,12 @@ class TeamMemberIn(BaseModel):
 
 
 class DispatchCommand(BaseModel):
-    """Minimal dispatch (the full S2-S6 gate is the dispatch issue's)."""
+    """S6: dispatch the team staffed at S3 with the approved plan (S4) and the pack (S5).
+
+    Everything the event carries comes from the case's recorded steps; the dispatcher only adds a note."""
 
     model_config = ConfigDict(extra="forbid")
-    team: list[TeamMemberIn] = Field(min_length=1, max_length=50)
-    planned_start: AwareDatetime
-    planned_end: AwareDatetime
+    note: str = Field(default="", max_length=2000)
 
 
 class ServiceCaseRead(BaseModel):
@@ -155,8 +161,14 @@ class ServiceCaseRead(BaseModel):
     team: list[TeamMemberIn]
     planned_start: datetime | None
     planned_end: datetime | None
+    required_arrival: datetime | None
+    customer_deadline: datetime | None
+    conditions_confirmed_at: datetime | None
+    staffed_at: datetime | None
+    staffing_policy_version: int | None
     acknowledged_by: str | None
     acknowledged_at: datetime | None
+    dispatched_by: str | None
     dispatched_at: datetime | None
     version: int
     created_at: datetime
@@ -174,3 +186,17 @@ class CaseEventRead(BaseModel):
     actor: str
     occurred_at: datetime
     data: dict[str, Any]
+
+
+class CaseSearch(BaseModel):
+    """Filters of the case list (all optional, combined with AND)."""
+
+    model_config = ConfigDict(extra="forbid")
+    status: CaseStatus | None = None
+    region: str | None = Field(default=None, max_length=64)
+    customer: str | None = Field(default=None, min_length=1, max_length=200, description="Part of the customer name")
+    engineer: str | None = Field(default=None, max_length=64, description="An engineer on the team")
+    created_from: AwareDatetime | None = None
+    created_to: AwareDatetime | None = None
+    planned_from: AwareDatetime | None = Field(default=None, description="Planned window ends at or after")
+    planned_to: AwareDatetime | None = Field(default=None, description="Planned window starts before")

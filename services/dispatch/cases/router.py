@@ -6,13 +6,14 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from pydantic import AwareDatetime
 from sqlalchemy.exc import IntegrityError
 
 from services.dispatch.cases import service
 from services.dispatch.cases.models import (
     CaseEventRead,
+    CaseSearch,
     CaseStatus,
-    DispatchCommand,
     ServiceCaseRead,
     ServiceRequestCreate,
 )
@@ -28,8 +29,9 @@ from shared.db import transaction
 router = APIRouter(tags=["service cases"])
 
 CrmClient = Annotated[Principal, Depends(Requires(Role.CRM))]
+# engineers read only the cases whose team lists them (checked in the service layer)
 CaseReader = Annotated[Principal, Depends(Requires(
-    Role.DISPATCHER, Role.REGIONAL_CENTRE, Role.DEPARTMENT_HEAD, Role.QUALITY_ENGINEER))]
+    Role.DISPATCHER, Role.REGIONAL_CENTRE, Role.DEPARTMENT_HEAD, Role.QUALITY_ENGINEER, Role.ENGINEER))]
 Dispatcher = Annotated[Principal, Depends(Requires(Role.DISPATCHER))]
 IfMatch = Annotated[str | None, Header(description="ETag of the case as read; a stale one gives 412")]
 
@@ -80,15 +82,27 @@ async def receive_service_request(
     raise RuntimeError("unreachable")
 
 
-@router.get("/cases", response_model=Page[ServiceCaseRead], summary="List service cases (newest first)")
+@router.get("/cases", response_model=Page[ServiceCaseRead],
+            summary="List and search service cases (newest first, keyset-paginated)")
 async def list_cases(
     principal: CaseReader, sessions: Sessions, limit: PageSize = 50, cursor: Cursor = None,
     status_filter: Annotated[CaseStatus | None, Query(alias="status")] = None,
     region: Annotated[str | None, Query(max_length=64)] = None,
+    customer: Annotated[str | None, Query(min_length=1, max_length=200, description="Part of the name")] = None,
+    engineer: Annotated[str | None, Query(max_length=64, description="An engineer on the team")] = None,
+    created_from: Annotated[AwareDatetime | None, Query()] = None,
+    created_to: Annotated[AwareDatetime | None, Query()] = None,
+    planned_from: Annotated[AwareDatetime | None, Query(description="Planned window ends at or after")] = None,
+    planned_to: Annotated[AwareDatetime | None, Query(description="Planned window starts before")] = None,
 ) -> Page[ServiceCaseRead]:
+    own = service.only_own_cases(principal)
+    if own is not None:
+        engineer = own
+    search = CaseSearch(status=status_filter, region=region, customer=customer, engineer=engineer,
+                        created_from=created_from, created_to=created_to, planned_from=planned_from,
+                        planned_to=planned_to)
     async with sessions() as session:
-        rows = await service.list_cases(session=session, status=status_filter, region=region,
-                                        limit=limit, cursor=cursor)
+        rows = await service.list_cases(session=session, search=search, limit=limit, cursor=cursor)
     nxt = encode_cursor(rows[-1].created_at, rows[-1].id) if len(rows) == limit else None
     return Page(items=[ServiceCaseRead.model_validate(r) for r in rows], next_cursor=nxt)
 
@@ -97,7 +111,7 @@ async def list_cases(
             responses={404: PROBLEM_RESPONSES[404]})
 async def get_case(case_id: UUID, principal: CaseReader, sessions: Sessions, response: Response) -> ServiceCaseRead:
     async with sessions() as session:
-        case = await service.get(session=session, case_id=case_id)
+        case = await service.get_visible(session=session, case_id=case_id, principal=principal)
     response.headers["ETag"] = etag(case.version)
     return ServiceCaseRead.model_validate(case)
 
@@ -107,7 +121,7 @@ async def get_case(case_id: UUID, principal: CaseReader, sessions: Sessions, res
             responses={404: PROBLEM_RESPONSES[404]})
 async def get_timeline(case_id: UUID, principal: CaseReader, sessions: Sessions) -> list[CaseEventRead]:
     async with sessions() as session:
-        events = await service.timeline(session=session, case_id=case_id)
+        events = await service.timeline(session=session, case_id=case_id, principal=principal)
     return [CaseEventRead.model_validate(e) for e in events]
 
 
@@ -119,19 +133,5 @@ async def acknowledge(
 ) -> ServiceCaseRead:
     async with transaction(sessions) as session:
         case = await service.acknowledge(session=session, case_id=case_id, actor=principal.actor, if_match=if_match)
-    response.headers["ETag"] = etag(case.version)
-    return ServiceCaseRead.model_validate(case)
-
-
-@router.post("/cases/{case_id}/dispatch", response_model=ServiceCaseRead,
-             summary="S6: dispatch the team (refused, naming every missing condition, until ready)",
-             responses={k: PROBLEM_RESPONSES[k] for k in (404, 409, 412)})
-async def dispatch(
-    case_id: UUID, body: DispatchCommand, principal: Dispatcher, sessions: Sessions, response: Response,
-    if_match: IfMatch = None,
-) -> ServiceCaseRead:
-    async with transaction(sessions) as session:
-        case = await service.dispatch(session=session, case_id=case_id, command=body, actor=principal.actor,
-                                      if_match=if_match)
     response.headers["ETag"] = etag(case.version)
     return ServiceCaseRead.model_validate(case)

@@ -11,22 +11,20 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.dispatch.cases import domain
 from services.dispatch.cases.models import (
     CaseEvent,
+    CaseSearch,
     CaseStatus,
-    DispatchCommand,
     ServiceCase,
     ServiceRequestCreate,
 )
 from services.dispatch.events import emit
+from shared.api.auth import Principal, Role
 from shared.api.concurrency import check_if_match
 from shared.api.pagination import decode_cursor
 from shared.api.problems import NotFound
 from shared.events import EventEnvelope
 from shared.events.dispatch import (
-    CaseContacts,
-    ServiceDispatched,
     ServiceRequestAcknowledged,
     ServiceRequestReceived,
-    TeamMember,
 )
 
 
@@ -40,6 +38,21 @@ async def get(*, session: AsyncSession, case_id: UUID, for_update: bool = False)
         stmt = stmt.with_for_update()
     case = (await session.execute(stmt)).scalar_one_or_none()
     if case is None:
+        raise NotFound(f"service case {case_id} does not exist")
+    return case
+
+
+def only_own_cases(principal: Principal) -> str | None:
+    """An engineer without an office role sees only the cases whose team lists them: their subject."""
+    office = (Role.DISPATCHER, Role.ADMIN, Role.REGIONAL_CENTRE, Role.DEPARTMENT_HEAD, Role.QUALITY_ENGINEER)
+    return principal.subject if principal.has(Role.ENGINEER) and not principal.has(*office) else None
+
+
+async def get_visible(*, session: AsyncSession, case_id: UUID, principal: Principal) -> ServiceCase:
+    """The case, or 404 for an engineer who is not on its team (no hint that it exists)."""
+    case = await get(session=session, case_id=case_id)
+    engineer = only_own_cases(principal)
+    if engineer is not None and engineer not in {m.get("engineer_id") for m in case.team}:
         raise NotFound(f"service case {case_id} does not exist")
     return case
 
@@ -79,7 +92,8 @@ async def receive_request(*, session: AsyncSession, request: ServiceRequestCreat
     return case
 
 
-def _touch(case: ServiceCase, actor: str) -> None:
+def touch(case: ServiceCase, actor: str) -> None:
+    """Bump the version (ETag) and the audit columns of a changed case."""
     case.version += 1
     case.updated_at = _now()
     case.updated_by = actor
@@ -93,52 +107,41 @@ async def acknowledge(*, session: AsyncSession, case_id: UUID, actor: str, if_ma
     case.status = CaseStatus.ACKNOWLEDGED
     case.acknowledged_by = actor
     case.acknowledged_at = _now()
-    _touch(case, actor)
+    touch(case, actor)
     emit(session, ServiceRequestAcknowledged(case_id=case.id, acknowledged_by=actor), case_id=case.id, actor=actor)
     return case
 
 
-async def dispatch(
-    *, session: AsyncSession, case_id: UUID, command: DispatchCommand, actor: str, if_match: str | None
-) -> ServiceCase:
-    """S6: send the team; ServiceDispatched carries what onsite needs for the visit."""
-    case = await get(session=session, case_id=case_id, for_update=True)
-    check_if_match(if_match, case.version)
-    domain.check_dispatch_gate(CaseStatus(case.status), command.team, command.planned_start, command.planned_end)
-    case.status = CaseStatus.DISPATCHED
-    case.team = [m.model_dump() for m in command.team]
-    case.planned_start, case.planned_end = command.planned_start, command.planned_end
-    case.dispatched_at = _now()
-    _touch(case, actor)
-    pm = next((m.engineer_id for m in command.team if m.is_project_manager), None)
-    if pm is None and len(command.team) == 1:
-        pm = command.team[0].engineer_id
-    emit(session, ServiceDispatched(
-        case_id=case.id, crm_reference=case.crm_reference, customer_name=case.customer_name,
-        site_name=case.site_name, site_address=case.site_address, region=case.region,
-        equipment_type=case.equipment_type,
-        team=[TeamMember(**m.model_dump()) for m in command.team], project_manager_id=pm,
-        contacts=CaseContacts.model_validate(case.contacts),
-        planned_start=case.planned_start, planned_end=case.planned_end,
-    ), case_id=case.id, actor=actor)
-    return case
-
-
-async def list_cases(
-    *, session: AsyncSession, status: CaseStatus | None, region: str | None, limit: int, cursor: str | None
-) -> list[ServiceCase]:
-    """Newest first, keyset-paginated on (created_at, id)."""
+async def list_cases(*, session: AsyncSession, search: CaseSearch, limit: int, cursor: str | None
+                     ) -> list[ServiceCase]:
+    """Search cases, newest first, keyset-paginated on (created_at, id)."""
     stmt = select(ServiceCase)
-    if status is not None:
-        stmt = stmt.where(ServiceCase.status == status)
-    if region is not None:
-        stmt = stmt.where(ServiceCase.region == region)
+    if search.status is not None:
+        stmt = stmt.where(ServiceCase.status == search.status)
+    if search.region is not None:
+        stmt = stmt.where(ServiceCase.region == search.region)
+    if search.customer is not None:
+        stmt = stmt.where(ServiceCase.customer_name.ilike(f"%{_escape_like(search.customer)}%", escape="\\"))
+    if search.engineer is not None:
+        stmt = stmt.where(ServiceCase.team.contains([{"engineer_id": search.engineer}]))
+    if search.created_from is not None:
+        stmt = stmt.where(ServiceCase.created_at >= search.created_from)
+    if search.created_to is not None:
+        stmt = stmt.where(ServiceCase.created_at < search.created_to)
+    if search.planned_from is not None:
+        stmt = stmt.where(ServiceCase.planned_end >= search.planned_from)
+    if search.planned_to is not None:
+        stmt = stmt.where(ServiceCase.planned_start < search.planned_to)
     if cursor is not None:
         created, last_id = decode_cursor(cursor)
         stmt = stmt.where(or_(ServiceCase.created_at < created,
                               and_(ServiceCase.created_at == created, ServiceCase.id < last_id)))
     stmt = stmt.order_by(ServiceCase.created_at.desc(), ServiceCase.id.desc()).limit(limit)
     return list((await session.execute(stmt)).scalars())
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 async def record_event(*, session: AsyncSession, envelope: EventEnvelope) -> None:
@@ -149,8 +152,11 @@ async def record_event(*, session: AsyncSession, envelope: EventEnvelope) -> Non
     ))
 
 
-async def timeline(*, session: AsyncSession, case_id: UUID) -> list[CaseEvent]:
-    await get(session=session, case_id=case_id)
+async def timeline(*, session: AsyncSession, case_id: UUID, principal: Principal | None = None) -> list[CaseEvent]:
+    if principal is None:
+        await get(session=session, case_id=case_id)
+    else:
+        await get_visible(session=session, case_id=case_id, principal=principal)
     stmt = select(CaseEvent).where(CaseEvent.case_id == str(case_id)).order_by(CaseEvent.occurred_at)
     return list((await session.execute(stmt)).scalars())
 
@@ -163,4 +169,4 @@ async def move_status(*, session: AsyncSession, case_id: UUID, target: CaseStatu
     if case is None or not domain.can_move(CaseStatus(case.status), target):
         return
     case.status = target
-    _touch(case, actor)
+    touch(case, actor)

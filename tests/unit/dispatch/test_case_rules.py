@@ -1,35 +1,40 @@
-"""Pure rules of the standard, without a server."""
+"""Pure rules of the service case: status transitions and the S6 dispatch gate."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 
-from services.dispatch.cases.domain import check_dispatch_gate, require_transition, team_problems
-from services.dispatch.cases.models import CaseStatus, TeamMemberIn
+from services.dispatch.cases.domain import DispatchReadiness, check_dispatch_gate, require_transition
+from services.dispatch.cases.models import CaseStatus
 from shared.api.problems import Conflict, GateRefused
 
-T0 = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
+READY = DispatchReadiness(status=CaseStatus.ACKNOWLEDGED, conditions_confirmed=True, team_size=2,
+                          project_managers=1, plan_status="approved", plan_approved=True, pack_attached=True,
+                          preparation_missing=[])
 
 
-def member(eid: str, pm: bool = False) -> TeamMemberIn:
-    return TeamMemberIn(engineer_id=eid, name=eid, grade=3, is_project_manager=pm)
-
-
-def test_two_engineers_need_exactly_one_project_manager():
-    assert team_problems([member("a")]) == []
-    assert team_problems([member("a", True), member("b")]) == []
-    assert len(team_problems([member("a"), member("b")])) == 1
-    assert len(team_problems([member("a", True), member("b", True)])) == 1
-    assert "twice" in team_problems([member("a", True), member("a")])[0]
+def test_dispatch_gate_passes_when_s1_to_s6_hold():
+    check_dispatch_gate(READY)
 
 
 def test_dispatch_gate_lists_every_missing_condition():
+    nothing = DispatchReadiness(status=CaseStatus.RECEIVED, conditions_confirmed=False, team_size=0,
+                                project_managers=0, plan_status="submitted", plan_approved=False,
+                                pack_attached=False, preparation_missing=["tools", "spare_parts"])
     with pytest.raises(GateRefused) as refused:
-        check_dispatch_gate(CaseStatus.RECEIVED, [member("a"), member("b")], T0, T0)
-    assert len(refused.value.extra["missing_conditions"]) == 3
-    check_dispatch_gate(CaseStatus.ACKNOWLEDGED, [member("a", True), member("b")], T0, T0 + timedelta(days=1))
+        check_dispatch_gate(nothing)
+    missing = refused.value.extra["missing_conditions"]
+    assert [m.split(":")[0] for m in missing] == ["S1", "S2", "S3", "S4", "S5", "S6"]
+    assert "submitted" in missing[3] and "tools, spare_parts" in missing[5]
+
+
+def test_dispatch_gate_checks_the_project_manager_and_refuses_a_second_dispatch():
+    from dataclasses import replace
+
+    with pytest.raises(GateRefused) as refused:
+        check_dispatch_gate(replace(READY, status=CaseStatus.DISPATCHED, project_managers=0))
+    missing = refused.value.extra["missing_conditions"]
+    assert len(missing) == 2 and "project manager" in missing[1]
 
 
 def test_case_status_moves_only_forward():

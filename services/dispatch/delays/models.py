@@ -1,0 +1,25 @@
+"""S7: rescheduling the arrival, with both notifications recorded."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+
+class ArrivalReschedule(BaseModel):
+    """S7: the new arrival time and when the customer and the regional service centre were told."""
+
+    model_config = ConfigDict(extra="forbid")
+    new_arrival: AwareDatetime
+    reason: str = Field(min_length=1, max_length=2000)
+    customer_notified_at: AwareDatetime | None = Field(description="Required: when the customer was told")
+    regional_centre_notified_at: AwareDatetime | None = Field(
+        description="Required: when the regional service centre was told")
+
+    @field_validator("new_arrival")
+    @classmethod
+    def _future(cls, value: datetime) -> datetime:
+        if value < datetime.now(UTC):
+            raise ValueError("must not be in the past")
+        return value

@@ -1,0 +1,94 @@
+"""The engineers' roster: grade, skills, home region, certificates and availability calendar."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from sqlalchemy import Column, DateTime, String
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field as SQLField
+from sqlmodel import SQLModel
+
+
+class Engineer(SQLModel, table=True):
+    """An engineer of the service department; `id` is their identity's subject (token `sub`)."""
+
+    __tablename__ = "engineer"
+
+    id: str = SQLField(sa_column=Column(String(64), primary_key=True))
+    name: str
+    grade: int
+    home_region: str = SQLField(index=True)
+    skills: list[dict[str, Any]] = SQLField(sa_column=Column(JSONB, nullable=False))
+    certificates: list[dict[str, Any]] = SQLField(sa_column=Column(JSONB, nullable=False))
+    unavailability: list[dict[str, Any]] = SQLField(sa_column=Column(JSONB, nullable=False))
+    active: bool = True
+    version: int = 1
+    created_at: datetime = SQLField(sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_by: str
+    updated_at: datetime = SQLField(sa_column=Column(DateTime(timezone=True), nullable=False))
+    updated_by: str
+
+
+class Skill(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    equipment_type: str = Field(min_length=1, max_length=100)
+    level: int = Field(ge=1, le=5, description="1 = basic ... 5 = expert")
+
+
+class Certificate(BaseModel):
+    """E.g. an HV live-work licence; valid up to and including `expires_on`."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: str = Field(min_length=1, max_length=64, examples=["hv_live_work"])
+    number: str = Field(min_length=1, max_length=64)
+    expires_on: date
+
+
+class Unavailability(BaseModel):
+    """A period in the engineer's calendar when they cannot be assigned (leave, other work)."""
+
+    model_config = ConfigDict(extra="forbid")
+    start: AwareDatetime
+    end: AwareDatetime
+    reason: str = Field(min_length=1, max_length=200, examples=["leave"])
+
+    @field_validator("end")
+    @classmethod
+    def _ordered(cls, value: datetime, info: ValidationInfo) -> datetime:
+        start = info.data.get("start")
+        if start is not None and value <= start:
+            raise ValueError("must be after start")
+        return value
+
+
+class EngineerBase(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    grade: int = Field(ge=1, le=5)
+    home_region: str = Field(min_length=1, max_length=64)
+    skills: list[Skill] = Field(default_factory=list, max_length=50)
+    certificates: list[Certificate] = Field(default_factory=list, max_length=50)
+    unavailability: list[Unavailability] = Field(default_factory=list, max_length=500)
+    active: bool = True
+
+
+class EngineerCreate(EngineerBase):
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$",
+                    description="The engineer's identity subject")
+
+
+class EngineerUpdate(EngineerBase):
+    """A full replacement of the engineer's record (send the ETag as If-Match)."""
+
+
+class EngineerRead(EngineerBase):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    version: int
+    created_at: datetime
+    created_by: str
+    updated_at: datetime
+    updated_by: str

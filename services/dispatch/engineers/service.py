@@ -1,0 +1,72 @@
+"""Roster operations (plain async functions; the router's unit of work commits)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.dispatch.engineers.models import Engineer, EngineerCreate, EngineerUpdate
+from shared.api.concurrency import check_if_match
+from shared.api.problems import Conflict, NotFound
+
+
+async def get(*, session: AsyncSession, engineer_id: str, for_update: bool = False) -> Engineer:
+    stmt = select(Engineer).where(Engineer.id == engineer_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    found = (await session.execute(stmt)).scalar_one_or_none()
+    if found is None:
+        raise NotFound(f"engineer {engineer_id} does not exist")
+    return found
+
+
+async def get_many(*, session: AsyncSession, engineer_ids: list[str]) -> dict[str, Engineer]:
+    rows = (await session.execute(select(Engineer).where(Engineer.id.in_(engineer_ids)))).scalars()
+    return {e.id: e for e in rows}
+
+
+async def create(*, session: AsyncSession, body: EngineerCreate, actor: str) -> Engineer:
+    if (await session.execute(select(Engineer.id).where(Engineer.id == body.id))).first():
+        raise Conflict(f"engineer {body.id} already exists")
+    now = datetime.now(UTC)
+    data = body.model_dump(mode="json")
+    engineer = Engineer(**data, created_at=now, created_by=actor, updated_at=now, updated_by=actor)
+    session.add(engineer)
+    return engineer
+
+
+async def update(*, session: AsyncSession, engineer_id: str, body: EngineerUpdate, actor: str,
+                 if_match: str | None) -> Engineer:
+    engineer = await get(session=session, engineer_id=engineer_id, for_update=True)
+    check_if_match(if_match, engineer.version)
+    for key, value in body.model_dump(mode="json").items():
+        setattr(engineer, key, value)
+    engineer.version += 1
+    engineer.updated_at, engineer.updated_by = datetime.now(UTC), actor
+    return engineer
+
+
+async def list_engineers(*, session: AsyncSession, region: str | None, equipment_type: str | None,
+                         min_grade: int | None, limit: int, after: str | None) -> list[Engineer]:
+    """Keyset-paginated by id."""
+    stmt = select(Engineer).where(Engineer.active.is_(True))
+    if region:
+        stmt = stmt.where(Engineer.home_region == region)
+    if min_grade:
+        stmt = stmt.where(Engineer.grade >= min_grade)
+    if equipment_type:
+        stmt = stmt.where(Engineer.skills.contains([{"equipment_type": equipment_type}]))
+    if after:
+        stmt = stmt.where(Engineer.id > after)
+    return list((await session.execute(stmt.order_by(Engineer.id).limit(limit))).scalars())
+
+
+async def deactivate(*, session: AsyncSession, engineer_id: str, actor: str, if_match: str | None) -> Engineer:
+    engineer = await get(session=session, engineer_id=engineer_id, for_update=True)
+    check_if_match(if_match, engineer.version)
+    engineer.active = False
+    engineer.version += 1
+    engineer.updated_at, engineer.updated_by = datetime.now(UTC), actor
+    return engineer

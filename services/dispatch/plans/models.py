@@ -1,0 +1,82 @@
+"""S4: the service plan (work steps, operations and how, goals, risk-prevention measures)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID, uuid4
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Column, DateTime, String, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field as SQLField
+from sqlmodel import SQLModel
+
+
+class PlanStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    SUPERSEDED = "superseded"
+
+
+class ServicePlan(SQLModel, table=True):
+    """One revision of a case's service plan; the newest approved revision is handed over at dispatch."""
+
+    __tablename__ = "service_plan"
+    __table_args__ = (UniqueConstraint("case_id", "revision"),)
+
+    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
+    case_id: UUID = SQLField(foreign_key="service_case.id", index=True)
+    revision: int
+    status: str = SQLField(default=PlanStatus.DRAFT, sa_column=Column(String(16), nullable=False))
+    goals: list[str] = SQLField(sa_column=Column(JSONB, nullable=False))
+    steps: list[dict[str, Any]] = SQLField(sa_column=Column(JSONB, nullable=False))
+    risk_measures: list[str] = SQLField(sa_column=Column(JSONB, nullable=False))
+    submitted_by: str | None = None
+    submitted_at: datetime | None = SQLField(default=None, sa_column=Column(DateTime(timezone=True)))
+    approved_by: str | None = None
+    approved_at: datetime | None = SQLField(default=None, sa_column=Column(DateTime(timezone=True)))
+    version: int = 1
+    created_by: str
+    created_at: datetime = SQLField(sa_column=Column(DateTime(timezone=True), nullable=False))
+    updated_by: str
+    updated_at: datetime = SQLField(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class PlanStepIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    order: int = Field(ge=1, le=1000)
+    title: str = Field(min_length=1, max_length=200)
+    operation: str = Field(default="", max_length=2000)
+    how: str = Field(default="", max_length=4000)
+
+
+class ServicePlanWrite(BaseModel):
+    """The content of a plan revision (status and approval are set by their own operations)."""
+
+    model_config = ConfigDict(extra="forbid")
+    goals: list[str] = Field(min_length=1, max_length=50)
+    steps: list[PlanStepIn] = Field(min_length=1, max_length=200)
+    risk_measures: list[str] = Field(min_length=1, max_length=100)
+
+
+class ServicePlanRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: UUID
+    case_id: UUID
+    revision: int
+    status: PlanStatus
+    goals: list[str]
+    steps: list[PlanStepIn]
+    risk_measures: list[str]
+    submitted_by: str | None
+    submitted_at: datetime | None
+    approved_by: str | None
+    approved_at: datetime | None
+    version: int
+    created_by: str
+    created_at: datetime
+    updated_by: str
+    updated_at: datetime

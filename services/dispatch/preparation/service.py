@@ -1,0 +1,62 @@
+"""S6 operations: tick preparation items; the last tick emits PreparationCompleted."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.dispatch.cases import service as cases
+from services.dispatch.events import emit
+from services.dispatch.preparation import domain
+from services.dispatch.preparation.models import PreparationChecklist, PreparationRead, TickItem
+from shared.api.concurrency import check_if_match
+from shared.api.problems import InvalidInput
+from shared.events.dispatch import PreparationCompleted
+
+
+async def checklist(*, session: AsyncSession, case_id: UUID, for_update: bool = False) -> PreparationChecklist | None:
+    stmt = select(PreparationChecklist).where(PreparationChecklist.case_id == case_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+def read(case_id: UUID, found: PreparationChecklist | None) -> PreparationRead:
+    """The checklist, or the standard's empty one (version 0) before anything is ticked."""
+    items = found.items if found else domain.fresh_items()
+    return PreparationRead(case_id=case_id, items=items, complete=domain.is_complete(items),
+                           completed_at=found.completed_at if found else None,
+                           completed_by=found.completed_by if found else None, version=found.version if found else 0)
+
+
+async def tick(*, session: AsyncSession, case_id: UUID, key: str, body: TickItem, actor: str,
+               if_match: str | None) -> PreparationChecklist:
+    """S6: record who ticked what and when; completing the list emits PreparationCompleted."""
+    case = await cases.get(session=session, case_id=case_id, for_update=True)
+    now = datetime.now(UTC)
+    found = await checklist(session=session, case_id=case.id, for_update=True)
+    check_if_match(if_match, found.version if found else 0)
+    if found is None:
+        found = PreparationChecklist(case_id=case.id, items=domain.fresh_items(), created_at=now, updated_at=now,
+                                     updated_by=actor, version=0)
+        session.add(found)
+    items = [dict(i) for i in found.items]
+    item = next((i for i in items if i["key"] == key), None)
+    if item is None:
+        raise InvalidInput(f"{key} is not a preparation item", field="key",
+                           allowed=[i["key"] for i in items])
+    item.update(done=body.done, note=body.note, ticked_by=actor, ticked_at=now.isoformat())
+    was_complete = found.completed_at is not None
+    found.items = items
+    found.version += 1
+    found.updated_at, found.updated_by = now, actor
+    if domain.is_complete(items) and not was_complete:
+        found.completed_at, found.completed_by = now, actor
+        emit(session, PreparationCompleted(case_id=case.id, items=len(items), completed_by=actor),
+             case_id=case.id, actor=actor)
+    elif not domain.is_complete(items):
+        found.completed_at = found.completed_by = None
+    return found

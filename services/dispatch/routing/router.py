@@ -1,0 +1,70 @@
+"""HTTP: S22-S24 routed items (tracked until answered)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Header, Query, Response
+
+from services.dispatch.routing import service
+from services.dispatch.routing.models import AnswerItem, RoutedItemRead, RoutedStatus, RouteItem
+from shared.api.app import Sessions
+from shared.api.auth import Principal, Requires, Role
+from shared.api.concurrency import etag
+from shared.api.pagination import Cursor, Page, PageSize, decode_cursor, encode_cursor
+from shared.api.problems import PROBLEM_RESPONSES
+from shared.db import transaction
+
+router = APIRouter(prefix="/routed-items", tags=["routing (S22-S24)"])
+
+Dispatcher = Annotated[Principal, Depends(Requires(Role.DISPATCHER))]
+Unit = Annotated[Principal, Depends(Requires(Role.DISPATCHER, Role.DEPARTMENT_HEAD, Role.REGIONAL_CENTRE))]
+IfMatch = Annotated[str | None, Header(description="ETag of the item as read; a stale one gives 412")]
+_ERR = {k: PROBLEM_RESPONSES[k] for k in (404, 409, 412)}
+
+
+@router.get("", response_model=Page[RoutedItemRead], summary="S22-S24: routed items, oldest first")
+async def list_items(
+    principal: Unit, sessions: Sessions, limit: PageSize = 50, cursor: Cursor = None,
+    status: Annotated[RoutedStatus | None, Query()] = None,
+    kind: Annotated[Literal["referral", "abnormal_request", "internal_disagreement"] | None, Query()] = None,
+    unit: Annotated[str | None, Query(max_length=100)] = None,
+    case_id: Annotated[UUID | None, Query()] = None,
+) -> Page[RoutedItemRead]:
+    after = decode_cursor(cursor) if cursor else None
+    async with sessions() as session:
+        rows = await service.list_items(session=session, status=status, kind=kind, unit=unit, case_id=case_id,
+                                        limit=limit, after=after)
+    nxt = encode_cursor(rows[-1].raised_at, rows[-1].id) if len(rows) == limit else None
+    return Page(items=[RoutedItemRead.model_validate(r) for r in rows], next_cursor=nxt)
+
+
+@router.get("/{item_id}", response_model=RoutedItemRead, summary="S22-S24: one routed item", responses=_ERR)
+async def get_item(item_id: UUID, principal: Unit, sessions: Sessions, response: Response) -> RoutedItemRead:
+    async with sessions() as session:
+        item = await service.get(session=session, item_id=item_id)
+    response.headers["ETag"] = etag(item.version)
+    return RoutedItemRead.model_validate(item)
+
+
+@router.post("/{item_id}/assignment", response_model=RoutedItemRead, responses=_ERR,
+             summary="S22-S24: route the item to a unit -> RoutedItemAssigned")
+async def route_item(item_id: UUID, body: RouteItem, principal: Dispatcher, sessions: Sessions,
+                     response: Response, if_match: IfMatch = None) -> RoutedItemRead:
+    async with transaction(sessions) as session:
+        item = await service.route(session=session, item_id=item_id, body=body, actor=principal.actor,
+                                   if_match=if_match)
+    response.headers["ETag"] = etag(item.version)
+    return RoutedItemRead.model_validate(item)
+
+
+@router.post("/{item_id}/answer", response_model=RoutedItemRead, responses=_ERR,
+             summary="S22-S24: record the unit's answer -> RoutedItemAnswered")
+async def answer_item(item_id: UUID, body: AnswerItem, principal: Unit, sessions: Sessions,
+                      response: Response, if_match: IfMatch = None) -> RoutedItemRead:
+    async with transaction(sessions) as session:
+        item = await service.answer(session=session, item_id=item_id, body=body, actor=principal.actor,
+                                    if_match=if_match)
+    response.headers["ETag"] = etag(item.version)
+    return RoutedItemRead.model_validate(item)

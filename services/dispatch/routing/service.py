@@ -1,0 +1,78 @@
+"""S22-S24 operations: register items raised on site, route them, record the answer."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import UUID
+
+from sqlalchemy import select, tuple_
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.dispatch.events import emit
+from services.dispatch.routing import domain
+from services.dispatch.routing.models import AnswerItem, RoutedItem, RoutedStatus, RouteItem
+from shared.api.concurrency import check_if_match
+from shared.api.problems import NotFound
+from shared.events import EventEnvelope
+from shared.events.dispatch import RoutedItemAnswered, RoutedItemAssigned
+from shared.events.onsite import RaisedItem
+
+
+async def register(*, session: AsyncSession, envelope: EventEnvelope, item: RaisedItem, kind: str,
+                   topic: str | None = None) -> None:
+    """Track an item raised on site (once, however often the event arrives)."""
+    if await session.get(RoutedItem, item.item_id) is not None:
+        return
+    session.add(RoutedItem(id=item.item_id, case_id=item.case_id, visit_id=item.visit_id, kind=kind, topic=topic,
+                           summary=item.summary, details=item.details, raised_by=item.raised_by,
+                           raised_at=envelope.time))
+
+
+async def get(*, session: AsyncSession, item_id: UUID, for_update: bool = False) -> RoutedItem:
+    stmt = select(RoutedItem).where(RoutedItem.id == item_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    found = (await session.execute(stmt)).scalar_one_or_none()
+    if found is None:
+        raise NotFound(f"routed item {item_id} does not exist")
+    return found
+
+
+async def route(*, session: AsyncSession, item_id: UUID, body: RouteItem, actor: str,
+                if_match: str | None) -> RoutedItem:
+    """S22-S24: route the item to a unit -> RoutedItemAssigned."""
+    item = await get(session=session, item_id=item_id, for_update=True)
+    check_if_match(if_match, item.version)
+    domain.check_route(item.status)
+    item.status, item.unit = RoutedStatus.ASSIGNED, body.unit
+    item.assigned_by, item.assigned_at = actor, datetime.now(UTC)
+    item.version += 1
+    emit(session, RoutedItemAssigned(case_id=item.case_id, item_id=item.id, kind=item.kind, unit=body.unit,
+                                     assigned_by=actor), case_id=item.case_id, actor=actor)
+    return item
+
+
+async def answer(*, session: AsyncSession, item_id: UUID, body: AnswerItem, actor: str,
+                 if_match: str | None) -> RoutedItem:
+    """S22-S24: the unit answered -> RoutedItemAnswered (back to the case and the visit)."""
+    item = await get(session=session, item_id=item_id, for_update=True)
+    check_if_match(if_match, item.version)
+    domain.check_answer(item.status)
+    item.status, item.answer, item.answered_by, item.answered_at = (RoutedStatus.ANSWERED, body.answer, actor,
+                                                                    datetime.now(UTC))
+    item.version += 1
+    emit(session, RoutedItemAnswered(case_id=item.case_id, item_id=item.id, kind=item.kind, answer=body.answer,
+                                     answered_by=actor), case_id=item.case_id, actor=actor)
+    return item
+
+
+async def list_items(*, session: AsyncSession, status: str | None, kind: str | None, unit: str | None,
+                     case_id: UUID | None, limit: int, after: tuple[datetime, UUID] | None) -> list[RoutedItem]:
+    stmt = select(RoutedItem)
+    for column, value in ((RoutedItem.status, status), (RoutedItem.kind, kind), (RoutedItem.unit, unit),
+                          (RoutedItem.case_id, case_id)):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if after is not None:
+        stmt = stmt.where(tuple_(RoutedItem.raised_at, RoutedItem.id) > tuple_(*after))
+    return list((await session.execute(stmt.order_by(RoutedItem.raised_at, RoutedItem.id).limit(limit))).scalars())

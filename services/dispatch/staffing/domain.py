@@ -1,0 +1,120 @@
+"""Pure rules of S3 (and S12): what the staffing policy requires and whether a team meets it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from shared.api.problems import GateRefused
+
+LEVEL_SCORE = {"low": 0, "medium": 1, "high": 2}
+LEVELS = tuple(LEVEL_SCORE)
+
+
+@dataclass(frozen=True)
+class Requirement:
+    min_grade: int
+    head_count: int
+    certificates: tuple[str, ...] = ()
+
+
+def default_rules() -> list[dict]:
+    """The built-in table (policy version 0) until someone stores one: harder, more urgent and more
+    important jobs need more senior and more engineers."""
+    rules = []
+    for u in LEVELS:
+        for d in LEVELS:
+            for i in LEVELS:
+                score = LEVEL_SCORE[u] + LEVEL_SCORE[d] + LEVEL_SCORE[i]
+                rules.append({"urgency": u, "difficulty": d, "customer_importance": i,
+                              "min_grade": 1 + score // 2, "head_count": 1 if score <= 3 else (2 if score <= 5 else 3)})
+    return rules
+
+
+def requirement_for(rules: Sequence[dict], certificates: Sequence[dict], *, urgency: str, difficulty: str,
+                    customer_importance: str, equipment_type: str) -> Requirement:
+    """S3: look up the minimum grade and head count; a combination the table lacks uses the default."""
+    key = (urgency, difficulty, customer_importance)
+    table = {(r["urgency"], r["difficulty"], r["customer_importance"]): r for r in rules}
+    rule = table.get(key) or {(r["urgency"], r["difficulty"], r["customer_importance"]): r
+                              for r in default_rules()}[key]
+    certs = tuple(sorted({c["certificate_type"] for c in certificates if c["equipment_type"] == equipment_type}))
+    return Requirement(rule["min_grade"], rule["head_count"], certs)
+
+
+@dataclass(frozen=True)
+class Busy:
+    start: datetime
+    end: datetime
+    what: str
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """What the gate knows of one engineer proposed for the team."""
+
+    engineer_id: str
+    name: str
+    grade: int
+    active: bool = True
+    certificates: dict[str, date] = field(default_factory=dict)  # type -> latest expiry
+    busy: tuple[Busy, ...] = ()
+    is_project_manager: bool = False
+
+
+def overlaps(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datetime) -> bool:
+    return a_start < b_end and b_start < a_end
+
+
+def team_problems(team: Sequence[Candidate], unknown: Sequence[str], requirement: Requirement,
+                  start: datetime, end: datetime) -> list[str]:
+    """S3: every reason the team cannot be assigned (empty when it can)."""
+    problems = [f"S3: engineer {e} is not on the roster" for e in unknown]
+    ids = [c.engineer_id for c in team] + list(unknown)
+    if len(ids) != len(set(ids)):
+        problems.append("S3: an engineer is listed twice in the team")
+    if len(ids) < requirement.head_count:
+        problems.append(f"S3: head count {len(ids)} is below the required {requirement.head_count}")
+    managers = sum(1 for c in team if c.is_project_manager)
+    if len(ids) >= 2 and managers != 1:
+        problems.append(f"S3: a team of {len(ids)} needs exactly one project manager (has {managers})")
+    for c in team:
+        if not c.active:
+            problems.append(f"S3: engineer {c.engineer_id} is not active")
+        if c.grade < requirement.min_grade:
+            problems.append(f"S3: engineer {c.engineer_id} has grade {c.grade}, "
+                            f"below the minimum grade {requirement.min_grade}")
+        for b in c.busy:
+            if overlaps(start, end, b.start, b.end):
+                problems.append(f"S3: engineer {c.engineer_id} is double-booked in the planned window ({b.what})")
+        for cert in requirement.certificates:
+            expiry = c.certificates.get(cert)
+            if expiry is None:
+                problems.append(f"S3: engineer {c.engineer_id} has no {cert} certificate")
+            elif expiry < end.date():
+                problems.append(f"S3: engineer {c.engineer_id}'s {cert} certificate expires on {expiry}, "
+                                f"before the planned end {end.date()}")
+    return problems
+
+
+def check_assignment(team: Sequence[Candidate], unknown: Sequence[str], requirement: Requirement,
+                     start: datetime, end: datetime) -> None:
+    """S3 gate: refuses naming every failing rule."""
+    problems = team_problems(team, unknown, requirement, start, end)
+    if problems:
+        raise GateRefused("assignment", problems)
+
+
+def check_added_staff(existing: Sequence[Candidate], added: Sequence[Candidate], unknown: Sequence[str],
+                      requirement: Requirement, requested: int, start: datetime, end: datetime) -> None:
+    """S12: added engineers meet the same rules; the whole team still has exactly one project manager."""
+    problems = [p for p in team_problems([*existing, *added], unknown, requirement, start, end)
+                if "head count" not in p]
+    existing_ids = {c.engineer_id for c in existing}
+    problems += [f"S12: engineer {c.engineer_id} is already on the team"
+                 for c in added if c.engineer_id in existing_ids]
+    if len(added) + len(unknown) < requested:
+        problems.append(f"S12: {requested} engineers were requested, {len(added) + len(unknown)} added")
+    if problems:
+        raise GateRefused("staff addition", problems)

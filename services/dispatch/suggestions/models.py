@@ -1,0 +1,76 @@
+"""API shapes of suggested assignments (nothing is stored: a suggestion is applied through S3)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+
+class CaseSuggestionRequest(BaseModel):
+    """The planned window to staff (default: from the required arrival agreed at S2, for duration_days)."""
+
+    model_config = ConfigDict(extra="forbid")
+    planned_start: AwareDatetime | None = None
+    planned_end: AwareDatetime | None = Field(default=None, validate_default=True)
+    duration_days: int = Field(default=3, ge=1, le=60)
+
+    @field_validator("planned_end")
+    @classmethod
+    def _window(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        start = info.data.get("planned_start")
+        if (start is None) != (value is None):
+            raise ValueError("give both planned_start and planned_end, or neither")
+        if start is not None and value is not None and value <= start:
+            raise ValueError("must be after planned_start")
+        return value
+
+
+class BatchSuggestionRequest(BaseModel):
+    """Every acknowledged, unstaffed case whose required arrival falls in [arrival_from, arrival_to)."""
+
+    model_config = ConfigDict(extra="forbid")
+    arrival_from: AwareDatetime
+    arrival_to: AwareDatetime
+    duration_days: int = Field(default=3, ge=1, le=60)
+
+    @field_validator("arrival_to")
+    @classmethod
+    def _period(cls, value: datetime, info: ValidationInfo) -> datetime:
+        start = info.data.get("arrival_from")
+        if start is not None and value <= start:
+            raise ValueError("must be after arrival_from")
+        if value < datetime.now(UTC):
+            raise ValueError("must not be in the past")
+        return value
+
+
+class SuggestedMember(BaseModel):
+    engineer_id: str
+    name: str
+    grade: int
+    home_region: str
+    is_project_manager: bool
+
+
+class SuggestedTeam(BaseModel):
+    case_id: UUID
+    planned_start: datetime
+    planned_end: datetime
+    team: list[SuggestedMember]
+
+
+class UnstaffedCase(BaseModel):
+    case_id: UUID
+    reason: str
+
+
+class SuggestionRead(BaseModel):
+    solver: Literal["cp-sat", "greedy"]
+    status: Literal["optimal", "feasible", "greedy"]
+    objective: int = Field(description="Lower is better: unstaffed cases, travel, workload balance, skill")
+    wall_time_ms: int
+    teams: list[SuggestedTeam]
+    unstaffed: list[UnstaffedCase]
