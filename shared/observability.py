@@ -25,6 +25,11 @@ HANDLER_DURATION = Histogram(
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5),
 )
 EVENTS_PROCESSED = Counter("events_processed_total", "Events applied by handlers", ["service", "event_type"])
+# Domain gauges, set by each service's collector when /metrics is scraped.
+CASES_BY_STATUS = Gauge("cases_by_status", "Service cases by status", ["service", "status"])
+VISITS_ON_SITE = Gauge("visits_on_site", "Site visits with engineers on site now", ["service"])
+ISSUES_PAST_SLA = Gauge("issues_past_sla", "Open quality issues past a response or resolution deadline", ["service"])
+FOLLOW_UP_CALLS_DUE = Gauge("follow_up_calls_due", "Follow-up calls due in the agents' queue now", ["service"])
 DEAD_LETTERS = Gauge("dead_letters_total", "Messages sent to the dead-letter topic by this process", ["service"])
 
 

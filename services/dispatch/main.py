@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from sqlalchemy import func, select
 
+from services.dispatch.cases.models import CaseStatus, ServiceCase
 from services.dispatch.cases.router import router as cases_router
 from services.dispatch.conditions.router import router as conditions_router
 from services.dispatch.delays.router import router as delays_router
@@ -19,8 +21,18 @@ from services.dispatch.settings import DispatchSettings, get_settings
 from services.dispatch.specifications.router import router as specifications_router
 from services.dispatch.staffing.router import router as staffing_router
 from services.dispatch.suggestions.router import router as suggestions_router
-from shared.api.app import ServiceDefinition, create_service_app
+from shared.api.app import ServiceDefinition, ServiceRuntime, create_service_app
+from shared.observability import CASES_BY_STATUS
 from shared.settings import ALL_SERVICES
+
+
+async def collect_cases_by_status(runtime: ServiceRuntime) -> None:
+    """/metrics: how many cases are in each status now."""
+    async with runtime.sessions() as session:
+        rows = dict((await session.execute(
+            select(ServiceCase.status, func.count()).group_by(ServiceCase.status))).all())
+    for status in CaseStatus:
+        CASES_BY_STATUS.labels("dispatch", status.value).set(rows.get(status.value, 0))
 
 
 def create_app(settings: DispatchSettings | None = None) -> FastAPI:
@@ -39,6 +51,7 @@ def create_app(settings: DispatchSettings | None = None) -> FastAPI:
         handlers=handlers,
         subscribes_to=list(ALL_SERVICES),
         periodic=[(settings.postponement_check_seconds, postponement_check())],
+        metrics_collectors=[collect_cases_by_status],
     ))
 
 

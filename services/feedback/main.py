@@ -21,6 +21,7 @@ from services.feedback.settings import FeedbackSettings, get_settings
 from services.feedback.surveys.router import router as surveys_router
 from shared.api.app import PeriodicJob, ServiceDefinition, ServiceRuntime, create_service_app
 from shared.db import transaction
+from shared.observability import FOLLOW_UP_CALLS_DUE
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ def follow_up_metrics(clock: Clock):
         FOLLOW_UP_CALLS.labels("due").set(due)
         FOLLOW_UP_CALLS.labels("held").set(held)
         FOLLOW_UP_CALLS.labels("scheduled").set(scheduled)
+        FOLLOW_UP_CALLS_DUE.labels("feedback").set(due)
 
     return collect_follow_up_calls
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from fastapi import FastAPI
 
 from services.quality.catalogue.router import router as catalogue_router
@@ -10,10 +12,18 @@ from services.quality.handlers import handlers
 from services.quality.issues.router import router as issues_router
 from services.quality.repairs.router import router as repairs_router
 from services.quality.reports.router import router as reports_router
+from services.quality.reports.service import count_past_sla
 from services.quality.settings import QualitySettings, get_settings
 from services.quality.sla.router import router as sla_router
 from services.quality.sla.service import sla_clock_job
-from shared.api.app import ServiceDefinition, create_service_app
+from shared.api.app import ServiceDefinition, ServiceRuntime, create_service_app
+from shared.observability import ISSUES_PAST_SLA
+
+
+async def collect_issues_past_sla(runtime: ServiceRuntime) -> None:
+    """/metrics: open issues past an SLA deadline now."""
+    async with runtime.sessions() as session:
+        ISSUES_PAST_SLA.labels("quality").set(await count_past_sla(session=session, now=datetime.now(UTC)))
 
 
 def create_app(settings: QualitySettings | None = None) -> FastAPI:
@@ -28,4 +38,5 @@ def create_app(settings: QualitySettings | None = None) -> FastAPI:
         handlers=handlers,
         subscribes_to=["dispatch", "onsite", "feedback"],
         periodic=[(settings.sla_check_interval_seconds, sla_clock_job)],
+        metrics_collectors=[collect_issues_past_sla],
     ))

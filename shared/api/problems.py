@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.errors import is_unavailable
@@ -158,6 +158,20 @@ def install_problem_handlers(app: FastAPI) -> None:
         log.warning("dependency unavailable on %s: %r", request.url.path, exc)
         return _problem(request, 503, "service-unavailable", "Service unavailable",
                         "the database is unavailable; retry later", )
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        # Two requests raced past a check-then-insert: the database kept the invariant; say so.
+        state = str(getattr(exc.orig, "sqlstate", "") or getattr(exc.orig, "pgcode", "") or "")
+        if state in ("23505", "23P01"):
+            return _problem(request, 409, "conflict", "Conflict",
+                            "a concurrent request already created or changed this; reload and retry")
+        if state == "23503":
+            return _problem(request, 409, "conflict", "Conflict", "the request refers to something that does not exist")
+        if state == "23514":
+            return _problem(request, 422, "validation-error", "Invalid input", "a value is outside its allowed range")
+        log.exception("integrity error on %s", request.url.path)
+        return _problem(request, 500, "internal-error", "Internal error", "an unexpected database error occurred")
 
     @app.exception_handler(DBAPIError)
     async def _dbapi(request: Request, exc: DBAPIError) -> JSONResponse:

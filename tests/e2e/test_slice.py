@@ -47,3 +47,7 @@ def test_metrics_show_the_operational_series_on_a_running_stack(stack, client):
     onsite = client.http["onsite"].get("/metrics").text
     assert 'event_handler_duration_seconds_count{event_type="ServiceDispatched",service="onsite"}' in onsite
     assert "consumer_lag{" in onsite
+    # Domain gauges.
+    assert 'cases_by_status{service="dispatch",status="completed"}' in client.http["dispatch"].get("/metrics").text
+    assert 'issues_past_sla{service="quality"}' in client.http["quality"].get("/metrics").text
+    assert 'follow_up_calls_due{service="feedback"}' in client.http["feedback"].get("/metrics").text

@@ -174,10 +174,15 @@ async def _reconcile(fs: FaultStack, results: list[dict], timeout: float) -> Rec
     try:
         published = await _published_events(conns, case_ids)
         # dispatch consumes every topic: each published event is on the timeline exactly once, and
-        # the events of one producer were applied in their publication order.
-        timeline = await conns["dispatch"].fetch(
-            "SELECT event_id::text, case_id, source, recorded_at FROM case_event WHERE case_id = ANY($1::text[]) "
-            "ORDER BY recorded_at", case_ids)
+        # the events of one producer were applied in their publication order. Wait for it to catch up.
+        while True:
+            timeline = await conns["dispatch"].fetch(
+                "SELECT event_id::text, case_id, source, recorded_at FROM case_event "
+                "WHERE case_id = ANY($1::text[]) ORDER BY recorded_at", case_ids)
+            if set(published) <= {r["event_id"] for r in timeline} or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.2)
+            published = await _published_events(conns, case_ids)
         applied = Counter(r["event_id"] for r in timeline)
         for event_id, (case_id, _source, _seq) in published.items():
             if applied[event_id] != 1:

@@ -39,11 +39,20 @@ async def time_to_close(*, session: AsyncSession) -> list[dict[str, Any]]:
             for r in await session.execute(stmt)]
 
 
+def _past_sla_condition(now: datetime):
+    response_late = (QualityIssue.responded_at.is_(None)) & (QualityIssue.response_due_at < now)
+    return (QualityIssue.status.in_(list(OPEN)) & QualityIssue.sla_paused_since.is_(None)
+            & or_(response_late, QualityIssue.resolution_due_at < now))
+
+
 async def past_sla(*, session: AsyncSession, now: datetime, limit: int) -> list[QualityIssue]:
     """Open issues whose response or resolution deadline has passed (paused clocks excluded)."""
-    response_late = (QualityIssue.responded_at.is_(None)) & (QualityIssue.response_due_at < now)
-    stmt = (select(QualityIssue)
-            .where(QualityIssue.status.in_(list(OPEN)), QualityIssue.sla_paused_since.is_(None),
-                   or_(response_late, QualityIssue.resolution_due_at < now))
+    stmt = (select(QualityIssue).where(_past_sla_condition(now))
             .order_by(QualityIssue.resolution_due_at, QualityIssue.id).limit(limit))
     return list((await session.execute(stmt)).scalars())
+
+
+async def count_past_sla(*, session: AsyncSession, now: datetime) -> int:
+    """How many open issues are past an SLA deadline (for the issues_past_sla gauge)."""
+    return (await session.execute(
+        select(func.count()).select_from(QualityIssue).where(_past_sla_condition(now)))).scalar_one()
