@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run demo test test-unit test-integration test-e2e test-faults chaos lint asyncapi config-reference token clean
+.PHONY: install run demo test test-unit test-integration test-e2e test-faults chaos fuzz lint asyncapi config-reference token clean
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -53,7 +53,10 @@ test-faults: install  ## Fault injection, bounded (also part of make test)
 chaos: install  ## Fault injection at full size: 300 concurrent cases, the broker paused for 60 s
 	FAULT_CASES=300 FAULT_CONCURRENCY=32 FAULT_BROKER_PAUSE=60 $(PY) -m pytest tests/faults -q -s
 
-test: lint  ## Lint, then unit, integration, end-to-end and bounded fault tests
+fuzz: install  ## Schemathesis against every service's OpenAPI, long run
+	FUZZ_EXAMPLES=200 $(PY) -m pytest tests/fuzz -q -p no:cacheprovider
+
+test: lint  ## Lint, then unit, integration, end-to-end, bounded fuzz and fault tests
 	$(PY) -m pytest -q
 
 config-reference: install  ## Regenerate the configuration reference in docs/operations.md from the settings classes

@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 
 from devstack.servers import Broker, PostgresServer, free_port
+from devstack.stack import SERVICES
+from devstack.supervisor import LocalStack
 
 
 @dataclass
@@ -47,4 +49,30 @@ def infra() -> Iterator[Infrastructure]:
             broker.stop()
         if postgres is not None:
             postgres.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+FAST_GROUPS = {
+    "CONSUMER_SESSION_TIMEOUT_MS": "3000",
+    "CONSUMER_HEARTBEAT_INTERVAL_MS": "300",
+    "CONSUMER_REBALANCE_TIMEOUT_MS": "500",
+    "OUTBOX_POLL_INTERVAL_MS": "200",
+    "LOG_LEVEL": "WARNING",
+}
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[LocalStack]:
+    """The four services as processes, with their own PostgreSQL and broker (free ports)."""
+    tmp = Path(tempfile.mkdtemp(prefix="fieldservice-e2e-"))
+    stack = LocalStack(
+        data_dir=tmp, postgres_url=None, bootstrap_servers=None, pg_port=free_port(), broker_port=free_port(),
+        service_ports={s.name: free_port() for s in SERVICES}, extra_env=FAST_GROUPS, quiet=True,
+    )
+    try:
+        stack.start_infrastructure()
+        stack.start_services(timeout=90)
+        yield stack
+    finally:
+        stack.stop()
         shutil.rmtree(tmp, ignore_errors=True)

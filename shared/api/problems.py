@@ -104,11 +104,14 @@ class GateRefused(Problem):
         )
 
 
-def _problem(request: Request, status: int, slug: str, title: str, detail: str, **extra: Any) -> JSONResponse:
+def _problem(request: Request, status: int, slug: str, title: str, detail: str,
+             headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
     body = {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail,
             "instance": request.url.path, **extra}
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+    headers = dict(headers or {})
+    if status == 401:
+        headers.setdefault("WWW-Authenticate", "Bearer")
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers or None)
 
 
 _HTTP_SLUGS = {
@@ -148,7 +151,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         slug, title = _HTTP_SLUGS.get(exc.status_code, ("http-error", "HTTP error"))
         detail = exc.detail if isinstance(exc.detail, str) else title
-        return _problem(request, exc.status_code, slug, title, detail)
+        # Keep the exception's headers (e.g. `Allow` on 405, as RFC 9110 requires).
+        return _problem(request, exc.status_code, slug, title, detail, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)
