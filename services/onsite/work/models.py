@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Any, Literal
 from uuid import UUID, uuid4
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, model_validator
 from sqlalchemy import Column, Date, DateTime, String, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
@@ -327,7 +327,7 @@ class ProcessDataCreate(BaseModel):
     """S13: a check-sheet value; a unit is required where the item has one."""
 
     model_config = ConfigDict(extra="forbid")
-    value: float | bool | str = Field(union_mode="left_to_right")
+    value: StrictBool | float | str = Field(union_mode="left_to_right")
     unit: str | None = Field(default=None, max_length=30)
 
     @model_validator(mode="after")
