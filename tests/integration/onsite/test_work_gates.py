@@ -52,7 +52,8 @@ async def test_a_task_starts_only_after_briefing_with_a_valid_permit_and_its_saf
     dispute_id = briefing["disputes"][0]["id"]
     r = await site.post(f"/disputes/{dispute_id}/escalation", {"escalated_to": "regional_centre"})
     assert r.status_code == 200 and r.json()["status"] == "escalated"
-    assert (await site.post(f"/disputes/{dispute_id}/escalation", {"escalated_to": "unit_leadership"})).status_code == 409
+    again = await site.post(f"/disputes/{dispute_id}/escalation", {"escalated_to": "unit_leadership"})
+    assert again.status_code == 409
 
 
 async def test_values_outside_limits_fail_units_are_required_and_witnessed_entries_need_a_witness(new_site):
@@ -75,8 +76,9 @@ async def test_values_outside_limits_fail_units_are_required_and_witnessed_entri
     r = await site.post(f"/tasks/{hv['id']}/items/r1/sign-off")
     assert r.status_code == 409
     assert r.json()["missing_conditions"] == ["S17: item r1 needs a witness (name, role, signature) before sign-off"]
+    unsigned = {"kind": "typed", "signed_at": "2026-11-27T10:00:00Z"}
     bad = await site.post("/witnesses", {"subject_kind": "process_data", "subject_id": entry["id"], "name": "Z",
-                                          "role": "r", "signature": {"kind": "typed", "signed_at": "2026-11-27T10:00:00Z"}})
+                                          "role": "r", "signature": unsigned})
     assert bad.status_code == 422
     assert (await site.witness("process_data", entry["id"])).status_code == 201
     r = await site.post(f"/tasks/{hv['id']}/items/r1/sign-off")
