@@ -8,9 +8,11 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from services.onsite.handlers import open_visit
 from shared.db import transaction
+from shared.messaging.tables import OutboxMessage
 from shared.events import EventEnvelope
 from shared.events.dispatch import (
     CaseContacts,
@@ -64,8 +66,10 @@ def dispatched(engineers: list[str], *, sheets: list[CheckSheet] | None = None,
 class Site:
     """Drives one visit over HTTP as its engineers."""
 
-    def __init__(self, env: TestEnv, client: httpx.AsyncClient, visit_id: str, engineers: list[str]) -> None:
+    def __init__(self, env: TestEnv, client: httpx.AsyncClient, visit_id: str, engineers: list[str],
+                 case_id: str = "") -> None:
         self.env, self.client, self.visit_id, self.engineers = env, client, visit_id, engineers
+        self.case_id = case_id
 
     def as_(self, who: str | int = 0, role: str = "engineer") -> dict[str, str]:
         subject = self.engineers[who] if isinstance(who, int) else who
@@ -147,10 +151,19 @@ async def new_site(env, onsite):
             await open_visit(session, envelope, envelope.payload())
         r = await client.get("/visits", params={"case_id": envelope.subject}, headers=bearer(env, "engineer",
                                                                                                engineers[0]))
-        site = Site(env, client, r.json()[0]["id"], engineers)
+        site = Site(env, client, r.json()[0]["id"], engineers, envelope.subject)
         if arrive:
             for i in range(n):
                 await site.arrive(i)
         return site
 
     return make
+
+
+async def events_of(app, case_id: str, event_type: str) -> list[dict]:
+    """The payloads of one event type this service wrote to its outbox for a case."""
+    async with app.state.sessions() as session:
+        rows = (await session.execute(select(OutboxMessage).where(
+            OutboxMessage.aggregate_id == case_id, OutboxMessage.event_type == event_type)
+            .order_by(OutboxMessage.seq))).scalars()
+        return [r.payload.get("data", r.payload) for r in rows]
