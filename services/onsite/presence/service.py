@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from uuid import UUID
 
 from sqlalchemy import and_, exists, select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.onsite.events import emit
@@ -71,7 +72,7 @@ async def presences(*, session: AsyncSession, visit_id: UUID) -> list[DailyPrese
 async def whereabouts(*, session: AsyncSession) -> list[tuple[DailyPresence, SiteVisit]]:
     """S10: every engineer's latest sign-in or sign-out (one query)."""
     latest = (select(DailyPresence, SiteVisit).join(SiteVisit, SiteVisit.id == DailyPresence.visit_id)
-              .distinct(DailyPresence.engineer_id)
+              .ext(distinct_on(DailyPresence.engineer_id))
               .order_by(DailyPresence.engineer_id, DailyPresence.checked_in_at.desc()))
     return [(p, v) for p, v in (await session.execute(latest)).all()]
 

@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from services.onsite.handlers import open_visit
 from shared.db import transaction
-from shared.messaging.tables import OutboxMessage
 from shared.events import EventEnvelope
 from shared.events.dispatch import (
     CaseContacts,
@@ -22,6 +21,7 @@ from shared.events.dispatch import (
     ServiceDispatched,
     TeamMember,
 )
+from shared.messaging.tables import OutboxMessage
 from tests.integration.conftest import TestEnv, bearer, running_app
 
 NOW = datetime.now(UTC)
