@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.onsite.site_records.service import item_routed
 from services.onsite.visits import service
 from services.onsite.work.service import tasks_from_dispatch
 from shared.events import EventEnvelope
-from shared.events.dispatch import ServiceDispatched
+from shared.events.dispatch import RoutedItemAnswered, RoutedItemAssigned, ServiceDispatched
 from shared.events.quality import IssueClosed, IssueEscalated, IssueLogged, IssueReopened, IssueResolvedOnSite
 from shared.messaging.consumer import EventHandlers
 
@@ -45,3 +46,15 @@ async def issue_closed(session: AsyncSession, envelope: EventEnvelope, payload: 
 @handlers.on("IssueReopened")
 async def issue_reopened(session: AsyncSession, envelope: EventEnvelope, payload: IssueReopened) -> None:
     await service.issue_changed(session=session, issue_id=payload.issue_id, status="reopened")
+
+
+@handlers.on("RoutedItemAssigned")
+async def routed(session: AsyncSession, envelope: EventEnvelope, payload: RoutedItemAssigned) -> None:
+    """S22-S24: dispatch routed an item raised on site to a unit."""
+    await item_routed(session=session, event=payload)
+
+
+@handlers.on("RoutedItemAnswered")
+async def answered(session: AsyncSession, envelope: EventEnvelope, payload: RoutedItemAnswered) -> None:
+    """S22-S24: the unit's answer shows on the visit."""
+    await item_routed(session=session, event=payload)

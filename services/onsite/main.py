@@ -10,6 +10,7 @@ from services.onsite.handlers import handlers
 from services.onsite.presence.jobs import missing_presence_job
 from services.onsite.presence.router import router as presence_router
 from services.onsite.settings import OnsiteSettings, get_settings
+from services.onsite.site_records.router import router as records_router
 from services.onsite.visits.router import router as visits_router
 from services.onsite.work.router import router as work_router
 from shared.api.app import ServiceDefinition, create_service_app
@@ -24,7 +25,8 @@ def create_app(settings: OnsiteSettings | None = None) -> FastAPI:
                     "permits, work by the ticket, safety, evidence, checks, closing and the signed "
                     "receipt (steps S8-S33 of the standard).",
         settings=settings,
-        routers=[visits_router, work_router, evidence_router, presence_router, closing_router],
+        routers=[visits_router, work_router, evidence_router, presence_router, records_router,
+                 closing_router],
         handlers=handlers,
         subscribes_to=["dispatch", "quality"],
         periodic=[(settings.presence_check_interval_s, missing_presence_job())],
