@@ -8,7 +8,7 @@ from services.onsite.site_records.service import item_routed
 from services.onsite.visits import service
 from services.onsite.work.service import tasks_from_dispatch
 from shared.events import EventEnvelope
-from shared.events.dispatch import RoutedItemAnswered, RoutedItemAssigned, ServiceDispatched
+from shared.events.dispatch import RoutedItemAnswered, RoutedItemAssigned, ServiceDispatched, StaffAdded
 from shared.events.quality import IssueClosed, IssueEscalated, IssueLogged, IssueReopened, IssueResolvedOnSite
 from shared.messaging.consumer import EventHandlers
 
@@ -21,6 +21,12 @@ async def open_visit(session: AsyncSession, envelope: EventEnvelope, payload: Se
     visit = await service.open_visit(session=session, event=payload, actor=envelope.actor)
     if visit is not None:
         session.add_all(tasks_from_dispatch(visit.id, payload, envelope.actor))
+
+
+@handlers.on("StaffAdded")
+async def staff_added(session: AsyncSession, envelope: EventEnvelope, payload: StaffAdded) -> None:
+    """S12: engineers added after ScheduleAtRisk may work on the visit."""
+    await service.add_staff(session=session, event=payload, actor=envelope.actor)
 
 
 @handlers.on("IssueLogged")

@@ -19,7 +19,7 @@ from services.onsite.visits.models import (
 )
 from shared.api.auth import Principal, Role
 from shared.api.problems import Conflict, Forbidden, NotFound
-from shared.events.dispatch import ServiceDispatched
+from shared.events.dispatch import ServiceDispatched, StaffAdded
 from shared.events.onsite import EngineerArrived
 from shared.events.quality import IssueLogged
 
@@ -159,3 +159,19 @@ async def issue_changed(*, session: AsyncSession, issue_id: UUID, status: str | 
         issue.status = status
     if escalated is not None:
         issue.escalated = escalated
+
+
+async def add_staff(*, session: AsyncSession, event: StaffAdded, actor: str) -> None:
+    """S12: engineers dispatch added after ScheduleAtRisk join the team (once each, whatever the event id)."""
+    visit = (await session.execute(select(SiteVisit).where(SiteVisit.case_id == event.case_id)
+                                   .with_for_update())).scalar_one_or_none()
+    if visit is None:
+        return
+    new = [m for m in event.engineers if m.engineer_id not in visit.engineer_ids]
+    if not new:
+        return
+    # Reassign (not mutate) the JSONB lists so the change is persisted.
+    visit.team = [*visit.team, *(m.model_dump() for m in new)]
+    visit.engineer_ids = [*visit.engineer_ids, *(m.engineer_id for m in new)]
+    visit.version += 1
+    visit.updated_at, visit.updated_by = _now(), actor

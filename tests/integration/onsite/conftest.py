@@ -86,6 +86,10 @@ class Site:
     async def get(self, path: str = "", who: str | int = 0, role: str = "engineer") -> httpx.Response:
         return await self.client.get(f"/visits/{self.visit_id}{path}", headers=self.as_(who, role))
 
+    async def arrive_as(self, who: str) -> None:
+        self.engineers.append(who)
+        await self.arrive(len(self.engineers) - 1)
+
     async def arrive(self, who: int = 0) -> None:
         calls = [{"party": p, "called_at": (NOW + timedelta(minutes=i)).isoformat(), "outcome": "reached"}
                  for i, p in enumerate(["account_manager", "customer_contact", "site_interface"])]

@@ -198,3 +198,20 @@ async def test_sign_in_out_with_location_missing_sign_out_flagged_next_morning(n
     assert where[a]["on_site"] and where[a]["latitude"] == 39.9
     assert not where[b]["on_site"] and where[b]["latitude"] == 39.95
     assert (await site.client.get("/whereabouts", headers=site.as_(0))).status_code == 403
+
+
+async def test_staff_added_by_dispatch_join_the_team_once(new_site, onsite):
+    from shared.events.dispatch import StaffAdded, TeamMember
+
+    app, _ = onsite
+    site = await new_site(1, sheets=[])
+    newcomer = f"eng-{uuid.uuid4().hex[:6]}"
+    payload = StaffAdded(case_id=uuid.UUID(site.case_id), staffing_request_id=uuid.uuid4(),
+                         engineers=[TeamMember(engineer_id=newcomer, name="New", grade=2)])
+    for _ in range(2):  # the same fact twice
+        envelope = EventEnvelope.wrap(payload, source="/fieldservice/dispatch", subject=site.case_id, actor="d")
+        async with transaction(app.state.sessions) as session:
+            await handlers.staff_added(session, envelope, payload)
+    team = [m["engineer_id"] for m in (await site.get(who=newcomer)).json()["team"]]
+    assert team == [site.engineers[0], newcomer]
+    await site.arrive_as(newcomer)
