@@ -106,6 +106,8 @@ async def test_completion_refused_until_s26_to_s29_done_and_issues_escalated_the
     r = await site.client.post(f"/visits/{site.visit_id}/completion", json=RECEIPT,
                                headers=site.as_("disp-1", "dispatcher"))
     assert r.status_code == 403
+    stale = await site.post("/completion", RECEIPT, who=1, headers={"If-Match": 'W/"1"'})
+    assert stale.status_code == 412
     r = await site.post("/completion", RECEIPT, who=1)
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "completed"
@@ -165,6 +167,7 @@ async def test_schedule_at_risk_is_raised_once_per_risk(new_site, onsite):
 
 
 async def test_sign_in_out_with_location_missing_sign_out_flagged_next_morning(new_site, onsite):
+    from services.onsite.presence.jobs import missing_presence_job
     from services.onsite.presence.service import flag_missing
 
     app, _ = onsite
@@ -184,8 +187,8 @@ async def test_sign_in_out_with_location_missing_sign_out_flagged_next_morning(n
 
     async with transaction(app.state.sessions) as session:
         assert await flag_missing(session=session, now=day + timedelta(hours=12)) == 0  # same day: not yet
-    async with transaction(app.state.sessions) as session:
-        await flag_missing(session=session, now=day + timedelta(days=1, hours=1))
+    # The periodic job of the service, with its clock injected: the next morning.
+    await missing_presence_job(lambda: day + timedelta(days=1, hours=1))(app.state.runtime)
     async with transaction(app.state.sessions) as session:
         await flag_missing(session=session, now=day + timedelta(days=1, hours=2))  # flagged once only
     assert [e["engineer_id"] for e in await events_of(app, site.case_id, "SignOutMissed")] == [a]

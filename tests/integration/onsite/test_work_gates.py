@@ -105,7 +105,16 @@ async def test_milestone_needs_its_witness_and_milestones_without_evidence_are_l
     assert [m["id"] for m in missing.json()] == [milestone["id"]]
     assert (await site.upload("milestone", milestone["id"])).status_code == 201
     assert (await site.get("/milestones-without-evidence")).json() == []
-    assert (await site.witness("milestone", milestone["id"])).status_code == 201
+    # A signature image must be an image uploaded to this visit.
+    pdf_id = (await site.upload("visit", None, data=PDF, content_type="application/pdf")).json()["id"]
+    png_id = (await site.upload("signature", None)).json()["id"]
+    signed = {"subject_kind": "milestone", "subject_id": milestone["id"], "name": "Zhang Wei", "role": "customer"}
+    r = await site.post("/witnesses", {**signed, "signature": {"kind": "image", "evidence_id": pdf_id,
+                                                               "signed_at": "2026-11-27T10:00:00Z"}})
+    assert r.status_code == 422
+    r = await site.post("/witnesses", {**signed, "signature": {"kind": "image", "evidence_id": png_id,
+                                                               "signed_at": "2026-11-27T10:00:00Z"}})
+    assert r.status_code == 201 and r.json()["signature_evidence_id"] == png_id
     r = await site.post(f"/milestones/{milestone['id']}/sign-off")
     assert r.status_code == 200 and r.json()["reached_at"]
 
