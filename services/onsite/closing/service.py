@@ -27,6 +27,7 @@ from services.onsite.closing.models import (
     ServiceReport,
 )
 from services.onsite.events import emit
+from services.onsite.site_records.models import LeaveRequest
 from services.onsite.visits import service as visits
 from services.onsite.visits.models import SiteVisit, ThreeCallsRecord, VisitQualityIssue, VisitStatus
 from services.onsite.work import service as work
@@ -292,7 +293,10 @@ async def depart(*, session: AsyncSession, visit_id: UUID, body: DepartureCreate
         site_manager_agreed_by=body.site_manager_agreed_by,  # type: ignore[arg-type]
     )
     session.add(departure)
-    gone = {d.engineer_id for d in departures} | {principal.subject}
+    # Engineers who left mid-way with consent or an approved exception (S21) will not depart again.
+    left = set((await session.execute(select(LeaveRequest.engineer_id).where(
+        LeaveRequest.visit_id == visit.id, LeaveRequest.may_leave.is_(True)))).scalars())
+    gone = {d.engineer_id for d in departures} | left | {principal.subject}
     last = set(visit.engineer_ids) <= gone
     if last:
         visit.status, visit.closed_at = VisitStatus.CLOSED, _now()

@@ -218,3 +218,21 @@ async def test_staff_added_by_dispatch_join_the_team_once(new_site, onsite):
     team = [m["engineer_id"] for m in (await site.get(who=newcomer)).json()["team"]]
     assert team == [site.engineers[0], newcomer]
     await site.arrive_as(newcomer)
+
+
+async def test_an_engineer_who_left_mid_way_does_not_keep_the_visit_open(new_site):
+    site = await new_site(2, sheets=[])
+    r = await site.post("/leave-requests", {"reason": "called to another site", "site_manager": "Liu",
+                                            "consent": True}, who=1)
+    assert r.json()["may_leave"] is True
+    assert (await site.post("/checks", {}, who=0)).status_code == 201
+    assert (await site.post("/checks", {}, who=1)).status_code == 201
+    assert (await site.post("/checks", {"engineer_id": site.engineers[0]}, who=1)).status_code == 201
+    assert (await site.post("/checks", {"engineer_id": site.engineers[1]}, who=0)).status_code == 201
+    await site.post("/cleanup", {"site_clean": True, "equipment_clean": True, "customer_confirmed_by": "Liu"})
+    await site.post("/handovers", {"items": [], "received_by": "Liu", "signature": {
+        "kind": "typed", "typed_name": "Liu", "signed_at": NOW.isoformat()}})
+    await site.post("/no-drawing-deviations")
+    assert (await site.post("/completion", RECEIPT)).status_code == 200
+    assert (await site.post("/departures", LEAVE, who=0)).status_code == 201
+    assert (await site.get()).json()["status"] == "closed"
