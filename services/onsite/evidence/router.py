@@ -14,6 +14,7 @@ from services.onsite.visits import service as visits
 from services.onsite.work.models import MilestoneRead
 from shared.api.app import Sessions
 from shared.api.auth import Principal, Requires, Role
+from shared.api.pagination import Cursor, Page, PageSize
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.db import transaction
 
@@ -57,11 +58,13 @@ async def upload(
         return EvidenceRead.model_validate(evidence)
 
 
-@router.get("/evidence", response_model=list[EvidenceRead], summary="S19: the visit's evidence")
-async def list_evidence(visit_id: UUID, principal: VisitReader, sessions: Sessions) -> list[EvidenceRead]:
+@router.get("/evidence", response_model=Page[EvidenceRead], summary="S19: the visit's evidence")
+async def list_evidence(visit_id: UUID, principal: VisitReader, sessions: Sessions, limit: PageSize = 50,
+                        cursor: Cursor = None) -> Page[EvidenceRead]:
     async with sessions() as session:
         await visits.get(session=session, visit_id=visit_id, principal=principal)
-        return [EvidenceRead.model_validate(e) for e in await service.list_evidence(session=session, visit_id=visit_id)]
+        rows, next_cursor = await service.list_evidence(session=session, visit_id=visit_id, limit=limit, cursor=cursor)
+        return Page(items=[EvidenceRead.model_validate(e) for e in rows], next_cursor=next_cursor)
 
 
 @router.get("/evidence/{evidence_id}/content", summary="S19: download a file (its SHA-256 checked first)",

@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.onsite.events import emit
 from services.onsite.evidence.models import EvidenceFile
 from services.onsite.evidence.storage import EvidenceStorage
+from services.onsite.paging import keyset_page
 from services.onsite.visits import service as visits
 from services.onsite.work.models import Milestone, ProcessDataRecord, SiteTask
 from shared.api.auth import Principal
@@ -121,9 +122,10 @@ async def confirm(*, session: AsyncSession, visit_id: UUID, evidence_id: UUID, c
     return evidence
 
 
-async def list_evidence(*, session: AsyncSession, visit_id: UUID) -> list[EvidenceFile]:
-    return list((await session.execute(select(EvidenceFile).where(EvidenceFile.visit_id == visit_id)
-                                       .order_by(EvidenceFile.uploaded_at))).scalars())
+async def list_evidence(*, session: AsyncSession, visit_id: UUID, limit: int,
+                        cursor: str | None) -> tuple[list[EvidenceFile], str | None]:
+    return await keyset_page(session, select(EvidenceFile).where(EvidenceFile.visit_id == visit_id),
+                             model=EvidenceFile, at=EvidenceFile.uploaded_at, limit=limit, cursor=cursor)
 
 
 async def milestones_without_evidence(*, session: AsyncSession, visit_id: UUID) -> list[Milestone]:

@@ -12,6 +12,7 @@ from services.onsite.presence.models import DailyLogCreate, DailyLogRead, Locati
 from services.onsite.visits import service as visits
 from shared.api.app import Sessions
 from shared.api.auth import Principal, Requires, Role
+from shared.api.pagination import Cursor, Page, PageSize
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.db import transaction
 
@@ -40,12 +41,14 @@ async def check_out(visit_id: UUID, body: Location, principal: Engineer, session
                                                                    principal=principal))
 
 
-@router.get("/visits/{visit_id}/presence", response_model=list[PresenceRead],
+@router.get("/visits/{visit_id}/presence", response_model=Page[PresenceRead],
             summary="S10: sign-ins and sign-outs of the visit (missing sign-outs flagged)")
-async def list_presence(visit_id: UUID, principal: VisitReader, sessions: Sessions) -> list[PresenceRead]:
+async def list_presence(visit_id: UUID, principal: VisitReader, sessions: Sessions, limit: PageSize = 50,
+                        cursor: Cursor = None) -> Page[PresenceRead]:
     async with sessions() as session:
         await visits.get(session=session, visit_id=visit_id, principal=principal)
-        return [PresenceRead.model_validate(p) for p in await service.presences(session=session, visit_id=visit_id)]
+        rows, next_cursor = await service.presences(session=session, visit_id=visit_id, limit=limit, cursor=cursor)
+        return Page(items=[PresenceRead.model_validate(p) for p in rows], next_cursor=next_cursor)
 
 
 @router.get("/whereabouts", response_model=list[WhereaboutsRead],
@@ -73,8 +76,10 @@ async def submit_log(visit_id: UUID, body: DailyLogCreate, principal: Engineer, 
                                                                     principal=principal))
 
 
-@router.get("/visits/{visit_id}/daily-logs", response_model=list[DailyLogRead], summary="S20: daily work logs")
-async def list_logs(visit_id: UUID, principal: VisitReader, sessions: Sessions) -> list[DailyLogRead]:
+@router.get("/visits/{visit_id}/daily-logs", response_model=Page[DailyLogRead], summary="S20: daily work logs")
+async def list_logs(visit_id: UUID, principal: VisitReader, sessions: Sessions, limit: PageSize = 50,
+                    cursor: Cursor = None) -> Page[DailyLogRead]:
     async with sessions() as session:
         await visits.get(session=session, visit_id=visit_id, principal=principal)
-        return [DailyLogRead.model_validate(g) for g in await service.logs(session=session, visit_id=visit_id)]
+        rows, next_cursor = await service.logs(session=session, visit_id=visit_id, limit=limit, cursor=cursor)
+        return Page(items=[DailyLogRead.model_validate(g) for g in rows], next_cursor=next_cursor)

@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.onsite.events import emit
+from services.onsite.paging import keyset_page
 from services.onsite.presence.models import DailyLog, DailyLogCreate, DailyPresence, Location
 from services.onsite.visits import service as visits
 from services.onsite.visits.models import SiteVisit
@@ -64,9 +65,10 @@ async def check_out(*, session: AsyncSession, visit_id: UUID, body: Location, pr
     return presence
 
 
-async def presences(*, session: AsyncSession, visit_id: UUID) -> list[DailyPresence]:
-    return list((await session.execute(select(DailyPresence).where(DailyPresence.visit_id == visit_id)
-                                       .order_by(DailyPresence.day, DailyPresence.engineer_id))).scalars())
+async def presences(*, session: AsyncSession, visit_id: UUID, limit: int,
+                    cursor: str | None) -> tuple[list[DailyPresence], str | None]:
+    return await keyset_page(session, select(DailyPresence).where(DailyPresence.visit_id == visit_id),
+                             model=DailyPresence, at=DailyPresence.checked_in_at, limit=limit, cursor=cursor)
 
 
 async def whereabouts(*, session: AsyncSession) -> list[tuple[DailyPresence, SiteVisit]]:
@@ -94,9 +96,10 @@ async def submit_log(*, session: AsyncSession, visit_id: UUID, body: DailyLogCre
     return log
 
 
-async def logs(*, session: AsyncSession, visit_id: UUID) -> list[DailyLog]:
-    return list((await session.execute(select(DailyLog).where(DailyLog.visit_id == visit_id)
-                                       .order_by(DailyLog.day, DailyLog.engineer_id))).scalars())
+async def logs(*, session: AsyncSession, visit_id: UUID, limit: int,
+               cursor: str | None) -> tuple[list[DailyLog], str | None]:
+    return await keyset_page(session, select(DailyLog).where(DailyLog.visit_id == visit_id),
+                             model=DailyLog, at=DailyLog.submitted_at, limit=limit, cursor=cursor)
 
 
 async def flag_missing(*, session: AsyncSession, now: datetime) -> int:

@@ -39,6 +39,7 @@ from services.onsite.site_records.models import (
 from services.onsite.visits import service as visits
 from shared.api.app import Sessions
 from shared.api.auth import Principal, Requires, Role
+from shared.api.pagination import Cursor, Page, PageSize
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.db import transaction
 
@@ -52,11 +53,12 @@ WRITE = {k: PROBLEM_RESPONSES[k] for k in (404, 409)}
 V = "/visits/{visit_id}"
 
 
-async def _listed(sessions, principal, visit_id, model, order, read):
+async def _listed(sessions, principal, visit_id, model, at, read, limit: int, cursor: str | None) -> Page:
     async with sessions() as session:
         await visits.get(session=session, visit_id=visit_id, principal=principal)
-        return [read.model_validate(r) for r in await service.list_of(
-            session=session, model=model, visit_id=visit_id, order=order)]
+        rows, next_cursor = await service.list_of(session=session, model=model, visit_id=visit_id, at=at,
+                                                  limit=limit, cursor=cursor)
+        return Page(items=[read.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 
 @router.post(f"{V}/communications", response_model=CommunicationRead, status_code=status.HTTP_201_CREATED,
@@ -68,10 +70,11 @@ async def log_communication(visit_id: UUID, body: CommunicationCreate, principal
             session=session, visit_id=visit_id, body=body, principal=principal))
 
 
-@router.get(f"{V}/communications", response_model=list[CommunicationRead], summary="S15: communication log")
-async def list_communications(visit_id: UUID, principal: VisitReader, sessions: Sessions) -> list[CommunicationRead]:
+@router.get(f"{V}/communications", response_model=Page[CommunicationRead], summary="S15: communication log")
+async def list_communications(visit_id: UUID, principal: VisitReader, sessions: Sessions, limit: PageSize = 50,
+        cursor: Cursor = None) -> Page[CommunicationRead]:
     return await _listed(sessions, principal, visit_id, CommunicationEntry, CommunicationEntry.logged_at,
-                         CommunicationRead)
+                         CommunicationRead, limit, cursor)
 
 
 @router.post(f"{V}/customer-reports", response_model=CustomerReportRead, status_code=status.HTTP_201_CREATED,
@@ -83,10 +86,12 @@ async def send_customer_report(visit_id: UUID, body: CustomerReportCreate, princ
             session=session, visit_id=visit_id, body=body, principal=principal))
 
 
-@router.get(f"{V}/customer-reports", response_model=list[CustomerReportRead], summary="S16: reports to the customer")
+@router.get(f"{V}/customer-reports", response_model=Page[CustomerReportRead], summary="S16: reports to the customer")
 async def list_customer_reports(visit_id: UUID, principal: VisitReader,
-                                sessions: Sessions) -> list[CustomerReportRead]:
-    return await _listed(sessions, principal, visit_id, CustomerReport, CustomerReport.sent_at, CustomerReportRead)
+                                sessions: Sessions, limit: PageSize = 50,
+        cursor: Cursor = None) -> Page[CustomerReportRead]:
+    return await _listed(sessions, principal, visit_id, CustomerReport, CustomerReport.sent_at,
+                         CustomerReportRead, limit, cursor)
 
 
 @router.post(f"{V}/process-records", response_model=ProcessRecordRead, status_code=status.HTTP_201_CREATED,
@@ -98,9 +103,11 @@ async def add_process_record(visit_id: UUID, body: ProcessRecordCreate, principa
             session=session, visit_id=visit_id, body=body, principal=principal))
 
 
-@router.get(f"{V}/process-records", response_model=list[ProcessRecordRead], summary="S18: process records")
-async def list_process_records(visit_id: UUID, principal: VisitReader, sessions: Sessions) -> list[ProcessRecordRead]:
-    return await _listed(sessions, principal, visit_id, ProcessRecord, ProcessRecord.recorded_at, ProcessRecordRead)
+@router.get(f"{V}/process-records", response_model=Page[ProcessRecordRead], summary="S18: process records")
+async def list_process_records(visit_id: UUID, principal: VisitReader, sessions: Sessions, limit: PageSize = 50,
+        cursor: Cursor = None) -> Page[ProcessRecordRead]:
+    return await _listed(sessions, principal, visit_id, ProcessRecord, ProcessRecord.recorded_at,
+                         ProcessRecordRead, limit, cursor)
 
 
 @router.post(f"{V}/leave-requests", response_model=LeaveRead, status_code=status.HTTP_201_CREATED, responses=WRITE,
@@ -111,9 +118,11 @@ async def decide_leave(visit_id: UUID, body: LeaveCreate, principal: Engineer, s
                                                                    principal=principal))
 
 
-@router.get(f"{V}/leave-requests", response_model=list[LeaveRead], summary="S21: leave decisions")
-async def list_leave(visit_id: UUID, principal: VisitReader, sessions: Sessions) -> list[LeaveRead]:
-    return await _listed(sessions, principal, visit_id, LeaveRequest, LeaveRequest.decided_at, LeaveRead)
+@router.get(f"{V}/leave-requests", response_model=Page[LeaveRead], summary="S21: leave decisions")
+async def list_leave(visit_id: UUID, principal: VisitReader, sessions: Sessions, limit: PageSize = 50,
+        cursor: Cursor = None) -> Page[LeaveRead]:
+    return await _listed(sessions, principal, visit_id, LeaveRequest, LeaveRequest.decided_at,
+                         LeaveRead, limit, cursor)
 
 
 @router.post(f"{V}/raised-items", response_model=RaisedItemRead, status_code=status.HTTP_201_CREATED,
@@ -127,10 +136,12 @@ async def raise_item(visit_id: UUID, body: RaisedItemCreate, principal: Engineer
                                                                       principal=principal))
 
 
-@router.get(f"{V}/raised-items", response_model=list[RaisedItemRead],
+@router.get(f"{V}/raised-items", response_model=Page[RaisedItemRead],
             summary="S22-S24: raised items with their routing and answers")
-async def list_raised_items(visit_id: UUID, principal: VisitReader, sessions: Sessions) -> list[RaisedItemRead]:
-    return await _listed(sessions, principal, visit_id, RaisedItem, RaisedItem.raised_at, RaisedItemRead)
+async def list_raised_items(visit_id: UUID, principal: VisitReader, sessions: Sessions, limit: PageSize = 50,
+        cursor: Cursor = None) -> Page[RaisedItemRead]:
+    return await _listed(sessions, principal, visit_id, RaisedItem, RaisedItem.raised_at,
+                         RaisedItemRead, limit, cursor)
 
 
 @router.post("/training-materials", response_model=TrainingMaterialRead, status_code=status.HTTP_201_CREATED,
@@ -159,9 +170,11 @@ async def deliver_training(visit_id: UUID, body: TrainingCreate, principal: Engi
             session=session, visit_id=visit_id, body=body, principal=principal))
 
 
-@router.get(f"{V}/trainings", response_model=list[TrainingRead], summary="S31: trainings delivered")
-async def list_trainings(visit_id: UUID, principal: VisitReader, sessions: Sessions) -> list[TrainingRead]:
-    return await _listed(sessions, principal, visit_id, TrainingSession, TrainingSession.delivered_at, TrainingRead)
+@router.get(f"{V}/trainings", response_model=Page[TrainingRead], summary="S31: trainings delivered")
+async def list_trainings(visit_id: UUID, principal: VisitReader, sessions: Sessions, limit: PageSize = 50,
+        cursor: Cursor = None) -> Page[TrainingRead]:
+    return await _listed(sessions, principal, visit_id, TrainingSession, TrainingSession.delivered_at,
+                         TrainingRead, limit, cursor)
 
 
 @router.post(f"{V}/customer-information", response_model=CustomerInformationRead,
@@ -174,9 +187,10 @@ async def capture_customer_information(visit_id: UUID, body: CustomerInformation
             session=session, visit_id=visit_id, body=body, principal=principal))
 
 
-@router.get(f"{V}/customer-information", response_model=list[CustomerInformationRead],
+@router.get(f"{V}/customer-information", response_model=Page[CustomerInformationRead],
             summary="S32: customer information captured on site")
 async def list_customer_information(visit_id: UUID, principal: VisitReader,
-                                    sessions: Sessions) -> list[CustomerInformationRead]:
+                                    sessions: Sessions, limit: PageSize = 50,
+        cursor: Cursor = None) -> Page[CustomerInformationRead]:
     return await _listed(sessions, principal, visit_id, CustomerInformation, CustomerInformation.captured_at,
-                         CustomerInformationRead)
+                         CustomerInformationRead, limit, cursor)

@@ -11,6 +11,7 @@ from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.onsite.events import emit
+from services.onsite.paging import keyset_page
 from services.onsite.site_records import domain
 from services.onsite.site_records.models import (
     CommunicationCreate,
@@ -53,10 +54,11 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-async def list_of(*, session: AsyncSession, model: type[Row], visit_id: UUID, order: Any) -> list[Row]:
-    """The rows of one record kind on a visit, oldest first."""
-    return list((await session.execute(select(model).where(model.visit_id == visit_id)  # type: ignore[attr-defined]
-                                       .order_by(order))).scalars())
+async def list_of(*, session: AsyncSession, model: type[Row], visit_id: UUID, at: Any, limit: int,
+                  cursor: str | None) -> tuple[list[Row], str | None]:
+    """One page of the rows of one record kind on a visit, oldest first."""
+    stmt = select(model).where(model.visit_id == visit_id)  # type: ignore[attr-defined]
+    return await keyset_page(session, stmt, model=model, at=at, limit=limit, cursor=cursor)
 
 
 async def log_communication(*, session: AsyncSession, visit_id: UUID, body: CommunicationCreate,

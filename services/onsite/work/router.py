@@ -31,6 +31,7 @@ from services.onsite.work.models import (
 from shared.api.app import Sessions
 from shared.api.auth import Principal, Requires, Role
 from shared.api.concurrency import etag
+from shared.api.pagination import Cursor, Page, PageSize
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.db import transaction
 
@@ -175,12 +176,13 @@ async def sign_off_process_data(visit_id: UUID, task_id: UUID, item_id: ItemId, 
             session=session, visit_id=visit_id, task_id=task_id, item_id=item_id, principal=principal))
 
 
-@router.get("/process-data", response_model=list[ProcessDataRead], summary="S13: the recorded check-sheet values")
-async def list_process_data(visit_id: UUID, principal: VisitReader, sessions: Sessions) -> list[ProcessDataRead]:
+@router.get("/process-data", response_model=Page[ProcessDataRead], summary="S13: the recorded check-sheet values")
+async def list_process_data(visit_id: UUID, principal: VisitReader, sessions: Sessions, limit: PageSize = 50,
+                            cursor: Cursor = None) -> Page[ProcessDataRead]:
     async with sessions() as session:
         await visits.get(session=session, visit_id=visit_id, principal=principal)
-        return [ProcessDataRead.model_validate(r) for r in await service.process_data(
-            session=session, visit_id=visit_id)]
+        rows, next_cursor = await service.process_data(session=session, visit_id=visit_id, limit=limit, cursor=cursor)
+        return Page(items=[ProcessDataRead.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 
 # ---- S13 milestones, S17 witness
@@ -218,8 +220,10 @@ async def record_witness(visit_id: UUID, body: WitnessCreate, principal: Enginee
             session=session, visit_id=visit_id, body=body, principal=principal))
 
 
-@router.get("/witnesses", response_model=list[WitnessRead], summary="S17: the witnesses on this visit")
-async def list_witnesses(visit_id: UUID, principal: VisitReader, sessions: Sessions) -> list[WitnessRead]:
+@router.get("/witnesses", response_model=Page[WitnessRead], summary="S17: the witnesses on this visit")
+async def list_witnesses(visit_id: UUID, principal: VisitReader, sessions: Sessions, limit: PageSize = 50,
+                         cursor: Cursor = None) -> Page[WitnessRead]:
     async with sessions() as session:
         await visits.get(session=session, visit_id=visit_id, principal=principal)
-        return [WitnessRead.model_validate(w) for w in await service.witnesses(session=session, visit_id=visit_id)]
+        rows, next_cursor = await service.witnesses(session=session, visit_id=visit_id, limit=limit, cursor=cursor)
+        return Page(items=[WitnessRead.model_validate(w) for w in rows], next_cursor=next_cursor)

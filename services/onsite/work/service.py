@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.onsite.events import emit
 from services.onsite.evidence.models import EvidenceFile
+from services.onsite.paging import keyset_page
 from services.onsite.visits import service as visits
 from services.onsite.visits.models import SiteVisit
 from services.onsite.work import domain
@@ -423,11 +424,13 @@ async def record_witness(*, session: AsyncSession, visit_id: UUID, body: Witness
     return witness
 
 
-async def process_data(*, session: AsyncSession, visit_id: UUID) -> list[ProcessDataRecord]:
-    return list((await session.execute(select(ProcessDataRecord).where(ProcessDataRecord.visit_id == visit_id)
-                                       .order_by(ProcessDataRecord.recorded_at))).scalars())
+async def process_data(*, session: AsyncSession, visit_id: UUID, limit: int,
+                       cursor: str | None) -> tuple[list[ProcessDataRecord], str | None]:
+    return await keyset_page(session, select(ProcessDataRecord).where(ProcessDataRecord.visit_id == visit_id),
+                             model=ProcessDataRecord, at=ProcessDataRecord.recorded_at, limit=limit, cursor=cursor)
 
 
-async def witnesses(*, session: AsyncSession, visit_id: UUID) -> list[WitnessRecord]:
-    return list((await session.execute(select(WitnessRecord).where(WitnessRecord.visit_id == visit_id)
-                                       .order_by(WitnessRecord.recorded_at))).scalars())
+async def witnesses(*, session: AsyncSession, visit_id: UUID, limit: int,
+                    cursor: str | None) -> tuple[list[WitnessRecord], str | None]:
+    return await keyset_page(session, select(WitnessRecord).where(WitnessRecord.visit_id == visit_id),
+                             model=WitnessRecord, at=WitnessRecord.recorded_at, limit=limit, cursor=cursor)

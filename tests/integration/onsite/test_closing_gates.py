@@ -193,7 +193,7 @@ async def test_sign_in_out_with_location_missing_sign_out_flagged_next_morning(n
         await flag_missing(session=session, now=day + timedelta(days=1, hours=2))  # flagged once only
     assert [e["engineer_id"] for e in await events_of(app, site.case_id, "SignOutMissed")] == [a]
     assert [e["engineer_id"] for e in await events_of(app, site.case_id, "DailyLogMissed")] == [a]
-    presence = {p["engineer_id"]: p for p in (await site.get("/presence")).json()}
+    presence = {p["engineer_id"]: p for p in (await site.get("/presence")).json()["items"]}
     assert presence[a]["sign_out_missed"] and not presence[b]["sign_out_missed"]
 
     r = await site.client.get("/whereabouts", headers=site.as_("rc-1", "regional_centre"))

@@ -38,6 +38,14 @@ async def test_records_are_kept_and_emit_their_events(new_site, onsite):
     assert excepted.json()["may_leave"] is True
     assert (await site.post("/customer-information", {"kind": "business_lead",
                                                       "text": "wants a second transformer"})).status_code == 201
+    for text in ("crane arrived", "agreed to work on Saturday"):
+        await site.post("/communications", {"kind": "agreed_solution", "text": text, "counterpart": "site manager"})
+    first = (await site.get("/communications?limit=2")).json()
+    second = (await site.get(f"/communications?limit=2&cursor={first['next_cursor']}")).json()
+    assert [e["text"] for e in first["items"] + second["items"]] == [
+        "crane late", "crane arrived", "agreed to work on Saturday"]
+    assert second["next_cursor"] is None
+    assert (await site.get("/communications?cursor=garbage")).status_code == 422
     for event_type in ("CommunicationLogged", "CustomerReportSent", "ProcessRecordAdded", "LeaveDecided",
                        "CustomerInformationCaptured"):
         assert await events_of(app, site.case_id, event_type), event_type
@@ -61,7 +69,7 @@ async def test_raised_items_are_tracked_until_dispatch_answers(new_site, onsite)
         envelope = EventEnvelope.wrap(payload, source="/fieldservice/dispatch", subject=site.case_id, actor="d")
         async with transaction(app.state.sessions) as session:
             await handler(session, envelope, payload)
-    shown = (await site.get("/raised-items", who="disp-1", role="dispatcher")).json()[0]
+    shown = (await site.get("/raised-items", who="disp-1", role="dispatcher")).json()["items"][0]
     assert (shown["status"], shown["unit"], shown["answer"]) == ("answered", "transformer works", "sales will call")
 
 
