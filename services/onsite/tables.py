@@ -11,7 +11,7 @@ TABLES = frozenset({
     "daily_presence", "daily_log",
     # records on site (S15, S16, S18, S21-S24, S31, S32)
     "communication_entry", "customer_report", "process_record", "leave_request", "raised_item",
-    "training_material", "training_session", "customer_information",
+    "training_material", "training_session", "site_customer_information",
     # closing (S26-S33)
     "engineer_check", "closing_record", "handover", "repair_take_back", "drawing_revision", "service_report",
     "departure",

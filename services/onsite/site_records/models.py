@@ -129,7 +129,7 @@ class TrainingSession(SQLModel, table=True):
 class CustomerInformation(SQLModel, table=True):
     """S32: an opinion, suggestion or business lead heard on site (routed by the feedback service)."""
 
-    __tablename__ = "customer_information"
+    __tablename__ = "site_customer_information"
     id: UUID = SQLField(default_factory=uuid4, primary_key=True)
     visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
     kind: str

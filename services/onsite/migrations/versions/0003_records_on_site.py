@@ -39,7 +39,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     op.create_index(op.f('ix_communication_entry_visit_id'), 'communication_entry', ['visit_id'], unique=False)
-    op.create_table('customer_information',
+    op.create_table('site_customer_information',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('visit_id', sa.Uuid(), nullable=False),
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -49,7 +49,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['visit_id'], ['site_visit.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
-    op.create_index(op.f('ix_customer_information_visit_id'), 'customer_information', ['visit_id'], unique=False)
+    op.create_index(op.f('ix_site_customer_information_visit_id'), 'site_customer_information', ['visit_id'], unique=False)
     op.create_table('customer_report',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('visit_id', sa.Uuid(), nullable=False),
@@ -141,8 +141,8 @@ def downgrade() -> None:
     op.drop_table('leave_request')
     op.drop_index(op.f('ix_customer_report_visit_id'), table_name='customer_report')
     op.drop_table('customer_report')
-    op.drop_index(op.f('ix_customer_information_visit_id'), table_name='customer_information')
-    op.drop_table('customer_information')
+    op.drop_index(op.f('ix_site_customer_information_visit_id'), table_name='site_customer_information')
+    op.drop_table('site_customer_information')
     op.drop_index(op.f('ix_communication_entry_visit_id'), table_name='communication_entry')
     op.drop_table('communication_entry')
     op.drop_table('training_material')
