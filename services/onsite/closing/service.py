@@ -229,7 +229,7 @@ async def completion_missing(*, session: AsyncSession, visit: SiteVisit) -> list
     revisions = await drawing_revisions(session=session, visit_id=visit.id)
     issues = (await session.execute(select(VisitQualityIssue).where(VisitQualityIssue.visit_id == visit.id))).scalars()
     return domain.completion_missing(
-        arrived=arrived, already_completed=visit.status in (VisitStatus.COMPLETED, VisitStatus.CLOSED), s26=s26,
+        arrived=arrived, already_completed=visit.status == VisitStatus.COMPLETED, s26=s26,
         cleanup_confirmed=bool(record and record.cleanup_confirmed_at),
         handover_done=bool(record and record.handover_done_at),
         drawing_revisions=len(revisions),
@@ -280,7 +280,7 @@ async def depart(*, session: AsyncSession, visit_id: UUID, body: DepartureCreate
     pending = [t.title for t in (await session.execute(select(SiteTask).where(
         SiteTask.visit_id == visit.id, SiteTask.status != TaskStatus.DONE))).scalars()]
     domain.check_departure_gate(
-        completed=visit.status in (VisitStatus.COMPLETED, VisitStatus.CLOSED),
+        completed=visit.status == VisitStatus.COMPLETED,
         already_departed=any(d.engineer_id == principal.subject for d in departures),
         regional_centre_informed=body.regional_centre_informed_at is not None,
         department_head_informed=body.department_head_informed_at is not None,
@@ -299,7 +299,7 @@ async def depart(*, session: AsyncSession, visit_id: UUID, body: DepartureCreate
     gone = {d.engineer_id for d in departures} | left | {principal.subject}
     last = set(visit.engineer_ids) <= gone
     if last:
-        visit.status, visit.closed_at = VisitStatus.CLOSED, _now()
+        visit.closed_at = _now()
     visits.touch(visit, principal)
     emit(session, EngineerDeparted(case_id=visit.case_id, visit_id=visit.id, engineer_id=principal.subject,
                                    departed_at=body.departed_at, visit_closed=last),

@@ -21,7 +21,6 @@ class VisitStatus(StrEnum):
     DISPATCHED = "dispatched"
     ON_SITE = "on_site"
     COMPLETED = "completed"
-    CLOSED = "closed"
 
 
 def _tz() -> Any:
@@ -52,6 +51,7 @@ class SiteVisit(SQLModel, table=True):
     plan: dict[str, Any] | None = SQLField(default=None, sa_column=Column(JSONB, nullable=True))
     check_sheets: list[dict[str, Any]] = SQLField(
         default_factory=list, sa_column=Column(JSONB, nullable=False, server_default="[]"))
+    # S33: set by the last engineer's departure; the status stays `completed`.
     closed_at: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
     # S12: the planned completion last reported as at risk (ScheduleAtRisk once per risk).
     risk_reported_completion: datetime | None = SQLField(default=None, sa_column=Column(_tz()))

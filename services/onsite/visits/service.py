@@ -59,8 +59,8 @@ async def get_open_for_team(*, session: AsyncSession, visit_id: UUID, principal:
     visit = await get_for_team_member(session=session, visit_id=visit_id, principal=principal)
     if visit.status == VisitStatus.DISPATCHED:
         raise Conflict("no engineer has arrived on site yet (S8)")
-    if visit.status in (VisitStatus.COMPLETED, VisitStatus.CLOSED):
-        raise Conflict(f"the visit is {visit.status}; work on it is closed")
+    if visit.status == VisitStatus.COMPLETED:
+        raise Conflict("the visit is completed; work on it is closed")
     return visit
 
 

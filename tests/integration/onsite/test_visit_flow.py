@@ -129,4 +129,5 @@ async def test_a_two_engineer_visit_from_dispatch_to_the_last_departure(env, tmp
         assert measured == [False, True]
         assert types.count("ServiceCompleted") == 1
         assert types.index("ServiceCompleted") < types.index("EngineerDeparted")
-        assert (await site.get()).json()["status"] == "closed"
+        final = (await site.get()).json()
+        assert final["status"] == "completed" and final["closed_at"] is not None
