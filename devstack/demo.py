@@ -136,23 +136,96 @@ def prepare_and_dispatch(j: Journey) -> None:
     j.step("S6 case dispatched with team, contacts, plan and check sheets -> ServiceDispatched")
 
 
+# A tiny valid PNG for photo evidence (S19); the onsite service checks the type by its first bytes.
+DEMO_PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def _onsite_item_value(item: dict) -> dict:
+    """A passing value for a check-sheet item (S13): inside the limits, with its unit."""
+    if item["kind"] == "value":
+        low, high = item.get("lower_limit"), item.get("upper_limit")
+        value = (low + high) / 2 if low is not None and high is not None else (low if low is not None else high)
+        return {"value": float(value if value is not None else 1.0), "unit": item.get("unit")}
+    if item["kind"] == "photo":
+        return {"value": item["text"][:200]}
+    return {"value": True}
+
+
 def work_on_site(j: Journey) -> None:
-    """Phase 2 (onsite service): the visit opens from ServiceDispatched; S8 arrival."""
+    """Phase 2 (onsite service): visit opened from ServiceDispatched; S8 arrivals, S10 sign-in, S9 briefing,
+    S11 permit, S14 safety, S13 every dispatched check-sheet item (S17 witness, S19 photo), S20 daily log."""
     c, case_id = j.client, j.ids["case"]
+    onsite = c.http["onsite"]
     visit = j.wait("onsite to open the visit from ServiceDispatched", lambda: (
-        c.http["onsite"].get("/visits", params={"case_id": case_id}, headers=j.engineer()).json() or None))[0]
-    j.ids["visit"] = visit["id"]
-    j.step(f"onsite opened visit {visit['id']} from ServiceDispatched")
+        onsite.get("/visits", params={"case_id": case_id}, headers=j.engineer()).json() or None))[0]
+    vid = j.ids["visit"] = visit["id"]
+    j.step(f"onsite opened visit {vid} from ServiceDispatched")
     now = datetime.now(UTC)
     calls = [{"party": p, "called_at": (now + timedelta(minutes=i)).isoformat(), "outcome": "reached"}
              for i, p in enumerate(["account_manager", "customer_contact", "site_interface"])]
-    r = c.http["onsite"].post(f"/visits/{visit['id']}/arrivals", headers=j.engineer(),
-                              json={"arrived_at": (now + timedelta(minutes=5)).isoformat(), "calls": calls})
-    assert r.status_code == 201, r.text
-    j.step("S8 engineer arrived after the three calls -> EngineerArrived")
+    for who in range(len(j.engineers)):
+        r = onsite.post(f"/visits/{vid}/arrivals", headers=j.engineer(who),
+                        json={"arrived_at": (now + timedelta(minutes=5)).isoformat(), "calls": calls})
+        assert r.status_code == 201, r.text
+        r = onsite.post(f"/visits/{vid}/check-ins", headers=j.engineer(who), json={
+            "at": now.isoformat(), "latitude": 31.23, "longitude": 121.47, "accuracy_m": 15})
+        assert r.status_code == 201, r.text
+    j.step("S8 both engineers arrived after the three calls -> EngineerArrived; S10 signed in with location")
     j.wait("dispatch to show the case on site", lambda: c.http["dispatch"].get(
         f"/cases/{case_id}", headers=j.dispatcher).json().get("status") in ("on_site", "completed"))
     j.step("dispatch shows the case on site")
+
+    r = onsite.post(f"/visits/{vid}/briefings", headers=j.engineer(), json={
+        "held_at": now.isoformat(), "content": "Installation and commissioning per the approved plan",
+        "scope": "as dispatched", "risk_points": ["adjacent live equipment"], "disputed_points": []})
+    assert r.status_code == 201, r.text
+    r = onsite.post(f"/visits/{vid}/permits", headers=j.engineer(), json={
+        "number": "WP-DEMO-1", "issued_by": "customer site manager", "scope": ["all"],
+        "valid_from": (now - timedelta(hours=1)).isoformat(), "valid_to": (now + timedelta(days=7)).isoformat()})
+    assert r.status_code == 201, r.text
+    j.step("S9 technical briefing held; S11 work permit recorded")
+
+    tasks = onsite.get(f"/visits/{vid}/tasks", headers=j.engineer()).json()
+    for task in tasks:
+        _work_task(j, vid, task, now)
+    j.step(f"S13/S14 {len(tasks)} task(s) from the check sheets done (safety checklist, values, witnesses, photos)")
+    for who in range(len(j.engineers)):
+        r = onsite.post(f"/visits/{vid}/daily-logs", headers=j.engineer(who), json={
+            "day": now.date().isoformat(), "work_done": "installation and tests", "progress": "on plan"})
+        assert r.status_code == 201, r.text
+    j.step("S20 daily work logs submitted")
+
+
+def _work_task(j: Journey, vid: str, task: dict, now: datetime) -> None:
+    """One task by the ticket: S14 checklist, start, every item recorded, witnessed/photographed, signed off."""
+    onsite, base = j.client.http["onsite"], f"/visits/{vid}/tasks/{task['id']}"
+    eng = j.engineer()
+    r = onsite.post(f"{base}/safety-checklists", headers=eng, json={
+        "day": now.date().isoformat(), "ppe": True, "helmet": True, "insulated_gloves": True,
+        "insulated_tools": True, "tools_test_valid_until": (now + timedelta(days=180)).date().isoformat(),
+        "barriers": True, "safety_watcher": "Li Ming"})
+    assert r.status_code == 201, r.text
+    r = onsite.post(f"{base}/start", headers=eng)
+    assert r.status_code == 200, r.text
+    for item in task["items"]:
+        r = onsite.put(f"{base}/items/{item['item_id']}", headers=eng, json=_onsite_item_value(item))
+        assert r.status_code == 200, r.text
+        entry = r.json()
+        if entry["requires_photo"]:
+            r = onsite.post(f"/visits/{vid}/evidence", headers=eng,
+                            files={"file": ("photo.png", DEMO_PNG, "image/png")},
+                            data={"attached_kind": "process_data", "attached_id": entry["id"]})
+            assert r.status_code == 201, r.text
+        if entry["requires_witness"]:
+            r = onsite.post(f"/visits/{vid}/witnesses", headers=eng, json={
+                "subject_kind": "process_data", "subject_id": entry["id"], "name": "Wang Fang",
+                "role": "customer engineer", "signature": {"kind": "typed", "typed_name": "Wang Fang",
+                                                           "signed_at": now.isoformat()}})
+            assert r.status_code == 201, r.text
+        r = onsite.post(f"{base}/items/{item['item_id']}/sign-off", headers=eng)
+        assert r.status_code == 200, r.text
+    r = onsite.post(f"{base}/completion", headers=eng)
+    assert r.status_code == 200, r.text
 
 
 def raise_quality_issue(j: Journey) -> None:
@@ -181,11 +254,49 @@ def raise_quality_issue(j: Journey) -> None:
 
 
 def complete_on_site(j: Journey) -> None:
-    """S30 (onsite service): the signed receipt completes the service."""
-    r = j.client.http["onsite"].post(f"/visits/{j.ids['visit']}/completion", headers=j.engineer(),
-                                     json={"receipt_signed_by": "Wang Fang", "receipt_rating": 5})
+    """S26-S30, S33 (onsite service): checks, clean-up, hand-over, drawings, the signed receipt, departures.
+
+    The S30 gate needs the quality issue escalated (the quality phase escalates it -> IssueEscalated)."""
+    onsite, vid = j.client.http["onsite"], j.ids["visit"]
+    now = datetime.now(UTC)
+    team = list(range(len(j.engineers)))
+    for who in team:
+        r = onsite.post(f"/visits/{vid}/checks", headers=j.engineer(who), json={})
+        assert r.status_code == 201, r.text
+    for who in team:  # each engineer's items cross-checked by the next one
+        checked = j.engineers[(who + 1) % len(team)]
+        if checked != j.engineers[who]:
+            r = onsite.post(f"/visits/{vid}/checks", headers=j.engineer(who), json={"engineer_id": checked})
+            assert r.status_code == 201, r.text
+    j.step("S26 self-checks and cross-checks recorded")
+    r = onsite.post(f"/visits/{vid}/cleanup", headers=j.engineer(),
+                    json={"site_clean": True, "equipment_clean": True, "customer_confirmed_by": "Wang Fang"})
+    assert r.status_code == 204, r.text
+    signature = {"kind": "typed", "typed_name": "Wang Fang", "signed_at": now.isoformat()}
+    r = onsite.post(f"/visits/{vid}/handovers", headers=j.engineer(), json={
+        "items": [{"name": "spare fuses", "kind": "spare_part", "quantity": 6}], "received_by": "Wang Fang",
+        "signature": signature})
+    assert r.status_code == 201, r.text
+    r = onsite.post(f"/visits/{vid}/no-drawing-deviations", headers=j.engineer())
+    assert r.status_code == 204, r.text
+    j.step("S27 clean-up confirmed; S28 hand-over signed; S29 no drawing deviations")
+    j.wait("the completion gate to be clear (the quality issue escalated)", lambda: onsite.get(
+        f"/visits/{vid}/completion-readiness", headers=j.engineer()).json()["missing_conditions"] == [])
+    r = onsite.post(f"/visits/{vid}/completion", headers=j.engineer(), json={
+        "work_done": "Installed and commissioned as planned", "operating_advice": "Check SF6 density monthly",
+        "aspect_ratings": [{"aspect": "quality", "score": 5}, {"aspect": "timeliness", "score": 5}],
+        "receipt_signed_by": "Wang Fang", "receipt_signature": signature, "receipt_rating": 5})
     assert r.status_code == 200, r.text
     j.step("S30 service receipt signed -> ServiceCompleted")
+    pdf = onsite.get(f"/visits/{vid}/report.pdf", headers=j.dispatcher)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF"), pdf.text[:200]
+    j.step(f"S30 printable service report (Chinese/English): {len(pdf.content)} bytes of PDF")
+    leave = {"departed_at": now.isoformat(), "regional_centre_informed_at": now.isoformat(),
+             "department_head_informed_at": now.isoformat(), "site_manager_agreed_by": "Wang Fang"}
+    for who in team:
+        r = onsite.post(f"/visits/{vid}/departures", headers=j.engineer(who), json=leave)
+        assert r.status_code == 201, r.text
+    j.step("S33 both engineers departed -> EngineerDeparted; the visit is closed")
 
 
 def follow_up(j: Journey) -> None:

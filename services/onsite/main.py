@@ -4,21 +4,30 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from services.onsite.closing.router import router as closing_router
+from services.onsite.evidence.router import router as evidence_router
 from services.onsite.handlers import handlers
+from services.onsite.presence.jobs import missing_presence_job
+from services.onsite.presence.router import router as presence_router
 from services.onsite.settings import OnsiteSettings, get_settings
+from services.onsite.site_records.router import router as records_router
 from services.onsite.visits.router import router as visits_router
+from services.onsite.work.router import router as work_router
 from shared.api.app import ServiceDefinition, create_service_app
 
 
 def create_app(settings: OnsiteSettings | None = None) -> FastAPI:
+    settings = settings or get_settings()
     return create_service_app(ServiceDefinition(
         name="onsite",
         title="Onsite service",
         description="The site visit of a dispatched case: three calls and arrival, briefing, sign-in, "
                     "permits, work by the ticket, safety, evidence, checks, closing and the signed "
                     "receipt (steps S8-S33 of the standard).",
-        settings=settings or get_settings(),
-        routers=[visits_router],
+        settings=settings,
+        routers=[visits_router, work_router, evidence_router, presence_router, records_router,
+                 closing_router],
         handlers=handlers,
         subscribes_to=["dispatch", "quality"],
+        periodic=[(settings.presence_check_interval_s, missing_presence_job())],
     ))

@@ -2,7 +2,12 @@
 
 from sqlmodel import SQLModel
 
-import services.onsite.visits.models  # noqa: F401  (registers the tables)
+import services.onsite.closing.models  # registers the tables
+import services.onsite.evidence.models
+import services.onsite.presence.models
+import services.onsite.site_records.models
+import services.onsite.visits.models
+import services.onsite.work.models  # noqa: F401
 from services.onsite.tables import TABLES
 from shared.migrations import run_env
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from shared.api.problems import Forbidden, GateRefused
+from shared.api.problems import Forbidden
 from shared.events.onsite import ThreeCallEntry
 
 THREE_CALLS_ORDER = ("account_manager", "customer_contact", "site_interface")
@@ -32,14 +32,3 @@ def require_team_member(engineer_ids: Sequence[str], subject: str) -> None:
     """Only the engineers of the dispatched team work on a visit."""
     if subject not in engineer_ids:
         raise Forbidden("only engineers of this visit's team may do this")
-
-
-def check_completion_gate(*, arrived: bool, already_completed: bool) -> None:
-    """S30 gate (foundation subset): someone arrived, and the receipt is signed once."""
-    missing: list[str] = []
-    if not arrived:
-        missing.append("S8: no engineer has arrived on site")
-    if already_completed:
-        missing.append("S30: the service receipt is already signed")
-    if missing:
-        raise GateRefused("completion", missing)

@@ -46,6 +46,15 @@ class SiteVisit(SQLModel, table=True):
     status: str = SQLField(default=VisitStatus.DISPATCHED, sa_column=Column(String(32), nullable=False))
     planned_start: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
     planned_end: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
+    customer_deadline: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
+    site_address: str | None = None
+    plan: dict[str, Any] | None = SQLField(default=None, sa_column=Column(JSONB, nullable=True))
+    check_sheets: list[dict[str, Any]] = SQLField(
+        default_factory=list, sa_column=Column(JSONB, nullable=False, server_default="[]"))
+    # S33: set by the last engineer's departure; the status stays `completed`.
+    closed_at: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
+    # S12: the planned completion last reported as at risk (ScheduleAtRisk once per risk).
+    risk_reported_completion: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
     completed_at: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
     receipt_signed_by: str | None = None
     receipt_rating: int | None = None
@@ -80,6 +89,7 @@ class VisitQualityIssue(SQLModel, table=True):
     failure_mode: str
     description: str
     status: str = "logged"
+    escalated: bool = SQLField(default=False, sa_column_kwargs={"server_default": "false"})
     logged_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
 
 
@@ -89,15 +99,6 @@ class ArrivalCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     arrived_at: AwareDatetime
     calls: list[ThreeCallEntry] = Field(max_length=10)
-
-
-class CompletionCreate(BaseModel):
-    """S30 (foundation subset): the signed receipt and the customer's rating."""
-
-    model_config = ConfigDict(extra="forbid")
-    receipt_signed_by: str = Field(min_length=1, max_length=200)
-    receipt_rating: int | None = Field(default=None, ge=1, le=5)
-    receipt_comment: str | None = Field(default=None, max_length=4000)
 
 
 class ThreeCallsRead(BaseModel):
@@ -116,6 +117,7 @@ class VisitIssueRead(BaseModel):
     failure_mode: str
     description: str
     status: str
+    escalated: bool = False
     logged_at: datetime
 
 
@@ -134,7 +136,9 @@ class SiteVisitRead(BaseModel):
     status: VisitStatus
     planned_start: datetime | None
     planned_end: datetime | None
+    customer_deadline: datetime | None = None
     completed_at: datetime | None
+    closed_at: datetime | None = None
     receipt_signed_by: str | None
     receipt_rating: int | None
     version: int

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from services.onsite.visits import service
 from services.onsite.visits.models import (
     ArrivalCreate,
-    CompletionCreate,
     SiteVisitRead,
     ThreeCallsRead,
     VisitIssueRead,
@@ -27,10 +26,10 @@ router = APIRouter(prefix="/visits", tags=["site visits"])
 VisitReader = Annotated[Principal, Depends(Requires(
     Role.ENGINEER, Role.DISPATCHER, Role.REGIONAL_CENTRE, Role.DEPARTMENT_HEAD))]
 Engineer = Annotated[Principal, Depends(Requires(Role.ENGINEER, admin=False))]
-IfMatch = Annotated[str | None, Header(description="ETag of the visit as read; a stale one gives 412")]
 
 
-async def _read(session, visit) -> SiteVisitRead:
+async def read_visit(session, visit) -> SiteVisitRead:
+    """The visit with its arrivals and quality issues."""
     arrivals, issues = await service.details(session=session, visit=visit)
     out = SiteVisitRead.model_validate(visit)
     out.arrivals = [ThreeCallsRead.model_validate(a) for a in arrivals]
@@ -45,7 +44,7 @@ async def list_visits(
 ) -> list[SiteVisitRead]:
     async with sessions() as session:
         visits = await service.list_visits(session=session, principal=principal, case_id=case_id, limit=limit)
-        return [await _read(session, v) for v in visits]
+        return [await read_visit(session, v) for v in visits]
 
 
 @router.get("/{visit_id}", response_model=SiteVisitRead, summary="One visit with arrivals and quality issues",
@@ -54,7 +53,7 @@ async def get_visit(visit_id: UUID, principal: VisitReader, sessions: Sessions, 
     async with sessions() as session:
         visit = await service.get(session=session, visit_id=visit_id, principal=principal)
         response.headers["ETag"] = etag(visit.version)
-        return await _read(session, visit)
+        return await read_visit(session, visit)
 
 
 @router.post("/{visit_id}/arrivals", response_model=ThreeCallsRead, status_code=status.HTTP_201_CREATED,
@@ -66,17 +65,3 @@ async def record_arrival(
     async with transaction(sessions) as session:
         record = await service.record_arrival(session=session, visit_id=visit_id, body=body, principal=principal)
     return ThreeCallsRead.model_validate(record)
-
-
-@router.post("/{visit_id}/completion", response_model=SiteVisitRead,
-             summary="S30: the signed service receipt completes the service",
-             responses={k: PROBLEM_RESPONSES[k] for k in (404, 409, 412)})
-async def complete(
-    visit_id: UUID, body: CompletionCreate, principal: Engineer, sessions: Sessions, response: Response,
-    if_match: IfMatch = None,
-) -> SiteVisitRead:
-    async with transaction(sessions) as session:
-        visit = await service.complete(session=session, visit_id=visit_id, body=body, principal=principal,
-                                       if_match=if_match)
-        response.headers["ETag"] = etag(visit.version)
-        return await _read(session, visit)

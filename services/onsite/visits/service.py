@@ -12,17 +12,15 @@ from services.onsite.events import emit
 from services.onsite.visits import domain
 from services.onsite.visits.models import (
     ArrivalCreate,
-    CompletionCreate,
     SiteVisit,
     ThreeCallsRecord,
     VisitQualityIssue,
     VisitStatus,
 )
 from shared.api.auth import Principal, Role
-from shared.api.concurrency import check_if_match
-from shared.api.problems import Forbidden, NotFound
-from shared.events.dispatch import ServiceDispatched
-from shared.events.onsite import EngineerArrived, ServiceCompleted
+from shared.api.problems import Conflict, Forbidden, NotFound
+from shared.events.dispatch import ServiceDispatched, StaffAdded
+from shared.events.onsite import EngineerArrived
 from shared.events.quality import IssueLogged
 
 
@@ -56,20 +54,42 @@ async def get_for_team_member(*, session: AsyncSession, visit_id: UUID, principa
     return visit
 
 
-async def open_visit(*, session: AsyncSession, event: ServiceDispatched, actor: str) -> None:
-    """ServiceDispatched opens the visit (once per case)."""
+async def get_open_for_team(*, session: AsyncSession, visit_id: UUID, principal: Principal) -> SiteVisit:
+    """The visit, locked, for a team engineer's write while it is still on site (arrived, not completed)."""
+    visit = await get_for_team_member(session=session, visit_id=visit_id, principal=principal)
+    if visit.status == VisitStatus.DISPATCHED:
+        raise Conflict("no engineer has arrived on site yet (S8)")
+    if visit.status == VisitStatus.COMPLETED:
+        raise Conflict("the visit is completed; work on it is closed")
+    return visit
+
+
+def touch(visit: SiteVisit, principal: Principal) -> None:
+    """Bump the visit's version and audit fields after a change."""
+    visit.version += 1
+    visit.updated_at, visit.updated_by = _now(), principal.actor
+
+
+async def open_visit(*, session: AsyncSession, event: ServiceDispatched, actor: str) -> SiteVisit | None:
+    """ServiceDispatched opens the visit (once per case); None when it was already open."""
     existing = (await session.execute(select(SiteVisit).where(SiteVisit.case_id == event.case_id))).scalar_one_or_none()
     if existing is not None:
-        return
+        return None
     now = _now()
-    session.add(SiteVisit(
+    visit = SiteVisit(
         case_id=event.case_id, crm_reference=event.crm_reference, customer_name=event.customer_name,
         site_name=event.site_name, region=event.region, equipment_type=event.equipment_type,
         team=[m.model_dump() for m in event.team], engineer_ids=[m.engineer_id for m in event.team],
         project_manager_id=event.project_manager_id, contacts=event.contacts.model_dump(mode="json"),
         planned_start=event.planned_start, planned_end=event.planned_end,
+        customer_deadline=event.customer_deadline, site_address=event.site_address,
+        plan=event.plan.model_dump(mode="json") if event.plan else None,
+        check_sheets=[s.model_dump(mode="json") for s in event.check_sheets],
         created_at=now, updated_at=now, updated_by=actor,
-    ))
+    )
+    session.add(visit)
+    await session.flush()
+    return visit
 
 
 async def record_arrival(
@@ -95,35 +115,10 @@ async def record_arrival(
     return record
 
 
-async def complete(
-    *, session: AsyncSession, visit_id: UUID, body: CompletionCreate, principal: Principal, if_match: str | None
-) -> SiteVisit:
-    """S30: the signed receipt completes the service."""
-    visit = await get_for_team_member(session=session, visit_id=visit_id, principal=principal)
-    check_if_match(if_match, visit.version)
-    arrived = (await session.execute(
-        select(ThreeCallsRecord.id).where(ThreeCallsRecord.visit_id == visit.id).limit(1)
-    )).first() is not None
-    domain.check_completion_gate(arrived=arrived, already_completed=visit.status == VisitStatus.COMPLETED)
-    now = _now()
-    visit.status = VisitStatus.COMPLETED
-    visit.completed_at = now
-    visit.receipt_signed_by = body.receipt_signed_by
-    visit.receipt_rating = body.receipt_rating
-    visit.version += 1
-    visit.updated_at, visit.updated_by = now, principal.actor
-    emit(session, ServiceCompleted(
-        case_id=visit.case_id, visit_id=visit.id, completed_at=now, customer_name=visit.customer_name,
-        region=visit.region, equipment_type=visit.equipment_type, engineer_ids=visit.engineer_ids,
-        receipt_rating=body.receipt_rating, receipt_comment=body.receipt_comment,
-    ), case_id=visit.case_id, actor=principal.actor)
-    return visit
-
-
 async def note_issue(*, session: AsyncSession, event: IssueLogged) -> None:
-    """IssueLogged: the visit of that case shows the issue."""
+    """IssueLogged: the visit of that case shows the issue (once, whatever the event id)."""
     visit = (await session.execute(select(SiteVisit).where(SiteVisit.case_id == event.case_id))).scalar_one_or_none()
-    if visit is None:
+    if visit is None or await session.get(VisitQualityIssue, event.issue_id) is not None:
         return
     session.add(VisitQualityIssue(
         issue_id=event.issue_id, visit_id=visit.id, severity=event.severity, failure_mode=event.failure_mode,
@@ -152,3 +147,31 @@ async def list_visits(
         stmt = stmt.where(SiteVisit.engineer_ids.contains([principal.subject]))
     stmt = stmt.order_by(SiteVisit.created_at.desc(), SiteVisit.id.desc()).limit(limit)
     return list((await session.execute(stmt)).scalars())
+
+
+async def issue_changed(*, session: AsyncSession, issue_id: UUID, status: str | None = None,
+                        escalated: bool | None = None) -> None:
+    """S25 as seen on site: resolved on site, escalated, closed or reopened (idempotent by state)."""
+    issue = await session.get(VisitQualityIssue, issue_id, with_for_update=True)
+    if issue is None:
+        return  # not an issue of a visit of ours (or IssueLogged not seen yet: it carries the state then)
+    if status is not None:
+        issue.status = status
+    if escalated is not None:
+        issue.escalated = escalated
+
+
+async def add_staff(*, session: AsyncSession, event: StaffAdded, actor: str) -> None:
+    """S12: engineers dispatch added after ScheduleAtRisk join the team (once each, whatever the event id)."""
+    visit = (await session.execute(select(SiteVisit).where(SiteVisit.case_id == event.case_id)
+                                   .with_for_update())).scalar_one_or_none()
+    if visit is None:
+        return
+    new = [m for m in event.engineers if m.engineer_id not in visit.engineer_ids]
+    if not new:
+        return
+    # Reassign (not mutate) the JSONB lists so the change is persisted.
+    visit.team = [*visit.team, *(m.model_dump() for m in new)]
+    visit.engineer_ids = [*visit.engineer_ids, *(m.engineer_id for m in new)]
+    visit.version += 1
+    visit.updated_at, visit.updated_by = _now(), actor

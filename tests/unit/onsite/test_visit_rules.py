@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.onsite.visits.domain import check_completion_gate, require_team_member, three_call_findings
-from shared.api.problems import Forbidden, GateRefused
+from services.onsite.visits.domain import require_team_member, three_call_findings
+from shared.api.problems import Forbidden
 from shared.events.onsite import ThreeCallEntry
 
 T0 = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
@@ -35,12 +35,7 @@ def test_order_is_judged_by_call_time_not_by_list_order():
     assert three_call_findings(list(reversed(entries))) == []
 
 
-def test_only_the_team_works_on_a_visit_and_completion_needs_an_arrival():
+def test_only_the_team_works_on_a_visit():
     require_team_member(["a", "b"], "b")
     with pytest.raises(Forbidden):
         require_team_member(["a", "b"], "c")
-    with pytest.raises(GateRefused):
-        check_completion_gate(arrived=False, already_completed=False)
-    with pytest.raises(GateRefused):
-        check_completion_gate(arrived=True, already_completed=True)
-    check_completion_gate(arrived=True, already_completed=False)

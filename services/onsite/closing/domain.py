@@ -1,0 +1,121 @@
+"""Pure rules of closing a visit (no I/O): S26 checks, the S30 completion gate, the S33 departure gate."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from shared.api.problems import Forbidden, GateRefused
+
+OPEN_ISSUE_STATUSES = ("logged", "reopened")
+
+
+@dataclass(frozen=True)
+class IssueView:
+    issue_id: str
+    status: str
+    escalated: bool
+
+
+def issue_blocks_completion(issue: IssueView) -> bool:
+    """S30: an on-site quality issue still open and not escalated blocks completion."""
+    return issue.status in OPEN_ISSUE_STATUSES and not issue.escalated
+
+
+def s26_missing(
+    *, team: Sequence[str], checks: Iterable[tuple[str, str]], unrecorded_items: Sequence[str]
+) -> list[str]:
+    """S26: every item recorded; every engineer self-checked; with several, each cross-checked by another.
+
+    `checks` are (engineer_id, checker_id) pairs.
+    """
+    pairs = set(checks)
+    missing = [f"S26: check-sheet item {i} not recorded" for i in unrecorded_items]
+    for engineer in team:
+        if (engineer, engineer) not in pairs:
+            missing.append(f"S26: no self-check by {engineer}")
+        if len(team) > 1 and not any(e == engineer and c != engineer and c in team for e, c in pairs):
+            missing.append(f"S26: {engineer}'s items not cross-checked by another engineer of the team")
+    return missing
+
+
+def check_cross_check(*, team: Sequence[str], engineer_id: str, checker_id: str, self_checked: bool) -> None:
+    """S26: a cross-check is by another engineer of the team, after the engineer's self-check."""
+    if checker_id not in team or engineer_id not in team:
+        raise Forbidden("cross-checks are between engineers of this visit's team")
+    missing: list[str] = []
+    if not self_checked:
+        missing.append(f"S26: {engineer_id} has not self-checked yet")
+    if missing:
+        raise GateRefused("cross-check", missing)
+
+
+def check_self_check(*, unrecorded_items: Sequence[str]) -> None:
+    """S26: a self-check covers every check-sheet item: each done with its value or photo."""
+    if unrecorded_items:
+        raise GateRefused("self-check", [f"S26: check-sheet item {i} not recorded" for i in unrecorded_items])
+
+
+def completion_missing(
+    *,
+    arrived: bool,
+    already_completed: bool,
+    s26: Sequence[str],
+    cleanup_confirmed: bool,
+    handover_done: bool,
+    drawing_revisions: int,
+    revisions_not_dispatched: Sequence[str],
+    no_drawing_deviations: bool,
+    issues: Sequence[IssueView],
+) -> list[str]:
+    """S30 gate: S26, S27, S28 and S29 done; no on-site quality issue left open unless escalated."""
+    missing: list[str] = []
+    if already_completed:
+        missing.append("S30: the service receipt is already signed")
+    if not arrived:
+        missing.append("S8: no engineer has arrived on site")
+    missing.extend(s26)
+    if not cleanup_confirmed:
+        missing.append("S27: clean-up of the site and equipment not confirmed")
+    if not handover_done:
+        missing.append("S28: hand-over of accessories and spare parts not recorded")
+    if drawing_revisions == 0 and not no_drawing_deviations:
+        missing.append("S29: no drawing revisions recorded and 'no deviations' not declared")
+    missing.extend(f"S29: drawing {d} not yet sent to the company and mailed to the customer"
+                   for d in revisions_not_dispatched)
+    missing.extend(f"S25: quality issue {i.issue_id} is still open on site and not escalated"
+                   for i in issues if issue_blocks_completion(i))
+    return missing
+
+
+def check_completion_gate(**conditions: object) -> None:
+    """Raise GateRefused("completion", ...) listing every missing S30 condition."""
+    missing = completion_missing(**conditions)  # type: ignore[arg-type]
+    if missing:
+        raise GateRefused("completion", missing)
+
+
+def check_departure_gate(
+    *,
+    completed: bool,
+    already_departed: bool,
+    regional_centre_informed: bool,
+    department_head_informed: bool,
+    site_manager_agreed: bool,
+    pending_tasks: Sequence[str],
+) -> None:
+    """S33: regional centre and department head informed, site manager agrees, no task pending."""
+    missing: list[str] = []
+    if already_departed:
+        missing.append("S33: this engineer has already departed")
+    if not completed:
+        missing.append("S30: the service is not completed (receipt not signed)")
+    if not regional_centre_informed:
+        missing.append("S33: the regional service centre has not been informed")
+    if not department_head_informed:
+        missing.append("S33: the department head has not been informed")
+    if not site_manager_agreed:
+        missing.append("S33: the customer site manager's agreement is not recorded")
+    missing.extend(f"S33: task '{t}' is still pending" for t in pending_tasks)
+    if missing:
+        raise GateRefused("departure", missing)

@@ -1,0 +1,285 @@
+"""Closing the visit: self/cross-check (S26), clean-up (S27), hand-over and repair take-back (S28),
+drawing revisions (S29), result report and sign-off (S30), departure (S33)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+from uuid import UUID, uuid4
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy import Column, DateTime, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field as SQLField
+from sqlmodel import SQLModel
+
+from services.onsite.work.models import Signature
+
+
+def _tz() -> Any:
+    return DateTime(timezone=True)
+
+
+class EngineerCheck(SQLModel, table=True):
+    """S26: a self-check (checker = engineer) or a cross-check (checker = another team engineer)."""
+
+    __tablename__ = "engineer_check"
+    __table_args__ = (UniqueConstraint("visit_id", "engineer_id", "checker_id"),)
+
+    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
+    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
+    engineer_id: str
+    checker_id: str
+    items: int
+    findings: str | None = None
+    checked_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+
+
+class ClosingRecord(SQLModel, table=True):
+    """S27-S29 of one visit: clean-up confirmation and the state of the technical documents."""
+
+    __tablename__ = "closing_record"
+
+    visit_id: UUID = SQLField(foreign_key="site_visit.id", primary_key=True)
+    cleanup_confirmed_by: str | None = None
+    cleanup_customer_confirmed_by: str | None = None
+    cleanup_confirmed_at: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
+    handover_done_at: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
+    no_drawing_deviations: bool = False
+
+
+class Handover(SQLModel, table=True):
+    """S28: accessories and spare parts handed over, with the receiver's signature."""
+
+    __tablename__ = "handover"
+
+    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
+    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
+    items: list[dict[str, Any]] = SQLField(sa_column=Column(JSONB, nullable=False))
+    received_by: str
+    signature: dict[str, Any] = SQLField(sa_column=Column(JSONB, nullable=False))
+    handed_over_by: str
+    handed_over_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+
+
+class RepairTakeBack(SQLModel, table=True):
+    """S28: damaged equipment taken back for repair; the receipt stays with the customer."""
+
+    __tablename__ = "repair_take_back"
+
+    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
+    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
+    receipt_number: str = SQLField(unique=True)
+    equipment: str
+    serial_number: str | None = None
+    fault: str
+    taken_by: str
+    taken_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+
+
+class DrawingRevision(SQLModel, table=True):
+    """S29: a drawing deviation, the original kept, tracked until sent to the company and mailed."""
+
+    __tablename__ = "drawing_revision"
+
+    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
+    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
+    drawing_number: str
+    deviation: str
+    original_kept_at: str
+    recorded_by: str
+    recorded_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    sent_to_company_at: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
+    mailed_to_customer_at: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
+    tracking_number: str | None = None
+
+
+class ServiceReport(SQLModel, table=True):
+    """S30: the result report, the customer's ratings and the signed receipt."""
+
+    __tablename__ = "service_report"
+
+    visit_id: UUID = SQLField(foreign_key="site_visit.id", primary_key=True)
+    work_done: str
+    operating_advice: str
+    unfinished_items: list[dict[str, Any]] = SQLField(sa_column=Column(JSONB, nullable=False))
+    aspect_ratings: list[dict[str, Any]] = SQLField(sa_column=Column(JSONB, nullable=False))
+    customer_comment: str | None = None
+    receipt_signed_by: str
+    receipt_signature: dict[str, Any] = SQLField(sa_column=Column(JSONB, nullable=False))
+    signed_off_by: str
+    signed_off_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+
+
+class Departure(SQLModel, table=True):
+    """S33: one engineer's departure with the notifications and the site manager's agreement."""
+
+    __tablename__ = "departure"
+    __table_args__ = (UniqueConstraint("visit_id", "engineer_id"),)
+
+    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
+    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
+    engineer_id: str
+    departed_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    regional_centre_informed_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    department_head_informed_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    site_manager_agreed_by: str
+
+
+# ---------------------------------------------------------------- API shapes
+
+class CheckCreate(BaseModel):
+    """S26: a self-check (engineer_id omitted or yourself) or a cross-check of another engineer."""
+
+    model_config = ConfigDict(extra="forbid")
+    engineer_id: str | None = Field(default=None, min_length=1, max_length=100)
+    findings: str | None = Field(default=None, max_length=4000)
+
+
+class CheckRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: UUID
+    engineer_id: str
+    checker_id: str
+    items: int
+    findings: str | None
+    checked_at: datetime
+
+
+class CleanupCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    site_clean: bool
+    equipment_clean: bool
+    customer_confirmed_by: str = Field(min_length=1, max_length=200)
+
+
+class HandoverItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    kind: Literal["accessory", "spare_part", "tool", "document"]
+    quantity: int = Field(ge=1, le=100_000)
+
+
+class HandoverCreate(BaseModel):
+    """S28: what was handed over (may be empty: nothing to hand over) and the receiver's signature."""
+
+    model_config = ConfigDict(extra="forbid")
+    items: list[HandoverItem] = Field(max_length=500)
+    received_by: str = Field(min_length=1, max_length=200)
+    signature: Signature
+
+
+class HandoverRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: UUID
+    items: list[HandoverItem]
+    received_by: str
+    handed_over_by: str
+    handed_over_at: datetime
+
+
+class RepairTakeBackCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    receipt_number: str = Field(min_length=1, max_length=100)
+    equipment: str = Field(min_length=1, max_length=200)
+    serial_number: str | None = Field(default=None, max_length=100)
+    fault: str = Field(min_length=1, max_length=4000)
+
+
+class RepairTakeBackRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: UUID
+    receipt_number: str
+    equipment: str
+    serial_number: str | None
+    fault: str
+    taken_by: str
+    taken_at: datetime
+
+
+class DrawingRevisionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    drawing_number: str = Field(min_length=1, max_length=100)
+    deviation: str = Field(min_length=1, max_length=4000)
+    original_kept_at: str = Field(min_length=1, max_length=300)
+
+
+class DrawingRevisionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: UUID
+    drawing_number: str
+    deviation: str
+    original_kept_at: str
+    recorded_at: datetime
+    sent_to_company_at: datetime | None
+    mailed_to_customer_at: datetime | None
+    tracking_number: str | None
+
+
+class DrawingsDispatch(BaseModel):
+    """S29: revised drawings sent to the company's departments and mailed to the customer."""
+
+    model_config = ConfigDict(extra="forbid")
+    revision_ids: list[UUID] = Field(min_length=1, max_length=200)
+    sent_to_company_at: AwareDatetime
+    mailed_to_customer_at: AwareDatetime
+    tracking_number: str | None = Field(default=None, max_length=100)
+
+
+class UnfinishedItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    description: str = Field(min_length=1, max_length=1000)
+    planned_date: date
+
+
+class AspectScore(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    aspect: Literal["quality", "timeliness", "attitude", "skill", "communication", "cleanliness", "overall"]
+    score: int = Field(ge=1, le=5)
+
+
+class CompletionCreate(BaseModel):
+    """S30: the result report, the customer's rating per aspect and the signed service receipt."""
+
+    model_config = ConfigDict(extra="forbid")
+    work_done: str = Field(default="Installation and commissioning as planned.", min_length=1, max_length=8000)
+    operating_advice: str = Field(default="Operate per the manual.", min_length=1, max_length=8000)
+    unfinished_items: list[UnfinishedItem] = Field(default_factory=list, max_length=100)
+    aspect_ratings: list[AspectScore] = Field(default_factory=list, max_length=7)
+    receipt_signed_by: str = Field(min_length=1, max_length=200)
+    receipt_signature: Signature | None = None
+    receipt_rating: int | None = Field(default=None, ge=1, le=5)
+    receipt_comment: str | None = Field(default=None, max_length=4000)
+
+    @model_validator(mode="after")
+    def _one_score_per_aspect(self) -> CompletionCreate:
+        aspects = [a.aspect for a in self.aspect_ratings]
+        if len(aspects) != len(set(aspects)):
+            raise ValueError("each aspect is rated once")
+        return self
+
+
+class DepartureCreate(BaseModel):
+    """S33: the regional centre and department head informed, the site manager agrees."""
+
+    model_config = ConfigDict(extra="forbid")
+    departed_at: AwareDatetime
+    regional_centre_informed_at: AwareDatetime | None = None
+    department_head_informed_at: AwareDatetime | None = None
+    site_manager_agreed_by: str | None = Field(default=None, max_length=200)
+
+
+class DepartureRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: UUID
+    engineer_id: str
+    departed_at: datetime
+    regional_centre_informed_at: datetime
+    department_head_informed_at: datetime
+    site_manager_agreed_by: str
+
+
+class ClosingStatus(BaseModel):
+    """What the S30 completion gate still needs (empty when it would pass)."""
+
+    missing_conditions: list[str]

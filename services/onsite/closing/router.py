@@ -1,0 +1,163 @@
+"""HTTP: self/cross-checks (S26), clean-up (S27), hand-over and repairs (S28), drawings (S29),
+completion (S30), the service report PDF, departure (S33)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Header, Response, status
+
+from services.onsite.closing import report, service
+from services.onsite.closing.models import (
+    CheckCreate,
+    CheckRead,
+    CleanupCreate,
+    ClosingStatus,
+    CompletionCreate,
+    DepartureCreate,
+    DepartureRead,
+    DrawingRevisionCreate,
+    DrawingRevisionRead,
+    DrawingsDispatch,
+    HandoverCreate,
+    HandoverRead,
+    RepairTakeBackCreate,
+    RepairTakeBackRead,
+)
+from services.onsite.visits import service as visits
+from services.onsite.visits.models import SiteVisitRead
+from services.onsite.visits.router import read_visit
+from shared.api.app import Sessions
+from shared.api.auth import Principal, Requires, Role
+from shared.api.concurrency import etag
+from shared.api.problems import PROBLEM_RESPONSES
+from shared.db import transaction
+
+router = APIRouter(prefix="/visits/{visit_id}", tags=["closing"])
+
+VisitReader = Annotated[Principal, Depends(Requires(
+    Role.ENGINEER, Role.DISPATCHER, Role.REGIONAL_CENTRE, Role.DEPARTMENT_HEAD))]
+Engineer = Annotated[Principal, Depends(Requires(Role.ENGINEER, admin=False))]
+IfMatch = Annotated[str | None, Header(description="ETag of the visit as read; a stale one gives 412")]
+WRITE = {k: PROBLEM_RESPONSES[k] for k in (404, 409)}
+
+
+@router.post("/checks", response_model=CheckRead, status_code=status.HTTP_201_CREATED, responses=WRITE,
+             summary="S26: self-check (no engineer_id) or cross-check of another team engineer")
+async def record_check(visit_id: UUID, body: CheckCreate, principal: Engineer, sessions: Sessions) -> CheckRead:
+    async with transaction(sessions) as session:
+        return CheckRead.model_validate(await service.record_check(session=session, visit_id=visit_id, body=body,
+                                                                   principal=principal))
+
+
+@router.get("/checks", response_model=list[CheckRead], summary="S26: self- and cross-checks")
+async def list_checks(visit_id: UUID, principal: VisitReader, sessions: Sessions) -> list[CheckRead]:
+    async with sessions() as session:
+        await visits.get(session=session, visit_id=visit_id, principal=principal)
+        return [CheckRead.model_validate(c) for c in await service.checks(session=session, visit_id=visit_id)]
+
+
+@router.post("/cleanup", status_code=status.HTTP_204_NO_CONTENT, responses=WRITE,
+             summary="S27: clean-up confirmed -> CleanupConfirmed")
+async def confirm_cleanup(visit_id: UUID, body: CleanupCreate, principal: Engineer, sessions: Sessions) -> None:
+    async with transaction(sessions) as session:
+        await service.confirm_cleanup(session=session, visit_id=visit_id, body=body, principal=principal)
+
+
+@router.post("/handovers", response_model=HandoverRead, status_code=status.HTTP_201_CREATED, responses=WRITE,
+             summary="S28: accessories and spare parts handed over (receiver's signature) -> HandoverCompleted")
+async def record_handover(visit_id: UUID, body: HandoverCreate, principal: Engineer,
+                          sessions: Sessions) -> HandoverRead:
+    async with transaction(sessions) as session:
+        return HandoverRead.model_validate(await service.record_handover(
+            session=session, visit_id=visit_id, body=body, principal=principal))
+
+
+@router.post("/repairs", response_model=RepairTakeBackRead, status_code=status.HTTP_201_CREATED, responses=WRITE,
+             summary="S28: damaged equipment taken back for repair (receipt left) -> RepairRequested")
+async def take_back_for_repair(visit_id: UUID, body: RepairTakeBackCreate, principal: Engineer,
+                               sessions: Sessions) -> RepairTakeBackRead:
+    async with transaction(sessions) as session:
+        return RepairTakeBackRead.model_validate(await service.take_back_for_repair(
+            session=session, visit_id=visit_id, body=body, principal=principal))
+
+
+@router.post("/drawing-revisions", response_model=DrawingRevisionRead, status_code=status.HTTP_201_CREATED,
+             responses=WRITE, summary="S29: a drawing deviation, original kept -> DrawingRevisionRecorded")
+async def record_drawing_revision(visit_id: UUID, body: DrawingRevisionCreate, principal: Engineer,
+                                  sessions: Sessions) -> DrawingRevisionRead:
+    async with transaction(sessions) as session:
+        return DrawingRevisionRead.model_validate(await service.record_drawing_revision(
+            session=session, visit_id=visit_id, body=body, principal=principal))
+
+
+@router.get("/drawing-revisions", response_model=list[DrawingRevisionRead],
+            summary="S29: drawing revisions and whether they were sent and mailed")
+async def list_drawing_revisions(visit_id: UUID, principal: VisitReader,
+                                 sessions: Sessions) -> list[DrawingRevisionRead]:
+    async with sessions() as session:
+        await visits.get(session=session, visit_id=visit_id, principal=principal)
+        return [DrawingRevisionRead.model_validate(r)
+                for r in await service.drawing_revisions(session=session, visit_id=visit_id)]
+
+
+@router.post("/drawing-revisions/dispatch", response_model=list[DrawingRevisionRead], responses=WRITE,
+             summary="S29: revised drawings sent to the company and mailed to the customer -> DrawingsDispatched")
+async def dispatch_drawings(visit_id: UUID, body: DrawingsDispatch, principal: Engineer,
+                            sessions: Sessions) -> list[DrawingRevisionRead]:
+    async with transaction(sessions) as session:
+        return [DrawingRevisionRead.model_validate(r) for r in await service.dispatch_drawings(
+            session=session, visit_id=visit_id, body=body, principal=principal)]
+
+
+@router.post("/no-drawing-deviations", status_code=status.HTTP_204_NO_CONTENT, responses=WRITE,
+             summary="S29: declare that no drawing deviated (nothing to send)")
+async def declare_no_drawing_deviations(visit_id: UUID, principal: Engineer, sessions: Sessions) -> None:
+    async with transaction(sessions) as session:
+        await service.declare_no_drawing_deviations(session=session, visit_id=visit_id, principal=principal)
+
+
+@router.get("/completion-readiness", response_model=ClosingStatus,
+            summary="S30: what the completion gate still needs (empty list: ready)")
+async def completion_readiness(visit_id: UUID, principal: VisitReader, sessions: Sessions) -> ClosingStatus:
+    async with sessions() as session:
+        visit = await visits.get(session=session, visit_id=visit_id, principal=principal)
+        return ClosingStatus(missing_conditions=await service.completion_missing(session=session, visit=visit))
+
+
+@router.post("/completion", response_model=SiteVisitRead,
+             summary="S30: report, ratings and signed receipt complete the service -> ServiceCompleted",
+             responses={k: PROBLEM_RESPONSES[k] for k in (403, 404, 409, 412)})
+async def complete(visit_id: UUID, body: CompletionCreate, principal: Engineer, sessions: Sessions,
+                   response: Response, if_match: IfMatch = None) -> SiteVisitRead:
+    async with transaction(sessions) as session:
+        visit = await service.complete(session=session, visit_id=visit_id, body=body, principal=principal,
+                                       if_match=if_match)
+        response.headers["ETag"] = etag(visit.version)
+        return await read_visit(session, visit)
+
+
+@router.get("/report.pdf", response_class=Response, responses={k: PROBLEM_RESPONSES[k] for k in (404, 409)},
+            summary="S30: the printable service report (Chinese and English)")
+async def report_pdf(visit_id: UUID, principal: VisitReader, sessions: Sessions) -> Response:
+    async with sessions() as session:
+        visit = await visits.get(session=session, visit_id=visit_id, principal=principal)
+        data = await report.gather(session=session, visit=visit)
+    return Response(report.render_pdf(data), media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="service-report-{visit.crm_reference}.pdf"'})
+
+
+@router.post("/departures", response_model=DepartureRead, status_code=status.HTTP_201_CREATED, responses=WRITE,
+             summary="S33: an engineer leaves the site (the last closes the visit) -> EngineerDeparted")
+async def depart(visit_id: UUID, body: DepartureCreate, principal: Engineer, sessions: Sessions) -> DepartureRead:
+    async with transaction(sessions) as session:
+        return DepartureRead.model_validate(await service.depart(session=session, visit_id=visit_id, body=body,
+                                                                 principal=principal))
+
+
+@router.get("/departures", response_model=list[DepartureRead], summary="S33: departures")
+async def list_departures(visit_id: UUID, principal: VisitReader, sessions: Sessions) -> list[DepartureRead]:
+    async with sessions() as session:
+        await visits.get(session=session, visit_id=visit_id, principal=principal)
+        return [DepartureRead.model_validate(d) for d in await service.departures(session=session, visit_id=visit_id)]

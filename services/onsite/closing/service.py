@@ -1,0 +1,313 @@
+"""Closing operations (S26-S30, S33): plain async functions, never committing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.onsite.closing import domain
+from services.onsite.closing.models import (
+    CheckCreate,
+    CleanupCreate,
+    ClosingRecord,
+    CompletionCreate,
+    Departure,
+    DepartureCreate,
+    DrawingRevision,
+    DrawingRevisionCreate,
+    DrawingsDispatch,
+    EngineerCheck,
+    Handover,
+    HandoverCreate,
+    RepairTakeBack,
+    RepairTakeBackCreate,
+    ServiceReport,
+)
+from services.onsite.events import emit
+from services.onsite.site_records.models import LeaveRequest
+from services.onsite.visits import service as visits
+from services.onsite.visits.models import SiteVisit, ThreeCallsRecord, VisitQualityIssue, VisitStatus
+from services.onsite.work import service as work
+from services.onsite.work.models import ProcessDataRecord, SiteTask, TaskStatus
+from shared.api.auth import Principal
+from shared.api.concurrency import check_if_match
+from shared.api.problems import Conflict, GateRefused, InvalidInput, NotFound
+from shared.events.onsite import (
+    AspectRating,
+    CleanupConfirmed,
+    CrossCheckCompleted,
+    DrawingRevisionRecorded,
+    DrawingsDispatched,
+    EngineerDeparted,
+    HandoverCompleted,
+    RepairRequested,
+    SelfCheckCompleted,
+    ServiceCompleted,
+)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _closing(session: AsyncSession, visit: SiteVisit) -> ClosingRecord:
+    record = await session.get(ClosingRecord, visit.id, with_for_update=True)
+    if record is None:
+        record = ClosingRecord(visit_id=visit.id)
+        session.add(record)
+    return record
+
+
+async def unrecorded_items(session: AsyncSession, visit_id: UUID) -> list[str]:
+    """Check-sheet items of the visit's tasks without a recorded value (as `task title/item id`)."""
+    tasks = await work.tasks(session=session, visit_id=visit_id)
+    recorded = {(r.task_id, r.item_id) for r in (await session.execute(
+        select(ProcessDataRecord).where(ProcessDataRecord.visit_id == visit_id))).scalars()}
+    return [f"{t.title}/{item['item_id']}" for t in tasks for item in t.items
+            if (t.id, item["item_id"]) not in recorded]
+
+
+# ---------------------------------------------------------------- S26
+
+async def record_check(*, session: AsyncSession, visit_id: UUID, body: CheckCreate,
+                       principal: Principal) -> EngineerCheck:
+    """S26: a self-check (every item recorded) or a cross-check of another team engineer's items."""
+    visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
+    engineer_id = body.engineer_id or principal.subject
+    checks = list((await session.execute(select(EngineerCheck).where(EngineerCheck.visit_id == visit.id))).scalars())
+    items = sum(1 for r in (await session.execute(select(ProcessDataRecord).where(
+        ProcessDataRecord.visit_id == visit.id, ProcessDataRecord.recorded_by == engineer_id))).scalars())
+    if engineer_id == principal.subject:
+        domain.check_self_check(unrecorded_items=await unrecorded_items(session, visit.id))
+    else:
+        domain.check_cross_check(team=visit.engineer_ids, engineer_id=engineer_id, checker_id=principal.subject,
+                                 self_checked=any(c.engineer_id == c.checker_id == engineer_id for c in checks))
+    if any(c.engineer_id == engineer_id and c.checker_id == principal.subject for c in checks):
+        raise Conflict("this check is already recorded")
+    check = EngineerCheck(visit_id=visit.id, engineer_id=engineer_id, checker_id=principal.subject, items=items,
+                          findings=body.findings, checked_at=_now())
+    session.add(check)
+    if engineer_id == principal.subject:
+        payload = SelfCheckCompleted(case_id=visit.case_id, visit_id=visit.id, engineer_id=engineer_id, items=items)
+    else:
+        payload = CrossCheckCompleted(case_id=visit.case_id, visit_id=visit.id, checked_engineer_id=engineer_id,
+                                      checker_id=principal.subject, items=items)
+    emit(session, payload, case_id=visit.case_id, actor=principal.actor)
+    await session.flush()
+    return check
+
+
+async def checks(*, session: AsyncSession, visit_id: UUID) -> list[EngineerCheck]:
+    return list((await session.execute(select(EngineerCheck).where(EngineerCheck.visit_id == visit_id)
+                                       .order_by(EngineerCheck.checked_at))).scalars())
+
+
+# ---------------------------------------------------------------- S27, S28, S29
+
+async def confirm_cleanup(*, session: AsyncSession, visit_id: UUID, body: CleanupCreate,
+                          principal: Principal) -> ClosingRecord:
+    """S27: the site and the equipment cleaned up, confirmed with the customer -> CleanupConfirmed."""
+    visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
+    missing = [m for ok, m in ((body.site_clean, "the work site is not clean"),
+                               (body.equipment_clean, "the equipment is not clean")) if not ok]
+    if missing:
+        raise InvalidInput("S27: clean-up can only be confirmed when done: " + "; ".join(missing))
+    record = await _closing(session, visit)
+    if record.cleanup_confirmed_at is not None:
+        raise Conflict("clean-up is already confirmed")
+    record.cleanup_confirmed_by, record.cleanup_customer_confirmed_by = principal.subject, body.customer_confirmed_by
+    record.cleanup_confirmed_at = _now()
+    emit(session, CleanupConfirmed(case_id=visit.case_id, visit_id=visit.id, confirmed_by=principal.subject),
+         case_id=visit.case_id, actor=principal.actor)
+    return record
+
+
+async def record_handover(*, session: AsyncSession, visit_id: UUID, body: HandoverCreate,
+                          principal: Principal) -> Handover:
+    """S28: accessories and spare parts handed over with the receiver's signature -> HandoverCompleted."""
+    visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
+    handover = Handover(visit_id=visit.id, items=[i.model_dump() for i in body.items], received_by=body.received_by,
+                        signature=body.signature.model_dump(mode="json"), handed_over_by=principal.subject,
+                        handed_over_at=_now())
+    session.add(handover)
+    record = await _closing(session, visit)
+    record.handover_done_at = handover.handed_over_at
+    await session.flush()
+    emit(session, HandoverCompleted(case_id=visit.case_id, visit_id=visit.id, handover_id=handover.id,
+                                    items=sum(i.quantity for i in body.items), received_by=body.received_by),
+         case_id=visit.case_id, actor=principal.actor)
+    return handover
+
+
+async def take_back_for_repair(*, session: AsyncSession, visit_id: UUID, body: RepairTakeBackCreate,
+                               principal: Principal) -> RepairTakeBack:
+    """S28: damaged equipment taken back; the receipt stays with the customer -> RepairRequested (quality opens
+    the repair order)."""
+    visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
+    if (await session.execute(select(RepairTakeBack.id).where(
+            RepairTakeBack.receipt_number == body.receipt_number))).first():
+        raise Conflict(f"receipt {body.receipt_number} is already used")
+    repair = RepairTakeBack(visit_id=visit.id, receipt_number=body.receipt_number, equipment=body.equipment,
+                            serial_number=body.serial_number, fault=body.fault, taken_by=principal.subject,
+                            taken_at=_now())
+    session.add(repair)
+    await session.flush()
+    emit(session, RepairRequested(
+        case_id=visit.case_id, visit_id=visit.id, repair_request_id=repair.id, receipt_number=body.receipt_number,
+        equipment=body.equipment, serial_number=body.serial_number, fault=body.fault,
+        customer_name=visit.customer_name,
+    ), case_id=visit.case_id, actor=principal.actor)
+    return repair
+
+
+async def record_drawing_revision(*, session: AsyncSession, visit_id: UUID, body: DrawingRevisionCreate,
+                                  principal: Principal) -> DrawingRevision:
+    """S29: a drawing deviation, the original kept -> DrawingRevisionRecorded."""
+    visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
+    revision = DrawingRevision(visit_id=visit.id, drawing_number=body.drawing_number, deviation=body.deviation,
+                               original_kept_at=body.original_kept_at, recorded_by=principal.subject,
+                               recorded_at=_now())
+    session.add(revision)
+    await session.flush()
+    emit(session, DrawingRevisionRecorded(case_id=visit.case_id, visit_id=visit.id, revision_id=revision.id,
+                                          drawing_number=body.drawing_number),
+         case_id=visit.case_id, actor=principal.actor)
+    return revision
+
+
+async def dispatch_drawings(*, session: AsyncSession, visit_id: UUID, body: DrawingsDispatch,
+                            principal: Principal) -> list[DrawingRevision]:
+    """S29: revised drawings sent to the company and mailed to the customer -> DrawingsDispatched."""
+    visit = await visits.get_for_team_member(session=session, visit_id=visit_id, principal=principal)
+    revisions = list((await session.execute(select(DrawingRevision).where(
+        DrawingRevision.visit_id == visit.id, DrawingRevision.id.in_(body.revision_ids)).with_for_update())).scalars())
+    unknown = set(body.revision_ids) - {r.id for r in revisions}
+    if unknown:
+        raise NotFound(f"drawing revisions not on this visit: {', '.join(sorted(map(str, unknown)))}")
+    if already := [r.drawing_number for r in revisions if r.sent_to_company_at is not None]:
+        raise Conflict(f"already dispatched: {', '.join(already)}")
+    for r in revisions:
+        r.sent_to_company_at, r.mailed_to_customer_at = body.sent_to_company_at, body.mailed_to_customer_at
+        r.tracking_number = body.tracking_number
+    emit(session, DrawingsDispatched(
+        case_id=visit.case_id, visit_id=visit.id, revision_ids=[r.id for r in revisions],
+        sent_to_company_at=body.sent_to_company_at, mailed_to_customer_at=body.mailed_to_customer_at,
+        tracking_number=body.tracking_number,
+    ), case_id=visit.case_id, actor=principal.actor)
+    return revisions
+
+
+async def declare_no_drawing_deviations(*, session: AsyncSession, visit_id: UUID,
+                                        principal: Principal) -> ClosingRecord:
+    """S29: nothing deviated from the drawings (so there is nothing to send)."""
+    visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
+    if (await session.execute(select(DrawingRevision.id).where(DrawingRevision.visit_id == visit.id))).first():
+        raise Conflict("drawing revisions are recorded on this visit; dispatch them instead")
+    record = await _closing(session, visit)
+    record.no_drawing_deviations = True
+    return record
+
+
+async def drawing_revisions(*, session: AsyncSession, visit_id: UUID) -> list[DrawingRevision]:
+    return list((await session.execute(select(DrawingRevision).where(DrawingRevision.visit_id == visit_id)
+                                       .order_by(DrawingRevision.recorded_at))).scalars())
+
+
+# ---------------------------------------------------------------- S30
+
+async def completion_missing(*, session: AsyncSession, visit: SiteVisit) -> list[str]:
+    """Everything the S30 gate still needs for this visit."""
+    arrived = (await session.execute(select(ThreeCallsRecord.id).where(
+        ThreeCallsRecord.visit_id == visit.id).limit(1))).first() is not None
+    pairs = [(c.engineer_id, c.checker_id) for c in await checks(session=session, visit_id=visit.id)]
+    s26 = domain.s26_missing(team=visit.engineer_ids, checks=pairs,
+                             unrecorded_items=await unrecorded_items(session, visit.id))
+    record = await session.get(ClosingRecord, visit.id)
+    revisions = await drawing_revisions(session=session, visit_id=visit.id)
+    issues = (await session.execute(select(VisitQualityIssue).where(VisitQualityIssue.visit_id == visit.id))).scalars()
+    return domain.completion_missing(
+        arrived=arrived, already_completed=visit.status == VisitStatus.COMPLETED, s26=s26,
+        cleanup_confirmed=bool(record and record.cleanup_confirmed_at),
+        handover_done=bool(record and record.handover_done_at),
+        drawing_revisions=len(revisions),
+        revisions_not_dispatched=[r.drawing_number for r in revisions
+                                  if r.sent_to_company_at is None or r.mailed_to_customer_at is None],
+        no_drawing_deviations=bool(record and record.no_drawing_deviations),
+        issues=[domain.IssueView(str(i.issue_id), i.status, i.escalated) for i in issues],
+    )
+
+
+async def complete(*, session: AsyncSession, visit_id: UUID, body: CompletionCreate, principal: Principal,
+                   if_match: str | None) -> SiteVisit:
+    """S30: report, ratings and the signed receipt complete the service -> ServiceCompleted (once)."""
+    visit = await visits.get_for_team_member(session=session, visit_id=visit_id, principal=principal)
+    check_if_match(if_match, visit.version)
+    missing = await completion_missing(session=session, visit=visit)
+    if missing:
+        raise GateRefused("completion", missing)
+    now = _now()
+    signature = body.receipt_signature.model_dump(mode="json") if body.receipt_signature else {
+        "kind": "typed", "typed_name": body.receipt_signed_by, "signed_at": now.isoformat()}
+    session.add(ServiceReport(
+        visit_id=visit.id, work_done=body.work_done, operating_advice=body.operating_advice,
+        unfinished_items=[u.model_dump(mode="json") for u in body.unfinished_items],
+        aspect_ratings=[a.model_dump() for a in body.aspect_ratings], customer_comment=body.receipt_comment,
+        receipt_signed_by=body.receipt_signed_by, receipt_signature=signature, signed_off_by=principal.subject,
+        signed_off_at=now,
+    ))
+    visit.status, visit.completed_at = VisitStatus.COMPLETED, now
+    visit.receipt_signed_by, visit.receipt_rating = body.receipt_signed_by, body.receipt_rating
+    visits.touch(visit, principal)
+    emit(session, ServiceCompleted(
+        case_id=visit.case_id, visit_id=visit.id, completed_at=now, customer_name=visit.customer_name,
+        region=visit.region, equipment_type=visit.equipment_type, engineer_ids=visit.engineer_ids,
+        receipt_rating=body.receipt_rating, receipt_comment=body.receipt_comment,
+        aspect_ratings=[AspectRating(aspect=a.aspect, score=a.score) for a in body.aspect_ratings],
+        unfinished_items=len(body.unfinished_items),
+    ), case_id=visit.case_id, actor=principal.actor)
+    return visit
+
+
+# ---------------------------------------------------------------- S33
+
+async def depart(*, session: AsyncSession, visit_id: UUID, body: DepartureCreate, principal: Principal) -> Departure:
+    """S33: an engineer leaves; the last departure closes the visit -> EngineerDeparted."""
+    visit = await visits.get_for_team_member(session=session, visit_id=visit_id, principal=principal)
+    departures = list((await session.execute(select(Departure).where(Departure.visit_id == visit.id))).scalars())
+    pending = [t.title for t in (await session.execute(select(SiteTask).where(
+        SiteTask.visit_id == visit.id, SiteTask.status != TaskStatus.DONE))).scalars()]
+    domain.check_departure_gate(
+        completed=visit.status == VisitStatus.COMPLETED,
+        already_departed=any(d.engineer_id == principal.subject for d in departures),
+        regional_centre_informed=body.regional_centre_informed_at is not None,
+        department_head_informed=body.department_head_informed_at is not None,
+        site_manager_agreed=bool((body.site_manager_agreed_by or "").strip()), pending_tasks=pending,
+    )
+    departure = Departure(
+        visit_id=visit.id, engineer_id=principal.subject, departed_at=body.departed_at,
+        regional_centre_informed_at=body.regional_centre_informed_at,  # type: ignore[arg-type]
+        department_head_informed_at=body.department_head_informed_at,  # type: ignore[arg-type]
+        site_manager_agreed_by=body.site_manager_agreed_by,  # type: ignore[arg-type]
+    )
+    session.add(departure)
+    # Engineers who left mid-way with consent or an approved exception (S21) will not depart again.
+    left = set((await session.execute(select(LeaveRequest.engineer_id).where(
+        LeaveRequest.visit_id == visit.id, LeaveRequest.may_leave.is_(True)))).scalars())
+    gone = {d.engineer_id for d in departures} | left | {principal.subject}
+    last = set(visit.engineer_ids) <= gone
+    if last:
+        visit.closed_at = _now()
+    visits.touch(visit, principal)
+    emit(session, EngineerDeparted(case_id=visit.case_id, visit_id=visit.id, engineer_id=principal.subject,
+                                   departed_at=body.departed_at, visit_closed=last),
+         case_id=visit.case_id, actor=principal.actor)
+    await session.flush()
+    return departure
+
+
+async def departures(*, session: AsyncSession, visit_id: UUID) -> list[Departure]:
+    return list((await session.execute(select(Departure).where(Departure.visit_id == visit_id)
+                                       .order_by(Departure.departed_at))).scalars())

@@ -1,0 +1,1 @@
+"""Evidence files with their content hash (S19)."""

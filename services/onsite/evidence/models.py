@@ -1,0 +1,65 @@
+"""S19: evidence files (photos, PDFs) attached to milestones and records, with their SHA-256."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID, uuid4
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import BigInteger, Column, DateTime
+from sqlmodel import Field as SQLField
+from sqlmodel import SQLModel
+
+AttachedKind = Literal["visit", "task", "process_data", "milestone", "process_record", "communication",
+                       "signature", "handover", "drawing_revision", "report"]
+
+
+def _tz() -> Any:
+    return DateTime(timezone=True)
+
+
+class EvidenceFile(SQLModel, table=True):
+    """A stored file; its content is checked against `sha256` on every download."""
+
+    __tablename__ = "evidence_file"
+
+    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
+    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
+    attached_kind: str
+    attached_id: UUID | None = SQLField(default=None, index=True)
+    filename: str
+    content_type: str
+    size: int = SQLField(sa_column=Column(BigInteger, nullable=False))
+    sha256: str
+    storage_key: str
+    important: bool = False
+    description: str | None = None
+    uploaded_by: str
+    uploaded_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    confirmed_by_customer: str | None = None
+    confirmed_at: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
+
+
+class EvidenceRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: UUID
+    attached_kind: str
+    attached_id: UUID | None
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    important: bool
+    description: str | None
+    uploaded_by: str
+    uploaded_at: datetime
+    confirmed_by_customer: str | None
+    confirmed_at: datetime | None
+
+
+class EvidenceConfirmation(BaseModel):
+    """S19: the customer confirms an important piece of evidence."""
+
+    model_config = ConfigDict(extra="forbid")
+    confirmed_by: str = Field(min_length=1, max_length=200)

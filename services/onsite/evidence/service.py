@@ -1,0 +1,136 @@
+"""S19 evidence: uploads checked for size and type, stored with their SHA-256, verified on download."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from uuid import UUID, uuid4
+
+from sqlalchemy import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.onsite.events import emit
+from services.onsite.evidence.models import EvidenceFile
+from services.onsite.evidence.storage import EvidenceStorage
+from services.onsite.paging import keyset_page
+from services.onsite.visits import service as visits
+from services.onsite.work.models import Milestone, ProcessDataRecord, SiteTask
+from shared.api.auth import Principal
+from shared.api.problems import Conflict, InvalidInput, NotFound, Problem
+from shared.events.onsite import EvidenceAttached, EvidenceConfirmed
+
+# The first bytes of each accepted type: the declared content type must match the content.
+MAGIC = {"image/jpeg": (b"\xff\xd8\xff",), "image/png": (b"\x89PNG\r\n\x1a\n",), "application/pdf": (b"%PDF-",)}
+CHECKED_TARGETS = {"task": SiteTask, "process_data": ProcessDataRecord, "milestone": Milestone}
+
+
+class PayloadTooLarge(Problem):
+    status, slug, title = 413, "payload-too-large", "Payload too large"
+
+
+class UnsupportedMediaType(Problem):
+    status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
+
+
+class EvidenceCorrupted(Problem):
+    """The stored bytes no longer match the SHA-256 recorded at upload."""
+
+    status, slug, title = 500, "evidence-integrity", "Evidence integrity check failed"
+
+
+def check_upload(*, data: bytes, content_type: str, max_bytes: int, allowed: list[str]) -> str:
+    """S19: size and type limits; returns the SHA-256 of the content."""
+    if not data:
+        raise InvalidInput("the file is empty", field="file")
+    if len(data) > max_bytes:
+        raise PayloadTooLarge(f"the file has {len(data)} bytes; at most {max_bytes} are accepted")
+    base_type = content_type.split(";")[0].strip().lower()
+    if base_type not in allowed:
+        raise UnsupportedMediaType(f"{base_type or 'no content type'} is not accepted; use one of {', '.join(allowed)}")
+    if base_type in MAGIC and not data.startswith(MAGIC[base_type]):
+        raise UnsupportedMediaType(f"the content is not a {base_type} file")
+    return hashlib.sha256(data).hexdigest()
+
+
+async def upload(*, session: AsyncSession, storage: EvidenceStorage, visit_id: UUID, data: bytes, filename: str,
+                 content_type: str, attached_kind: str, attached_id: UUID | None, important: bool,
+                 description: str | None, max_bytes: int, allowed: list[str], principal: Principal) -> EvidenceFile:
+    """S19: store a photo or document attached to a record of the visit -> EvidenceAttached."""
+    visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
+    sha256 = check_upload(data=data, content_type=content_type, max_bytes=max_bytes, allowed=allowed)
+    model = CHECKED_TARGETS.get(attached_kind)
+    if model is not None:
+        if attached_id is None:
+            raise InvalidInput(f"evidence for a {attached_kind} needs attached_id", field="attached_id")
+        found = (await session.execute(select(model.id).where(  # type: ignore[attr-defined]
+            model.id == attached_id, model.visit_id == visit.id))).first()  # type: ignore[attr-defined]
+        if found is None:
+            raise NotFound(f"{attached_kind} {attached_id} does not exist on this visit")
+    evidence_id = uuid4()
+    key = f"{visit.id}/{evidence_id}"
+    # Written before the row commits: a failed commit leaves an unreferenced file, never a row without bytes.
+    await storage.put(key, data)
+    evidence = EvidenceFile(
+        id=evidence_id, visit_id=visit.id, attached_kind=attached_kind, attached_id=attached_id,
+        filename=filename[:255] or "upload", content_type=content_type.split(";")[0].strip().lower(), size=len(data),
+        sha256=sha256, storage_key=key, important=important, description=description,
+        uploaded_by=principal.subject, uploaded_at=datetime.now(UTC),
+    )
+    session.add(evidence)
+    emit(session, EvidenceAttached(
+        case_id=visit.case_id, visit_id=visit.id, evidence_id=evidence_id, sha256=sha256,
+        content_type=evidence.content_type, size=len(data),
+        attached_to=f"{attached_kind}:{attached_id}" if attached_id else attached_kind,
+    ), case_id=visit.case_id, actor=principal.actor)
+    return evidence
+
+
+async def get(*, session: AsyncSession, visit_id: UUID, evidence_id: UUID, principal: Principal,
+              for_update: bool = False) -> EvidenceFile:
+    await visits.get(session=session, visit_id=visit_id, principal=principal)
+    stmt = select(EvidenceFile).where(EvidenceFile.id == evidence_id, EvidenceFile.visit_id == visit_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    evidence = (await session.execute(stmt)).scalar_one_or_none()
+    if evidence is None:
+        raise NotFound(f"evidence {evidence_id} does not exist on this visit")
+    return evidence
+
+
+async def content(*, storage: EvidenceStorage, evidence: EvidenceFile) -> bytes:
+    """The stored bytes, checked against the SHA-256 recorded at upload."""
+    try:
+        data = await storage.get(evidence.storage_key)
+    except FileNotFoundError:
+        raise EvidenceCorrupted(f"the file of evidence {evidence.id} is missing from storage") from None
+    if hashlib.sha256(data).hexdigest() != evidence.sha256:
+        raise EvidenceCorrupted(f"evidence {evidence.id} does not match its recorded SHA-256")
+    return data
+
+
+async def confirm(*, session: AsyncSession, visit_id: UUID, evidence_id: UUID, confirmed_by: str,
+                  principal: Principal) -> EvidenceFile:
+    """S19: important evidence confirmed by the customer -> EvidenceConfirmed."""
+    visit = await visits.get_for_team_member(session=session, visit_id=visit_id, principal=principal)
+    evidence = await get(session=session, visit_id=visit_id, evidence_id=evidence_id, principal=principal,
+                         for_update=True)
+    if evidence.confirmed_at is not None:
+        raise Conflict(f"evidence {evidence_id} was already confirmed by {evidence.confirmed_by_customer}")
+    evidence.confirmed_by_customer, evidence.confirmed_at = confirmed_by, datetime.now(UTC)
+    emit(session, EvidenceConfirmed(case_id=visit.case_id, visit_id=visit.id, evidence_id=evidence.id,
+                                    confirmed_by=confirmed_by), case_id=visit.case_id, actor=principal.actor)
+    return evidence
+
+
+async def list_evidence(*, session: AsyncSession, visit_id: UUID, limit: int,
+                        cursor: str | None) -> tuple[list[EvidenceFile], str | None]:
+    return await keyset_page(session, select(EvidenceFile).where(EvidenceFile.visit_id == visit_id),
+                             model=EvidenceFile, at=EvidenceFile.uploaded_at, limit=limit, cursor=cursor)
+
+
+async def milestones_without_evidence(*, session: AsyncSession, visit_id: UUID) -> list[Milestone]:
+    """S19: every milestone result needs a photo or document; these have none yet."""
+    with_evidence = select(EvidenceFile.attached_id).where(EvidenceFile.visit_id == visit_id,
+                                                           EvidenceFile.attached_kind == "milestone")
+    return list((await session.execute(select(Milestone).where(
+        Milestone.visit_id == visit_id, Milestone.id.not_in(with_evidence)).order_by(Milestone.created_at))).scalars())

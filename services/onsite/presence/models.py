@@ -1,0 +1,112 @@
+"""S10 daily presence (sign-in/out with location) and S20 daily work logs."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from sqlalchemy import Column, Date, DateTime, UniqueConstraint
+from sqlmodel import Field as SQLField
+from sqlmodel import SQLModel
+
+
+def _tz() -> Any:
+    return DateTime(timezone=True)
+
+
+class DailyPresence(SQLModel, table=True):
+    """S10: one engineer's working day on a visit: sign-in, sign-out, and what was flagged."""
+
+    __tablename__ = "daily_presence"
+    __table_args__ = (UniqueConstraint("visit_id", "engineer_id", "day"),)
+
+    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
+    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
+    engineer_id: str = SQLField(index=True)
+    day: date = SQLField(sa_column=Column(Date, nullable=False))
+    checked_in_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    in_latitude: float
+    in_longitude: float
+    in_accuracy_m: float | None = None
+    checked_out_at: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
+    out_latitude: float | None = None
+    out_longitude: float | None = None
+    out_accuracy_m: float | None = None
+    sign_out_missed: bool = False
+    log_missed: bool = False
+
+
+class DailyLog(SQLModel, table=True):
+    """S20: an engineer's daily work log, sent to the service department."""
+
+    __tablename__ = "daily_log"
+    __table_args__ = (UniqueConstraint("visit_id", "engineer_id", "day"),)
+
+    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
+    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
+    engineer_id: str
+    day: date = SQLField(sa_column=Column(Date, nullable=False))
+    work_done: str
+    progress: str
+    problems: str
+    submitted_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+
+
+class Location(BaseModel):
+    """Where the engineer is: WGS84 degrees (range-checked) and the fix's accuracy in metres."""
+
+    model_config = ConfigDict(extra="forbid")
+    at: AwareDatetime
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    accuracy_m: float | None = Field(default=None, ge=0, le=100_000)
+
+
+class PresenceRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    engineer_id: str
+    visit_id: UUID
+    day: date
+    checked_in_at: datetime
+    in_latitude: float
+    in_longitude: float
+    in_accuracy_m: float | None
+    checked_out_at: datetime | None
+    out_latitude: float | None
+    out_longitude: float | None
+    sign_out_missed: bool
+    log_missed: bool
+
+
+class WhereaboutsRead(BaseModel):
+    """S10: where an engineer is now (their last sign-in or sign-out)."""
+
+    engineer_id: str
+    visit_id: UUID
+    site_name: str
+    on_site: bool
+    at: datetime
+    latitude: float
+    longitude: float
+    accuracy_m: float | None
+
+
+class DailyLogCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    day: date
+    work_done: str = Field(min_length=1, max_length=8000)
+    progress: str = Field(min_length=1, max_length=4000)
+    problems: str = Field(default="", max_length=8000)
+
+
+class DailyLogRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: UUID
+    engineer_id: str
+    day: date
+    work_done: str
+    progress: str
+    problems: str
+    submitted_at: datetime

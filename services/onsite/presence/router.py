@@ -1,0 +1,85 @@
+"""HTTP: daily sign-in/out with location (S10), where everyone is now, daily work logs (S20)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, status
+
+from services.onsite.presence import service
+from services.onsite.presence.models import DailyLogCreate, DailyLogRead, Location, PresenceRead, WhereaboutsRead
+from services.onsite.visits import service as visits
+from shared.api.app import Sessions
+from shared.api.auth import Principal, Requires, Role
+from shared.api.pagination import Cursor, Page, PageSize
+from shared.api.problems import PROBLEM_RESPONSES
+from shared.db import transaction
+
+router = APIRouter(tags=["presence and daily logs"])
+
+VisitReader = Annotated[Principal, Depends(Requires(
+    Role.ENGINEER, Role.DISPATCHER, Role.REGIONAL_CENTRE, Role.DEPARTMENT_HEAD))]
+Supervisor = Annotated[Principal, Depends(Requires(Role.DISPATCHER, Role.REGIONAL_CENTRE, Role.DEPARTMENT_HEAD))]
+Engineer = Annotated[Principal, Depends(Requires(Role.ENGINEER, admin=False))]
+WRITE = {k: PROBLEM_RESPONSES[k] for k in (404, 409)}
+
+
+@router.post("/visits/{visit_id}/check-ins", response_model=PresenceRead, status_code=status.HTTP_201_CREATED,
+             responses=WRITE, summary="S10: daily sign-in with location -> EngineerCheckedIn")
+async def check_in(visit_id: UUID, body: Location, principal: Engineer, sessions: Sessions) -> PresenceRead:
+    async with transaction(sessions) as session:
+        return PresenceRead.model_validate(await service.check_in(session=session, visit_id=visit_id, body=body,
+                                                                  principal=principal))
+
+
+@router.post("/visits/{visit_id}/check-outs", response_model=PresenceRead, responses=WRITE,
+             summary="S10: daily sign-out with location -> EngineerCheckedOut")
+async def check_out(visit_id: UUID, body: Location, principal: Engineer, sessions: Sessions) -> PresenceRead:
+    async with transaction(sessions) as session:
+        return PresenceRead.model_validate(await service.check_out(session=session, visit_id=visit_id, body=body,
+                                                                   principal=principal))
+
+
+@router.get("/visits/{visit_id}/presence", response_model=Page[PresenceRead],
+            summary="S10: sign-ins and sign-outs of the visit (missing sign-outs flagged)")
+async def list_presence(visit_id: UUID, principal: VisitReader, sessions: Sessions, limit: PageSize = 50,
+                        cursor: Cursor = None) -> Page[PresenceRead]:
+    async with sessions() as session:
+        await visits.get(session=session, visit_id=visit_id, principal=principal)
+        rows, next_cursor = await service.presences(session=session, visit_id=visit_id, limit=limit, cursor=cursor)
+        return Page(items=[PresenceRead.model_validate(p) for p in rows], next_cursor=next_cursor)
+
+
+@router.get("/whereabouts", response_model=list[WhereaboutsRead],
+            summary="S10: where every engineer is now (last sign-in or sign-out)")
+async def whereabouts(principal: Supervisor, sessions: Sessions) -> list[WhereaboutsRead]:
+    async with sessions() as session:
+        rows = await service.whereabouts(session=session)
+    out = []
+    for p, v in rows:
+        out_known = p.checked_out_at is not None and p.out_latitude is not None and p.out_longitude is not None
+        out.append(WhereaboutsRead(
+            engineer_id=p.engineer_id, visit_id=v.id, site_name=v.site_name, on_site=not out_known,
+            at=p.checked_out_at if out_known else p.checked_in_at,  # type: ignore[arg-type]
+            latitude=p.out_latitude if out_known else p.in_latitude,  # type: ignore[arg-type]
+            longitude=p.out_longitude if out_known else p.in_longitude,  # type: ignore[arg-type]
+            accuracy_m=p.out_accuracy_m if out_known else p.in_accuracy_m))
+    return out
+
+
+@router.post("/visits/{visit_id}/daily-logs", response_model=DailyLogRead, status_code=status.HTTP_201_CREATED,
+             responses=WRITE, summary="S20: the engineer's daily work log -> DailyLogSubmitted")
+async def submit_log(visit_id: UUID, body: DailyLogCreate, principal: Engineer, sessions: Sessions) -> DailyLogRead:
+    async with transaction(sessions) as session:
+        return DailyLogRead.model_validate(await service.submit_log(session=session, visit_id=visit_id, body=body,
+                                                                    principal=principal))
+
+
+@router.get("/visits/{visit_id}/daily-logs", response_model=Page[DailyLogRead], summary="S20: daily work logs")
+async def list_logs(visit_id: UUID, principal: VisitReader, sessions: Sessions, limit: PageSize = 50,
+                    cursor: Cursor = None) -> Page[DailyLogRead]:
+    async with sessions() as session:
+        await visits.get(session=session, visit_id=visit_id, principal=principal)
+        rows, next_cursor = await service.logs(session=session, visit_id=visit_id, limit=limit, cursor=cursor)
+        return Page(items=[DailyLogRead.model_validate(g) for g in rows], next_cursor=next_cursor)

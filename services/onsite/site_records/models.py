@@ -1,0 +1,299 @@
+"""Tables and API shapes of the records kept on site (S15, S16, S18, S21-S24, S31, S32)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID, uuid4
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from sqlalchemy import Column, DateTime
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field as SQLField
+from sqlmodel import SQLModel
+
+
+def _tz(nullable: bool = False) -> Any:
+    return Column(DateTime(timezone=True), nullable=nullable)
+
+
+def _json() -> Any:
+    return Column(JSONB, nullable=False)
+
+
+class CommunicationEntry(SQLModel, table=True):
+    """S15: a request to the customer, a difficulty or an agreed solution (attachments as evidence)."""
+
+    __tablename__ = "communication_entry"
+    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
+    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
+    kind: str
+    text: str
+    counterpart: str
+    logged_by: str
+    logged_at: datetime = SQLField(sa_column=_tz())
+
+
+class CustomerReport(SQLModel, table=True):
+    """S16: a periodic report to the customer with their opinion; a disagreement is escalated, not argued."""
+
+    __tablename__ = "customer_report"
+    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
+    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
+    summary: str
+    customer_opinion: str
+    customer_agrees: bool | None = None
+    escalated_to: str | None = None
+    sent_by: str
+    sent_at: datetime = SQLField(sa_column=_tz())
+
+
+class ProcessRecord(SQLModel, table=True):
+    """S18: drawing modification (what, why, who approved), problem handling, minutes, design change."""
+
+    __tablename__ = "process_record"
+    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
+    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
+    kind: str
+    title: str
+    description: str
+    reason: str | None = None
+    approved_by: str | None = None
+    participants: list[str] = SQLField(sa_column=_json())
+    recorded_by: str
+    recorded_at: datetime = SQLField(sa_column=_tz())
+
+
+class LeaveRequest(SQLModel, table=True):
+    """S21: leaving mid-way: the site manager's consent, or a refusal and an approved exception."""
+
+    __tablename__ = "leave_request"
+    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
+    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
+    engineer_id: str
+    reason: str
+    site_manager: str
+    consent: bool
+    exception_reason: str | None = None
+    exception_approved_by: str | None = None
+    may_leave: bool
+    decided_at: datetime = SQLField(sa_column=_tz())
+
+
+class RaisedItem(SQLModel, table=True):
+    """S22-S24: a referral, abnormal request or internal disagreement routed through dispatch until answered."""
+
+    __tablename__ = "raised_item"
+    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
+    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
+    kind: str
+    summary: str
+    details: str
+    subject: str
+    status: str = "open"
+    unit: str | None = None
+    answer: str | None = None
+    answered_by: str | None = None
+    answered_at: datetime | None = SQLField(default=None, sa_column=_tz(nullable=True))
+    raised_by: str
+    raised_at: datetime = SQLField(sa_column=_tz())
+
+
+class TrainingMaterial(SQLModel, table=True):
+    """S31: the catalogue of training materials; only approved ones may be used."""
+
+    __tablename__ = "training_material"
+    code: str = SQLField(primary_key=True)
+    title: str
+    approved: bool = False
+    approved_by: str | None = None
+    created_at: datetime = SQLField(sa_column=_tz())
+
+
+class TrainingSession(SQLModel, table=True):
+    """S31: training delivered to the customer."""
+
+    __tablename__ = "training_session"
+    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
+    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
+    topics: list[str] = SQLField(sa_column=_json())
+    materials: list[str] = SQLField(sa_column=_json())
+    attendees: list[str] = SQLField(sa_column=_json())
+    demonstration: bool
+    evaluation_scores: list[int] = SQLField(sa_column=_json())
+    test_scores: list[float] = SQLField(sa_column=_json())
+    delivered_by: str
+    delivered_at: datetime = SQLField(sa_column=_tz())
+
+
+class CustomerInformation(SQLModel, table=True):
+    """S32: an opinion, suggestion or business lead heard on site (routed by the feedback service)."""
+
+    __tablename__ = "site_customer_information"
+    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
+    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
+    kind: str
+    text: str
+    captured_by: str
+    captured_at: datetime = SQLField(sa_column=_tz())
+
+
+# ---------------------------------------------------------------- API shapes
+
+_Short = Field(min_length=1, max_length=300)
+_Long = Field(min_length=1, max_length=8000)
+
+
+class CommunicationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["request", "difficulty", "agreed_solution", "other"]
+    text: str = _Long
+    counterpart: str = _Short
+
+
+class CommunicationRead(CommunicationCreate):
+    model_config = ConfigDict(from_attributes=True)
+    id: UUID
+    logged_by: str
+    logged_at: datetime
+
+
+class CustomerReportCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    summary: str = _Long
+    customer_opinion: str = Field(default="", max_length=8000)
+    customer_agrees: bool | None = None
+    escalate_to: Literal["unit_leadership", "regional_centre"] | None = None
+
+
+class CustomerReportRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: UUID
+    summary: str
+    customer_opinion: str
+    customer_agrees: bool | None
+    escalated_to: str | None
+    sent_by: str
+    sent_at: datetime
+
+
+class ProcessRecordCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["drawing_modification", "problem_handling", "meeting_minutes", "design_change"]
+    title: str = _Short
+    description: str = _Long
+    reason: str | None = Field(default=None, max_length=4000)
+    approved_by: str | None = Field(default=None, max_length=200)
+    participants: list[str] = Field(default_factory=list, max_length=100)
+
+
+class ProcessRecordRead(ProcessRecordCreate):
+    model_config = ConfigDict(from_attributes=True)
+    id: UUID
+    recorded_by: str
+    recorded_at: datetime
+
+
+class LeaveCreate(BaseModel):
+    """S21: the site manager's answer; after a refusal only an approved exception lets the engineer leave."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: str = _Long
+    site_manager: str = _Short
+    consent: bool
+    exception_reason: str | None = Field(default=None, max_length=4000)
+    exception_approved_by: str | None = Field(default=None, max_length=200)
+
+
+class LeaveRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: UUID
+    engineer_id: str
+    reason: str
+    site_manager: str
+    consent: bool
+    exception_reason: str | None
+    exception_approved_by: str | None
+    may_leave: bool
+    decided_at: datetime
+
+
+class RaisedItemCreate(BaseModel):
+    """S22 referral (subject = product), S23 abnormal request (subject = topic), S24 disagreement (units)."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["referral", "abnormal_request", "internal_disagreement"]
+    summary: str = _Short
+    details: str = Field(default="", max_length=8000)
+    product: str | None = Field(default=None, max_length=200)
+    topic: Literal["abnormal_request", "drawing_change", "delivery_time", "bought_in_equipment",
+                   "spare_parts"] | None = None
+    units: list[str] = Field(default_factory=list, max_length=10)
+
+
+class RaisedItemRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: UUID
+    kind: str
+    summary: str
+    details: str
+    subject: str
+    status: str
+    unit: str | None
+    answer: str | None
+    answered_by: str | None
+    answered_at: datetime | None
+    raised_by: str
+    raised_at: datetime
+
+
+class TrainingMaterialCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(min_length=1, max_length=50)
+    title: str = _Short
+    approved: bool = False
+
+
+class TrainingMaterialRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    code: str
+    title: str
+    approved: bool
+    approved_by: str | None
+
+
+class TrainingCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    topics: list[Literal["use", "maintenance", "repair", "emergency"]] = Field(min_length=1, max_length=4)
+    materials: list[str] = Field(min_length=1, max_length=50)
+    attendees: list[str] = Field(min_length=1, max_length=200)
+    demonstration: bool
+    evaluation_scores: list[Annotated[int, Field(ge=1, le=5)]] = Field(default_factory=list, max_length=200)
+    test_scores: list[Annotated[float, Field(ge=0, le=100)]] = Field(default_factory=list, max_length=200)
+    delivered_at: AwareDatetime
+
+
+class TrainingRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: UUID
+    topics: list[str]
+    materials: list[str]
+    attendees: list[str]
+    demonstration: bool
+    evaluation_scores: list[int]
+    test_scores: list[float]
+    delivered_by: str
+    delivered_at: datetime
+
+
+class CustomerInformationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["opinion", "suggestion", "business_lead"]
+    text: str = _Long
+
+
+class CustomerInformationRead(CustomerInformationCreate):
+    model_config = ConfigDict(from_attributes=True)
+    id: UUID
+    captured_by: str
+    captured_at: datetime

@@ -1,0 +1,410 @@
+"""Work on site: briefing (S9), permits (S11), tasks by the ticket (S12, S13), safety (S14),
+process data and milestones (S13) and the customer's witness (S17)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, Literal
+from uuid import UUID, uuid4
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, model_validator
+from sqlalchemy import Column, Date, DateTime, String, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field as SQLField
+from sqlmodel import SQLModel
+
+from shared.events.dispatch import CheckSheetItem
+
+
+def _tz() -> Any:
+    return DateTime(timezone=True)
+
+
+def _json(nullable: bool = False) -> Any:
+    return Column(JSONB, nullable=nullable)
+
+
+# ---------------------------------------------------------------- tables
+
+class TechnicalBriefing(SQLModel, table=True):
+    """S9: what the customer was told before work started."""
+
+    __tablename__ = "technical_briefing"
+
+    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
+    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
+    held_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    held_by: str
+    content: dict[str, Any] = SQLField(sa_column=_json())
+    created_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+
+
+class DisputeStatus(StrEnum):
+    OPEN = "open"
+    ESCALATED = "escalated"
+    SETTLED = "settled"
+
+
+class BriefingDispute(SQLModel, table=True):
+    """S9: a disputed point of the briefing: open, not blocking, escalatable."""
+
+    __tablename__ = "briefing_dispute"
+
+    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
+    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
+    briefing_id: UUID = SQLField(foreign_key="technical_briefing.id")
+    point: str
+    status: str = SQLField(default=DisputeStatus.OPEN, sa_column=Column(String(16), nullable=False))
+    escalated_to: str | None = None
+    escalated_by: str | None = None
+    escalated_at: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
+
+
+class WorkPermit(SQLModel, table=True):
+    """S11: a customer site work permit with its scope and validity."""
+
+    __tablename__ = "work_permit"
+
+    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
+    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
+    number: str
+    issued_by: str
+    scope: list[str] = SQLField(sa_column=_json())
+    valid_from: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    valid_to: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    created_by: str
+    created_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+
+
+class TaskStatus(StrEnum):
+    PLANNED = "planned"
+    STARTED = "started"
+    DONE = "done"
+
+
+class SiteTask(SQLModel, table=True):
+    """S12/S13: one task of the site work plan, following a dispatched check sheet (or a plan step)."""
+
+    __tablename__ = "site_task"
+
+    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
+    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
+    title: str
+    sheet_id: str | None = None
+    plan_step: int | None = None
+    permit_scope: str
+    items: list[dict[str, Any]] = SQLField(sa_column=_json())
+    live_hv: bool = False
+    primary_test: bool = False
+    planned_start: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
+    planned_end: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
+    progress_percent: int = 0
+    status: str = SQLField(default=TaskStatus.PLANNED, sa_column=Column(String(16), nullable=False))
+    started_at: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
+    started_by: str | None = None
+    done_at: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
+    done_by: str | None = None
+    version: int = 1
+    created_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    updated_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    updated_by: str
+
+
+class SafetyChecklist(SQLModel, table=True):
+    """S14: the safety checklist of one task on one day."""
+
+    __tablename__ = "safety_checklist"
+    __table_args__ = (UniqueConstraint("task_id", "day"),)
+
+    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
+    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
+    task_id: UUID = SQLField(foreign_key="site_task.id")
+    day: date = SQLField(sa_column=Column(Date, nullable=False))
+    answers: dict[str, Any] = SQLField(sa_column=_json())
+    missing: list[str] = SQLField(sa_column=_json())
+    checked_by: str
+    checked_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+
+
+class ProcessDataRecord(SQLModel, table=True):
+    """S13: the value recorded for one check-sheet item of a task (the latest one counts)."""
+
+    __tablename__ = "process_data_record"
+    __table_args__ = (UniqueConstraint("task_id", "item_id"),)
+
+    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
+    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
+    task_id: UUID = SQLField(foreign_key="site_task.id")
+    item_id: str
+    value: Any = SQLField(sa_column=_json(nullable=True))
+    unit: str | None = None
+    passed: bool
+    requires_witness: bool = False
+    requires_photo: bool = False
+    recorded_by: str
+    recorded_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    signed_off_by: str | None = None
+    signed_off_at: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
+
+
+class Milestone(SQLModel, table=True):
+    """S13: a milestone of the work; signed off with its witness when one is required (S17)."""
+
+    __tablename__ = "milestone"
+
+    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
+    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
+    task_id: UUID | None = SQLField(default=None, foreign_key="site_task.id")
+    title: str
+    requires_witness: bool = False
+    created_by: str
+    created_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    reached_at: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
+    signed_off_by: str | None = None
+
+
+class WitnessRecord(SQLModel, table=True):
+    """S17: the customer's (or a third party's) witness on a record."""
+
+    __tablename__ = "witness_record"
+
+    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
+    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
+    subject_kind: str
+    subject_id: UUID = SQLField(index=True)
+    name: str
+    role: str
+    signature_kind: str
+    typed_name: str | None = None
+    signature_evidence_id: UUID | None = None
+    signed_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    recorded_by: str
+    recorded_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+
+
+# ---------------------------------------------------------------- API shapes
+
+_Text = Field(default="", max_length=4000)
+_Points = Field(default_factory=list, max_length=50)
+
+
+class BriefingCreate(BaseModel):
+    """S9: the briefing's content; disputed points are kept open and may be escalated."""
+
+    model_config = ConfigDict(extra="forbid")
+    held_at: AwareDatetime
+    content: str = Field(min_length=1, max_length=8000)
+    scope: str = Field(min_length=1, max_length=4000)
+    equipment_and_interface_persons: str = _Text
+    risk_points: list[str] = _Points
+    goals: list[str] = _Points
+    company_commitments: list[str] = _Points
+    control_requirements: list[str] = _Points
+    schedule: str = _Text
+    missing_parts: list[str] = _Points
+    missing_documents: list[str] = _Points
+    disputed_points: list[str] = Field(default_factory=list, max_length=50)
+
+
+class DisputeRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: UUID
+    briefing_id: UUID
+    point: str
+    status: DisputeStatus
+    escalated_to: str | None
+    escalated_at: datetime | None
+
+
+class BriefingRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: UUID
+    held_at: datetime
+    held_by: str
+    content: dict[str, Any]
+    disputes: list[DisputeRead] = []
+
+
+class DisputeEscalation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    escalated_to: Literal["unit_leadership", "regional_centre"]
+
+
+class PermitCreate(BaseModel):
+    """S11: scope lists the check sheets (or task scopes) the permit covers; `all` covers every task."""
+
+    model_config = ConfigDict(extra="forbid")
+    number: str = Field(min_length=1, max_length=100)
+    issued_by: str = Field(min_length=1, max_length=200)
+    scope: list[str] = Field(min_length=1, max_length=100)
+    valid_from: AwareDatetime
+    valid_to: AwareDatetime
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PermitCreate:
+        if self.valid_to <= self.valid_from:
+            raise ValueError("valid_to must be after valid_from")
+        return self
+
+
+class PermitRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: UUID
+    number: str
+    issued_by: str
+    scope: list[str]
+    valid_from: datetime
+    valid_to: datetime
+
+
+class TaskCreate(BaseModel):
+    """S12: a task of the site work plan added from the briefing."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(min_length=1, max_length=300)
+    permit_scope: str = Field(min_length=1, max_length=200)
+    live_hv: bool = False
+    primary_test: bool = False
+    planned_start: AwareDatetime | None = None
+    planned_end: AwareDatetime | None = None
+
+
+class TaskProgress(BaseModel):
+    """S12: progress against the plan (and a new planned end, if it moved)."""
+
+    model_config = ConfigDict(extra="forbid")
+    progress_percent: int = Field(ge=0, le=100)
+    planned_end: AwareDatetime | None = None
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class TaskRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: UUID
+    title: str
+    sheet_id: str | None
+    permit_scope: str
+    items: list[CheckSheetItem]
+    live_hv: bool
+    primary_test: bool
+    planned_start: datetime | None
+    planned_end: datetime | None
+    progress_percent: int
+    status: TaskStatus
+    started_at: datetime | None
+    started_by: str | None
+    done_at: datetime | None
+    version: int
+
+
+class SafetyChecklistCreate(BaseModel):
+    """S14: today's safety checklist of a task."""
+
+    model_config = ConfigDict(extra="forbid")
+    day: date
+    ppe: bool = False
+    helmet: bool = False
+    insulated_gloves: bool = False
+    insulated_tools: bool = False
+    tools_test_valid_until: date | None = None
+    barriers: bool = False
+    safety_watcher: str | None = Field(default=None, max_length=200)
+
+
+class SafetyChecklistRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: UUID
+    task_id: UUID
+    day: date
+    answers: dict[str, Any]
+    missing: list[str]
+    checked_by: str
+    checked_at: datetime
+
+
+class ProcessDataCreate(BaseModel):
+    """S13: a check-sheet value; a unit is required where the item has one."""
+
+    model_config = ConfigDict(extra="forbid")
+    value: StrictBool | float | str = Field(union_mode="left_to_right")
+    unit: str | None = Field(default=None, max_length=30)
+
+    @model_validator(mode="after")
+    def _short(self) -> ProcessDataCreate:
+        if isinstance(self.value, str) and len(self.value) > 2000:
+            raise ValueError("value is too long (at most 2000 characters)")
+        return self
+
+
+class ProcessDataRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: UUID
+    task_id: UUID
+    item_id: str
+    value: Any
+    unit: str | None
+    passed: bool
+    requires_witness: bool
+    requires_photo: bool
+    recorded_by: str
+    recorded_at: datetime
+    signed_off_by: str | None
+    signed_off_at: datetime | None
+
+
+class MilestoneCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(min_length=1, max_length=300)
+    task_id: UUID | None = None
+    requires_witness: bool = False
+
+
+class MilestoneRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: UUID
+    task_id: UUID | None
+    title: str
+    requires_witness: bool
+    reached_at: datetime | None
+    signed_off_by: str | None
+
+
+class Signature(BaseModel):
+    """S17: a typed name with the time, or an uploaded image (evidence id)."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["typed", "image"]
+    typed_name: str | None = Field(default=None, max_length=200)
+    evidence_id: UUID | None = None
+    signed_at: AwareDatetime
+
+    @model_validator(mode="after")
+    def _complete(self) -> Signature:
+        if self.kind == "typed" and not (self.typed_name or "").strip():
+            raise ValueError("a typed signature needs the typed name")
+        if self.kind == "image" and self.evidence_id is None:
+            raise ValueError("an image signature needs the evidence id of the uploaded image")
+        return self
+
+
+class WitnessCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    subject_kind: Literal["process_data", "milestone"]
+    subject_id: UUID
+    name: str = Field(min_length=1, max_length=200)
+    role: str = Field(min_length=1, max_length=200)
+    signature: Signature
+
+
+class WitnessRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: UUID
+    subject_kind: str
+    subject_id: UUID
+    name: str
+    role: str
+    signature_kind: str
+    typed_name: str | None
+    signature_evidence_id: UUID | None
+    signed_at: datetime

@@ -1,0 +1,436 @@
+"""Work-on-site operations (S9, S11-S14, S17): plain async functions, never committing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import UUID, uuid4
+
+from sqlalchemy import func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.onsite.events import emit
+from services.onsite.evidence.models import EvidenceFile
+from services.onsite.paging import keyset_page
+from services.onsite.visits import service as visits
+from services.onsite.visits.models import SiteVisit
+from services.onsite.work import domain
+from services.onsite.work.models import (
+    BriefingCreate,
+    BriefingDispute,
+    DisputeStatus,
+    Milestone,
+    MilestoneCreate,
+    PermitCreate,
+    ProcessDataCreate,
+    ProcessDataRecord,
+    SafetyChecklist,
+    SafetyChecklistCreate,
+    SiteTask,
+    TaskCreate,
+    TaskProgress,
+    TaskStatus,
+    TechnicalBriefing,
+    WitnessCreate,
+    WitnessRecord,
+    WorkPermit,
+)
+from shared.api.auth import Principal
+from shared.api.concurrency import check_if_match
+from shared.api.problems import Conflict, InvalidInput, NotFound
+from shared.events.dispatch import CheckSheetItem, ServiceDispatched
+from shared.events.onsite import (
+    BriefingDisputeEscalated,
+    MilestoneReached,
+    PermitRecorded,
+    ProcessDataRecorded,
+    SafetyCheckCompleted,
+    ScheduleAtRisk,
+    TaskStarted,
+    TechnicalBriefingHeld,
+    WitnessRecorded,
+    WorkPlanUpdated,
+)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def tasks_from_dispatch(visit_id: UUID, event: ServiceDispatched, actor: str) -> list[SiteTask]:
+    """S12/S13: one task per dispatched check sheet, plus one per plan step without a sheet."""
+    now = _now()
+    tasks: list[SiteTask] = []
+    for sheet in event.check_sheets:
+        tasks.append(SiteTask(
+            visit_id=visit_id, title=sheet.title, sheet_id=sheet.sheet_id, permit_scope=sheet.sheet_id,
+            items=[i.model_dump() for i in sheet.items],
+            live_hv=any(i.live_hv for i in sheet.items), primary_test=any(i.primary_test for i in sheet.items),
+            planned_start=event.planned_start, planned_end=event.planned_end,
+            created_at=now, updated_at=now, updated_by=actor,
+        ))
+    if not event.check_sheets and event.plan is not None:
+        for step in sorted(event.plan.steps, key=lambda s: s.order):
+            tasks.append(SiteTask(
+                visit_id=visit_id, title=step.title, plan_step=step.order, permit_scope=f"step-{step.order}",
+                items=[], planned_start=event.planned_start, planned_end=event.planned_end,
+                created_at=now, updated_at=now, updated_by=actor,
+            ))
+    return tasks
+
+
+def task_view(task: SiteTask) -> domain.TaskView:
+    return domain.TaskView(title=task.title, permit_scope=task.permit_scope, live_hv=task.live_hv,
+                           primary_test=task.primary_test, status=task.status)
+
+
+def items_of(task: SiteTask) -> list[CheckSheetItem]:
+    return [CheckSheetItem.model_validate(i) for i in task.items]
+
+
+# ---------------------------------------------------------------- S9 briefing
+
+async def hold_briefing(*, session: AsyncSession, visit_id: UUID, body: BriefingCreate,
+                        principal: Principal) -> tuple[TechnicalBriefing, list[BriefingDispute]]:
+    """S9: record the briefing; disputed points stay open (not blocking) and escalatable."""
+    visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
+    content = body.model_dump(mode="json", exclude={"held_at", "disputed_points"})
+    briefing = TechnicalBriefing(visit_id=visit.id, held_at=body.held_at, held_by=principal.subject,
+                                 content=content, created_at=_now())
+    session.add(briefing)
+    await session.flush()
+    disputes = [BriefingDispute(visit_id=visit.id, briefing_id=briefing.id, point=p) for p in body.disputed_points]
+    session.add_all(disputes)
+    visits.touch(visit, principal)
+    emit(session, TechnicalBriefingHeld(
+        case_id=visit.case_id, visit_id=visit.id, briefing_id=briefing.id, held_at=body.held_at,
+        held_by=principal.subject, open_disputes=len(disputes),
+    ), case_id=visit.case_id, actor=principal.actor)
+    return briefing, disputes
+
+
+async def escalate_dispute(*, session: AsyncSession, visit_id: UUID, dispute_id: UUID, escalated_to: str,
+                           principal: Principal) -> BriefingDispute:
+    """S9: escalate an open disputed point to unit leadership or the regional centre."""
+    visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
+    dispute = (await session.execute(select(BriefingDispute).where(
+        BriefingDispute.id == dispute_id, BriefingDispute.visit_id == visit.id).with_for_update())).scalar_one_or_none()
+    if dispute is None:
+        raise NotFound(f"disputed point {dispute_id} does not exist on this visit")
+    if dispute.status != DisputeStatus.OPEN:
+        raise Conflict(f"the disputed point is already {dispute.status}")
+    dispute.status = DisputeStatus.ESCALATED
+    dispute.escalated_to, dispute.escalated_by, dispute.escalated_at = escalated_to, principal.subject, _now()
+    emit(session, BriefingDisputeEscalated(case_id=visit.case_id, visit_id=visit.id, dispute_id=dispute.id,
+                                           escalated_to=escalated_to),  # type: ignore[arg-type]
+         case_id=visit.case_id, actor=principal.actor)
+    return dispute
+
+
+async def briefings(
+    *, session: AsyncSession, visit: SiteVisit
+) -> list[tuple[TechnicalBriefing, list[BriefingDispute]]]:
+    rows = (await session.execute(select(TechnicalBriefing).where(TechnicalBriefing.visit_id == visit.id)
+                                  .order_by(TechnicalBriefing.held_at))).scalars().all()
+    disputes = (await session.execute(select(BriefingDispute).where(BriefingDispute.visit_id == visit.id))).scalars()
+    by_briefing: dict[UUID, list[BriefingDispute]] = {}
+    for d in disputes:
+        by_briefing.setdefault(d.briefing_id, []).append(d)
+    return [(b, by_briefing.get(b.id, [])) for b in rows]
+
+
+# ---------------------------------------------------------------- S11 permits
+
+async def record_permit(*, session: AsyncSession, visit_id: UUID, body: PermitCreate,
+                        principal: Principal) -> WorkPermit:
+    """S11: record a customer work permit with its scope and validity."""
+    visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
+    permit = WorkPermit(visit_id=visit.id, number=body.number, issued_by=body.issued_by, scope=body.scope,
+                        valid_from=body.valid_from, valid_to=body.valid_to, created_by=principal.subject,
+                        created_at=_now())
+    session.add(permit)
+    await session.flush()
+    emit(session, PermitRecorded(case_id=visit.case_id, visit_id=visit.id, permit_id=permit.id,
+                                 number=body.number, scope=body.scope, valid_from=body.valid_from,
+                                 valid_to=body.valid_to), case_id=visit.case_id, actor=principal.actor)
+    return permit
+
+
+async def permits(*, session: AsyncSession, visit_id: UUID) -> list[WorkPermit]:
+    return list((await session.execute(select(WorkPermit).where(WorkPermit.visit_id == visit_id)
+                                       .order_by(WorkPermit.valid_from))).scalars())
+
+
+# ---------------------------------------------------------------- S12 tasks and plan
+
+async def get_task(*, session: AsyncSession, visit: SiteVisit, task_id: UUID, for_update: bool = False) -> SiteTask:
+    stmt = select(SiteTask).where(SiteTask.id == task_id, SiteTask.visit_id == visit.id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    task = (await session.execute(stmt)).scalar_one_or_none()
+    if task is None:
+        raise NotFound(f"task {task_id} does not exist on this visit")
+    return task
+
+
+async def tasks(*, session: AsyncSession, visit_id: UUID) -> list[SiteTask]:
+    return list((await session.execute(select(SiteTask).where(SiteTask.visit_id == visit_id)
+                                       .order_by(SiteTask.created_at, SiteTask.id))).scalars())
+
+
+async def add_task(*, session: AsyncSession, visit_id: UUID, body: TaskCreate, principal: Principal) -> SiteTask:
+    """S12: a task of the site work plan added from the briefing."""
+    visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
+    now = _now()
+    task = SiteTask(visit_id=visit.id, title=body.title, permit_scope=body.permit_scope, items=[],
+                    live_hv=body.live_hv, primary_test=body.primary_test, planned_start=body.planned_start,
+                    planned_end=body.planned_end, created_at=now, updated_at=now, updated_by=principal.actor)
+    session.add(task)
+    await session.flush()
+    await _plan_changed(session=session, visit=visit, principal=principal, reason=f"task '{body.title}' added")
+    return task
+
+
+async def update_progress(*, session: AsyncSession, visit_id: UUID, task_id: UUID, body: TaskProgress,
+                          principal: Principal, if_match: str | None) -> SiteTask:
+    """S12: progress against the plan; a planned end past the customer's deadline raises ScheduleAtRisk."""
+    visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
+    task = await get_task(session=session, visit=visit, task_id=task_id, for_update=True)
+    check_if_match(if_match, task.version)
+    task.progress_percent = body.progress_percent
+    if body.planned_end is not None:
+        task.planned_end = body.planned_end
+    task.version += 1
+    task.updated_at, task.updated_by = _now(), principal.actor
+    await session.flush()
+    await _plan_changed(session=session, visit=visit, principal=principal,
+                        reason=body.reason or f"task '{task.title}' planned end moved")
+    return task
+
+
+async def _plan_changed(*, session: AsyncSession, visit: SiteVisit, principal: Principal, reason: str) -> None:
+    all_tasks = await tasks(session=session, visit_id=visit.id)
+    ends = [t.planned_end for t in all_tasks if t.planned_end is not None]
+    planned_completion = max(ends) if ends else None
+    emit(session, WorkPlanUpdated(
+        case_id=visit.case_id, visit_id=visit.id, tasks=len(all_tasks),
+        tasks_done=sum(1 for t in all_tasks if t.status == TaskStatus.DONE), planned_completion=planned_completion,
+    ), case_id=visit.case_id, actor=principal.actor)
+    deadline = visit.customer_deadline
+    at_risk = planned_completion is not None and deadline is not None and planned_completion > deadline
+    # Once per risk: a new ScheduleAtRisk only when the plan newly passes the deadline, or passes it further.
+    if at_risk and (visit.risk_reported_completion is None or planned_completion > visit.risk_reported_completion):
+        visit.risk_reported_completion = planned_completion
+        emit(session, ScheduleAtRisk(
+            case_id=visit.case_id, visit_id=visit.id, risk_id=uuid4(), planned_completion=planned_completion,
+            customer_deadline=deadline, reason=reason,
+        ), case_id=visit.case_id, actor=principal.actor)
+    elif not at_risk:
+        visit.risk_reported_completion = None
+
+
+# ---------------------------------------------------------------- S14 safety, S13 start
+
+async def record_safety_checklist(*, session: AsyncSession, visit_id: UUID, task_id: UUID,
+                                  body: SafetyChecklistCreate, principal: Principal) -> SafetyChecklist:
+    """S14: today's checklist of a task (replaces an earlier one of the same day)."""
+    visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
+    task = await get_task(session=session, visit=visit, task_id=task_id)
+    answers = body.model_dump(mode="json", exclude={"day"})
+    missing = domain.safety_missing(answers, live_hv=task.live_hv, primary_test=task.primary_test, day=body.day)
+    checklist = (await session.execute(select(SafetyChecklist).where(
+        SafetyChecklist.task_id == task.id, SafetyChecklist.day == body.day).with_for_update())).scalar_one_or_none()
+    if checklist is None:
+        checklist = SafetyChecklist(visit_id=visit.id, task_id=task.id, day=body.day, answers=answers,
+                                    missing=missing, checked_by=principal.subject, checked_at=_now())
+        session.add(checklist)
+    else:
+        checklist.answers, checklist.missing = answers, missing
+        checklist.checked_by, checklist.checked_at = principal.subject, _now()
+    if not missing:
+        emit(session, SafetyCheckCompleted(
+            case_id=visit.case_id, visit_id=visit.id, task_id=task.id, day=body.day, live_hv=task.live_hv,
+            primary_test=task.primary_test, checked_by=principal.subject,
+        ), case_id=visit.case_id, actor=principal.actor)
+    await session.flush()
+    return checklist
+
+
+async def start_task(*, session: AsyncSession, visit_id: UUID, task_id: UUID, principal: Principal,
+                     if_match: str | None, now: datetime | None = None) -> SiteTask:
+    """S13 with the S9, S11 and S14 gates: the task starts only when every condition holds."""
+    now = now or _now()
+    visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
+    task = await get_task(session=session, visit=visit, task_id=task_id, for_update=True)
+    check_if_match(if_match, task.version)
+    briefing_held = (await session.execute(select(func.count()).select_from(TechnicalBriefing).where(
+        TechnicalBriefing.visit_id == visit.id))).scalar_one() > 0
+    permit_views = [domain.PermitView(p.number, p.scope, p.valid_from, p.valid_to)
+                    for p in await permits(session=session, visit_id=visit.id)]
+    checklist = (await session.execute(select(SafetyChecklist).where(
+        SafetyChecklist.task_id == task.id, SafetyChecklist.day == now.date()))).scalar_one_or_none()
+    domain.check_task_start(task=task_view(task), briefing_held=briefing_held, permits=permit_views,
+                            safety_answers=checklist.answers if checklist else None, now=now)
+    task.status = TaskStatus.STARTED
+    task.started_at, task.started_by = now, principal.subject
+    task.version += 1
+    task.updated_at, task.updated_by = now, principal.actor
+    emit(session, TaskStarted(case_id=visit.case_id, visit_id=visit.id, task_id=task.id, title=task.title,
+                              started_by=principal.subject), case_id=visit.case_id, actor=principal.actor)
+    return task
+
+
+async def complete_task(*, session: AsyncSession, visit_id: UUID, task_id: UUID, principal: Principal,
+                        if_match: str | None) -> SiteTask:
+    """S13: the task is done when every check-sheet item is recorded and signed off."""
+    visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
+    task = await get_task(session=session, visit=visit, task_id=task_id, for_update=True)
+    check_if_match(if_match, task.version)
+    records = (await session.execute(select(ProcessDataRecord).where(ProcessDataRecord.task_id == task.id))).scalars()
+    recorded = {r.item_id: r.signed_off_at is not None for r in records}
+    domain.check_task_done(task=task_view(task), items=items_of(task), recorded=recorded)
+    task.status, task.progress_percent = TaskStatus.DONE, 100
+    task.done_at, task.done_by = _now(), principal.subject
+    task.version += 1
+    task.updated_at, task.updated_by = _now(), principal.actor
+    await session.flush()
+    await _plan_changed(session=session, visit=visit, principal=principal, reason=f"task '{task.title}' done")
+    return task
+
+
+# ---------------------------------------------------------------- S13 process data, milestones; S17 witness
+
+async def record_process_data(*, session: AsyncSession, visit_id: UUID, task_id: UUID, item_id: str,
+                              body: ProcessDataCreate, principal: Principal) -> ProcessDataRecord:
+    """S13: record a check-sheet value; outside the acceptance limits it is failed automatically."""
+    visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
+    task = await get_task(session=session, visit=visit, task_id=task_id, for_update=True)
+    if task.status != TaskStatus.STARTED:
+        raise Conflict(f"the task is {task.status}; values are recorded while it is started")
+    item = next((i for i in items_of(task) if i.item_id == item_id), None)
+    if item is None:
+        raise NotFound(f"check-sheet item {item_id} is not on this task")
+    passed = domain.evaluate_value(item, body.value, body.unit)
+    record = (await session.execute(select(ProcessDataRecord).where(
+        ProcessDataRecord.task_id == task.id, ProcessDataRecord.item_id == item_id))).scalar_one_or_none()
+    if record is not None and record.signed_off_at is not None:
+        raise Conflict(f"item {item_id} is already signed off")
+    if record is None:
+        record = ProcessDataRecord(visit_id=visit.id, task_id=task.id, item_id=item_id, value=body.value,
+                                   unit=body.unit, passed=passed, requires_witness=item.requires_witness
+                                   or item.kind == "witness", requires_photo=item.requires_photo
+                                   or item.kind == "photo", recorded_by=principal.subject, recorded_at=_now())
+        session.add(record)
+    else:
+        record.value, record.unit, record.passed = body.value, body.unit, passed
+        record.recorded_by, record.recorded_at = principal.subject, _now()
+    await session.flush()
+    emit(session, ProcessDataRecorded(
+        case_id=visit.case_id, visit_id=visit.id, task_id=task.id, item_id=item_id, value=body.value,
+        unit=body.unit, passed=passed, recorded_by=principal.subject,
+    ), case_id=visit.case_id, actor=principal.actor)
+    return record
+
+
+async def _has_witness(session: AsyncSession, subject_id: UUID) -> WitnessRecord | None:
+    return (await session.execute(select(WitnessRecord).where(WitnessRecord.subject_id == subject_id)
+                                  .order_by(WitnessRecord.recorded_at.desc()).limit(1))).scalar_one_or_none()
+
+
+async def _has_evidence(session: AsyncSession, attached_id: UUID) -> bool:
+    return (await session.execute(select(func.count()).select_from(EvidenceFile).where(
+        EvidenceFile.attached_id == attached_id))).scalar_one() > 0
+
+
+async def sign_off_process_data(*, session: AsyncSession, visit_id: UUID, task_id: UUID, item_id: str,
+                                principal: Principal) -> ProcessDataRecord:
+    """S13/S17/S19: sign off an entry; one flagged as needing a witness (or photo) needs it first."""
+    visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
+    record = (await session.execute(select(ProcessDataRecord).where(
+        ProcessDataRecord.visit_id == visit.id, ProcessDataRecord.task_id == task_id,
+        ProcessDataRecord.item_id == item_id).with_for_update())).scalar_one_or_none()
+    if record is None:
+        raise NotFound(f"no value recorded for item {item_id} of task {task_id}")
+    domain.check_sign_off(
+        what=f"item {item_id}", requires_witness=record.requires_witness,
+        has_witness=await _has_witness(session, record.id) is not None, requires_photo=record.requires_photo,
+        has_evidence=await _has_evidence(session, record.id), already_signed=record.signed_off_at is not None,
+    )
+    record.signed_off_by, record.signed_off_at = principal.subject, _now()
+    return record
+
+
+async def add_milestone(*, session: AsyncSession, visit_id: UUID, body: MilestoneCreate,
+                        principal: Principal) -> Milestone:
+    visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
+    if body.task_id is not None:
+        await get_task(session=session, visit=visit, task_id=body.task_id)
+    milestone = Milestone(visit_id=visit.id, task_id=body.task_id, title=body.title,
+                          requires_witness=body.requires_witness, created_by=principal.subject, created_at=_now())
+    session.add(milestone)
+    await session.flush()
+    return milestone
+
+
+async def milestones(*, session: AsyncSession, visit_id: UUID) -> list[Milestone]:
+    return list((await session.execute(select(Milestone).where(Milestone.visit_id == visit_id)
+                                       .order_by(Milestone.created_at))).scalars())
+
+
+async def sign_off_milestone(*, session: AsyncSession, visit_id: UUID, milestone_id: UUID,
+                             principal: Principal) -> Milestone:
+    """S13/S17: a milestone is reached when signed off, with its witness when one is required."""
+    visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
+    milestone = (await session.execute(select(Milestone).where(
+        Milestone.id == milestone_id, Milestone.visit_id == visit.id).with_for_update())).scalar_one_or_none()
+    if milestone is None:
+        raise NotFound(f"milestone {milestone_id} does not exist on this visit")
+    witness = await _has_witness(session, milestone.id)
+    domain.check_sign_off(what=f"milestone '{milestone.title}'", requires_witness=milestone.requires_witness,
+                          has_witness=witness is not None, already_signed=milestone.reached_at is not None)
+    milestone.reached_at, milestone.signed_off_by = _now(), principal.subject
+    emit(session, MilestoneReached(
+        case_id=visit.case_id, visit_id=visit.id, milestone_id=milestone.id, title=milestone.title,
+        reached_at=milestone.reached_at, witnessed_by=witness.name if witness else None,
+    ), case_id=visit.case_id, actor=principal.actor)
+    return milestone
+
+
+async def record_witness(*, session: AsyncSession, visit_id: UUID, body: WitnessCreate,
+                         principal: Principal) -> WitnessRecord:
+    """S17: the witness's name, role and signature (typed name with time, or an image) on a record."""
+    visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
+    model = ProcessDataRecord if body.subject_kind == "process_data" else Milestone
+    exists = (await session.execute(select(model.id).where(  # type: ignore[attr-defined]
+        model.id == body.subject_id, model.visit_id == visit.id))).first()  # type: ignore[attr-defined]
+    if exists is None:
+        raise NotFound(f"{body.subject_kind} {body.subject_id} does not exist on this visit")
+    if body.signature.evidence_id is not None:
+        image = await session.get(EvidenceFile, body.signature.evidence_id)
+        if image is None or image.visit_id != visit.id or not image.content_type.startswith("image/"):
+            raise InvalidInput("the signature image must be an image uploaded to this visit",
+                               field="signature.evidence_id")
+    witness = WitnessRecord(
+        visit_id=visit.id, subject_kind=body.subject_kind, subject_id=body.subject_id, name=body.name,
+        role=body.role, signature_kind=body.signature.kind, typed_name=body.signature.typed_name,
+        signature_evidence_id=body.signature.evidence_id, signed_at=body.signature.signed_at,
+        recorded_by=principal.subject, recorded_at=_now(),
+    )
+    session.add(witness)
+    await session.flush()
+    emit(session, WitnessRecorded(
+        case_id=visit.case_id, visit_id=visit.id, witness_id=witness.id, subject_kind=body.subject_kind,
+        subject_id=str(body.subject_id), witness_name=body.name, witness_role=body.role,
+    ), case_id=visit.case_id, actor=principal.actor)
+    return witness
+
+
+async def process_data(*, session: AsyncSession, visit_id: UUID, limit: int,
+                       cursor: str | None) -> tuple[list[ProcessDataRecord], str | None]:
+    return await keyset_page(session, select(ProcessDataRecord).where(ProcessDataRecord.visit_id == visit_id),
+                             model=ProcessDataRecord, at=ProcessDataRecord.recorded_at, limit=limit, cursor=cursor)
+
+
+async def witnesses(*, session: AsyncSession, visit_id: UUID, limit: int,
+                    cursor: str | None) -> tuple[list[WitnessRecord], str | None]:
+    return await keyset_page(session, select(WitnessRecord).where(WitnessRecord.visit_id == visit_id),
+                             model=WitnessRecord, at=WitnessRecord.recorded_at, limit=limit, cursor=cursor)
