@@ -17,8 +17,33 @@ def _sqlstate(exc: BaseException) -> str | None:
     return None
 
 
+def _chain(exc: BaseException) -> list[BaseException]:
+    found: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in found:
+        found.append(current)
+        current = current.__cause__ or current.__context__ or getattr(current, "orig", None)
+    return found
+
+
+def is_invalid_data(exc: BaseException) -> bool:
+    """True when the database refused a value as data (SQLSTATE class 22, or a value asyncpg
+    could not encode: out of range, NUL in text, an unpaired surrogate) — the caller's input."""
+    for current in _chain(exc):
+        if isinstance(current, UnicodeError):
+            return True
+        state = _sqlstate(current)
+        if state and state.startswith("22"):
+            return True
+        if type(current).__name__ == "DataError" and "invalid input for query argument" in str(current):
+            return True
+    return False
+
+
 def is_unavailable(exc: BaseException) -> bool:
     """True when the failure is the database or network being unreachable (retry later)."""
+    if is_invalid_data(exc):
+        return False
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
@@ -31,8 +56,7 @@ def is_unavailable(exc: BaseException) -> bool:
         if state and state.startswith(_UNAVAILABLE_SQLSTATES):
             return True
         name = type(current).__name__
-        if name in {"ConnectionDoesNotExistError", "CannotConnectNowError", "ConnectionFailureError",
-                    "InterfaceError", "InternalClientError"}:
+        if name in {"ConnectionDoesNotExistError", "CannotConnectNowError", "ConnectionFailureError"}:
             return True
         current = current.__cause__ or current.__context__ or getattr(current, "orig", None)
     return False

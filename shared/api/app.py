@@ -25,7 +25,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.api.auth import TokenVerifier, annotate_openapi
 from shared.api.middleware import RequestContextMiddleware
-from shared.api.problems import PROBLEM_RESPONSES, install_problem_handlers
+from shared.api.problems import (
+    PROBLEM_RESPONSES,
+    document_not_found,
+    install_problem_handlers,
+    reject_unknown_query_parameters,
+)
 from shared.db import make_engine, make_sessionmaker
 from shared.events import EventEnvelope
 from shared.messaging.consumer import EventConsumer, EventHandlers
@@ -114,6 +119,7 @@ def create_service_app(defn: ServiceDefinition) -> FastAPI:
             await engine.dispose()
 
     app = FastAPI(
+        dependencies=[Depends(reject_unknown_query_parameters)],
         title=defn.title,
         description=defn.description,
         version="0.1.0",
@@ -132,6 +138,7 @@ def create_service_app(defn: ServiceDefinition) -> FastAPI:
     app.include_router(_operational_router(defn))
     for router in defn.routers:
         annotate_openapi(router)
+        document_not_found(router.routes)
         app.include_router(router)
     return app
 

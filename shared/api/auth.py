@@ -20,6 +20,7 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shared.api.problems import Forbidden, Unauthorized
+from shared.api.routes import api_routes
 from shared.settings import ServiceSettings
 
 
@@ -152,23 +153,12 @@ def _requirements(route: APIRoute) -> list[Requires]:
     return found
 
 
-def _api_routes(routes: list[Any]) -> list[APIRoute]:
-    """Every APIRoute, also inside included routers (FastAPI >= 0.165 keeps them as `_IncludedRouter`)."""
-    found: list[APIRoute] = []
-    for route in routes:
-        if isinstance(route, APIRoute):
-            found.append(route)
-        elif hasattr(route, "original_router"):
-            found.extend(_api_routes(route.original_router.routes))
-    return found
-
-
 def annotate_openapi(router: APIRouter) -> None:
     """Write each operation's accepted roles into OpenAPI (`x-required-roles` and the text).
 
     Call it on a router before it is included in the app.
     """
-    for route in _api_routes(router.routes):
+    for route in api_routes(router.routes):
         if "x-required-roles" in (route.openapi_extra or {}):
             continue  # a router included in several apps (tests) is annotated once
         reqs = _requirements(route)

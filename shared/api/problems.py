@@ -16,7 +16,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from shared.errors import is_unavailable
+from shared.api.routes import allowed_methods
+from shared.errors import is_invalid_data, is_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -149,10 +150,17 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+            return _problem(request, 422, "validation-error", "Invalid input",
+                            "the request body could not be parsed (malformed JSON or form data)",
+                            errors=[{"field": "body", "message": "could not be parsed", "type": "body_parsing"}])
         slug, title = _HTTP_SLUGS.get(exc.status_code, ("http-error", "HTTP error"))
         detail = exc.detail if isinstance(exc.detail, str) else title
-        # Keep the exception's headers (e.g. `Allow` on 405, as RFC 9110 requires).
-        return _problem(request, exc.status_code, slug, title, detail, headers=getattr(exc, "headers", None))
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            # RFC 9110: list every method the resource supports, not only those of one route.
+            headers["Allow"] = ", ".join(allowed_methods(request.app.routes, request.url.path))
+        return _problem(request, exc.status_code, slug, title, detail, headers=headers)
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)
@@ -179,6 +187,9 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def _dbapi(request: Request, exc: DBAPIError) -> JSONResponse:
+        if is_invalid_data(exc):
+            return _problem(request, 422, "validation-error", "Invalid input",
+                            "a value cannot be stored as given (out of range or an invalid character such as NUL)")
         if is_unavailable(exc):
             return await _unavailable(request, exc)
         log.exception("database error on %s", request.url.path)
@@ -186,6 +197,9 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if is_invalid_data(exc):
+            return _problem(request, 422, "validation-error", "Invalid input",
+                            "the request holds text that cannot be stored (e.g. an unpaired surrogate)")
         if is_unavailable(exc):
             return await _unavailable(request, exc)
         log.exception("unhandled error on %s", request.url.path)
@@ -204,3 +218,27 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         503: "A dependency (database) is unavailable",
     }.items()
 }
+
+
+def document_not_found(routes: list[Any]) -> None:
+    """Every operation addressing a resource by id can answer 404: say so in OpenAPI."""
+    from shared.api.routes import api_routes
+
+    for route in api_routes(routes):
+        if "{" in route.path_format and 404 not in route.responses and "404" not in route.responses:
+            route.responses = {**route.responses, 404: PROBLEM_RESPONSES[404]}
+
+
+async def reject_unknown_query_parameters(request: Request) -> None:
+    """Like request bodies, query strings refuse parameters the operation does not declare:
+    a misspelt filter must not silently return everything."""
+    from shared.api.routes import declared_query_params
+
+    route = request.scope.get("route")
+    if route is None or not hasattr(route, "dependant"):
+        return
+    unknown = sorted(set(request.query_params) - declared_query_params(route))
+    if unknown:
+        raise InvalidInput(f"unknown query parameters: {', '.join(unknown)}",
+                           errors=[{"field": f"query.{name}", "message": "not a parameter of this operation",
+                                    "type": "extra_forbidden"} for name in unknown])

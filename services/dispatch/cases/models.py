@@ -7,12 +7,13 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID, uuid4
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from sqlalchemy import Column, DateTime, Index, String, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
+from shared.api.params import IsoDateTime
 from shared.events.dispatch import CaseContacts
 
 
@@ -127,7 +128,7 @@ class TeamMemberIn(BaseModel):
     engineer_id: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=200)
     grade: int = Field(ge=1, le=5)
-    is_project_manager: bool = False
+    is_project_manager: StrictBool = False
 
 
 class DispatchCommand(BaseModel):
@@ -196,7 +197,7 @@ class CaseSearch(BaseModel):
     region: str | None = Field(default=None, max_length=64)
     customer: str | None = Field(default=None, min_length=1, max_length=200, description="Part of the customer name")
     engineer: str | None = Field(default=None, max_length=64, description="An engineer on the team")
-    created_from: AwareDatetime | None = None
-    created_to: AwareDatetime | None = None
-    planned_from: AwareDatetime | None = Field(default=None, description="Planned window ends at or after")
-    planned_to: AwareDatetime | None = Field(default=None, description="Planned window starts before")
+    created_from: IsoDateTime | None = None
+    created_to: IsoDateTime | None = None
+    planned_from: IsoDateTime | None = Field(default=None, description="Planned window ends at or after")
+    planned_to: IsoDateTime | None = Field(default=None, description="Planned window starts before")

@@ -6,7 +6,6 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
-from pydantic import AwareDatetime
 from sqlalchemy.exc import IntegrityError
 
 from services.dispatch.cases import service
@@ -22,6 +21,7 @@ from shared.api.app import Sessions
 from shared.api.auth import Principal, Requires, Role
 from shared.api.concurrency import etag
 from shared.api.pagination import Cursor, Page, PageSize, encode_cursor
+from shared.api.params import IsoDateTime
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.api.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
 from shared.db import transaction
@@ -90,10 +90,10 @@ async def list_cases(
     region: Annotated[str | None, Query(max_length=64)] = None,
     customer: Annotated[str | None, Query(min_length=1, max_length=200, description="Part of the name")] = None,
     engineer: Annotated[str | None, Query(max_length=64, description="An engineer on the team")] = None,
-    created_from: Annotated[AwareDatetime | None, Query()] = None,
-    created_to: Annotated[AwareDatetime | None, Query()] = None,
-    planned_from: Annotated[AwareDatetime | None, Query(description="Planned window ends at or after")] = None,
-    planned_to: Annotated[AwareDatetime | None, Query(description="Planned window starts before")] = None,
+    created_from: Annotated[IsoDateTime | None, Query()] = None,
+    created_to: Annotated[IsoDateTime | None, Query()] = None,
+    planned_from: Annotated[IsoDateTime | None, Query(description="Planned window ends at or after")] = None,
+    planned_to: Annotated[IsoDateTime | None, Query(description="Planned window starts before")] = None,
 ) -> Page[ServiceCaseRead]:
     own = service.only_own_cases(principal)
     if own is not None:

@@ -6,11 +6,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID, uuid4
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from sqlalchemy import Column, Date, DateTime, Index, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
+
+from shared.api.params import IsoDate, IsoDateTime
 
 CallOutcome = Literal["confirmed", "postponed"]
 
@@ -48,11 +50,11 @@ class ConfirmedConditions(BaseModel):
     site_address: str = Field(min_length=1, max_length=500)
     site_environment: str = Field(min_length=1, max_length=4000)
     work_content: str = Field(min_length=1, max_length=4000)
-    required_arrival: AwareDatetime
+    required_arrival: IsoDateTime
     customer_preparation: list[str] = Field(default_factory=list, max_length=100)
     company_preparation: list[str] = Field(default_factory=list, max_length=100)
     special_requirements: SpecialRequirements = Field(default_factory=SpecialRequirements)
-    customer_deadline: AwareDatetime | None = None
+    customer_deadline: IsoDateTime | None = None
 
 
 class ConditionCallCreate(BaseModel):
@@ -62,10 +64,10 @@ class ConditionCallCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     outcome: CallOutcome
-    called_at: AwareDatetime
+    called_at: IsoDateTime
     conditions: ConfirmedConditions | None = Field(default=None, validate_default=True)
     reason: str | None = Field(default=None, min_length=1, max_length=2000, validate_default=True)
-    new_date: date | None = Field(default=None, validate_default=True)
+    new_date: IsoDate | None = Field(default=None, validate_default=True)
 
     @field_validator("called_at")
     @classmethod

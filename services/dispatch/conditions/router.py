@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -15,6 +15,7 @@ from services.dispatch.conditions.models import ConditionCallCreate, ConditionCa
 from shared.api.app import Sessions
 from shared.api.auth import Principal, Requires, Role
 from shared.api.concurrency import etag
+from shared.api.params import IsoDate
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.db import transaction
 
@@ -54,7 +55,7 @@ async def list_condition_calls(case_id: UUID, principal: Reader, sessions: Sessi
             summary="S2: postponements that came due and were not settled by a later call")
 async def list_due_postponements(
     principal: Reader, sessions: Sessions,
-    on: Annotated[date | None, Query(description="The day to evaluate (default: today, UTC)")] = None,
+    on: Annotated[IsoDate | None, Query(description="The day to evaluate (default: today, UTC)")] = None,
 ) -> list[DuePostponement]:
     async with sessions() as session:
         rows = await service.due_postponements(session=session, today=on or datetime.now(UTC).date())

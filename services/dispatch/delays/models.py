@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from shared.api.params import IsoDateTime
 
 
 class ArrivalReschedule(BaseModel):
     """S7: the new arrival time and when the customer and the regional service centre were told."""
 
     model_config = ConfigDict(extra="forbid")
-    new_arrival: AwareDatetime
+    new_arrival: IsoDateTime
     reason: str = Field(min_length=1, max_length=2000)
-    customer_notified_at: AwareDatetime | None = Field(description="Required: when the customer was told")
-    regional_centre_notified_at: AwareDatetime | None = Field(
+    customer_notified_at: IsoDateTime | None = Field(description="Required: when the customer was told")
+    regional_centre_notified_at: IsoDateTime | None = Field(
         description="Required: when the regional service centre was told")
 
     @field_validator("new_arrival")

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationInfo, field_validator
 from sqlalchemy import Column, DateTime, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
+
+from shared.api.params import IsoDate, IsoDateTime
 
 
 class Engineer(SQLModel, table=True):
@@ -44,15 +46,15 @@ class Certificate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     type: str = Field(min_length=1, max_length=64, examples=["hv_live_work"])
     number: str = Field(min_length=1, max_length=64)
-    expires_on: date
+    expires_on: IsoDate
 
 
 class Unavailability(BaseModel):
     """A period in the engineer's calendar when they cannot be assigned (leave, other work)."""
 
     model_config = ConfigDict(extra="forbid")
-    start: AwareDatetime
-    end: AwareDatetime
+    start: IsoDateTime
+    end: IsoDateTime
     reason: str = Field(min_length=1, max_length=200, examples=["leave"])
 
     @field_validator("end")
@@ -72,7 +74,7 @@ class EngineerBase(BaseModel):
     skills: list[Skill] = Field(default_factory=list, max_length=50)
     certificates: list[Certificate] = Field(default_factory=list, max_length=50)
     unavailability: list[Unavailability] = Field(default_factory=list, max_length=500)
-    active: bool = True
+    active: StrictBool = True
 
 
 class EngineerCreate(EngineerBase):

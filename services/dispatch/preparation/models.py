@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from sqlalchemy import Column, DateTime
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
@@ -39,7 +39,7 @@ class TickItem(BaseModel):
     """Tick (or untick) one preparation item."""
 
     model_config = ConfigDict(extra="forbid")
-    done: bool
+    done: StrictBool
     note: str = Field(default="", max_length=2000)
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID, uuid4
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationInfo, field_validator, model_validator
 from sqlalchemy import Column, DateTime, String, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
@@ -62,10 +62,10 @@ class CheckSheetItemIn(BaseModel):
     unit: str | None = Field(default=None, min_length=1, max_length=32, validate_default=True)
     lower_limit: float | None = None
     upper_limit: float | None = None
-    requires_witness: bool = False
-    requires_photo: bool = False
-    live_hv: bool = False
-    primary_test: bool = False
+    requires_witness: StrictBool = False
+    requires_photo: StrictBool = False
+    live_hv: StrictBool = False
+    primary_test: StrictBool = False
 
     @field_validator("unit")
     @classmethod

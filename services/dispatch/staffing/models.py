@@ -6,13 +6,14 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationInfo, field_validator
 from sqlalchemy import Column, DateTime, Index, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from services.dispatch.cases.models import Level
+from shared.api.params import IsoDateTime
 
 
 class StaffingPolicy(SQLModel, table=True):
@@ -111,7 +112,7 @@ class StaffingPolicyRead(BaseModel):
 class TeamChoice(BaseModel):
     model_config = ConfigDict(extra="forbid")
     engineer_id: str = Field(min_length=1, max_length=64)
-    is_project_manager: bool = False
+    is_project_manager: StrictBool = False
 
 
 class AssignEngineers(BaseModel):
@@ -119,8 +120,8 @@ class AssignEngineers(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     engineers: list[TeamChoice] = Field(min_length=1, max_length=50)
-    planned_start: AwareDatetime
-    planned_end: AwareDatetime
+    planned_start: IsoDateTime
+    planned_end: IsoDateTime
 
     @field_validator("planned_end")
     @classmethod

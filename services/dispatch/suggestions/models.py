@@ -6,15 +6,17 @@ from datetime import UTC, datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from shared.api.params import IsoDateTime
 
 
 class CaseSuggestionRequest(BaseModel):
     """The planned window to staff (default: from the required arrival agreed at S2, for duration_days)."""
 
     model_config = ConfigDict(extra="forbid")
-    planned_start: AwareDatetime | None = None
-    planned_end: AwareDatetime | None = Field(default=None, validate_default=True)
+    planned_start: IsoDateTime | None = None
+    planned_end: IsoDateTime | None = Field(default=None, validate_default=True)
     duration_days: int = Field(default=3, ge=1, le=60)
 
     @field_validator("planned_end")
@@ -32,8 +34,8 @@ class BatchSuggestionRequest(BaseModel):
     """Every acknowledged, unstaffed case whose required arrival falls in [arrival_from, arrival_to)."""
 
     model_config = ConfigDict(extra="forbid")
-    arrival_from: AwareDatetime
-    arrival_to: AwareDatetime
+    arrival_from: IsoDateTime
+    arrival_to: IsoDateTime
     duration_days: int = Field(default=3, ge=1, le=60)
 
     @field_validator("arrival_to")

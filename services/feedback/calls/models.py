@@ -7,13 +7,14 @@ from enum import StrEnum
 from typing import Any, Literal
 from uuid import UUID, uuid4
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Column, DateTime, Index, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from services.feedback.calls.domain import AttemptResult, CallReason
+from shared.api.params import IsoDateTime
 
 __all__ = ["AttemptResult", "CallReason"]
 
@@ -109,7 +110,7 @@ class AttemptCreate(BaseModel):
     ]})
     agent: str | None = AgentField
     result: AttemptResult
-    call_back_at: AwareDatetime | None = Field(default=None, description="Required with result call_back")
+    call_back_at: IsoDateTime | None = Field(default=None, description="Required with result call_back")
     note: str | None = Field(default=None, max_length=2000)
 
 

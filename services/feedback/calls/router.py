@@ -106,7 +106,7 @@ async def claim_next(body: ClaimCommand, principal: Agent, sessions: Sessions, n
     return read_call(call, now)
 
 
-@router.get("/{call_id}", response_model=FollowUpCallDetail,
+@router.get("/{call_id:uuid}", response_model=FollowUpCallDetail,
             summary="One follow-up call with its attempts, survey answers and complaints",
             description="Complaints show the quality issue each became and that issue's state.",
             responses=problem_responses(404))

@@ -7,10 +7,12 @@ from enum import StrEnum
 from typing import Any, Literal
 from uuid import UUID, uuid4
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Column, DateTime, Index, String, Text
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
+
+from shared.api.params import IsoDateTime
 
 
 class InfoStatus(StrEnum):
@@ -69,7 +71,7 @@ class InformationCreate(BaseModel):
 class CustomerNotification(BaseModel):
     model_config = ConfigDict(extra="forbid")
     channel: Literal["phone", "sms", "email", "letter", "visit"]
-    notified_at: AwareDatetime
+    notified_at: IsoDateTime
     text: str = Field(min_length=1, max_length=2000, description="What the customer was told")
 
 

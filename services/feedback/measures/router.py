@@ -11,6 +11,7 @@ from services.feedback.measures import service
 from services.feedback.measures.domain import GroupBy
 from shared.api.app import Sessions
 from shared.api.auth import Principal, Requires, Role
+from shared.api.params import IsoDateTime
 from shared.api.problems import PROBLEM_RESPONSES, InvalidInput
 
 router = APIRouter(prefix="/measures", tags=["measures"])
@@ -47,8 +48,8 @@ class MeasuresRead(BaseModel):
                         "NPS = % promoters (9-10) minus % detractors (0-6); CSAT = % of 4-5 answers.",
             responses={422: PROBLEM_RESPONSES[422]})
 async def measures(
-    principal: Reader, sessions: Sessions, start: Annotated[AwareDatetime, Query()],
-    end: Annotated[AwareDatetime, Query()], group_by: Annotated[GroupBy, Query()] = GroupBy.ALL,
+    principal: Reader, sessions: Sessions, start: Annotated[IsoDateTime, Query()],
+    end: Annotated[IsoDateTime, Query()], group_by: Annotated[GroupBy, Query()] = GroupBy.ALL,
     region: Annotated[str | None, Query(max_length=64)] = None,
 ) -> MeasuresRead:
     if end <= start:

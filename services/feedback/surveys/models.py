@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID, uuid4
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
 from sqlalchemy import Column, DateTime, Float, Index, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
@@ -98,7 +98,7 @@ class ChoiceOption(BaseModel):
     value: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
     text_zh: str = Field(min_length=1, max_length=200)
     text_en: str = Field(min_length=1, max_length=200)
-    complaint: bool = Field(default=False, description="Choosing it raises a complaint")
+    complaint: StrictBool = Field(default=False, description="Choosing it raises a complaint")
 
 
 class Question(BaseModel):
@@ -107,7 +107,7 @@ class Question(BaseModel):
     type: QuestionType
     text_zh: str = Field(min_length=1, max_length=500)
     text_en: str = Field(min_length=1, max_length=500)
-    required: bool = True
+    required: StrictBool = True
     choices: list[ChoiceOption] = Field(default_factory=list, max_length=20)
     measure: Literal["csat", "nps"] | None = Field(default=None, description="The question that gives CSAT or NPS")
 
@@ -155,7 +155,7 @@ class Answer(BaseModel):
     model_config = ConfigDict(extra="forbid")
     question_id: str = Field(min_length=1, max_length=64)
     value: StrictInt | StrictStr = Field(description="1-5, 0-10, a choice value or a text (max 2000)")
-    complaint: bool = Field(default=False, description="The agent marks this answer as a complaint")
+    complaint: StrictBool = Field(default=False, description="The agent marks this answer as a complaint")
 
     @model_validator(mode="after")
     def _bounded(self) -> Answer:

@@ -3,17 +3,18 @@ drawing revisions (S29), result report and sign-off (S30), departure (S33)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID, uuid4
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 from sqlalchemy import Column, DateTime, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from services.onsite.work.models import Signature
+from shared.api.params import IsoDate, IsoDateTime
 
 
 def _tz() -> Any:
@@ -148,8 +149,8 @@ class CheckRead(BaseModel):
 
 class CleanupCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    site_clean: bool
-    equipment_clean: bool
+    site_clean: StrictBool
+    equipment_clean: StrictBool
     customer_confirmed_by: str = Field(min_length=1, max_length=200)
 
 
@@ -221,15 +222,15 @@ class DrawingsDispatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     revision_ids: list[UUID] = Field(min_length=1, max_length=200)
-    sent_to_company_at: AwareDatetime
-    mailed_to_customer_at: AwareDatetime
+    sent_to_company_at: IsoDateTime
+    mailed_to_customer_at: IsoDateTime
     tracking_number: str | None = Field(default=None, max_length=100)
 
 
 class UnfinishedItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
     description: str = Field(min_length=1, max_length=1000)
-    planned_date: date
+    planned_date: IsoDate
 
 
 class AspectScore(BaseModel):
@@ -263,9 +264,9 @@ class DepartureCreate(BaseModel):
     """S33: the regional centre and department head informed, the site manager agrees."""
 
     model_config = ConfigDict(extra="forbid")
-    departed_at: AwareDatetime
-    regional_centre_informed_at: AwareDatetime | None = None
-    department_head_informed_at: AwareDatetime | None = None
+    departed_at: IsoDateTime
+    regional_centre_informed_at: IsoDateTime | None = None
+    department_head_informed_at: IsoDateTime | None = None
     site_manager_agreed_by: str | None = Field(default=None, max_length=200)
 
 

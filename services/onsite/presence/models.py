@@ -6,10 +6,12 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Column, Date, DateTime, UniqueConstraint
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
+
+from shared.api.params import IsoDate, IsoDateTime
 
 
 def _tz() -> Any:
@@ -58,7 +60,7 @@ class Location(BaseModel):
     """Where the engineer is: WGS84 degrees (range-checked) and the fix's accuracy in metres."""
 
     model_config = ConfigDict(extra="forbid")
-    at: AwareDatetime
+    at: IsoDateTime
     latitude: float = Field(ge=-90, le=90)
     longitude: float = Field(ge=-180, le=180)
     accuracy_m: float | None = Field(default=None, ge=0, le=100_000)
@@ -95,7 +97,7 @@ class WhereaboutsRead(BaseModel):
 
 class DailyLogCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    day: date
+    day: IsoDate
     work_done: str = Field(min_length=1, max_length=8000)
     progress: str = Field(min_length=1, max_length=4000)
     problems: str = Field(default="", max_length=8000)

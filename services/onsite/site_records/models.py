@@ -6,11 +6,13 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from sqlalchemy import Column, DateTime
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
+
+from shared.api.params import IsoDateTime
 
 
 def _tz(nullable: bool = False) -> Any:
@@ -162,7 +164,7 @@ class CustomerReportCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     summary: str = _Long
     customer_opinion: str = Field(default="", max_length=8000)
-    customer_agrees: bool | None = None
+    customer_agrees: StrictBool | None = None
     escalate_to: Literal["unit_leadership", "regional_centre"] | None = None
 
 
@@ -200,7 +202,7 @@ class LeaveCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: str = _Long
     site_manager: str = _Short
-    consent: bool
+    consent: StrictBool
     exception_reason: str | None = Field(default=None, max_length=4000)
     exception_approved_by: str | None = Field(default=None, max_length=200)
 
@@ -251,7 +253,7 @@ class TrainingMaterialCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     code: str = Field(min_length=1, max_length=50)
     title: str = _Short
-    approved: bool = False
+    approved: StrictBool = False
 
 
 class TrainingMaterialRead(BaseModel):
@@ -267,10 +269,10 @@ class TrainingCreate(BaseModel):
     topics: list[Literal["use", "maintenance", "repair", "emergency"]] = Field(min_length=1, max_length=4)
     materials: list[str] = Field(min_length=1, max_length=50)
     attendees: list[str] = Field(min_length=1, max_length=200)
-    demonstration: bool
+    demonstration: StrictBool
     evaluation_scores: list[Annotated[int, Field(ge=1, le=5)]] = Field(default_factory=list, max_length=200)
     test_scores: list[Annotated[float, Field(ge=0, le=100)]] = Field(default_factory=list, max_length=200)
-    delivered_at: AwareDatetime
+    delivered_at: IsoDateTime
 
 
 class TrainingRead(BaseModel):

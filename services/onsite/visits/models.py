@@ -7,12 +7,13 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID, uuid4
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Column, DateTime, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
+from shared.api.params import IsoDateTime
 from shared.events.dispatch import CaseContacts, TeamMember
 from shared.events.onsite import ThreeCallEntry
 
@@ -97,7 +98,7 @@ class ArrivalCreate(BaseModel):
     """S8: the engineer reports arrival with the three calls in the order made."""
 
     model_config = ConfigDict(extra="forbid")
-    arrived_at: AwareDatetime
+    arrived_at: IsoDateTime
     calls: list[ThreeCallEntry] = Field(max_length=10)
 
 

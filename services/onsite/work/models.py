@@ -8,12 +8,13 @@ from enum import StrEnum
 from typing import Any, Literal
 from uuid import UUID, uuid4
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 from sqlalchemy import Column, Date, DateTime, String, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
+from shared.api.params import IsoDate, IsoDateTime
 from shared.events.dispatch import CheckSheetItem
 
 
@@ -193,7 +194,7 @@ class BriefingCreate(BaseModel):
     """S9: the briefing's content; disputed points are kept open and may be escalated."""
 
     model_config = ConfigDict(extra="forbid")
-    held_at: AwareDatetime
+    held_at: IsoDateTime
     content: str = Field(min_length=1, max_length=8000)
     scope: str = Field(min_length=1, max_length=4000)
     equipment_and_interface_persons: str = _Text
@@ -238,8 +239,8 @@ class PermitCreate(BaseModel):
     number: str = Field(min_length=1, max_length=100)
     issued_by: str = Field(min_length=1, max_length=200)
     scope: list[str] = Field(min_length=1, max_length=100)
-    valid_from: AwareDatetime
-    valid_to: AwareDatetime
+    valid_from: IsoDateTime
+    valid_to: IsoDateTime
 
     @model_validator(mode="after")
     def _ordered(self) -> PermitCreate:
@@ -264,10 +265,10 @@ class TaskCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: str = Field(min_length=1, max_length=300)
     permit_scope: str = Field(min_length=1, max_length=200)
-    live_hv: bool = False
-    primary_test: bool = False
-    planned_start: AwareDatetime | None = None
-    planned_end: AwareDatetime | None = None
+    live_hv: StrictBool = False
+    primary_test: StrictBool = False
+    planned_start: IsoDateTime | None = None
+    planned_end: IsoDateTime | None = None
 
 
 class TaskProgress(BaseModel):
@@ -275,7 +276,7 @@ class TaskProgress(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     progress_percent: int = Field(ge=0, le=100)
-    planned_end: AwareDatetime | None = None
+    planned_end: IsoDateTime | None = None
     reason: str | None = Field(default=None, max_length=2000)
 
 
@@ -302,13 +303,13 @@ class SafetyChecklistCreate(BaseModel):
     """S14: today's safety checklist of a task."""
 
     model_config = ConfigDict(extra="forbid")
-    day: date
-    ppe: bool = False
-    helmet: bool = False
-    insulated_gloves: bool = False
-    insulated_tools: bool = False
-    tools_test_valid_until: date | None = None
-    barriers: bool = False
+    day: IsoDate
+    ppe: StrictBool = False
+    helmet: StrictBool = False
+    insulated_gloves: StrictBool = False
+    insulated_tools: StrictBool = False
+    tools_test_valid_until: IsoDate | None = None
+    barriers: StrictBool = False
     safety_watcher: str | None = Field(default=None, max_length=200)
 
 
@@ -357,7 +358,7 @@ class MilestoneCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: str = Field(min_length=1, max_length=300)
     task_id: UUID | None = None
-    requires_witness: bool = False
+    requires_witness: StrictBool = False
 
 
 class MilestoneRead(BaseModel):
@@ -377,7 +378,7 @@ class Signature(BaseModel):
     kind: Literal["typed", "image"]
     typed_name: str | None = Field(default=None, max_length=200)
     evidence_id: UUID | None = None
-    signed_at: AwareDatetime
+    signed_at: IsoDateTime
 
     @model_validator(mode="after")
     def _complete(self) -> Signature:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from sqlalchemy import Column, DateTime
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
@@ -42,7 +42,7 @@ class FailureModeUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
-    active: bool | None = None
+    active: StrictBool | None = None
 
 
 class FailureModeRead(BaseModel):

@@ -7,12 +7,13 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 from sqlalchemy import Column, DateTime, Index, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
+from shared.api.params import IsoDateTime
 from shared.events.quality import Severity
 
 
@@ -130,7 +131,7 @@ class QualityIssueCreate(BaseModel):
     failure_mode: str = Field(min_length=1, max_length=100)
     severity: Severity
     description: str = Field(min_length=1, max_length=8000)
-    customer_visible: bool = True
+    customer_visible: StrictBool = True
 
 
 CorrectableField = Literal["product", "model", "serial_number", "failure_mode", "severity", "description"]
@@ -152,7 +153,7 @@ class OnSiteResolution(BaseModel):
     resolution: str = Text
     resolved_by: str = Name
     customer_confirmed_by: str = Name
-    confirmed_at: AwareDatetime | None = None
+    confirmed_at: IsoDateTime | None = None
 
 
 class Escalation(BaseModel):
@@ -202,7 +203,7 @@ class CorrectiveAction(BaseModel):
     model_config = ConfigDict(extra="forbid")
     action: str = Text
     owner: str = Name
-    due_at: AwareDatetime | None = None
+    due_at: IsoDateTime | None = None
 
 
 class PreventiveAction(BaseModel):
@@ -219,7 +220,7 @@ class PreventiveAction(BaseModel):
 class Verification(BaseModel):
     model_config = ConfigDict(extra="forbid")
     evidence: str = Text
-    effective: bool
+    effective: StrictBool
     owner: str | None = Field(default=None, min_length=1, max_length=200)
 
 

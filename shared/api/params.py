@@ -1,0 +1,31 @@
+"""Date and time types that accept only the ISO 8601 text their OpenAPI format promises.
+
+Pydantic's lax mode would also read `0` as 1970-01-01 (a Unix timestamp); a value that is not
+a date is a client error, not midnight of 1970. Used by query parameters and request bodies.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BeforeValidator
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:?\d{2})$")
+
+
+def _iso(pattern: re.Pattern[str], what: str):
+    def check(value: Any) -> Any:
+        if isinstance(value, date):  # datetime is a date too: already parsed
+            return value
+        if not isinstance(value, str) or not pattern.match(value):
+            raise ValueError(f"must be an ISO 8601 {what}")
+        return value
+
+    return check
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso(_DATE, "date (YYYY-MM-DD)"))]
+IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso(_DATETIME, "date-time with a time zone"))]
