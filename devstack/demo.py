@@ -189,6 +189,12 @@ def work_on_site(j: Journey) -> None:
     for task in tasks:
         _work_task(j, vid, task, now)
     j.step(f"S13/S14 {len(tasks)} task(s) from the check sheets done (safety checklist, values, witnesses, photos)")
+    milestone = onsite.post(f"/visits/{vid}/milestones", headers=j.engineer(),
+                            json={"title": "Bays energised and tested"})
+    assert milestone.status_code == 201, milestone.text
+    r = onsite.post(f"/visits/{vid}/milestones/{milestone.json()['id']}/sign-off", headers=j.engineer())
+    assert r.status_code == 200, r.text
+    j.step("S13 milestone 'Bays energised and tested' signed off -> MilestoneReached")
     for who in range(len(j.engineers)):
         r = onsite.post(f"/visits/{vid}/daily-logs", headers=j.engineer(who), json={
             "day": now.date().isoformat(), "work_done": "installation and tests", "progress": "on plan"})
@@ -291,6 +297,11 @@ def complete_on_site(j: Journey) -> None:
     pdf = onsite.get(f"/visits/{vid}/report.pdf", headers=j.dispatcher)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF"), pdf.text[:200]
     j.step(f"S30 printable service report (Chinese/English): {len(pdf.content)} bytes of PDF")
+    for who in team:
+        r = onsite.post(f"/visits/{vid}/check-outs", headers=j.engineer(who), json={
+            "at": datetime.now(UTC).isoformat(), "latitude": 31.23, "longitude": 121.47, "accuracy_m": 15})
+        assert r.status_code == 200, r.text
+    j.step("S10 both engineers signed out with location -> EngineerCheckedOut")
     leave = {"departed_at": now.isoformat(), "regional_centre_informed_at": now.isoformat(),
              "department_head_informed_at": now.isoformat(), "site_manager_agreed_by": "Wang Fang"}
     for who in team:

@@ -58,6 +58,11 @@ FAST_GROUPS = {
     "CONSUMER_REBALANCE_TIMEOUT_MS": "500",
     "OUTBOX_POLL_INTERVAL_MS": "200",
     "LOG_LEVEL": "WARNING",
+    # Follow-up calls are due at once, any day and hour, so the end-to-end tests can make them.
+    "FOLLOW_UP_DELAY_BUSINESS_DAYS": "0",
+    "CALLING_WINDOW_START": "00:00",
+    "CALLING_WINDOW_END": "23:59",
+    "CALLING_WEEKDAYS": "[0,1,2,3,4,5,6]",
 }
 
 
