@@ -150,10 +150,12 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+        if exc.status_code == 400:
+            # The framework's 400s are bodies it could not parse (malformed JSON or multipart):
+            # invalid input, answered like every other invalid input.
             return _problem(request, 422, "validation-error", "Invalid input",
-                            "the request body could not be parsed (malformed JSON or form data)",
-                            errors=[{"field": "body", "message": "could not be parsed", "type": "body_parsing"}])
+                            f"the request body could not be parsed: {exc.detail}",
+                            errors=[{"field": "body", "message": str(exc.detail), "type": "body_parsing"}])
         slug, title = _HTTP_SLUGS.get(exc.status_code, ("http-error", "HTTP error"))
         detail = exc.detail if isinstance(exc.detail, str) else title
         headers = dict(getattr(exc, "headers", None) or {})
