@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run demo test test-unit test-integration test-e2e test-faults chaos fuzz lint asyncapi config-reference token clean
+.PHONY: install run demo test test-unit test-integration test-e2e test-faults chaos fuzz dashboard-png lint asyncapi config-reference token clean
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -58,6 +58,9 @@ fuzz: install  ## Schemathesis against every service's OpenAPI, long run
 
 test: lint  ## Lint, then unit, integration, end-to-end, bounded fuzz and fault tests
 	$(PY) -m pytest -q
+
+dashboard-png: install  ## Draw docs/dashboard.png from a live stack's metrics under demo load
+	$(PY) -m devstack.dashboard
 
 config-reference: install  ## Regenerate the configuration reference in docs/operations.md from the settings classes
 	$(PY) -m devstack.cli config-reference

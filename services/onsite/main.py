@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from sqlalchemy import func, select
 
 from services.onsite.closing.router import router as closing_router
 from services.onsite.evidence.router import router as evidence_router
@@ -11,9 +12,19 @@ from services.onsite.presence.jobs import missing_presence_job
 from services.onsite.presence.router import router as presence_router
 from services.onsite.settings import OnsiteSettings, get_settings
 from services.onsite.site_records.router import router as records_router
+from services.onsite.visits.models import SiteVisit, VisitStatus
 from services.onsite.visits.router import router as visits_router
 from services.onsite.work.router import router as work_router
-from shared.api.app import ServiceDefinition, create_service_app
+from shared.api.app import ServiceDefinition, ServiceRuntime, create_service_app
+from shared.observability import VISITS_ON_SITE
+
+
+async def collect_visits_on_site(runtime: ServiceRuntime) -> None:
+    """/metrics: visits with engineers on site now."""
+    async with runtime.sessions() as session:
+        count = (await session.execute(select(func.count()).select_from(SiteVisit).where(
+            SiteVisit.status == VisitStatus.ON_SITE))).scalar_one()
+    VISITS_ON_SITE.labels("onsite").set(count)
 
 
 def create_app(settings: OnsiteSettings | None = None) -> FastAPI:
@@ -30,4 +41,5 @@ def create_app(settings: OnsiteSettings | None = None) -> FastAPI:
         handlers=handlers,
         subscribes_to=["dispatch", "quality"],
         periodic=[(settings.presence_check_interval_s, missing_presence_job())],
+        metrics_collectors=[collect_visits_on_site],
     ))

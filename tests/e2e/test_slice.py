@@ -52,3 +52,4 @@ def test_metrics_show_the_operational_series_on_a_running_stack(stack, client):
     assert 'cases_by_status{service="dispatch",status="completed"}' in client.http["dispatch"].get("/metrics").text
     assert 'issues_past_sla{service="quality"}' in client.http["quality"].get("/metrics").text
     assert 'follow_up_calls_due{service="feedback"}' in client.http["feedback"].get("/metrics").text
+    assert 'visits_on_site{service="onsite"}' in client.http["onsite"].get("/metrics").text
