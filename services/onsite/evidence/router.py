@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFil
 
 from services.onsite.evidence import service
 from services.onsite.evidence.models import AttachedKind, EvidenceConfirmation, EvidenceRead
-from services.onsite.evidence.storage import EvidenceStorage, LocalFolderStorage
 from services.onsite.visits import service as visits
 from services.onsite.work.models import MilestoneRead
 from shared.api.app import Sessions
@@ -17,6 +16,7 @@ from shared.api.auth import Principal, Requires, Role
 from shared.api.pagination import Cursor, Page, PageSize
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.db import transaction
+from shared.storage import FileStorage, LocalFolderStorage
 
 router = APIRouter(prefix="/visits/{visit_id}", tags=["evidence"])
 
@@ -25,7 +25,7 @@ VisitReader = Annotated[Principal, Depends(Requires(
 Engineer = Annotated[Principal, Depends(Requires(Role.ENGINEER, admin=False))]
 
 
-def get_storage(request: Request) -> EvidenceStorage:
+def get_storage(request: Request) -> FileStorage:
     """The evidence storage of this app (a local folder from settings unless one is set on app.state)."""
     storage = getattr(request.app.state, "evidence_storage", None)
     if storage is None:
@@ -33,7 +33,7 @@ def get_storage(request: Request) -> EvidenceStorage:
     return storage
 
 
-Storage = Annotated[EvidenceStorage, Depends(get_storage)]
+Storage = Annotated[FileStorage, Depends(get_storage)]
 
 
 @router.post("/evidence", response_model=EvidenceRead, status_code=status.HTTP_201_CREATED,

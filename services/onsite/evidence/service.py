@@ -11,25 +11,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.onsite.events import emit
 from services.onsite.evidence.models import EvidenceFile
-from services.onsite.evidence.storage import EvidenceStorage
 from services.onsite.paging import keyset_page
 from services.onsite.visits import service as visits
 from services.onsite.work.models import Milestone, ProcessDataRecord, SiteTask
 from shared.api.auth import Principal
-from shared.api.problems import Conflict, InvalidInput, NotFound, Problem
+from shared.api.problems import Conflict, InvalidInput, NotFound, PayloadTooLarge, Problem, UnsupportedMediaType
 from shared.events.onsite import EvidenceAttached, EvidenceConfirmed
+from shared.storage import FileStorage
 
 # The first bytes of each accepted type: the declared content type must match the content.
 MAGIC = {"image/jpeg": (b"\xff\xd8\xff",), "image/png": (b"\x89PNG\r\n\x1a\n",), "application/pdf": (b"%PDF-",)}
 CHECKED_TARGETS = {"task": SiteTask, "process_data": ProcessDataRecord, "milestone": Milestone}
-
-
-class PayloadTooLarge(Problem):
-    status, slug, title = 413, "payload-too-large", "Payload too large"
-
-
-class UnsupportedMediaType(Problem):
-    status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
 
 
 class EvidenceCorrupted(Problem):
@@ -52,7 +44,7 @@ def check_upload(*, data: bytes, content_type: str, max_bytes: int, allowed: lis
     return hashlib.sha256(data).hexdigest()
 
 
-async def upload(*, session: AsyncSession, storage: EvidenceStorage, visit_id: UUID, data: bytes, filename: str,
+async def upload(*, session: AsyncSession, storage: FileStorage, visit_id: UUID, data: bytes, filename: str,
                  content_type: str, attached_kind: str, attached_id: UUID | None, important: bool,
                  description: str | None, max_bytes: int, allowed: list[str], principal: Principal) -> EvidenceFile:
     """S19: store a photo or document attached to a record of the visit -> EvidenceAttached."""
@@ -97,7 +89,7 @@ async def get(*, session: AsyncSession, visit_id: UUID, evidence_id: UUID, princ
     return evidence
 
 
-async def content(*, storage: EvidenceStorage, evidence: EvidenceFile) -> bytes:
+async def content(*, storage: FileStorage, evidence: EvidenceFile) -> bytes:
     """The stored bytes, checked against the SHA-256 recorded at upload."""
     try:
         data = await storage.get(evidence.storage_key)

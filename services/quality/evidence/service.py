@@ -11,12 +11,12 @@ from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.quality.evidence.models import IssueEvidence
-from services.quality.evidence.storage import EvidenceStore, UnsupportedMediaType
 from services.quality.issues import service as issues
 from services.quality.issues.models import IssueJournalEntry
 from services.quality.settings import QualitySettings
 from shared.api.auth import Principal
-from shared.api.problems import Conflict, InvalidInput, NotFound
+from shared.api.problems import Conflict, InvalidInput, NotFound, UnsupportedMediaType
+from shared.storage import LocalFolderStorage
 
 
 async def attach(*, session: AsyncSession, issue_id: UUID, upload: UploadFile, principal: Principal,
@@ -32,7 +32,8 @@ async def attach(*, session: AsyncSession, issue_id: UUID, upload: UploadFile, p
         raise InvalidInput("the evidence file needs a name", errors=[{"field": "file", "message": "no filename"}])
     evidence_id = uuid4()
     key = f"{issue.id}/{evidence_id}"
-    size, sha256 = await EvidenceStore(settings.evidence_dir).save(upload, key, max_bytes=settings.evidence_max_bytes)
+    size, sha256 = await LocalFolderStorage(settings.evidence_dir).save_upload(
+        upload, key, max_bytes=settings.evidence_max_bytes)
     now = datetime.now(UTC)
     evidence = IssueEvidence(id=evidence_id, issue_id=issue.id, filename=filename, content_type=content_type,
                              size_bytes=size, sha256=sha256, storage_key=key, uploaded_at=now,
@@ -57,7 +58,7 @@ async def fetch(*, session: AsyncSession, issue_id: UUID, evidence_id: UUID, pri
     if evidence is None or evidence.issue_id != issue_id:
         raise NotFound(f"evidence {evidence_id} of issue {issue_id} does not exist")
     try:
-        content = await EvidenceStore(settings.evidence_dir).load(evidence.storage_key)
+        content = await LocalFolderStorage(settings.evidence_dir).get(evidence.storage_key)
     except FileNotFoundError:
         raise Conflict(f"the stored file of evidence {evidence_id} is missing") from None
     if hashlib.sha256(content).hexdigest() != evidence.sha256:

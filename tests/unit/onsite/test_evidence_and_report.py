@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pytest
 
 from services.onsite.closing.report import ReportData, render_pdf
-from services.onsite.evidence.service import PayloadTooLarge, UnsupportedMediaType, check_upload
-from services.onsite.evidence.storage import LocalFolderStorage
-from shared.api.problems import InvalidInput
+from services.onsite.evidence.service import check_upload
+from shared.api.problems import InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from shared.storage import LocalFolderStorage
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x01" * 10
 ALLOWED = ["image/png", "application/pdf"]
