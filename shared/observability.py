@@ -50,8 +50,8 @@ class JsonFormatter(logging.Formatter):
         }
         if cid := context.correlation_id.get():
             entry["correlation_id"] = cid
-        if case_id := getattr(record, "case_id", None):
-            entry["case_id"] = case_id
+        if case := getattr(record, "case_id", None) or context.case_id.get():
+            entry["case_id"] = case
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)

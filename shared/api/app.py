@@ -27,6 +27,7 @@ from shared.api.auth import TokenVerifier, annotate_openapi
 from shared.api.middleware import RequestContextMiddleware
 from shared.api.problems import (
     PROBLEM_RESPONSES,
+    bind_case_to_logs,
     document_not_found,
     install_problem_handlers,
     reject_unknown_query_parameters,
@@ -119,7 +120,7 @@ def create_service_app(defn: ServiceDefinition) -> FastAPI:
             await engine.dispose()
 
     app = FastAPI(
-        dependencies=[Depends(reject_unknown_query_parameters)],
+        dependencies=[Depends(reject_unknown_query_parameters), Depends(bind_case_to_logs)],
         title=defn.title,
         description=defn.description,
         version="0.1.0",

@@ -252,3 +252,12 @@ async def reject_unknown_query_parameters(request: Request) -> None:
         raise InvalidInput(f"unknown query parameters: {', '.join(unknown)}",
                            errors=[{"field": f"query.{name}", "message": "not a parameter of this operation",
                                     "type": "extra_forbidden"} for name in unknown])
+
+
+async def bind_case_to_logs(request: Request) -> None:
+    """Log lines of a request about one case carry its id."""
+    from shared import context
+
+    case = request.path_params.get("case_id")
+    if case is not None:
+        context.case_id.set(str(case))

@@ -209,7 +209,8 @@ class EventConsumer:
     async def _apply(self, envelope: EventEnvelope, payload: EventPayload, handlers: list[Handler]) -> bool:
         """Run every handler and record the event as processed in one transaction."""
         with (
-            context.work_context(correlation=envelope.correlationid, causation=str(envelope.id)),
+            context.work_context(correlation=envelope.correlationid, causation=str(envelope.id),
+                                 case=envelope.subject),
             consuming_span(self.group, envelope.type, envelope.traceparent, envelope.tracestate),
         ):
             async with transaction(self.sessions) as session:

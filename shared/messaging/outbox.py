@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from shared import context
 from shared.events import EventEnvelope, EventPayload
 from shared.messaging.tables import OutboxMessage
 
@@ -21,6 +22,7 @@ def add_event(
 ) -> EventEnvelope:
     """Stage an event in the session's transaction; it is published only if that commits."""
     envelope = EventEnvelope.wrap(payload, source=source, subject=subject, actor=actor)
+    context.case_id.set(subject)
     session.add(
         OutboxMessage(
             id=envelope.id,
