@@ -113,6 +113,9 @@ class EventBench:
                     "SELECT count(*) FROM processed_event WHERE consumer_group = 'dispatch' AND event_id = ANY($1)",
                     ids)
                 if n >= len(ids):
+                    effects = await conn.fetchval("SELECT count(*) FROM case_event WHERE event_id = ANY($1)", ids)
+                    if effects != len(ids):  # processed must mean applied: the timeline row is there
+                        raise AssertionError(f"{len(ids)} events processed but {effects} on the timeline")
                     return
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"only {n} of {len(ids)} events consumed within {timeout}s")
