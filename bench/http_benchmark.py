@@ -65,7 +65,8 @@ def run(infra: Infra, concurrencies: list[int], duration: float, rate: float, ra
     dispatch = infra.start_service("dispatch")
     minimal, minimal_port = start_minimal(infra)
     results: dict = {"concurrency": {}, "rate": {}, "duration": duration, "rate_duration": rate_duration,
-                     "load_generator": "bench/loadgen.py: asyncio httpx client, one separate process"}
+                     "load_generator": "bench/loadgen.py, a small asyncio HTTP/1.1 keep-alive client (uvloop) "
+                                       "in a separate process"}
     try:
         say("HTTP: warming up")
         loadgen(minimal_port, "minimal", concurrency=8, duration=2)

@@ -1,6 +1,8 @@
 """HTTP load generator, run as its own process so it does not share the server's event loop.
 
-An asyncio httpx client (no wrk/hey on this machine). Two ways to load:
+A small asyncio HTTP/1.1 client over keep-alive connections (no wrk/hey on this machine; httpx's
+own overhead grew with the number of connections until it, not the server, set the pace). Two
+ways to load:
 
 * closed loop (`--concurrency N`): N workers each send the next request when the last answered;
   gives the throughput at that concurrency;
@@ -20,11 +22,10 @@ import asyncio
 import itertools
 import json
 import math
+import re
 import time
 import uuid
 from pathlib import Path
-
-import httpx
 
 from devstack.client import sample_request
 from shared.api.auth import issue_dev_token
@@ -39,9 +40,50 @@ def _percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered), max(1, math.ceil(p / 100 * len(ordered)))) - 1]
 
 
+CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:\s*(\d+)", re.I)
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection: write a request, read the status and the body."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def send(self, request: bytes) -> int:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        try:
+            self.writer.write(request)
+            head = await self.reader.readuntil(b"\r\n\r\n")
+            status = int(head[9:12])
+            length = CONTENT_LENGTH.search(head)
+            if length:
+                await self.reader.readexactly(int(length.group(1)))
+            elif b"chunked" in head.lower():
+                while True:
+                    size = int((await self.reader.readline()).strip() or b"0", 16)
+                    await self.reader.readexactly(size + 2)
+                    if size == 0:
+                        break
+            if b"connection: close" in head.lower():
+                self.close()
+            return status
+        except Exception:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
 class Target:
-    def __init__(self, kind: str, ids_file: str | None) -> None:
+    def __init__(self, kind: str, ids_file: str | None, host: str) -> None:
         self.kind = kind
+        self.host = host
         settings = ServiceSettings()
         self.counter = itertools.count()
         self.run_id = uuid.uuid4().hex[:8].upper()
@@ -51,79 +93,85 @@ class Target:
             self.auth = f"Bearer {issue_dev_token(settings, subject='bench', roles=['dispatcher'])}"
         self.ids = Path(ids_file).read_text().split() if ids_file else []
 
-    def request(self, client: httpx.AsyncClient):
+    def request(self) -> bytes:
+        """The next request's bytes (built here, so its cost is the client's, as in any client)."""
         n = next(self.counter)
         if self.kind == "get":
-            return client.get(f"/cases/{self.ids[n % len(self.ids)]}", headers={"Authorization": self.auth})
-        body = sample_request(f"BENCH-{self.run_id}-{n}")
-        raw = json.dumps(body).encode()
-        if self.kind == "minimal":
-            return client.post("/items", content=raw, headers={"Content-Type": "application/json"})
-        ts = int(time.time())
-        return client.post("/crm/service-requests", content=raw, headers={
-            "Authorization": self.auth, "Content-Type": "application/json",
-            TIMESTAMP_HEADER: str(ts), SIGNATURE_HEADER: sign(DEV_WEBHOOK_SECRET, ts, raw)})
+            return (f"GET /cases/{self.ids[n % len(self.ids)]} HTTP/1.1\r\nHost: {self.host}\r\n"
+                    f"Authorization: {self.auth}\r\n\r\n").encode()
+        raw = json.dumps(sample_request(f"BENCH-{self.run_id}-{n}")).encode()
+        headers = {"Host": self.host, "Content-Type": "application/json", "Content-Length": str(len(raw))}
+        path = "/items"
+        if self.kind == "create":
+            path = "/crm/service-requests"
+            ts = int(time.time())
+            headers |= {"Authorization": self.auth, TIMESTAMP_HEADER: str(ts),
+                        SIGNATURE_HEADER: sign(DEV_WEBHOOK_SECRET, ts, raw)}
+        head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        return f"POST {path} HTTP/1.1\r\n{head}\r\n".encode() + raw
 
 
-async def closed_loop(base: str, target: Target, concurrency: int, duration: float) -> dict:
+async def closed_loop(host: str, port: int, target: Target, concurrency: int, duration: float) -> dict:
     latencies: list[float] = []
     errors = 0
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
-        deadline = time.perf_counter() + duration
+    deadline = time.perf_counter() + duration
 
-        async def worker() -> None:
-            nonlocal errors
-            while time.perf_counter() < deadline:
-                t0 = time.perf_counter()
-                try:
-                    r = await target.request(client)
-                    ok = r.status_code < 300
-                except httpx.HTTPError:
-                    ok = False
-                if ok:
-                    latencies.append((time.perf_counter() - t0) * 1000)
-                else:
-                    errors += 1
+    async def worker() -> None:
+        nonlocal errors
+        conn = Connection(host, port)
+        while time.perf_counter() < deadline:
+            request = target.request()
+            t0 = time.perf_counter()
+            try:
+                ok = await conn.send(request) < 300
+            except (OSError, asyncio.IncompleteReadError, ValueError):
+                ok = False
+            if ok:
+                latencies.append((time.perf_counter() - t0) * 1000)
+            else:
+                errors += 1
+        conn.close()
 
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    seconds = time.perf_counter() - started
     return _summary(latencies, errors, seconds, concurrency=concurrency)
 
 
-async def open_loop(base: str, target: Target, rate: float, duration: float) -> dict:
+async def open_loop(host: str, port: int, target: Target, rate: float, duration: float) -> dict:
     latencies: list[float] = []
     errors = 0
     late_starts = 0
-    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
-        total = int(rate * duration)
-        started = time.perf_counter()
+    idle: list[Connection] = []
+    total = int(rate * duration)
+    started = time.perf_counter()
 
-        async def one(scheduled: float) -> None:
-            nonlocal errors
-            try:
-                r = await target.request(client)
-                ok = r.status_code < 300
-            except httpx.HTTPError:
-                ok = False
-            if ok:
-                latencies.append((time.perf_counter() - scheduled) * 1000)
-            else:
-                errors += 1
+    async def one(scheduled: float, request: bytes) -> None:
+        nonlocal errors
+        conn = idle.pop() if idle else Connection(host, port)
+        try:
+            ok = await conn.send(request) < 300
+        except (OSError, asyncio.IncompleteReadError, ValueError):
+            ok = False
+        idle.append(conn)
+        if ok:
+            latencies.append((time.perf_counter() - scheduled) * 1000)
+        else:
+            errors += 1
 
-        tasks = []
-        for i in range(total):
-            scheduled = started + i / rate
-            delay = scheduled - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            elif delay < -0.005:
-                late_starts += 1  # the generator itself fell behind (counted, and measured from schedule)
-            tasks.append(asyncio.create_task(one(scheduled)))
-        await asyncio.gather(*tasks)
-        seconds = time.perf_counter() - started
+    tasks = []
+    for i in range(total):
+        scheduled = started + i / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        elif delay < -0.005:
+            late_starts += 1  # the generator itself fell behind (counted, and measured from schedule)
+        tasks.append(asyncio.create_task(one(scheduled, target.request())))
+    await asyncio.gather(*tasks)
+    seconds = time.perf_counter() - started
+    for conn in idle:
+        conn.close()
     return _summary(latencies, errors, seconds, rate=rate, late_starts=late_starts)
 
 
@@ -139,23 +187,24 @@ def _summary(latencies: list[float], errors: int, seconds: float, **extra) -> di
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--base", required=True)
+    parser.add_argument("--base", required=True, help="http://host:port")
     parser.add_argument("--target", choices=["create", "get", "minimal"], required=True)
     parser.add_argument("--ids")
     parser.add_argument("--concurrency", type=int)
     parser.add_argument("--rate", type=float)
     parser.add_argument("--duration", type=float, default=10)
     args = parser.parse_args()
-    target = Target(args.target, args.ids)
+    host, port = args.base.removeprefix("http://").rsplit(":", 1)
+    target = Target(args.target, args.ids, f"{host}:{port}")
     try:
         import uvloop
         uvloop.install()
     except ImportError:
         pass
     if args.rate:
-        result = asyncio.run(open_loop(args.base, target, args.rate, args.duration))
+        result = asyncio.run(open_loop(host, int(port), target, args.rate, args.duration))
     else:
-        result = asyncio.run(closed_loop(args.base, target, args.concurrency or 1, args.duration))
+        result = asyncio.run(closed_loop(host, int(port), target, args.concurrency or 1, args.duration))
     print(json.dumps(result))
 
 
