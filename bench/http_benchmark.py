@@ -15,6 +15,7 @@ import json
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import asyncpg
@@ -52,6 +53,28 @@ def start_minimal(infra: Infra) -> tuple[subprocess.Popen, int]:
     return proc, port
 
 
+async def _settle(dsn: str, timeout: float = 120) -> None:
+    """Wait until dispatch has published its outbox and put every event on the timeline, so one
+    measurement does not pay for the background work the previous one left behind."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            row = await conn.fetchrow(
+                "SELECT (SELECT count(*) FROM outbox_message WHERE sent_at IS NULL) AS unsent, "
+                "(SELECT count(*) FROM outbox_message) - (SELECT count(*) FROM processed_event "
+                "WHERE consumer_group = 'dispatch') AS unconsumed")
+            if row["unsent"] == 0 and row["unconsumed"] <= 0:
+                return
+            await asyncio.sleep(0.2)
+    finally:
+        await conn.close()
+
+
+def settle(infra: Infra) -> None:
+    asyncio.run(_settle(infra.dsn("dispatch")))
+
+
 async def _case_ids(dsn: str, limit: int) -> list[str]:
     conn = await asyncpg.connect(dsn)
     try:
@@ -72,6 +95,7 @@ def run(infra: Infra, concurrencies: list[int], duration: float, rate: float, ra
         loadgen(minimal_port, "minimal", concurrency=8, duration=2)
         loadgen(dispatch, "create", concurrency=8, duration=2)
         for c in concurrencies:
+            settle(infra)
             point = {"minimal": loadgen(minimal_port, "minimal", concurrency=c, duration=duration),
                      "create": loadgen(dispatch, "create", concurrency=c, duration=duration)}
             results["concurrency"][c] = point
@@ -80,10 +104,12 @@ def run(infra: Infra, concurrencies: list[int], duration: float, rate: float, ra
         ids_file = Path(tempfile.mkstemp(prefix="bench-ids-", suffix=".txt")[1])
         ids_file.write_text("\n".join(asyncio.run(_case_ids(infra.dsn("dispatch"), 5000))))
         for c in concurrencies:
+            settle(infra)
             results["concurrency"][c]["get"] = got = loadgen(dispatch, "get", concurrency=c, duration=duration,
                                                              ids=ids_file)
             say(f"HTTP c={c}: get {got['throughput']:.0f}/s")
         for target, port in (("minimal", minimal_port), ("create", dispatch), ("get", dispatch)):
+            settle(infra)
             results["rate"][target] = r = loadgen(port, target, rate=rate, duration=rate_duration,
                                                   ids=ids_file if target == "get" else None)
             say(f"HTTP {rate:g}/s {target}: p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms")
@@ -106,7 +132,8 @@ def table(res: dict) -> str:
         "lookup, insert of the case and its outbox row in one transaction); *get* is `GET /cases/{id}` over "
         "5 000 cases; *minimal* is `bench/minimal_app.py` (FastAPI + asyncpg, one insert of the same JSON "
         "body, no auth). Each runs as its own uvicorn process (one worker, uvloop), dispatch with its outbox "
-        "relay and consumer running.",
+        "relay and consumer running. Before each measurement the benchmark waits until dispatch has "
+        "published and consumed everything the previous one created.",
         "",
         "| concurrency | minimal insert req/s (p50 / p99) | create-case req/s (p50 / p99) | create / minimal "
         "| get-case req/s (p50 / p99) |",

@@ -70,7 +70,8 @@ def test_document_sections(tmp_path: Path, monkeypatch) -> None:
     assert growth.count("\n| ") >= 3
     for _ in range(2):  # a rerun replaces the sections, never duplicates them
         common.write_section("growth", "5. How cost grows", growth)
-        common.write_section("summary", "Machine and targets", summary(common.machine(), [("t", True, "1")], 1.0))
+        common.write_section("summary", "Machine and targets", summary(common.machine(), [("t", True, "1")],
+                                                                       {"http": 1.0}))
     text = doc.read_text()
     assert text.count("<!-- bench-growth:begin -->") == 1 and "kept" in text
     assert "cores" in text and "| t | yes | 1 |" in text
