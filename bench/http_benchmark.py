@@ -155,7 +155,8 @@ def table(res: dict) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for target, r in rate.items():
-        lines.append(f"| {target} | {r['rate']:g}/s | {r['throughput']:.0f}/s | {r['errors']} | {ms(r['p50_ms'])} "
+        errors = ", ".join(f"{n} x {k}" for k, n in r.get("error_kinds", {}).items()) or "0"
+        lines.append(f"| {target} | {r['rate']:g}/s | {r['throughput']:.0f}/s | {errors} | {ms(r['p50_ms'])} "
                      f"| {ms(r['p99_ms'])} | {ms(r['max_ms'])} |")
     return "\n".join(lines)
 

@@ -25,6 +25,7 @@ import math
 import re
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 
 from devstack.client import sample_request
@@ -113,51 +114,39 @@ class Target:
 
 async def closed_loop(host: str, port: int, target: Target, concurrency: int, duration: float) -> dict:
     latencies: list[float] = []
-    errors = 0
+    kinds: Counter[str] = Counter()
     deadline = time.perf_counter() + duration
 
     async def worker() -> None:
-        nonlocal errors
         conn = Connection(host, port)
         while time.perf_counter() < deadline:
             request = target.request()
             t0 = time.perf_counter()
-            try:
-                ok = await conn.send(request) < 300
-            except (OSError, asyncio.IncompleteReadError, ValueError):
-                ok = False
-            if ok:
+            status = await _send(conn, request, kinds)
+            if status:
                 latencies.append((time.perf_counter() - t0) * 1000)
-            else:
-                errors += 1
         conn.close()
 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     seconds = time.perf_counter() - started
-    return _summary(latencies, errors, seconds, concurrency=concurrency)
+    return _summary(latencies, kinds, seconds, concurrency=concurrency)
 
 
 async def open_loop(host: str, port: int, target: Target, rate: float, duration: float) -> dict:
     latencies: list[float] = []
-    errors = 0
+    kinds: Counter[str] = Counter()
     late_starts = 0
     idle: list[Connection] = []
     total = int(rate * duration)
     started = time.perf_counter()
 
     async def one(scheduled: float, request: bytes) -> None:
-        nonlocal errors
         conn = idle.pop() if idle else Connection(host, port)
-        try:
-            ok = await conn.send(request) < 300
-        except (OSError, asyncio.IncompleteReadError, ValueError):
-            ok = False
+        ok = await _send(conn, request, kinds)
         idle.append(conn)
         if ok:
             latencies.append((time.perf_counter() - scheduled) * 1000)
-        else:
-            errors += 1
 
     tasks = []
     for i in range(total):
@@ -172,13 +161,27 @@ async def open_loop(host: str, port: int, target: Target, rate: float, duration:
     seconds = time.perf_counter() - started
     for conn in idle:
         conn.close()
-    return _summary(latencies, errors, seconds, rate=rate, late_starts=late_starts)
+    return _summary(latencies, kinds, seconds, rate=rate, late_starts=late_starts)
 
 
-def _summary(latencies: list[float], errors: int, seconds: float, **extra) -> dict:
+async def _send(conn: Connection, request: bytes, kinds: Counter[str]) -> bool:
+    """True for a 2xx answer; anything else is counted by kind (status code or exception)."""
+    try:
+        status = await conn.send(request)
+    except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+        kinds[type(exc).__name__] += 1
+        return False
+    if status >= 300:
+        kinds[str(status)] += 1
+        return False
+    return True
+
+
+def _summary(latencies: list[float], kinds: Counter[str], seconds: float, **extra) -> dict:
     return {
         **extra,
-        "requests": len(latencies), "errors": errors, "seconds": round(seconds, 3),
+        "requests": len(latencies), "errors": sum(kinds.values()), "error_kinds": dict(kinds),
+        "seconds": round(seconds, 3),
         "throughput": len(latencies) / seconds if seconds else 0.0,
         "p50_ms": _percentile(latencies, 50), "p99_ms": _percentile(latencies, 99),
         "max_ms": max(latencies) if latencies else math.nan,
