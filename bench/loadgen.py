@@ -53,6 +53,17 @@ class Connection:
         self.writer: asyncio.StreamWriter | None = None
 
     async def send(self, request: bytes) -> int:
+        reused = self.writer is not None
+        try:
+            return await self._send(request)
+        except (asyncio.IncompleteReadError, ConnectionResetError, BrokenPipeError) as exc:
+            # the server closed an idle keep-alive connection (uvicorn: after 5 s): like any
+            # client, send again once on a new connection; a fresh connection's failure counts
+            if not reused or (isinstance(exc, asyncio.IncompleteReadError) and exc.partial):
+                raise
+            return await self._send(request)
+
+    async def _send(self, request: bytes) -> int:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         try:
