@@ -147,9 +147,11 @@ def _escape_like(text: str) -> str:
 
 async def record_event(*, session: AsyncSession, envelope: EventEnvelope) -> None:
     """Add any service's event to its case's timeline (idempotent by the consumer)."""
+    # recorded_at from the handler's clock, not now(): the consumer applies a batch of events in one
+    # transaction (decision 0061), where now() is the same for all of them and would lose their order
     session.add(CaseEvent(
         event_id=envelope.id, case_id=envelope.subject, event_type=envelope.type, source=envelope.source,
-        actor=envelope.actor, occurred_at=envelope.time, data=envelope.data,
+        actor=envelope.actor, occurred_at=envelope.time, recorded_at=_now(), data=envelope.data,
     ))
 
 
