@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run demo test test-unit test-integration test-e2e test-faults chaos fuzz dashboard-png lint asyncapi config-reference token clean
+.PHONY: install run demo test test-unit test-integration test-e2e test-faults chaos fuzz bench dashboard-png lint asyncapi config-reference token clean
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -55,6 +55,9 @@ chaos: install  ## Fault injection at full size: 300 concurrent cases, the broke
 
 fuzz: install  ## Schemathesis against every service's OpenAPI, long run
 	FUZZ_EXAMPLES=200 $(PY) -m pytest tests/fuzz -q -p no:cacheprovider
+
+bench: install  ## Benchmarks on their own servers (free ports) into docs/performance.md; BENCH_QUICK=1 for a smoke run
+	$(PY) -m bench
 
 test: lint  ## Lint, then unit, integration, end-to-end, bounded fuzz and fault tests
 	$(PY) -m pytest -q

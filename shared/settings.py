@@ -43,6 +43,10 @@ class ServiceSettings(BaseSettings):
     consumer_heartbeat_interval_ms: int = 3_000
     consumer_rebalance_timeout_ms: int = 5_000
     consumer_retry_backoff_ms: int = 200
+    consumer_batch_size: int = Field(default=200, ge=1, le=5000,
+                                     description="messages fetched and applied in one transaction, at most")
+    consumer_fetch_max_wait_ms: int = Field(default=20, ge=1, le=500,
+                                            description="longest wait of a fetch for new messages")
 
     # Outbox relay.
     outbox_batch_size: int = 500

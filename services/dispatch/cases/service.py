@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from uuid import UUID
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select, tuple_
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.dispatch.cases import domain
@@ -134,8 +134,9 @@ async def list_cases(*, session: AsyncSession, search: CaseSearch, limit: int, c
         stmt = stmt.where(ServiceCase.planned_start < search.planned_to)
     if cursor is not None:
         created, last_id = decode_cursor(cursor)
-        stmt = stmt.where(or_(ServiceCase.created_at < created,
-                              and_(ServiceCase.created_at == created, ServiceCase.id < last_id)))
+        # a row comparison, not `a < x OR (a = x AND b < y)`: PostgreSQL turns it into an index range
+        # on (created_at, id) and starts the scan at the cursor instead of filtering from the top
+        stmt = stmt.where(tuple_(ServiceCase.created_at, ServiceCase.id) < tuple_(created, last_id))
     stmt = stmt.order_by(ServiceCase.created_at.desc(), ServiceCase.id.desc()).limit(limit)
     return list((await session.execute(stmt)).scalars())
 
@@ -146,9 +147,11 @@ def _escape_like(text: str) -> str:
 
 async def record_event(*, session: AsyncSession, envelope: EventEnvelope) -> None:
     """Add any service's event to its case's timeline (idempotent by the consumer)."""
+    # recorded_at from the handler's clock, not now(): the consumer applies a batch of events in one
+    # transaction (decision 0061), where now() is the same for all of them and would lose their order
     session.add(CaseEvent(
         event_id=envelope.id, case_id=envelope.subject, event_type=envelope.type, source=envelope.source,
-        actor=envelope.actor, occurred_at=envelope.time, data=envelope.data,
+        actor=envelope.actor, occurred_at=envelope.time, recorded_at=_now(), data=envelope.data,
     ))
 
 
