@@ -63,9 +63,8 @@ class BriefingDisputeEscalated(VisitEvent):
     escalated_to: Literal["unit_leadership", "regional_centre"]
 
 
-@event("EngineerCheckedIn", producer=ONSITE)
-class EngineerCheckedIn(VisitEvent):
-    """S10: daily sign-in with location."""
+class PresenceEvent(VisitEvent):
+    """S10: where an engineer signed in or out, and when."""
 
     engineer_id: str
     day: date
@@ -73,18 +72,16 @@ class EngineerCheckedIn(VisitEvent):
     latitude: float
     longitude: float
     accuracy_m: float | None = None
+
+
+@event("EngineerCheckedIn", producer=ONSITE)
+class EngineerCheckedIn(PresenceEvent):
+    """S10: daily sign-in with location."""
 
 
 @event("EngineerCheckedOut", producer=ONSITE)
-class EngineerCheckedOut(VisitEvent):
+class EngineerCheckedOut(PresenceEvent):
     """S10: daily sign-out with location."""
-
-    engineer_id: str
-    day: date
-    at: datetime
-    latitude: float
-    longitude: float
-    accuracy_m: float | None = None
 
 
 @event("SignOutMissed", producer=ONSITE)

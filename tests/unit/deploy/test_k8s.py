@@ -55,7 +55,8 @@ def test_each_service_has_a_deployment_service_configmap_secret_and_hpa(service)
     assert hpa["apiVersion"] == "autoscaling/v2"
     assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": service}
     assert [m["resource"]["name"] for m in hpa["spec"]["metrics"]] == ["cpu"]
-    assert 1 <= hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"]
+    assert hpa["spec"]["minReplicas"] >= 1
+    assert hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"]
 
 
 @pytest.mark.parametrize("service", APP_SERVICES)
