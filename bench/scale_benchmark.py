@@ -43,6 +43,8 @@ CASE_COLUMNS = ["id", "crm_reference", "customer_name", "site_name", "site_addre
                 "difficulty", "customer_importance", "contacts", "status", "team", "planned_start", "planned_end",
                 "version", "created_at", "created_by", "updated_at", "updated_by"]
 EVENT_COLUMNS = ["event_id", "case_id", "event_type", "source", "actor", "occurred_at", "data"]
+ASSIGNMENT_COLUMNS = ["id", "case_id", "engineer_id", "is_project_manager", "planned_start", "planned_end",
+                      "created_by", "created_at"]
 CONTACTS = json.dumps({"account_manager": {"name": "Li Wei", "phone": "+86 510 1111 0001"},
                        "customer_contact": {"name": "Zhang Min", "phone": "+86 510 1111 0002"},
                        "site_interface": {"name": "Wang Fang", "phone": "+86 510 1111 0003"}})
@@ -66,6 +68,7 @@ class Generator:
         self.start = self.end - SPAN
         self.made = 0
         self.pending_events: list[tuple] = []
+        self.assignments: list[tuple] = []  # the teams' current engineer_assignment rows
 
     def cases(self, count: int, case_ids: list[uuid.UUID]) -> Iterator[tuple]:
         rng, span_s = self.rng, SPAN.total_seconds()
@@ -84,6 +87,9 @@ class Generator:
                 team = json.dumps(members)
                 planned_start = created + timedelta(days=rng.randint(3, 30))
                 planned_end = planned_start + timedelta(days=rng.randint(1, 10))
+                self.assignments += [(uuid.uuid4(), case_id, m["engineer_id"], m["is_project_manager"],
+                                      planned_start, planned_end, "bench", created)
+                                     for m in {m["engineer_id"]: m for m in members}.values()]
             yield (case_id, f"CRM-{n:09d}", customer(rng.randrange(CUSTOMERS)), f"Site {n % 9973}",
                    "88 Xinhua Road, Wuxi", rng.choice(REGIONS), "GIS-126kV", "ZF11-126", 3, "CT-2026-0042",
                    "Installation and commissioning of three GIS bays", "high", "medium", "high", CONTACTS,
@@ -117,6 +123,8 @@ async def load(dsn: str, gen: Generator, add: int) -> dict:
     try:
         await conn.execute("SET maintenance_work_mem = '1GB'")
         _, case_indexes = await _indexes(conn, "service_case")
+        _, assignment_indexes = await _indexes(conn, "engineer_assignment")
+        case_indexes += assignment_indexes
         event_constraints, event_indexes = await _indexes(conn, "case_event")
         for name, _ in case_indexes + event_indexes:
             await conn.execute(f'DROP INDEX "{name}"')
@@ -132,6 +140,9 @@ async def load(dsn: str, gen: Generator, add: int) -> dict:
             await conn.copy_records_to_table("service_case", columns=CASE_COLUMNS, records=cases)
             await conn.copy_records_to_table("case_event", columns=EVENT_COLUMNS,
                                              records=gen.events([(c[0], c[20]) for c in cases]))
+            await conn.copy_records_to_table("engineer_assignment", columns=ASSIGNMENT_COLUMNS,
+                                             records=gen.assignments)
+            gen.assignments = []
             done += n
         timings["copy_s"] = time.perf_counter() - started
         started = time.perf_counter()
@@ -143,6 +154,7 @@ async def load(dsn: str, gen: Generator, add: int) -> dict:
         started = time.perf_counter()
         await conn.execute("VACUUM ANALYZE service_case")
         await conn.execute("VACUUM ANALYZE case_event")
+        await conn.execute("VACUUM ANALYZE engineer_assignment")
         timings["vacuum_s"] = time.perf_counter() - started
         timings["cases"] = await conn.fetchval("SELECT count(*) FROM service_case")
         timings["events"] = await conn.fetchval("SELECT count(*) FROM case_event")
@@ -200,7 +212,9 @@ def measure(port: int, samples: dict, repeats: int) -> dict:
                 r = http.get(path, params=params)
                 times.append((time.perf_counter() - t0) * 1000)
                 r.raise_for_status()
-            out[name] = {"p50_ms": percentile(times, 50), "p95_ms": percentile(times, 95), "max_ms": max(times)}
+            items = r.json().get("items")  # a search answering nothing would measure nothing
+            out[name] = {"p50_ms": percentile(times, 50), "p95_ms": percentile(times, 95), "max_ms": max(times),
+                         "items": len(items) if isinstance(items, list) else None}
     return out
 
 
@@ -233,7 +247,8 @@ def table(res: dict) -> str:
         f"{s['load']['cases']:,} cases / {s['load']['events']:,} events" for s in sizes) + " |"
     lines = [
         f"dispatch's database filled with COPY in steps (cases created at random times over three years, "
-        f"{res['events_per_case']} timeline events each, 40% with a team of 1-3 of 2,000 engineers, 5,000 "
+        f"{res['events_per_case']} timeline events each, 40% with a team of 1-3 of 2,000 engineers and their current "
+        "engineer_assignment rows, 5,000 "
         "customers); indexes as the migrations define them, then VACUUM ANALYZE. A dispatch process "
         "(uvicorn; relay and consumer off) answers; each request is sent one at a time, "
         f"{res['repeats']} times after 3 warm-ups, timed at the client (HTTP, token check and JSON "

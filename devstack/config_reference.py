@@ -53,6 +53,9 @@ DESCRIPTIONS: dict[str, str] = {
     "db_pool_size": "Connections kept open per replica.",
     "db_max_overflow": "Extra connections a replica may open under load.",
     "db_statement_timeout_ms": "PostgreSQL `statement_timeout` of the service's sessions.",
+    "db_pool_pre_ping": ("Test each pooled connection with a round trip before use. Off: a connection the server "
+                         "dropped fails one request with 503 and the pool is refreshed; turn on behind proxies "
+                         "that close idle connections."),
     "kafka_bootstrap_servers": "Kafka bootstrap servers, comma-separated `host:port`.",
     "kafka_enable_idempotence": "Idempotent producer. Set `true` on Apache Kafka (the dev broker lacks it).",
     "kafka_topic_partitions": "Partitions of the topics the services create at start-up (existing topics are "
@@ -73,6 +76,8 @@ DESCRIPTIONS: dict[str, str] = {
     "jwt_audience": "Expected `aud` claim.",
     "jwt_algorithms": "Accepted signing algorithms (JSON list); `[\"RS256\",\"ES256\"]` with a JWKS URL.",
     "jwt_leeway_seconds": "Clock skew tolerated on `exp`/`nbf`.",
+    "jwt_cache_seconds": ("How long a verified token is remembered by a replica (never past its expiry), so a "
+                          "client's next requests skip the signature check; 0 turns the cache off."),
     "max_page_size": "Largest page a list endpoint returns.",
     "max_request_body_bytes": "Largest JSON request body (413 above).",
     "max_upload_bytes": "Largest uploaded file (413 above).",

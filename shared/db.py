@@ -21,7 +21,9 @@ def make_engine(settings: ServiceSettings) -> AsyncEngine:
         settings.database_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
-        pool_pre_ping=True,
+        # no ping round trip per checkout: a dropped connection fails one request (503) and the
+        # pool is invalidated (decision 0064)
+        pool_pre_ping=settings.db_pool_pre_ping,
         connect_args={
             "server_settings": {
                 "statement_timeout": str(settings.db_statement_timeout_ms),

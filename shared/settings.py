@@ -32,6 +32,7 @@ class ServiceSettings(BaseSettings):
     db_pool_size: int = 10
     db_max_overflow: int = 10
     db_statement_timeout_ms: int = 15_000
+    db_pool_pre_ping: bool = False
 
     # Broker.
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
@@ -61,6 +62,7 @@ class ServiceSettings(BaseSettings):
     jwt_audience: str = "fieldservice"
     jwt_algorithms: list[str] = Field(default_factory=lambda: ["HS256"])
     jwt_leeway_seconds: int = 30
+    jwt_cache_seconds: int = 30
 
     # Limits.
     max_page_size: int = 200

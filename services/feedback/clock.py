@@ -26,7 +26,7 @@ class Clock:
         return self._fixed
 
 
-def current_time(request: Request) -> datetime:
+async def current_time(request: Request) -> datetime:
     """Dependency: the time of this request by the app's clock."""
     return request.app.state.clock.now()
 

@@ -195,7 +195,7 @@ class BrokerProbe:
                 await asyncio.wait_for(admin.close(), 2)
 
 
-def get_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
+async def get_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
     """The service's session factory; open a unit of work with `shared.db.transaction`."""
     return request.app.state.sessions
 

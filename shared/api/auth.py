@@ -9,6 +9,8 @@ copies them into the OpenAPI document (`x-required-roles`), which the security t
 from __future__ import annotations
 
 import asyncio
+import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -63,13 +65,33 @@ class Principal:
 class TokenVerifier:
     """Checks signature, algorithm allow-list, expiry (with leeway), issuer and audience."""
 
+    CACHE_SIZE = 4096
+
     def __init__(self, settings: ServiceSettings) -> None:
         self.settings = settings
         self._jwks = (
             jwt.PyJWKClient(settings.jwt_jwks_url, cache_keys=True, timeout=5) if settings.jwt_jwks_url else None
         )
+        # token -> (remembered until, principal): clients send the same token many times, and the
+        # signature check (a thread hop for the JWKS lookup in production) is the costly part
+        self._verified: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
 
     async def verify(self, token: str) -> Principal:
+        """The token's principal; a token verified in the last `jwt_cache_seconds` is not checked again."""
+        now = time.time()
+        hit = self._verified.get(token)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        principal, expires = await self._verify(token)
+        if self.settings.jwt_cache_seconds > 0:
+            self._verified[token] = (min(expires + self.settings.jwt_leeway_seconds,
+                                         now + self.settings.jwt_cache_seconds), principal)
+            self._verified.move_to_end(token)
+            while len(self._verified) > self.CACHE_SIZE:
+                self._verified.popitem(last=False)
+        return principal
+
+    async def _verify(self, token: str) -> tuple[Principal, float]:
         s = self.settings
         try:
             header = jwt.get_unverified_header(token)
@@ -91,7 +113,7 @@ class TokenVerifier:
         roles = claims.get("roles", [])
         if isinstance(roles, str):
             roles = roles.split()
-        return Principal(
+        principal = Principal(
             subject=str(claims["sub"]),
             roles=frozenset(roles),
             scopes=frozenset(str(claims.get("scope", "")).split()),
@@ -99,6 +121,7 @@ class TokenVerifier:
             unit=claims.get("unit"),
             region=claims.get("region"),
         )
+        return principal, float(claims["exp"])
 
 
 def issue_dev_token(

@@ -43,10 +43,10 @@ class ServiceCase(SQLModel, table=True):
     __table_args__ = (
         Index("ix_service_case_created", "created_at", "id"),
         Index("ix_service_case_status_created", "status", "created_at", "id"),
-        # case search: a part of the customer's name (ILIKE '%...%') and an engineer on the team (@>)
+        # case search by a part of the customer's name (ILIKE '%...%'); an engineer on the team is
+        # searched through the current engineer_assignment rows (their own index)
         Index("ix_service_case_customer_trgm", "customer_name", postgresql_using="gin",
               postgresql_ops={"customer_name": "gin_trgm_ops"}),
-        Index("ix_service_case_team", "team", postgresql_using="gin", postgresql_ops={"team": "jsonb_path_ops"}),
     )
 
     id: UUID = SQLField(default_factory=uuid4, primary_key=True)

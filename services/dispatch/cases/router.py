@@ -6,7 +6,6 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
-from sqlalchemy.exc import IntegrityError
 
 from services.dispatch.cases import service
 from services.dispatch.cases.models import (
@@ -67,19 +66,13 @@ async def crm_signature(
 async def receive_service_request(
     body: ServiceRequestCreate, principal: CrmClient, sessions: Sessions, response: Response
 ) -> ServiceCaseRead:
-    for _ in range(2):
-        try:
-            async with transaction(sessions) as session:
-                existing = await service.get_by_crm_reference(session=session, crm_reference=body.crm_reference)
-                if existing is not None:
-                    response.status_code = status.HTTP_200_OK
-                    return ServiceCaseRead.model_validate(existing)
-                case = await service.receive_request(session=session, request=body, actor=principal.actor)
-            response.headers["Location"] = f"/cases/{case.id}"
-            return ServiceCaseRead.model_validate(case)
-        except IntegrityError:
-            continue  # the same reference arrived concurrently: the next pass returns it
-    raise RuntimeError("unreachable")
+    async with transaction(sessions) as session:
+        case, created = await service.receive_request(session=session, request=body, actor=principal.actor)
+    if created:
+        response.headers["Location"] = f"/cases/{case['id']}"
+    else:
+        response.status_code = status.HTTP_200_OK
+    return ServiceCaseRead.model_validate(case)
 
 
 @router.get("/cases", response_model=Page[ServiceCaseRead],

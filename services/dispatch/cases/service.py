@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from uuid import UUID
+from typing import Any
+from uuid import UUID, uuid4
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import bindparam, select, tuple_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.dispatch.cases import domain
@@ -17,6 +19,7 @@ from services.dispatch.cases.models import (
     ServiceRequestCreate,
 )
 from services.dispatch.events import emit
+from services.dispatch.staffing.models import EngineerAssignment
 from shared.api.auth import Principal, Role
 from shared.api.concurrency import check_if_match
 from shared.api.pagination import decode_cursor
@@ -57,39 +60,42 @@ async def get_visible(*, session: AsyncSession, case_id: UUID, principal: Princi
     return case
 
 
-async def get_by_crm_reference(*, session: AsyncSession, crm_reference: str) -> ServiceCase | None:
-    stmt = select(ServiceCase).where(ServiceCase.crm_reference == crm_reference)
-    return (await session.execute(stmt)).scalar_one_or_none()
+_cases = ServiceCase.__table__  # type: ignore[attr-defined]
+# built once with bind parameters, so each request reuses the compiled statement
+_OPEN_CASE = pg_insert(_cases).on_conflict_do_nothing(index_elements=[_cases.c.crm_reference]).returning(*_cases.c)
+_CASE_BY_REFERENCE = select(*_cases.c).where(_cases.c.crm_reference == bindparam("reference"))
 
 
-async def receive_request(*, session: AsyncSession, request: ServiceRequestCreate, actor: str) -> ServiceCase:
-    """S1: open a case for a CRM request (the caller has checked it is not a duplicate)."""
+async def receive_request(
+    *, session: AsyncSession, request: ServiceRequestCreate, actor: str
+) -> tuple[dict[str, Any], bool]:
+    """S1: open a case for a CRM request, or find the one already opened for its reference.
+
+    One statement decides (`INSERT ... ON CONFLICT (crm_reference) DO NOTHING RETURNING`), so two
+    deliveries of the same request racing each other open one case; the event is staged only for
+    the delivery that opened it. Returns the case's row and whether this call created it.
+    """
     now = _now()
-    case = ServiceCase(
-        crm_reference=request.crm_reference,
-        customer_name=request.customer_name,
-        site_name=request.site_name,
-        site_address=request.site_address,
-        region=request.region,
-        equipment_type=request.equipment.type,
-        equipment_model=request.equipment.model,
-        equipment_quantity=request.equipment.quantity,
-        contract_reference=request.contract_reference,
-        requested_work=request.requested_work,
-        urgency=request.urgency,
-        difficulty=request.difficulty,
-        customer_importance=request.customer_importance,
-        contacts=request.contacts.model_dump(mode="json"),
-        status=CaseStatus.RECEIVED,
-        created_at=now, created_by=actor, updated_at=now, updated_by=actor,
-    )
-    session.add(case)
+    values = {
+        "id": uuid4(), "crm_reference": request.crm_reference, "customer_name": request.customer_name,
+        "site_name": request.site_name, "site_address": request.site_address, "region": request.region,
+        "equipment_type": request.equipment.type, "equipment_model": request.equipment.model,
+        "equipment_quantity": request.equipment.quantity, "contract_reference": request.contract_reference,
+        "requested_work": request.requested_work, "urgency": request.urgency, "difficulty": request.difficulty,
+        "customer_importance": request.customer_importance, "contacts": request.contacts.model_dump(mode="json"),
+        "status": CaseStatus.RECEIVED, "team": [], "version": 1,
+        "created_at": now, "created_by": actor, "updated_at": now, "updated_by": actor,
+    }
+    row = (await session.execute(_OPEN_CASE, values)).mappings().one_or_none()
+    if row is None:
+        row = (await session.execute(_CASE_BY_REFERENCE, {"reference": request.crm_reference})).mappings().one()
+        return dict(row), False
     emit(session, ServiceRequestReceived(
-        case_id=case.id, crm_reference=case.crm_reference, customer_name=case.customer_name,
-        site_name=case.site_name, region=case.region, equipment_type=case.equipment_type,
-        urgency=case.urgency, difficulty=case.difficulty, customer_importance=case.customer_importance,
-    ), case_id=case.id, actor=actor)
-    return case
+        case_id=row["id"], crm_reference=row["crm_reference"], customer_name=row["customer_name"],
+        site_name=row["site_name"], region=row["region"], equipment_type=row["equipment_type"],
+        urgency=row["urgency"], difficulty=row["difficulty"], customer_importance=row["customer_importance"],
+    ), case_id=row["id"], actor=actor)
+    return dict(row), True
 
 
 def touch(case: ServiceCase, actor: str) -> None:
@@ -123,7 +129,10 @@ async def list_cases(*, session: AsyncSession, search: CaseSearch, limit: int, c
     if search.customer is not None:
         stmt = stmt.where(ServiceCase.customer_name.ilike(f"%{_escape_like(search.customer)}%", escape="\\"))
     if search.engineer is not None:
-        stmt = stmt.where(ServiceCase.team.contains([{"engineer_id": search.engineer}]))
+        # through the current assignments (a plain column with real statistics), not `team @> ...`,
+        # whose estimate can lead the planner to walk the whole table (docs/performance.md)
+        stmt = stmt.where(ServiceCase.id.in_(select(EngineerAssignment.case_id).where(
+            EngineerAssignment.engineer_id == search.engineer, EngineerAssignment.released_at.is_(None))))
     if search.created_from is not None:
         stmt = stmt.where(ServiceCase.created_at >= search.created_from)
     if search.created_to is not None:

@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationInfo, field_validator
-from sqlalchemy import Column, DateTime, Index, String
+from sqlalchemy import Column, DateTime, Index, String, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
@@ -34,7 +34,10 @@ class EngineerAssignment(SQLModel, table=True):
 
     __tablename__ = "engineer_assignment"
     __table_args__ = (Index("ix_engineer_assignment_engineer", "engineer_id", "planned_start"),
-                      Index("ix_engineer_assignment_case", "case_id"))
+                      Index("ix_engineer_assignment_case", "case_id"),
+                      # the engineer filter of case search: an engineer's current cases
+                      Index("ix_engineer_assignment_current", "engineer_id", "case_id",
+                            postgresql_where=text("released_at IS NULL")))
 
     id: UUID = SQLField(default_factory=uuid4, primary_key=True)
     case_id: UUID = SQLField(foreign_key="service_case.id")

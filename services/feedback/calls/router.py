@@ -46,7 +46,7 @@ Agent = Annotated[Principal, Depends(Requires(Role.CALL_CENTRE_AGENT, Role.CALL_
 IfMatch = Annotated[str | None, Header(description="ETag of the call as read; a stale one gives 412")]
 
 
-def call_policy(request: Request) -> CallPolicy:
+async def call_policy(request: Request) -> CallPolicy:
     return CallPolicy.from_settings(request.app.state.settings)
 
 

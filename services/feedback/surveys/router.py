@@ -40,7 +40,7 @@ QuestionnaireId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a
 Token = Annotated[str, Path(min_length=20, max_length=100, description="The one-time token of the link")]
 
 
-def survey_policy(request: Request) -> SurveyPolicy:
+async def survey_policy(request: Request) -> SurveyPolicy:
     s = request.app.state.settings
     return SurveyPolicy(questionnaire_id=s.survey_questionnaire_id, link_ttl=timedelta(hours=s.survey_link_ttl_hours),
                         link_base_url=s.survey_link_base_url, scale_threshold=s.complaint_scale_threshold,

@@ -25,7 +25,7 @@ VisitReader = Annotated[Principal, Depends(Requires(
 Engineer = Annotated[Principal, Depends(Requires(Role.ENGINEER, admin=False))]
 
 
-def get_storage(request: Request) -> FileStorage:
+async def get_storage(request: Request) -> FileStorage:
     """The evidence storage of this app (a local folder from settings unless one is set on app.state)."""
     storage = getattr(request.app.state, "evidence_storage", None)
     if storage is None:

@@ -56,6 +56,8 @@ def test_scale_benchmark_shape(infra) -> None:
     for s in res["sizes"]:
         assert set(s["queries"]) >= {"first page", "deep page (keyset cursor past 90%)", "conformance of one case"}
         assert all(_is_number(q["p95_ms"]) for q in s["queries"].values())
+        for search in ("engineer filter (one of 2,000)", "customer search (one customer of 5,000)", "first page"):
+            assert s["queries"][search]["items"] > 0, search  # the searches find cases
     assert "conformance of one case" in scale_benchmark.table(res)
     _RESULTS["scale"] = res
 

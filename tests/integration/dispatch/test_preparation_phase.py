@@ -371,3 +371,10 @@ async def test_engineers_see_only_the_cases_whose_team_lists_them(flow):
     assert [c["id"] for c in mine] == [case["id"]]
     assert (await flow.c.get("/cases", headers=stranger)).json()["items"] == []
     assert (await flow.c.post(f"/cases/{case['id']}/dispatch", headers=member)).status_code == 403
+    # staffed again without them: the case leaves their list and the search by their id
+    newcomer = await flow.engineer()
+    assert (await flow.assign(case["id"], [engineers[0], newcomer], days=(60, 62))).status_code == 200
+    assert (await flow.c.get("/cases", headers=member)).json()["items"] == []
+    assert (await flow.c.get("/cases", headers=flow.d, params={"engineer": engineers[1]})).json()["items"] == []
+    found = (await flow.c.get("/cases", headers=flow.d, params={"engineer": newcomer})).json()["items"]
+    assert [c["id"] for c in found] == [case["id"]]

@@ -40,11 +40,17 @@ async def _outbox_rows(sessions, case_id) -> list[OutboxMessage]:
 async def test_outbox_row_commits_with_the_state_change(sessions):
     request = ServiceRequestCreate.model_validate(sample_request(f"OBX-{uuid.uuid4().hex[:8]}"))
     async with transaction(sessions) as session:
-        case = await cases.receive_request(session=session, request=request, actor="crm")
-    rows = await _outbox_rows(sessions, case.id)
+        case, created = await cases.receive_request(session=session, request=request, actor="crm")
+    assert created
+    rows = await _outbox_rows(sessions, case["id"])
     assert [r.event_type for r in rows] == ["ServiceRequestReceived"]
     envelope = EventEnvelope.model_validate(rows[0].payload)
-    assert envelope.subject == str(case.id) and envelope.id == rows[0].id and envelope.actor == "crm"
+    assert envelope.subject == str(case["id"]) and envelope.id == rows[0].id and envelope.actor == "crm"
+    # the same request again finds the case and stages no second event
+    async with transaction(sessions) as session:
+        again, created = await cases.receive_request(session=session, request=request, actor="crm")
+    assert not created and again["id"] == case["id"]
+    assert len(await _outbox_rows(sessions, case["id"])) == 1
 
 
 async def test_no_outbox_row_without_the_state_change(sessions):
@@ -52,8 +58,8 @@ async def test_no_outbox_row_without_the_state_change(sessions):
     case_id = None
     with pytest.raises(RuntimeError):
         async with transaction(sessions) as session:
-            case = await cases.receive_request(session=session, request=request, actor="crm")
-            case_id = case.id
+            case, _ = await cases.receive_request(session=session, request=request, actor="crm")
+            case_id = case["id"]
             await session.flush()
             raise RuntimeError("the request fails after the write")
     assert await _outbox_rows(sessions, case_id) == []

@@ -79,3 +79,36 @@ def test_production_refuses_the_development_key():
     assert ok.jwt_jwks_url
     with pytest.raises(ValidationError, match="asymmetric"):
         ServiceSettings(environment="production", jwt_jwks_url="https://idp.example/jwks", jwt_algorithms=["HS256"])
+
+
+async def test_a_verified_token_is_remembered_but_never_past_its_expiry(monkeypatch):
+    verifier = TokenVerifier(SETTINGS)
+    token = hs(claims(exp=datetime.now(UTC) + timedelta(seconds=5)))
+    first = await verifier.verify(token)
+    real_decode = jwt.decode
+    checks: list[str] = []
+
+    def counting_decode(*args, **kwargs):
+        checks.append("decode")
+        return real_decode(*args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", counting_decode)
+    assert await verifier.verify(token) is first and checks == []  # served from the cache
+    # past exp + leeway the cache has forgotten it: the token is checked again, and refused
+    later = datetime.now(UTC).timestamp() + 5 + SETTINGS.jwt_leeway_seconds + 1
+    monkeypatch.setattr("shared.api.auth.time.time", lambda: later)
+
+    def decode_later(*args, **kwargs):  # what PyJWT says of this token at that time
+        checks.append("decode")
+        raise jwt.ExpiredSignatureError("Signature has expired")
+
+    monkeypatch.setattr(jwt, "decode", decode_later)
+    with pytest.raises(Unauthorized, match="expired"):
+        await verifier.verify(token)
+    assert checks == ["decode"]
+
+
+async def test_the_token_cache_can_be_turned_off():
+    verifier = TokenVerifier(ServiceSettings(environment="test", jwt_cache_seconds=0))
+    await verifier.verify(issue_dev_token(SETTINGS, subject="u1", roles=["engineer"]))
+    assert not verifier._verified
