@@ -20,8 +20,13 @@ class ConditionTimeout(AssertionError):
     pass
 
 
-def wait_for(what: str, probe: Callable[[], T | None], timeout: float, interval: float = 0.1) -> T:
-    """Poll `probe` until it returns something truthy; fail naming `what` after `timeout` s."""
+def wait_for(what: str, probe: Callable[[], T | None], timeout: float, interval: float = 0.1,
+             max_interval: float = 0.5) -> T:
+    """Poll `probe` until it returns something truthy; fail naming `what` after `timeout` s.
+
+    The pause between probes grows from `interval` to `max_interval`, so hundreds of concurrent
+    waiters (the fault tests at full size) do not flood the services they wait on.
+    """
     deadline = time.monotonic() + timeout
     last_error: Exception | None = None
     while time.monotonic() < deadline:
@@ -31,7 +36,8 @@ def wait_for(what: str, probe: Callable[[], T | None], timeout: float, interval:
                 return result
         except httpx.HTTPError as exc:  # a service busy or restarting: keep waiting
             last_error = exc
-        time.sleep(interval)
+        time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
+        interval = min(interval * 1.5, max_interval)
     suffix = f" ({last_error!r})" if last_error else ""
     raise ConditionTimeout(f"timed out after {timeout}s waiting for {what}{suffix}")
 
@@ -43,8 +49,9 @@ class RetryingTransport(httpx.HTTPTransport):
     a refused connection never reached the service. Used while the fault tests restart things.
     """
 
-    def __init__(self, retry_for: float) -> None:
-        super().__init__()
+    def __init__(self, retry_for: float, max_connections: int = 100) -> None:
+        super().__init__(limits=httpx.Limits(max_connections=max_connections,
+                                             max_keepalive_connections=max_connections))
         self.retry_for = retry_for
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -66,11 +73,13 @@ class StackClient:
     """HTTP access to the four services with development tokens."""
 
     def __init__(self, ports: dict[str, int], settings: ServiceSettings | None = None,
-                 webhook_secret: str = DEV_WEBHOOK_SECRET, timeout: float = 10.0, retry_for: float = 0.0) -> None:
+                 webhook_secret: str = DEV_WEBHOOK_SECRET, timeout: float = 10.0, retry_for: float = 0.0,
+                 max_connections: int = 100) -> None:
         self.settings = settings or ServiceSettings()
         self.webhook_secret = webhook_secret
+        # a thread per concurrent case shares these clients: one connection each, never a wait for one
         self.http = {name: httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=timeout,
-                                        transport=RetryingTransport(retry_for))
+                                        transport=RetryingTransport(retry_for, max_connections))
                      for name, port in ports.items()}
 
     def token(self, role: str, subject: str, **claims: Any) -> str:

@@ -9,10 +9,21 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from sqlalchemy import Column, DateTime
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.settings import ServiceSettings
+
+
+def timestamptz() -> DateTime:
+    """The column type of every instant: `timestamp with time zone`."""
+    return DateTime(timezone=True)
+
+
+def timestamptz_column(*, nullable: bool) -> Column:
+    """A `timestamptz` column for a SQLModel field's `sa_column`."""
+    return Column(timestamptz(), nullable=nullable)
 
 
 def make_engine(settings: ServiceSettings) -> AsyncEngine:

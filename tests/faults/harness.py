@@ -112,7 +112,8 @@ class FaultStack:
     # -- driving cases ---------------------------------------------------------------------
     def drive(self, cases: int, concurrency: int = 8, timeout: float = 180.0) -> list[dict]:
         """Drive `cases` cases through the whole slice concurrently; returns their ids."""
-        client = StackClient(self.stack.service_ports, retry_for=timeout)
+        client = StackClient(self.stack.service_ports, retry_for=timeout, timeout=60,
+                             max_connections=max(100, concurrency))
         try:
             with ThreadPoolExecutor(max_workers=concurrency) as pool:
                 futures = [pool.submit(run_slice, client, timeout=timeout, say=lambda _l: None) for _ in range(cases)]

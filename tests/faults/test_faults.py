@@ -20,6 +20,7 @@ from aiokafka import AIOKafkaProducer
 from shared.events import EventEnvelope
 from shared.events.dispatch import ServiceRequestAcknowledged
 from tests.faults.harness import FaultStack, cases_from_env
+from tests.faults.report import REPORT
 
 pytestmark = pytest.mark.faults
 
@@ -45,6 +46,7 @@ def disarm(fs: FaultStack) -> None:
 def check(fs: FaultStack, results: list[dict], fired: list[str] | None = None) -> None:
     outcome = fs.reconcile(results)
     print(outcome.report())
+    REPORT.reconciled(outcome)
     assert outcome.cases == len(results)
     assert not outcome.problems, "\n".join(outcome.problems[:20])
     for name in fired or []:
@@ -149,6 +151,7 @@ def test_poison_messages_are_dead_lettered_and_partitions_keep_moving(faults):
     results = faults.drive(CASES, CONCURRENCY)
     outcome = faults.reconcile(results)
     print(outcome.report())
+    REPORT.reconciled(outcome)
     assert not outcome.problems, "\n".join(outcome.problems[:20])
     assert outcome.dead_letters >= 4
 

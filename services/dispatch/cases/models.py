@@ -8,12 +8,13 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
-from sqlalchemy import Column, DateTime, Index, String, text
+from sqlalchemy import Column, Index, String, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from shared.api.params import IsoDateTime
+from shared.db import timestamptz
 from shared.events.dispatch import CaseContacts
 
 
@@ -30,10 +31,6 @@ class Level(StrEnum):
     LOW = "low"
     MEDIUM = "medium"
     HIGH = "high"
-
-
-def _tz() -> Any:
-    return DateTime(timezone=True)
 
 
 class ServiceCase(SQLModel, table=True):
@@ -67,21 +64,21 @@ class ServiceCase(SQLModel, table=True):
     status: str = SQLField(default=CaseStatus.RECEIVED, sa_column=Column(String(32), nullable=False))
     team: list[dict[str, Any]] = SQLField(default_factory=list, sa_column=Column(JSONB, nullable=False,
                                                                                  server_default="[]"))
-    planned_start: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
-    planned_end: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
-    required_arrival: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
-    customer_deadline: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
-    conditions_confirmed_at: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
-    staffed_at: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
+    planned_start: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
+    planned_end: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
+    required_arrival: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
+    customer_deadline: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
+    conditions_confirmed_at: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
+    staffed_at: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
     staffing_policy_version: int | None = None
     acknowledged_by: str | None = None
-    acknowledged_at: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
+    acknowledged_at: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
     dispatched_by: str | None = None
-    dispatched_at: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
+    dispatched_at: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
     version: int = 1
-    created_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    created_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
     created_by: str
-    updated_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    updated_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
     updated_by: str
 
 
@@ -96,8 +93,8 @@ class CaseEvent(SQLModel, table=True):
     event_type: str = SQLField(sa_column=Column(String(96), nullable=False))
     source: str = SQLField(sa_column=Column(String(96), nullable=False))
     actor: str
-    occurred_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
-    recorded_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False, server_default=text("now()")))
+    occurred_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
+    recorded_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False, server_default=text("now()")))
     data: dict[str, Any] = SQLField(sa_column=Column(JSONB, nullable=False))
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -24,15 +23,12 @@ from shared.api.auth import Principal, Role
 from shared.api.concurrency import check_if_match
 from shared.api.pagination import decode_cursor
 from shared.api.problems import NotFound
+from shared.clock import utcnow
 from shared.events import EventEnvelope
 from shared.events.dispatch import (
     ServiceRequestAcknowledged,
     ServiceRequestReceived,
 )
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def get(*, session: AsyncSession, case_id: UUID, for_update: bool = False) -> ServiceCase:
@@ -75,7 +71,7 @@ async def receive_request(
     deliveries of the same request racing each other open one case; the event is staged only for
     the delivery that opened it. Returns the case's row and whether this call created it.
     """
-    now = _now()
+    now = utcnow()
     values = {
         "id": uuid4(), "crm_reference": request.crm_reference, "customer_name": request.customer_name,
         "site_name": request.site_name, "site_address": request.site_address, "region": request.region,
@@ -101,7 +97,7 @@ async def receive_request(
 def touch(case: ServiceCase, actor: str) -> None:
     """Bump the version (ETag) and the audit columns of a changed case."""
     case.version += 1
-    case.updated_at = _now()
+    case.updated_at = utcnow()
     case.updated_by = actor
 
 
@@ -112,7 +108,7 @@ async def acknowledge(*, session: AsyncSession, case_id: UUID, actor: str, if_ma
     domain.require_transition(CaseStatus(case.status), CaseStatus.ACKNOWLEDGED)
     case.status = CaseStatus.ACKNOWLEDGED
     case.acknowledged_by = actor
-    case.acknowledged_at = _now()
+    case.acknowledged_at = utcnow()
     touch(case, actor)
     emit(session, ServiceRequestAcknowledged(case_id=case.id, acknowledged_by=actor), case_id=case.id, actor=actor)
     return case
@@ -160,7 +156,7 @@ async def record_event(*, session: AsyncSession, envelope: EventEnvelope) -> Non
     # transaction (decision 0061), where now() is the same for all of them and would lose their order
     session.add(CaseEvent(
         event_id=envelope.id, case_id=envelope.subject, event_type=envelope.type, source=envelope.source,
-        actor=envelope.actor, occurred_at=envelope.time, recorded_at=_now(), data=envelope.data,
+        actor=envelope.actor, occurred_at=envelope.time, recorded_at=utcnow(), data=envelope.data,
     ))
 
 

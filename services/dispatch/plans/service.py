@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from uuid import UUID
 
 from sqlalchemy import func, select
@@ -14,11 +13,8 @@ from services.dispatch.plans import domain
 from services.dispatch.plans.models import PlanStatus, ServicePlan, ServicePlanWrite
 from shared.api.concurrency import check_if_match
 from shared.api.problems import NotFound
+from shared.clock import utcnow
 from shared.events.dispatch import PlanStep, ServicePlanApproved, ServicePlanSummary
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def create(*, session: AsyncSession, case_id: UUID, body: ServicePlanWrite, actor: str) -> ServicePlan:
@@ -26,7 +22,7 @@ async def create(*, session: AsyncSession, case_id: UUID, body: ServicePlanWrite
     case = await cases.get(session=session, case_id=case_id, for_update=True)
     last = (await session.execute(select(func.max(ServicePlan.revision))
                                   .where(ServicePlan.case_id == case.id))).scalar_one()
-    now = _now()
+    now = utcnow()
     plan = ServicePlan(case_id=case.id, revision=(last or 0) + 1, **body.model_dump(mode="json"),
                        created_by=actor, created_at=now, updated_by=actor, updated_at=now)
     session.add(plan)
@@ -45,7 +41,7 @@ async def get(*, session: AsyncSession, plan_id: UUID, for_update: bool = False)
 
 def _touch(plan: ServicePlan, actor: str) -> None:
     plan.version += 1
-    plan.updated_by, plan.updated_at = actor, _now()
+    plan.updated_by, plan.updated_at = actor, utcnow()
 
 
 async def update(*, session: AsyncSession, plan_id: UUID, body: ServicePlanWrite, actor: str,
@@ -63,7 +59,7 @@ async def submit(*, session: AsyncSession, plan_id: UUID, actor: str, if_match: 
     plan = await get(session=session, plan_id=plan_id, for_update=True)
     check_if_match(if_match, plan.version)
     domain.check_submit(plan.status)
-    plan.status, plan.submitted_by, plan.submitted_at = PlanStatus.SUBMITTED, actor, _now()
+    plan.status, plan.submitted_by, plan.submitted_at = PlanStatus.SUBMITTED, actor, utcnow()
     _touch(plan, actor)
     return plan
 
@@ -76,7 +72,7 @@ async def approve(*, session: AsyncSession, plan_id: UUID, actor: str, if_match:
     for older in (await session.execute(select(ServicePlan).where(
             ServicePlan.case_id == plan.case_id, ServicePlan.status == PlanStatus.APPROVED))).scalars():
         older.status = PlanStatus.SUPERSEDED
-    plan.status, plan.approved_by, plan.approved_at = PlanStatus.APPROVED, actor, _now()
+    plan.status, plan.approved_by, plan.approved_at = PlanStatus.APPROVED, actor, utcnow()
     _touch(plan, actor)
     emit(session, ServicePlanApproved(case_id=plan.case_id, plan_id=plan.id, version=plan.revision,
                                       author=plan.created_by, approved_by=actor), case_id=plan.case_id, actor=actor)

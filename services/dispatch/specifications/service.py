@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
 from sqlalchemy import select
@@ -21,12 +20,9 @@ from services.dispatch.specifications.models import (
 )
 from shared.api.concurrency import check_if_match
 from shared.api.problems import Conflict, GateRefused, NotFound
+from shared.clock import utcnow
 from shared.events.dispatch import SpecificationPackAttached, SpecificationTemplateRevised
 from shared.events.quality import PreventiveActionDefined
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def latest(*, session: AsyncSession, template_id: str, for_update: bool = False) -> SpecificationTemplate:
@@ -55,7 +51,7 @@ async def create_template(*, session: AsyncSession, body: TemplateCreate, actor:
     if exists:
         raise Conflict(f"template {body.template_id} exists; revise it with a new version")
     template = SpecificationTemplate(**body.model_dump(mode="json"), version=1, created_by=actor,
-                                     created_at=_now())
+                                     created_at=utcnow())
     session.add(template)
     return template
 
@@ -68,7 +64,7 @@ async def revise_template(*, session: AsyncSession, template_id: str, body: Temp
     check_if_match(if_match, current.version)
     template = SpecificationTemplate(**body.model_dump(mode="json"), template_id=template_id,
                                      version=current.version + 1, issue_id=issue_id, created_by=actor,
-                                     created_at=_now())
+                                     created_at=utcnow())
     session.add(template)
     emit(session, SpecificationTemplateRevised(
         template_id=template_id, version=template.version, equipment_type=template.equipment_type,
@@ -108,7 +104,7 @@ async def attach_pack(*, session: AsyncSession, case_id: UUID, body: PackCreate,
     if not fitting:
         raise GateRefused("specification pack", [
             f"S5: no template exists for equipment type {case.equipment_type} and difficulty {case.difficulty}"])
-    now = _now()
+    now = utcnow()
     for old in (await session.execute(select(SpecificationPack).where(
             SpecificationPack.case_id == case.id, SpecificationPack.superseded_at.is_(None)))).scalars():
         old.superseded_at = now

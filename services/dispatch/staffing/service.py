@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from uuid import UUID
 
 from sqlalchemy import func, select, text, tuple_
@@ -24,14 +24,11 @@ from services.dispatch.staffing.models import (
 )
 from shared.api.concurrency import check_if_match
 from shared.api.problems import Conflict, NotFound
+from shared.clock import utcnow
 from shared.events.dispatch import EngineersAssigned, StaffAdded, TeamMember
 from shared.events.onsite import ScheduleAtRisk
 
 ACTIVE_CASE = (CaseStatus.RECEIVED, CaseStatus.ACKNOWLEDGED, CaseStatus.DISPATCHED, CaseStatus.ON_SITE)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def current_policy(*, session: AsyncSession) -> StaffingPolicy:
@@ -60,7 +57,7 @@ async def revise_policy(*, session: AsyncSession, body: StaffingPolicyWrite, act
     check_if_match(if_match, current.version)
     policy = StaffingPolicy(version=current.version + 1, rules=[r.model_dump(mode="json") for r in body.rules],
                             required_certificates=[c.model_dump() for c in body.required_certificates],
-                            note=body.note, created_by=actor, created_at=_now())
+                            note=body.note, created_by=actor, created_at=utcnow())
     session.add(policy)
     return policy
 
@@ -125,7 +122,7 @@ async def assign(*, session: AsyncSession, case_id: UUID, command: AssignEnginee
     team, unknown = await candidates(session=session, choices=command.engineers, start=command.planned_start,
                                      end=command.planned_end, exclude_case=case.id)
     domain.check_assignment(team, unknown, req, command.planned_start, command.planned_end)
-    now = _now()
+    now = utcnow()
     for old in (await session.execute(select(EngineerAssignment).where(
             EngineerAssignment.case_id == case.id, EngineerAssignment.released_at.is_(None)))).scalars():
         old.released_at = now
@@ -153,7 +150,7 @@ async def open_staffing_request(*, session: AsyncSession, risk: ScheduleAtRisk, 
         return
     session.add(StaffingRequest(case_id=risk.case_id, risk_id=risk.risk_id,
                                 engineers_requested=risk.engineers_requested, reason=risk.reason,
-                                customer_deadline=risk.customer_deadline, requested_by=actor, created_at=_now()))
+                                customer_deadline=risk.customer_deadline, requested_by=actor, created_at=utcnow()))
 
 
 async def list_staffing_requests(*, session: AsyncSession, status: str | None, case_id: UUID | None, limit: int,
@@ -185,7 +182,7 @@ async def add_staff(*, session: AsyncSession, request_id: UUID, command: AddStaf
     start, end = case.planned_start, case.planned_end
     if request.customer_deadline and end and request.customer_deadline > end:
         end = request.customer_deadline
-    start = max(start, _now()) if start else _now()
+    start = max(start, utcnow()) if start else utcnow()
     req, _ = await requirement(session=session, case=case)
     # a lone engineer is the project manager unless the added staff names another one
     keep_pm = len(case.team) > 1 or not any(c.is_project_manager for c in command.engineers)
@@ -196,7 +193,7 @@ async def add_staff(*, session: AsyncSession, request_id: UUID, command: AddStaf
                                       exclude_case=case.id)
     # the existing team's credentials were checked at S3: only the added engineers are checked again
     domain.check_added_staff(existing, added, unknown, req, request.engineers_requested, start, end)
-    now = _now()
+    now = utcnow()
     new_members = [TeamMember(engineer_id=c.engineer_id, name=c.name, grade=c.grade,
                               is_project_manager=c.is_project_manager) for c in added]
     for m in new_members:

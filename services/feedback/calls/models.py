@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Literal
 from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Column, DateTime, Index, String, Text, UniqueConstraint
+from sqlalchemy import Column, Index, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from services.feedback.calls.domain import AttemptResult, CallReason
 from shared.api.params import IsoDateTime
+from shared.db import timestamptz_column
 
 __all__ = ["AttemptResult", "CallReason"]
 
@@ -23,10 +24,6 @@ class CallStatus(StrEnum):
     SCHEDULED = "scheduled"
     COMPLETED = "completed"
     UNREACHABLE = "unreachable"
-
-
-def _tz(nullable: bool = True) -> Any:
-    return Column(DateTime(timezone=True), nullable=nullable)
 
 
 class FollowUpCall(SQLModel, table=True):
@@ -44,31 +41,31 @@ class FollowUpCall(SQLModel, table=True):
     reason: str = SQLField(sa_column=Column(String(32), nullable=False))
     source_event_id: UUID
     status: str = SQLField(default=CallStatus.SCHEDULED, sa_column=Column(String(32), nullable=False))
-    due_at: datetime = SQLField(sa_column=_tz(False))
+    due_at: datetime = SQLField(sa_column=timestamptz_column(nullable=False))
     customer_name: str
     region: str
     equipment_type: str
     engineer_ids: list[str] = SQLField(sa_column=Column(JSONB, nullable=False))
     # When the service was completed (S30), for the time-to-call measure.
-    completed_at: datetime | None = SQLField(default=None, sa_column=_tz())
+    completed_at: datetime | None = SQLField(default=None, sa_column=timestamptz_column(nullable=True))
     receipt_rating: int | None = None
     version: int = 1
-    created_at: datetime = SQLField(sa_column=_tz(False))
+    created_at: datetime = SQLField(sa_column=timestamptz_column(nullable=False))
     visit_id: UUID | None = None
     issue_id: UUID | None = None
     priority: int = 1
     claimed_by: str | None = SQLField(default=None, sa_column=Column(String(128)))
-    claimed_at: datetime | None = SQLField(default=None, sa_column=_tz())
-    lease_expires_at: datetime | None = SQLField(default=None, sa_column=_tz())
+    claimed_at: datetime | None = SQLField(default=None, sa_column=timestamptz_column(nullable=True))
+    lease_expires_at: datetime | None = SQLField(default=None, sa_column=timestamptz_column(nullable=True))
     attempts: int = 0
     unanswered_attempts: int = 0
-    first_attempt_at: datetime | None = SQLField(default=None, sa_column=_tz())
-    reached_at: datetime | None = SQLField(default=None, sa_column=_tz())
+    first_attempt_at: datetime | None = SQLField(default=None, sa_column=timestamptz_column(nullable=True))
+    reached_at: datetime | None = SQLField(default=None, sa_column=timestamptz_column(nullable=True))
     outcome: str | None = SQLField(default=None, sa_column=Column(String(32)))
     outcome_note: str | None = SQLField(default=None, sa_column=Column(Text))
-    closed_at: datetime | None = SQLField(default=None, sa_column=_tz())
+    closed_at: datetime | None = SQLField(default=None, sa_column=timestamptz_column(nullable=True))
     closed_by: str | None = SQLField(default=None, sa_column=Column(String(128)))
-    updated_at: datetime | None = SQLField(default=None, sa_column=_tz())
+    updated_at: datetime | None = SQLField(default=None, sa_column=timestamptz_column(nullable=True))
     updated_by: str | None = SQLField(default=None, sa_column=Column(String(128)))
 
 
@@ -83,8 +80,8 @@ class FollowUpCallAttempt(SQLModel, table=True):
     number: int
     result: str = SQLField(sa_column=Column(String(32), nullable=False))
     agent: str = SQLField(sa_column=Column(String(128), nullable=False))
-    attempted_at: datetime = SQLField(sa_column=_tz(False))
-    call_back_at: datetime | None = SQLField(default=None, sa_column=_tz())
+    attempted_at: datetime = SQLField(sa_column=timestamptz_column(nullable=False))
+    call_back_at: datetime | None = SQLField(default=None, sa_column=timestamptz_column(nullable=True))
     note: str | None = SQLField(default=None, sa_column=Column(Text))
     created_by: str = SQLField(sa_column=Column(String(128), nullable=False))
 

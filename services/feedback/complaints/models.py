@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Column, DateTime, Float, String, Text
+from sqlalchemy import Column, Float, String, Text
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
-
-def _tz(nullable: bool = True) -> Any:
-    return Column(DateTime(timezone=True), nullable=nullable)
+from shared.db import timestamptz_column
 
 
 class Complaint(SQLModel, table=True):
@@ -29,10 +26,10 @@ class Complaint(SQLModel, table=True):
     score: float | None = SQLField(default=None, sa_column=Column(Float))
     product: str | None = SQLField(default=None, sa_column=Column(String(128)))
     raised_by: str = SQLField(sa_column=Column(String(128), nullable=False))
-    raised_at: datetime = SQLField(sa_column=_tz(False))
+    raised_at: datetime = SQLField(sa_column=timestamptz_column(nullable=False))
     issue_id: UUID | None = SQLField(default=None, index=True)
     issue_state: str | None = SQLField(default=None, sa_column=Column(String(32)))
-    issue_updated_at: datetime | None = SQLField(default=None, sa_column=_tz())
+    issue_updated_at: datetime | None = SQLField(default=None, sa_column=timestamptz_column(nullable=True))
 
 
 class ComplaintRead(BaseModel):

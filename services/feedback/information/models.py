@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Literal
 from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Column, DateTime, Index, String, Text
+from sqlalchemy import Column, Index, String, Text
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from shared.api.params import IsoDateTime
+from shared.db import timestamptz_column
 
 
 class InfoStatus(StrEnum):
@@ -21,10 +22,6 @@ class InfoStatus(StrEnum):
 
 
 InfoKind = Literal["opinion", "suggestion", "business_lead"]
-
-
-def _tz(nullable: bool = True) -> Any:
-    return Column(DateTime(timezone=True), nullable=nullable)
 
 
 class CustomerInformation(SQLModel, table=True):
@@ -44,14 +41,14 @@ class CustomerInformation(SQLModel, table=True):
     region: str = ""
     department: str = SQLField(sa_column=Column(String(128), nullable=False))
     status: str = SQLField(default=InfoStatus.ROUTED, sa_column=Column(String(16), nullable=False))
-    routed_at: datetime = SQLField(sa_column=_tz(False))
+    routed_at: datetime = SQLField(sa_column=timestamptz_column(nullable=False))
     captured_by: str = SQLField(sa_column=Column(String(128), nullable=False))
     answer: str | None = SQLField(default=None, sa_column=Column(Text))
     answered_by: str | None = SQLField(default=None, sa_column=Column(String(128)))
-    answered_at: datetime | None = SQLField(default=None, sa_column=_tz())
+    answered_at: datetime | None = SQLField(default=None, sa_column=timestamptz_column(nullable=True))
     notification_channel: str | None = SQLField(default=None, sa_column=Column(String(16)))
     notification_text: str | None = SQLField(default=None, sa_column=Column(Text))
-    customer_notified_at: datetime | None = SQLField(default=None, sa_column=_tz())
+    customer_notified_at: datetime | None = SQLField(default=None, sa_column=timestamptz_column(nullable=True))
     version: int = 1
 
 

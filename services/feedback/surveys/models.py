@@ -7,16 +7,13 @@ from typing import Any, Literal
 from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
-from sqlalchemy import Column, DateTime, Float, Index, String, Text, UniqueConstraint
+from sqlalchemy import Column, Float, Index, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from services.feedback.surveys.domain import QuestionType, questionnaire_problems
-
-
-def _tz(nullable: bool = True) -> Any:
-    return Column(DateTime(timezone=True), nullable=nullable)
+from shared.db import timestamptz_column
 
 
 class Questionnaire(SQLModel, table=True):
@@ -29,7 +26,7 @@ class Questionnaire(SQLModel, table=True):
     title_zh: str = SQLField(sa_column=Column(Text, nullable=False))
     title_en: str = SQLField(sa_column=Column(Text, nullable=False))
     questions: list[dict[str, Any]] = SQLField(sa_column=Column(JSONB, nullable=False))
-    created_at: datetime = SQLField(sa_column=_tz(False))
+    created_at: datetime = SQLField(sa_column=timestamptz_column(nullable=False))
     created_by: str = SQLField(sa_column=Column(String(128), nullable=False))
 
 
@@ -52,7 +49,7 @@ class SurveyResponse(SQLModel, table=True):
     csat: int | None = None
     nps: int | None = None
     answered_by: str = SQLField(sa_column=Column(String(128), nullable=False))
-    answered_at: datetime = SQLField(sa_column=_tz(False))
+    answered_at: datetime = SQLField(sa_column=timestamptz_column(nullable=False))
 
 
 class SurveyLink(SQLModel, table=True):
@@ -66,9 +63,9 @@ class SurveyLink(SQLModel, table=True):
     case_id: UUID
     questionnaire_id: str = SQLField(sa_column=Column(String(64), nullable=False))
     questionnaire_version: int
-    expires_at: datetime = SQLField(sa_column=_tz(False))
-    used_at: datetime | None = SQLField(default=None, sa_column=_tz())
-    created_at: datetime = SQLField(sa_column=_tz(False))
+    expires_at: datetime = SQLField(sa_column=timestamptz_column(nullable=False))
+    used_at: datetime | None = SQLField(default=None, sa_column=timestamptz_column(nullable=True))
+    created_at: datetime = SQLField(sa_column=timestamptz_column(nullable=False))
     created_by: str = SQLField(sa_column=Column(String(128), nullable=False))
 
 
@@ -87,7 +84,7 @@ class FeedbackRecord(SQLModel, table=True):
     region: str = ""
     equipment_type: str = ""
     engineer_ids: list[str] = SQLField(sa_column=Column(JSONB, nullable=False))
-    recorded_at: datetime = SQLField(sa_column=_tz(False))
+    recorded_at: datetime = SQLField(sa_column=timestamptz_column(nullable=False))
 
 
 # --- API shapes ---------------------------------------------------------------------------------

@@ -8,17 +8,14 @@ from typing import Any, Literal
 from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
-from sqlalchemy import Column, DateTime, UniqueConstraint
+from sqlalchemy import Column, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from services.onsite.work.models import Signature
 from shared.api.params import IsoDate, IsoDateTime
-
-
-def _tz() -> Any:
-    return DateTime(timezone=True)
+from shared.db import timestamptz
 
 
 class EngineerCheck(SQLModel, table=True):
@@ -33,7 +30,7 @@ class EngineerCheck(SQLModel, table=True):
     checker_id: str
     items: int
     findings: str | None = None
-    checked_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    checked_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
 
 
 class ClosingRecord(SQLModel, table=True):
@@ -44,8 +41,8 @@ class ClosingRecord(SQLModel, table=True):
     visit_id: UUID = SQLField(foreign_key="site_visit.id", primary_key=True)
     cleanup_confirmed_by: str | None = None
     cleanup_customer_confirmed_by: str | None = None
-    cleanup_confirmed_at: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
-    handover_done_at: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
+    cleanup_confirmed_at: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
+    handover_done_at: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
     no_drawing_deviations: bool = False
 
 
@@ -60,7 +57,7 @@ class Handover(SQLModel, table=True):
     received_by: str
     signature: dict[str, Any] = SQLField(sa_column=Column(JSONB, nullable=False))
     handed_over_by: str
-    handed_over_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    handed_over_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
 
 
 class RepairTakeBack(SQLModel, table=True):
@@ -75,7 +72,7 @@ class RepairTakeBack(SQLModel, table=True):
     serial_number: str | None = None
     fault: str
     taken_by: str
-    taken_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    taken_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
 
 
 class DrawingRevision(SQLModel, table=True):
@@ -89,9 +86,9 @@ class DrawingRevision(SQLModel, table=True):
     deviation: str
     original_kept_at: str
     recorded_by: str
-    recorded_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
-    sent_to_company_at: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
-    mailed_to_customer_at: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
+    recorded_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
+    sent_to_company_at: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
+    mailed_to_customer_at: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
     tracking_number: str | None = None
 
 
@@ -109,7 +106,7 @@ class ServiceReport(SQLModel, table=True):
     receipt_signed_by: str
     receipt_signature: dict[str, Any] = SQLField(sa_column=Column(JSONB, nullable=False))
     signed_off_by: str
-    signed_off_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    signed_off_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
 
 
 class Departure(SQLModel, table=True):
@@ -121,9 +118,9 @@ class Departure(SQLModel, table=True):
     id: UUID = SQLField(default_factory=uuid4, primary_key=True)
     visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
     engineer_id: str
-    departed_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
-    regional_centre_informed_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
-    department_head_informed_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    departed_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
+    regional_centre_informed_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
+    department_head_informed_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
     site_manager_agreed_by: str
 
 

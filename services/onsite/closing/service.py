@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from uuid import UUID
 
 from sqlalchemy import select
@@ -35,6 +34,7 @@ from services.onsite.work.models import ProcessDataRecord, SiteTask, TaskStatus
 from shared.api.auth import Principal
 from shared.api.concurrency import check_if_match
 from shared.api.problems import Conflict, GateRefused, InvalidInput, NotFound
+from shared.clock import utcnow
 from shared.events.onsite import (
     AspectRating,
     CleanupConfirmed,
@@ -47,10 +47,6 @@ from shared.events.onsite import (
     SelfCheckCompleted,
     ServiceCompleted,
 )
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def _closing(session: AsyncSession, visit: SiteVisit) -> ClosingRecord:
@@ -88,7 +84,7 @@ async def record_check(*, session: AsyncSession, visit_id: UUID, body: CheckCrea
     if any(c.engineer_id == engineer_id and c.checker_id == principal.subject for c in checks):
         raise Conflict("this check is already recorded")
     check = EngineerCheck(visit_id=visit.id, engineer_id=engineer_id, checker_id=principal.subject, items=items,
-                          findings=body.findings, checked_at=_now())
+                          findings=body.findings, checked_at=utcnow())
     session.add(check)
     if engineer_id == principal.subject:
         payload = SelfCheckCompleted(case_id=visit.case_id, visit_id=visit.id, engineer_id=engineer_id, items=items)
@@ -119,7 +115,7 @@ async def confirm_cleanup(*, session: AsyncSession, visit_id: UUID, body: Cleanu
     if record.cleanup_confirmed_at is not None:
         raise Conflict("clean-up is already confirmed")
     record.cleanup_confirmed_by, record.cleanup_customer_confirmed_by = principal.subject, body.customer_confirmed_by
-    record.cleanup_confirmed_at = _now()
+    record.cleanup_confirmed_at = utcnow()
     emit(session, CleanupConfirmed(case_id=visit.case_id, visit_id=visit.id, confirmed_by=principal.subject),
          case_id=visit.case_id, actor=principal.actor)
     return record
@@ -131,7 +127,7 @@ async def record_handover(*, session: AsyncSession, visit_id: UUID, body: Handov
     visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
     handover = Handover(visit_id=visit.id, items=[i.model_dump() for i in body.items], received_by=body.received_by,
                         signature=body.signature.model_dump(mode="json"), handed_over_by=principal.subject,
-                        handed_over_at=_now())
+                        handed_over_at=utcnow())
     session.add(handover)
     record = await _closing(session, visit)
     record.handover_done_at = handover.handed_over_at
@@ -152,7 +148,7 @@ async def take_back_for_repair(*, session: AsyncSession, visit_id: UUID, body: R
         raise Conflict(f"receipt {body.receipt_number} is already used")
     repair = RepairTakeBack(visit_id=visit.id, receipt_number=body.receipt_number, equipment=body.equipment,
                             serial_number=body.serial_number, fault=body.fault, taken_by=principal.subject,
-                            taken_at=_now())
+                            taken_at=utcnow())
     session.add(repair)
     await session.flush()
     emit(session, RepairRequested(
@@ -169,7 +165,7 @@ async def record_drawing_revision(*, session: AsyncSession, visit_id: UUID, body
     visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
     revision = DrawingRevision(visit_id=visit.id, drawing_number=body.drawing_number, deviation=body.deviation,
                                original_kept_at=body.original_kept_at, recorded_by=principal.subject,
-                               recorded_at=_now())
+                               recorded_at=utcnow())
     session.add(revision)
     await session.flush()
     emit(session, DrawingRevisionRecorded(case_id=visit.case_id, visit_id=visit.id, revision_id=revision.id,
@@ -248,7 +244,7 @@ async def complete(*, session: AsyncSession, visit_id: UUID, body: CompletionCre
     missing = await completion_missing(session=session, visit=visit)
     if missing:
         raise GateRefused("completion", missing)
-    now = _now()
+    now = utcnow()
     signature = body.receipt_signature.model_dump(mode="json") if body.receipt_signature else {
         "kind": "typed", "typed_name": body.receipt_signed_by, "signed_at": now.isoformat()}
     session.add(ServiceReport(
@@ -299,7 +295,7 @@ async def depart(*, session: AsyncSession, visit_id: UUID, body: DepartureCreate
     gone = {d.engineer_id for d in departures} | left | {principal.subject}
     last = set(visit.engineer_ids) <= gone
     if last:
-        visit.closed_at = _now()
+        visit.closed_at = utcnow()
     visits.touch(visit, principal)
     emit(session, EngineerDeparted(case_id=visit.case_id, visit_id=visit.id, engineer_id=principal.subject,
                                    departed_at=body.departed_at, visit_closed=last),

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import BigInteger, Column, DateTime
+from sqlalchemy import BigInteger, Column
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
+from shared.db import timestamptz
+
 AttachedKind = Literal["visit", "task", "process_data", "milestone", "process_record", "communication",
                        "signature", "handover", "drawing_revision", "report"]
-
-
-def _tz() -> Any:
-    return DateTime(timezone=True)
 
 
 class EvidenceFile(SQLModel, table=True):
@@ -36,9 +34,9 @@ class EvidenceFile(SQLModel, table=True):
     important: bool = False
     description: str | None = None
     uploaded_by: str
-    uploaded_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    uploaded_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
     confirmed_by_customer: str | None = None
-    confirmed_at: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
+    confirmed_at: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
 
 
 class EvidenceRead(BaseModel):

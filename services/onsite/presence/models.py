@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Column, Date, DateTime, UniqueConstraint
+from sqlalchemy import Column, Date, UniqueConstraint
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from shared.api.params import IsoDate, IsoDateTime
-
-
-def _tz() -> Any:
-    return DateTime(timezone=True)
+from shared.db import timestamptz
 
 
 class DailyPresence(SQLModel, table=True):
@@ -28,11 +24,11 @@ class DailyPresence(SQLModel, table=True):
     visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
     engineer_id: str = SQLField(index=True)
     day: date = SQLField(sa_column=Column(Date, nullable=False))
-    checked_in_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    checked_in_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
     in_latitude: float
     in_longitude: float
     in_accuracy_m: float | None = None
-    checked_out_at: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
+    checked_out_at: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
     out_latitude: float | None = None
     out_longitude: float | None = None
     out_accuracy_m: float | None = None
@@ -53,7 +49,7 @@ class DailyLog(SQLModel, table=True):
     work_done: str
     progress: str
     problems: str
-    submitted_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    submitted_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
 
 
 class Location(BaseModel):

@@ -7,16 +7,13 @@ from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
-from sqlalchemy import Column, DateTime
+from sqlalchemy import Column
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from shared.api.params import IsoDateTime
-
-
-def _tz(nullable: bool = False) -> Any:
-    return Column(DateTime(timezone=True), nullable=nullable)
+from shared.db import timestamptz_column
 
 
 def _json() -> Any:
@@ -33,7 +30,7 @@ class CommunicationEntry(SQLModel, table=True):
     text: str
     counterpart: str
     logged_by: str
-    logged_at: datetime = SQLField(sa_column=_tz())
+    logged_at: datetime = SQLField(sa_column=timestamptz_column(nullable=False))
 
 
 class CustomerReport(SQLModel, table=True):
@@ -47,7 +44,7 @@ class CustomerReport(SQLModel, table=True):
     customer_agrees: bool | None = None
     escalated_to: str | None = None
     sent_by: str
-    sent_at: datetime = SQLField(sa_column=_tz())
+    sent_at: datetime = SQLField(sa_column=timestamptz_column(nullable=False))
 
 
 class ProcessRecord(SQLModel, table=True):
@@ -63,7 +60,7 @@ class ProcessRecord(SQLModel, table=True):
     approved_by: str | None = None
     participants: list[str] = SQLField(sa_column=_json())
     recorded_by: str
-    recorded_at: datetime = SQLField(sa_column=_tz())
+    recorded_at: datetime = SQLField(sa_column=timestamptz_column(nullable=False))
 
 
 class LeaveRequest(SQLModel, table=True):
@@ -79,7 +76,7 @@ class LeaveRequest(SQLModel, table=True):
     exception_reason: str | None = None
     exception_approved_by: str | None = None
     may_leave: bool
-    decided_at: datetime = SQLField(sa_column=_tz())
+    decided_at: datetime = SQLField(sa_column=timestamptz_column(nullable=False))
 
 
 class RaisedItem(SQLModel, table=True):
@@ -96,9 +93,9 @@ class RaisedItem(SQLModel, table=True):
     unit: str | None = None
     answer: str | None = None
     answered_by: str | None = None
-    answered_at: datetime | None = SQLField(default=None, sa_column=_tz(nullable=True))
+    answered_at: datetime | None = SQLField(default=None, sa_column=timestamptz_column(nullable=True))
     raised_by: str
-    raised_at: datetime = SQLField(sa_column=_tz())
+    raised_at: datetime = SQLField(sa_column=timestamptz_column(nullable=False))
 
 
 class TrainingMaterial(SQLModel, table=True):
@@ -109,7 +106,7 @@ class TrainingMaterial(SQLModel, table=True):
     title: str
     approved: bool = False
     approved_by: str | None = None
-    created_at: datetime = SQLField(sa_column=_tz())
+    created_at: datetime = SQLField(sa_column=timestamptz_column(nullable=False))
 
 
 class TrainingSession(SQLModel, table=True):
@@ -125,7 +122,7 @@ class TrainingSession(SQLModel, table=True):
     evaluation_scores: list[int] = SQLField(sa_column=_json())
     test_scores: list[float] = SQLField(sa_column=_json())
     delivered_by: str
-    delivered_at: datetime = SQLField(sa_column=_tz())
+    delivered_at: datetime = SQLField(sa_column=timestamptz_column(nullable=False))
 
 
 class CustomerInformation(SQLModel, table=True):
@@ -137,7 +134,7 @@ class CustomerInformation(SQLModel, table=True):
     kind: str
     text: str
     captured_by: str
-    captured_at: datetime = SQLField(sa_column=_tz())
+    captured_at: datetime = SQLField(sa_column=timestamptz_column(nullable=False))
 
 
 # ---------------------------------------------------------------- API shapes

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -34,6 +33,7 @@ from services.onsite.site_records.models import (
 from services.onsite.visits import service as visits
 from shared.api.auth import Principal
 from shared.api.problems import Conflict, InvalidInput
+from shared.clock import utcnow
 from shared.events.dispatch import RoutedItemAnswered, RoutedItemAssigned
 from shared.events.onsite import (
     CommunicationLogged,
@@ -50,10 +50,6 @@ from shared.events.onsite import (
 Row = TypeVar("Row", bound=SQLModel)
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 async def list_of(*, session: AsyncSession, model: type[Row], visit_id: UUID, at: Any, limit: int,
                   cursor: str | None) -> tuple[list[Row], str | None]:
     """One page of the rows of one record kind on a visit, oldest first."""
@@ -66,7 +62,7 @@ async def log_communication(*, session: AsyncSession, visit_id: UUID, body: Comm
     """S15 -> CommunicationLogged."""
     visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
     entry = CommunicationEntry(visit_id=visit.id, kind=body.kind, text=body.text, counterpart=body.counterpart,
-                               logged_by=principal.subject, logged_at=_now())
+                               logged_by=principal.subject, logged_at=utcnow())
     session.add(entry)
     await session.flush()
     emit(session, CommunicationLogged(case_id=visit.case_id, visit_id=visit.id, entry_id=entry.id, kind=body.kind,
@@ -83,7 +79,7 @@ async def send_customer_report(*, session: AsyncSession, visit_id: UUID, body: C
                            field="escalate_to")
     report = CustomerReport(visit_id=visit.id, summary=body.summary, customer_opinion=body.customer_opinion,
                             customer_agrees=body.customer_agrees, escalated_to=body.escalate_to,
-                            sent_by=principal.subject, sent_at=_now())
+                            sent_by=principal.subject, sent_at=utcnow())
     session.add(report)
     await session.flush()
     emit(session, CustomerReportSent(case_id=visit.case_id, visit_id=visit.id, report_id=report.id,
@@ -103,7 +99,7 @@ async def add_process_record(*, session: AsyncSession, visit_id: UUID, body: Pro
         raise InvalidInput("minutes of a multi-department meeting list its participants", field="participants")
     record = ProcessRecord(visit_id=visit.id, kind=body.kind, title=body.title, description=body.description,
                            reason=body.reason, approved_by=body.approved_by, participants=body.participants,
-                           recorded_by=principal.subject, recorded_at=_now())
+                           recorded_by=principal.subject, recorded_at=utcnow())
     session.add(record)
     await session.flush()
     emit(session, ProcessRecordAdded(case_id=visit.case_id, visit_id=visit.id, record_id=record.id,
@@ -119,7 +115,7 @@ async def decide_leave(*, session: AsyncSession, visit_id: UUID, body: LeaveCrea
                                exception_approved_by=body.exception_approved_by)
     leave = LeaveRequest(visit_id=visit.id, engineer_id=principal.subject, reason=body.reason,
                          site_manager=body.site_manager, consent=body.consent, exception_reason=body.exception_reason,
-                         exception_approved_by=body.exception_approved_by, may_leave=allowed, decided_at=_now())
+                         exception_approved_by=body.exception_approved_by, may_leave=allowed, decided_at=utcnow())
     session.add(leave)
     await session.flush()
     emit(session, LeaveDecided(case_id=visit.case_id, visit_id=visit.id, leave_id=leave.id,
@@ -135,7 +131,7 @@ async def raise_item(*, session: AsyncSession, visit_id: UUID, body: RaisedItemC
     visit = await visits.get_for_team_member(session=session, visit_id=visit_id, principal=principal)
     subject = domain.raised_subject(kind=body.kind, product=body.product, topic=body.topic, units=body.units)
     item = RaisedItem(visit_id=visit.id, kind=body.kind, summary=body.summary, details=body.details, subject=subject,
-                      raised_by=principal.subject, raised_at=_now())
+                      raised_by=principal.subject, raised_at=utcnow())
     session.add(item)
     await session.flush()
     common = dict(case_id=visit.case_id, visit_id=visit.id, item_id=item.id, raised_by=principal.subject,
@@ -161,7 +157,7 @@ async def item_routed(*, session: AsyncSession, event: RoutedItemAssigned | Rout
             item.status, item.unit = "assigned", event.unit
         return
     item.status, item.answer, item.answered_by = "answered", event.answer, event.answered_by
-    item.answered_at = item.answered_at or _now()
+    item.answered_at = item.answered_at or utcnow()
 
 
 async def add_training_material(*, session: AsyncSession, body: TrainingMaterialCreate,
@@ -170,7 +166,7 @@ async def add_training_material(*, session: AsyncSession, body: TrainingMaterial
     if await session.get(TrainingMaterial, body.code) is not None:
         raise Conflict(f"training material {body.code} already exists")
     material = TrainingMaterial(code=body.code, title=body.title, approved=body.approved,
-                                approved_by=principal.subject if body.approved else None, created_at=_now())
+                                approved_by=principal.subject if body.approved else None, created_at=utcnow())
     session.add(material)
     return material
 
@@ -202,7 +198,7 @@ async def capture_customer_information(*, session: AsyncSession, visit_id: UUID,
     """S32 -> CustomerInformationCaptured (the feedback service routes it and tracks it to closure)."""
     visit = await visits.get_for_team_member(session=session, visit_id=visit_id, principal=principal)
     info = CustomerInformation(visit_id=visit.id, kind=body.kind, text=body.text, captured_by=principal.subject,
-                               captured_at=_now())
+                               captured_at=utcnow())
     session.add(info)
     await session.flush()
     emit(session, CustomerInformationCaptured(

@@ -8,12 +8,13 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Column, DateTime, String
+from sqlalchemy import Column, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from shared.api.params import IsoDateTime
+from shared.db import timestamptz
 from shared.events.dispatch import CaseContacts, TeamMember
 from shared.events.onsite import ThreeCallEntry
 
@@ -22,10 +23,6 @@ class VisitStatus(StrEnum):
     DISPATCHED = "dispatched"
     ON_SITE = "on_site"
     COMPLETED = "completed"
-
-
-def _tz() -> Any:
-    return DateTime(timezone=True)
 
 
 class SiteVisit(SQLModel, table=True):
@@ -45,23 +42,23 @@ class SiteVisit(SQLModel, table=True):
     project_manager_id: str | None = None
     contacts: dict[str, Any] = SQLField(sa_column=Column(JSONB, nullable=False))
     status: str = SQLField(default=VisitStatus.DISPATCHED, sa_column=Column(String(32), nullable=False))
-    planned_start: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
-    planned_end: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
-    customer_deadline: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
+    planned_start: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
+    planned_end: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
+    customer_deadline: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
     site_address: str | None = None
     plan: dict[str, Any] | None = SQLField(default=None, sa_column=Column(JSONB, nullable=True))
     check_sheets: list[dict[str, Any]] = SQLField(
         default_factory=list, sa_column=Column(JSONB, nullable=False, server_default="[]"))
     # S33: set by the last engineer's departure; the status stays `completed`.
-    closed_at: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
+    closed_at: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
     # S12: the planned completion last reported as at risk (ScheduleAtRisk once per risk).
-    risk_reported_completion: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
-    completed_at: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
+    risk_reported_completion: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
+    completed_at: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
     receipt_signed_by: str | None = None
     receipt_rating: int | None = None
     version: int = 1
-    created_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
-    updated_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    created_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
+    updated_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
     updated_by: str
 
 
@@ -73,10 +70,10 @@ class ThreeCallsRecord(SQLModel, table=True):
     id: UUID = SQLField(default_factory=uuid4, primary_key=True)
     visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
     engineer_id: str
-    arrived_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    arrived_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
     calls: list[dict[str, Any]] = SQLField(sa_column=Column(JSONB, nullable=False))
     compliance_findings: list[str] = SQLField(sa_column=Column(JSONB, nullable=False))
-    recorded_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    recorded_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
 
 
 class VisitQualityIssue(SQLModel, table=True):
@@ -91,7 +88,7 @@ class VisitQualityIssue(SQLModel, table=True):
     description: str
     status: str = "logged"
     escalated: bool = SQLField(default=False, sa_column_kwargs={"server_default": "false"})
-    logged_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    logged_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
 
 
 class ArrivalCreate(BaseModel):

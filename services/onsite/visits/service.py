@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from uuid import UUID
 
 from sqlalchemy import select
@@ -19,13 +18,10 @@ from services.onsite.visits.models import (
 )
 from shared.api.auth import Principal, Role
 from shared.api.problems import Conflict, Forbidden, NotFound
+from shared.clock import utcnow
 from shared.events.dispatch import ServiceDispatched, StaffAdded
 from shared.events.onsite import EngineerArrived
 from shared.events.quality import IssueLogged
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def can_read(visit: SiteVisit, principal: Principal) -> bool:
@@ -67,7 +63,7 @@ async def get_open_for_team(*, session: AsyncSession, visit_id: UUID, principal:
 def touch(visit: SiteVisit, principal: Principal) -> None:
     """Bump the visit's version and audit fields after a change."""
     visit.version += 1
-    visit.updated_at, visit.updated_by = _now(), principal.actor
+    visit.updated_at, visit.updated_by = utcnow(), principal.actor
 
 
 async def open_visit(*, session: AsyncSession, event: ServiceDispatched, actor: str) -> SiteVisit | None:
@@ -75,7 +71,7 @@ async def open_visit(*, session: AsyncSession, event: ServiceDispatched, actor: 
     existing = (await session.execute(select(SiteVisit).where(SiteVisit.case_id == event.case_id))).scalar_one_or_none()
     if existing is not None:
         return None
-    now = _now()
+    now = utcnow()
     visit = SiteVisit(
         case_id=event.case_id, crm_reference=event.crm_reference, customer_name=event.customer_name,
         site_name=event.site_name, region=event.region, equipment_type=event.equipment_type,
@@ -102,12 +98,12 @@ async def record_arrival(
     findings = domain.three_call_findings(body.calls)
     record = ThreeCallsRecord(
         visit_id=visit.id, engineer_id=principal.subject, arrived_at=body.arrived_at,
-        calls=[c.model_dump(mode="json") for c in body.calls], compliance_findings=findings, recorded_at=_now(),
+        calls=[c.model_dump(mode="json") for c in body.calls], compliance_findings=findings, recorded_at=utcnow(),
     )
     session.add(record)
     visit.status = VisitStatus.ON_SITE
     visit.version += 1
-    visit.updated_at, visit.updated_by = _now(), principal.actor
+    visit.updated_at, visit.updated_by = utcnow(), principal.actor
     emit(session, EngineerArrived(
         case_id=visit.case_id, visit_id=visit.id, engineer_id=principal.subject, arrived_at=body.arrived_at,
         calls=body.calls, compliance_findings=findings,
@@ -122,7 +118,7 @@ async def note_issue(*, session: AsyncSession, event: IssueLogged) -> None:
         return
     session.add(VisitQualityIssue(
         issue_id=event.issue_id, visit_id=visit.id, severity=event.severity, failure_mode=event.failure_mode,
-        description=event.description, logged_at=_now(),
+        description=event.description, logged_at=utcnow(),
     ))
 
 
@@ -174,4 +170,4 @@ async def add_staff(*, session: AsyncSession, event: StaffAdded, actor: str) -> 
     visit.team = [*visit.team, *(m.model_dump() for m in new)]
     visit.engineer_ids = [*visit.engineer_ids, *(m.engineer_id for m in new)]
     visit.version += 1
-    visit.updated_at, visit.updated_by = _now(), actor
+    visit.updated_at, visit.updated_by = utcnow(), actor

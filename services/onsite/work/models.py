@@ -9,17 +9,14 @@ from typing import Any, Literal
 from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
-from sqlalchemy import Column, Date, DateTime, String, UniqueConstraint
+from sqlalchemy import Column, Date, String, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from shared.api.params import IsoDate, IsoDateTime
+from shared.db import timestamptz
 from shared.events.dispatch import CheckSheetItem
-
-
-def _tz() -> Any:
-    return DateTime(timezone=True)
 
 
 def _json(nullable: bool = False) -> Any:
@@ -35,10 +32,10 @@ class TechnicalBriefing(SQLModel, table=True):
 
     id: UUID = SQLField(default_factory=uuid4, primary_key=True)
     visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
-    held_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    held_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
     held_by: str
     content: dict[str, Any] = SQLField(sa_column=_json())
-    created_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    created_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
 
 
 class DisputeStatus(StrEnum):
@@ -59,7 +56,7 @@ class BriefingDispute(SQLModel, table=True):
     status: str = SQLField(default=DisputeStatus.OPEN, sa_column=Column(String(16), nullable=False))
     escalated_to: str | None = None
     escalated_by: str | None = None
-    escalated_at: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
+    escalated_at: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
 
 
 class WorkPermit(SQLModel, table=True):
@@ -72,10 +69,10 @@ class WorkPermit(SQLModel, table=True):
     number: str
     issued_by: str
     scope: list[str] = SQLField(sa_column=_json())
-    valid_from: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
-    valid_to: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    valid_from: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
+    valid_to: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
     created_by: str
-    created_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    created_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
 
 
 class TaskStatus(StrEnum):
@@ -98,17 +95,17 @@ class SiteTask(SQLModel, table=True):
     items: list[dict[str, Any]] = SQLField(sa_column=_json())
     live_hv: bool = False
     primary_test: bool = False
-    planned_start: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
-    planned_end: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
+    planned_start: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
+    planned_end: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
     progress_percent: int = 0
     status: str = SQLField(default=TaskStatus.PLANNED, sa_column=Column(String(16), nullable=False))
-    started_at: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
+    started_at: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
     started_by: str | None = None
-    done_at: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
+    done_at: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
     done_by: str | None = None
     version: int = 1
-    created_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
-    updated_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    created_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
+    updated_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
     updated_by: str
 
 
@@ -125,7 +122,7 @@ class SafetyChecklist(SQLModel, table=True):
     answers: dict[str, Any] = SQLField(sa_column=_json())
     missing: list[str] = SQLField(sa_column=_json())
     checked_by: str
-    checked_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    checked_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
 
 
 class ProcessDataRecord(SQLModel, table=True):
@@ -144,9 +141,9 @@ class ProcessDataRecord(SQLModel, table=True):
     requires_witness: bool = False
     requires_photo: bool = False
     recorded_by: str
-    recorded_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    recorded_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
     signed_off_by: str | None = None
-    signed_off_at: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
+    signed_off_at: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
 
 
 class Milestone(SQLModel, table=True):
@@ -160,8 +157,8 @@ class Milestone(SQLModel, table=True):
     title: str
     requires_witness: bool = False
     created_by: str
-    created_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
-    reached_at: datetime | None = SQLField(default=None, sa_column=Column(_tz()))
+    created_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
+    reached_at: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
     signed_off_by: str | None = None
 
 
@@ -179,9 +176,9 @@ class WitnessRecord(SQLModel, table=True):
     signature_kind: str
     typed_name: str | None = None
     signature_evidence_id: UUID | None = None
-    signed_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    signed_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
     recorded_by: str
-    recorded_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    recorded_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
 
 
 # ---------------------------------------------------------------- API shapes

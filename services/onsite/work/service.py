@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from uuid import UUID, uuid4
 
 from sqlalchemy import func, select
@@ -37,6 +37,7 @@ from services.onsite.work.models import (
 from shared.api.auth import Principal
 from shared.api.concurrency import check_if_match
 from shared.api.problems import Conflict, InvalidInput, NotFound
+from shared.clock import utcnow
 from shared.events.dispatch import CheckSheetItem, ServiceDispatched
 from shared.events.onsite import (
     BriefingDisputeEscalated,
@@ -52,13 +53,9 @@ from shared.events.onsite import (
 )
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def tasks_from_dispatch(visit_id: UUID, event: ServiceDispatched, actor: str) -> list[SiteTask]:
     """S12/S13: one task per dispatched check sheet, plus one per plan step without a sheet."""
-    now = _now()
+    now = utcnow()
     tasks: list[SiteTask] = []
     for sheet in event.check_sheets:
         tasks.append(SiteTask(
@@ -95,7 +92,7 @@ async def hold_briefing(*, session: AsyncSession, visit_id: UUID, body: Briefing
     visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
     content = body.model_dump(mode="json", exclude={"held_at", "disputed_points"})
     briefing = TechnicalBriefing(visit_id=visit.id, held_at=body.held_at, held_by=principal.subject,
-                                 content=content, created_at=_now())
+                                 content=content, created_at=utcnow())
     session.add(briefing)
     await session.flush()
     disputes = [BriefingDispute(visit_id=visit.id, briefing_id=briefing.id, point=p) for p in body.disputed_points]
@@ -119,7 +116,7 @@ async def escalate_dispute(*, session: AsyncSession, visit_id: UUID, dispute_id:
     if dispute.status != DisputeStatus.OPEN:
         raise Conflict(f"the disputed point is already {dispute.status}")
     dispute.status = DisputeStatus.ESCALATED
-    dispute.escalated_to, dispute.escalated_by, dispute.escalated_at = escalated_to, principal.subject, _now()
+    dispute.escalated_to, dispute.escalated_by, dispute.escalated_at = escalated_to, principal.subject, utcnow()
     emit(session, BriefingDisputeEscalated(case_id=visit.case_id, visit_id=visit.id, dispute_id=dispute.id,
                                            escalated_to=escalated_to),  # type: ignore[arg-type]
          case_id=visit.case_id, actor=principal.actor)
@@ -146,7 +143,7 @@ async def record_permit(*, session: AsyncSession, visit_id: UUID, body: PermitCr
     visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
     permit = WorkPermit(visit_id=visit.id, number=body.number, issued_by=body.issued_by, scope=body.scope,
                         valid_from=body.valid_from, valid_to=body.valid_to, created_by=principal.subject,
-                        created_at=_now())
+                        created_at=utcnow())
     session.add(permit)
     await session.flush()
     emit(session, PermitRecorded(case_id=visit.case_id, visit_id=visit.id, permit_id=permit.id,
@@ -180,7 +177,7 @@ async def tasks(*, session: AsyncSession, visit_id: UUID) -> list[SiteTask]:
 async def add_task(*, session: AsyncSession, visit_id: UUID, body: TaskCreate, principal: Principal) -> SiteTask:
     """S12: a task of the site work plan added from the briefing."""
     visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
-    now = _now()
+    now = utcnow()
     task = SiteTask(visit_id=visit.id, title=body.title, permit_scope=body.permit_scope, items=[],
                     live_hv=body.live_hv, primary_test=body.primary_test, planned_start=body.planned_start,
                     planned_end=body.planned_end, created_at=now, updated_at=now, updated_by=principal.actor)
@@ -200,7 +197,7 @@ async def update_progress(*, session: AsyncSession, visit_id: UUID, task_id: UUI
     if body.planned_end is not None:
         task.planned_end = body.planned_end
     task.version += 1
-    task.updated_at, task.updated_by = _now(), principal.actor
+    task.updated_at, task.updated_by = utcnow(), principal.actor
     await session.flush()
     await _plan_changed(session=session, visit=visit, principal=principal,
                         reason=body.reason or f"task '{task.title}' planned end moved")
@@ -241,11 +238,11 @@ async def record_safety_checklist(*, session: AsyncSession, visit_id: UUID, task
         SafetyChecklist.task_id == task.id, SafetyChecklist.day == body.day).with_for_update())).scalar_one_or_none()
     if checklist is None:
         checklist = SafetyChecklist(visit_id=visit.id, task_id=task.id, day=body.day, answers=answers,
-                                    missing=missing, checked_by=principal.subject, checked_at=_now())
+                                    missing=missing, checked_by=principal.subject, checked_at=utcnow())
         session.add(checklist)
     else:
         checklist.answers, checklist.missing = answers, missing
-        checklist.checked_by, checklist.checked_at = principal.subject, _now()
+        checklist.checked_by, checklist.checked_at = principal.subject, utcnow()
     if not missing:
         emit(session, SafetyCheckCompleted(
             case_id=visit.case_id, visit_id=visit.id, task_id=task.id, day=body.day, live_hv=task.live_hv,
@@ -258,7 +255,7 @@ async def record_safety_checklist(*, session: AsyncSession, visit_id: UUID, task
 async def start_task(*, session: AsyncSession, visit_id: UUID, task_id: UUID, principal: Principal,
                      if_match: str | None, now: datetime | None = None) -> SiteTask:
     """S13 with the S9, S11 and S14 gates: the task starts only when every condition holds."""
-    now = now or _now()
+    now = now or utcnow()
     visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
     task = await get_task(session=session, visit=visit, task_id=task_id, for_update=True)
     check_if_match(if_match, task.version)
@@ -289,9 +286,9 @@ async def complete_task(*, session: AsyncSession, visit_id: UUID, task_id: UUID,
     recorded = {r.item_id: r.signed_off_at is not None for r in records}
     domain.check_task_done(task=task_view(task), items=items_of(task), recorded=recorded)
     task.status, task.progress_percent = TaskStatus.DONE, 100
-    task.done_at, task.done_by = _now(), principal.subject
+    task.done_at, task.done_by = utcnow(), principal.subject
     task.version += 1
-    task.updated_at, task.updated_by = _now(), principal.actor
+    task.updated_at, task.updated_by = utcnow(), principal.actor
     await session.flush()
     await _plan_changed(session=session, visit=visit, principal=principal, reason=f"task '{task.title}' done")
     return task
@@ -318,11 +315,11 @@ async def record_process_data(*, session: AsyncSession, visit_id: UUID, task_id:
         record = ProcessDataRecord(visit_id=visit.id, task_id=task.id, item_id=item_id, value=body.value,
                                    unit=body.unit, passed=passed, requires_witness=item.requires_witness
                                    or item.kind == "witness", requires_photo=item.requires_photo
-                                   or item.kind == "photo", recorded_by=principal.subject, recorded_at=_now())
+                                   or item.kind == "photo", recorded_by=principal.subject, recorded_at=utcnow())
         session.add(record)
     else:
         record.value, record.unit, record.passed = body.value, body.unit, passed
-        record.recorded_by, record.recorded_at = principal.subject, _now()
+        record.recorded_by, record.recorded_at = principal.subject, utcnow()
     await session.flush()
     emit(session, ProcessDataRecorded(
         case_id=visit.case_id, visit_id=visit.id, task_id=task.id, item_id=item_id, value=body.value,
@@ -355,7 +352,7 @@ async def sign_off_process_data(*, session: AsyncSession, visit_id: UUID, task_i
         has_witness=await _has_witness(session, record.id) is not None, requires_photo=record.requires_photo,
         has_evidence=await _has_evidence(session, record.id), already_signed=record.signed_off_at is not None,
     )
-    record.signed_off_by, record.signed_off_at = principal.subject, _now()
+    record.signed_off_by, record.signed_off_at = principal.subject, utcnow()
     return record
 
 
@@ -365,7 +362,7 @@ async def add_milestone(*, session: AsyncSession, visit_id: UUID, body: Mileston
     if body.task_id is not None:
         await get_task(session=session, visit=visit, task_id=body.task_id)
     milestone = Milestone(visit_id=visit.id, task_id=body.task_id, title=body.title,
-                          requires_witness=body.requires_witness, created_by=principal.subject, created_at=_now())
+                          requires_witness=body.requires_witness, created_by=principal.subject, created_at=utcnow())
     session.add(milestone)
     await session.flush()
     return milestone
@@ -387,7 +384,7 @@ async def sign_off_milestone(*, session: AsyncSession, visit_id: UUID, milestone
     witness = await _has_witness(session, milestone.id)
     domain.check_sign_off(what=f"milestone '{milestone.title}'", requires_witness=milestone.requires_witness,
                           has_witness=witness is not None, already_signed=milestone.reached_at is not None)
-    milestone.reached_at, milestone.signed_off_by = _now(), principal.subject
+    milestone.reached_at, milestone.signed_off_by = utcnow(), principal.subject
     emit(session, MilestoneReached(
         case_id=visit.case_id, visit_id=visit.id, milestone_id=milestone.id, title=milestone.title,
         reached_at=milestone.reached_at, witnessed_by=witness.name if witness else None,
@@ -413,7 +410,7 @@ async def record_witness(*, session: AsyncSession, visit_id: UUID, body: Witness
         visit_id=visit.id, subject_kind=body.subject_kind, subject_id=body.subject_id, name=body.name,
         role=body.role, signature_kind=body.signature.kind, typed_name=body.signature.typed_name,
         signature_evidence_id=body.signature.evidence_id, signed_at=body.signature.signed_at,
-        recorded_by=principal.subject, recorded_at=_now(),
+        recorded_by=principal.subject, recorded_at=utcnow(),
     )
     session.add(witness)
     await session.flush()

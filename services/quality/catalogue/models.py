@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
-from sqlalchemy import Column, DateTime
+from sqlalchemy import Column
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
-
-def _tz() -> Any:
-    return DateTime(timezone=True)
+from shared.db import timestamptz
 
 
 class FailureMode(SQLModel, table=True):
@@ -25,9 +22,9 @@ class FailureMode(SQLModel, table=True):
     description: str = SQLField(default="", max_length=2000)
     active: bool = True
     version: int = 1
-    created_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    created_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
     created_by: str
-    updated_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    updated_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
     updated_by: str
 
 

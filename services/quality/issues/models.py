@@ -8,12 +8,13 @@ from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
-from sqlalchemy import Column, DateTime, Index, String
+from sqlalchemy import Column, Index, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from shared.api.params import IsoDateTime
+from shared.db import timestamptz_column
 from shared.events.quality import Severity
 
 
@@ -28,10 +29,6 @@ class IssueStatus(StrEnum):
     VERIFIED = "verified"
     CLOSED = "closed"
     REOPENED = "reopened"
-
-
-def _tz(nullable: bool = False) -> Any:
-    return Column(DateTime(timezone=True), nullable=nullable)
 
 
 class CaseTeam(SQLModel, table=True):
@@ -78,24 +75,24 @@ class QualityIssue(SQLModel, table=True):
     on_site_resolution: dict[str, Any] | None = SQLField(default=None, sa_column=Column(JSONB, nullable=True))
     loop: dict[str, Any] = SQLField(default_factory=dict, sa_column=Column(JSONB, nullable=False))
     template_revision: dict[str, Any] | None = SQLField(default=None, sa_column=Column(JSONB, nullable=True))
-    closed_at: datetime | None = SQLField(default=None, sa_column=_tz(True))
+    closed_at: datetime | None = SQLField(default=None, sa_column=timestamptz_column(nullable=True))
     closed_by: str | None = None
     # SLA clocks (S25 rapid handling): targets snapshot at logging, deadlines move with pauses.
     response_target_minutes: int = 0
     resolution_target_minutes: int = 0
     sla_warning_percent: int = 80
     sla_paused_seconds: int = 0
-    sla_paused_since: datetime | None = SQLField(default=None, sa_column=_tz(True))
-    response_due_at: datetime | None = SQLField(default=None, sa_column=_tz(True))
-    resolution_due_at: datetime | None = SQLField(default=None, sa_column=_tz(True))
-    responded_at: datetime | None = SQLField(default=None, sa_column=_tz(True))
-    response_warned_at: datetime | None = SQLField(default=None, sa_column=_tz(True))
-    response_breached_at: datetime | None = SQLField(default=None, sa_column=_tz(True))
-    resolution_warned_at: datetime | None = SQLField(default=None, sa_column=_tz(True))
-    resolution_breached_at: datetime | None = SQLField(default=None, sa_column=_tz(True))
+    sla_paused_since: datetime | None = SQLField(default=None, sa_column=timestamptz_column(nullable=True))
+    response_due_at: datetime | None = SQLField(default=None, sa_column=timestamptz_column(nullable=True))
+    resolution_due_at: datetime | None = SQLField(default=None, sa_column=timestamptz_column(nullable=True))
+    responded_at: datetime | None = SQLField(default=None, sa_column=timestamptz_column(nullable=True))
+    response_warned_at: datetime | None = SQLField(default=None, sa_column=timestamptz_column(nullable=True))
+    response_breached_at: datetime | None = SQLField(default=None, sa_column=timestamptz_column(nullable=True))
+    resolution_warned_at: datetime | None = SQLField(default=None, sa_column=timestamptz_column(nullable=True))
+    resolution_breached_at: datetime | None = SQLField(default=None, sa_column=timestamptz_column(nullable=True))
     version: int = 1
-    created_at: datetime = SQLField(sa_column=_tz())
-    updated_at: datetime = SQLField(sa_column=_tz())
+    created_at: datetime = SQLField(sa_column=timestamptz_column(nullable=False))
+    updated_at: datetime = SQLField(sa_column=timestamptz_column(nullable=False))
     updated_by: str
 
 
@@ -109,7 +106,7 @@ class IssueJournalEntry(SQLModel, table=True):
     issue_id: UUID = SQLField(foreign_key="quality_issue.id")
     kind: str = SQLField(max_length=64)
     data: dict[str, Any] = SQLField(default_factory=dict, sa_column=Column(JSONB, nullable=False))
-    at: datetime = SQLField(sa_column=_tz())
+    at: datetime = SQLField(sa_column=timestamptz_column(nullable=False))
     by: str
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -35,6 +35,7 @@ from shared.api.auth import Principal, Role
 from shared.api.concurrency import check_if_match
 from shared.api.pagination import decode_cursor
 from shared.api.problems import Forbidden, InvalidInput, NotFound
+from shared.clock import utcnow
 from shared.events.dispatch import ServiceDispatched, SpecificationTemplateRevised
 from shared.events.feedback import ComplaintRaised
 from shared.events.quality import (
@@ -54,10 +55,6 @@ COMPLAINT_FAILURE_MODE = "customer-complaint"
 # The same limits as when the issue is logged (QualityIssueCreate).
 CORRECTION_LIMITS = {"product": 200, "model": 100, "serial_number": 100, "failure_mode": 100, "severity": 16,
                      "description": 8000}
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def journal(session: AsyncSession, issue: QualityIssue, kind: str, data: dict[str, Any], *, by: str,
@@ -133,7 +130,7 @@ async def log_issue(*, session: AsyncSession, body: QualityIssueCreate, principa
     """S25: register the problem first; IssueLogged tells the visit and the case record."""
     await _require_on_case(session, principal, body.case_id)
     await require_known(session=session, code=body.failure_mode)
-    now = _now()
+    now = utcnow()
     issue = QualityIssue(**body.model_dump(), logged_by=principal.subject, created_at=now, updated_at=now,
                          updated_by=principal.actor)
     await sla.start_clocks(session=session, issue=issue)
@@ -151,7 +148,7 @@ async def log_complaint(*, session: AsyncSession, event: ComplaintRaised, actor:
                                       .where(QualityIssue.complaint_id == event.complaint_id))).first()
     if existing is not None:
         return None
-    now = _now()
+    now = utcnow()
     severity = "major" if event.score is not None and event.score <= 2 else "minor"
     issue = QualityIssue(
         case_id=event.case_id, product=event.product or "unspecified", failure_mode=COMPLAINT_FAILURE_MODE,
@@ -182,7 +179,7 @@ async def correct(*, session: AsyncSession, issue_id: UUID, body: IssueCorrectio
     old = getattr(issue, body.field)
     setattr(issue, body.field, body.value)
     journal(session, issue, "corrected", {"field": body.field, "old": old, "new": body.value,
-                                          "reason": body.reason}, by=principal.actor, at=_now())
+                                          "reason": body.reason}, by=principal.actor, at=utcnow())
     return issue
 
 
@@ -193,7 +190,7 @@ async def resolve_on_site(*, session: AsyncSession, issue_id: UUID, body: OnSite
     """S25: fixed on site, confirmed by the customer -> IssueResolvedOnSite."""
     issue = await _locked(session, principal, issue_id, if_match)
     domain.on_site_resolution_gate(issue.status)
-    now = _now()
+    now = utcnow()
     record = {**body.model_dump(mode="json"), "recorded_by": principal.actor,
               "confirmed_at": (body.confirmed_at or now).isoformat()}
     issue.on_site_resolution = record
@@ -214,7 +211,7 @@ async def escalate(*, session: AsyncSession, issue_id: UUID, body: Escalation, p
     """S25: sent to the company's closed loop: responsible unit, owner, due date from the SLA."""
     issue = await _locked(session, principal, issue_id, if_match)
     domain.escalation_gate(issue.status)
-    now = _now()
+    now = utcnow()
     issue.responsible_unit, issue.owner = body.responsible_unit, body.owner
     issue.status = IssueStatus.ESCALATED
     sla.stop_response_clock(issue, now)
@@ -236,7 +233,7 @@ async def record_stage(*, session: AsyncSession, issue_id: UUID, stage: Stage,
     issue = await _locked(session, principal, issue_id, if_match)
     _require_mover(issue, principal)
     domain.stage_gate(issue.status, issue.loop, stage)
-    now = _now()
+    now = utcnow()
     record = {**body.model_dump(mode="json", exclude_none=True), "by": principal.subject, "at": now.isoformat()}
     record.setdefault("owner", issue.owner)
     issue.loop = domain.record_stage(issue.loop, stage, record)
@@ -270,7 +267,7 @@ async def close(*, session: AsyncSession, issue_id: UUID, body: Closure, princip
     issue = await _locked(session, principal, issue_id, if_match)
     _require_mover(issue, principal)
     domain.closure_gate(issue.status, issue.loop)
-    now = _now()
+    now = utcnow()
     issue.status = IssueStatus.CLOSED
     issue.closed_at, issue.closed_by = now, principal.subject
     if issue.sla_paused_since is not None:
@@ -290,7 +287,7 @@ async def reopen(*, session: AsyncSession, issue_id: UUID, body: Reopen, princip
     issue = await _locked(session, principal, issue_id, if_match)
     _require_mover(issue, principal)
     issue.status = domain.reopen_gate(issue.status)
-    now = _now()
+    now = utcnow()
     previous_loop = issue.loop
     issue.loop = {}
     issue.closed_at = issue.closed_by = None
@@ -312,7 +309,7 @@ async def record_template_revision(*, session: AsyncSession, event: Specificatio
         stmt = stmt.where(QualityIssue.id == event.issue_id)
     else:  # no issue named: every issue whose preventive action asked for this template
         stmt = stmt.where(QualityIssue.loop["preventive_action"]["template_id"].astext == event.template_id)
-    now = _now()
+    now = utcnow()
     for issue in (await session.execute(stmt)).scalars():
         landed = issue.template_revision or {}
         if landed.get("template_id") == event.template_id and landed.get("version", 0) >= event.version:
@@ -349,7 +346,7 @@ async def pause_sla(*, session: AsyncSession, issue_id: UUID, reason: str, princ
     """Pause the SLA clocks while waiting for the customer."""
     issue = await _locked(session, principal, issue_id, if_match)
     _require_mover(issue, principal)
-    now = _now()
+    now = utcnow()
     journal(session, issue, "sla_paused", sla.pause(issue, reason=reason, at=now), by=principal.actor, at=now)
     return issue
 
@@ -358,7 +355,7 @@ async def resume_sla(*, session: AsyncSession, issue_id: UUID, principal: Princi
                      if_match: str | None) -> QualityIssue:
     issue = await _locked(session, principal, issue_id, if_match)
     _require_mover(issue, principal)
-    now = _now()
+    now = utcnow()
     journal(session, issue, "sla_resumed", sla.resume(issue, at=now), by=principal.actor, at=now)
     return issue
 
@@ -381,7 +378,7 @@ async def search(
     for name, value in filters.items():
         if value is not None:
             stmt = stmt.where(getattr(QualityIssue, name) == value)
-    now = _now()
+    now = utcnow()
     if min_age_days is not None:
         stmt = stmt.where(QualityIssue.created_at <= now - timedelta(days=min_age_days))
     if max_age_days is not None:

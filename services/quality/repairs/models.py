@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Column, DateTime, Index
+from sqlalchemy import Index
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
+from shared.db import timestamptz_column
+
 RepairStatus = Literal["received", "diagnosed", "repaired", "tested", "shipped_back"]
-
-
-def _tz() -> Any:
-    return Column(DateTime(timezone=True), nullable=False)
 
 
 class RepairOrder(SQLModel, table=True):
@@ -40,9 +38,9 @@ class RepairOrder(SQLModel, table=True):
     customer_name: str
     status: str = SQLField(default="received", max_length=32)
     version: int = 1
-    created_at: datetime = SQLField(sa_column=_tz())
+    created_at: datetime = SQLField(sa_column=timestamptz_column(nullable=False))
     created_by: str
-    updated_at: datetime = SQLField(sa_column=_tz())
+    updated_at: datetime = SQLField(sa_column=timestamptz_column(nullable=False))
     updated_by: str
 
 
@@ -57,8 +55,8 @@ class RepairStatusEntry(SQLModel, table=True):
     status: str = SQLField(max_length=32)
     note: str = ""
     customer_notification: str
-    customer_notified_at: datetime = SQLField(sa_column=_tz())
-    at: datetime = SQLField(sa_column=_tz())
+    customer_notified_at: datetime = SQLField(sa_column=timestamptz_column(nullable=False))
+    at: datetime = SQLField(sa_column=timestamptz_column(nullable=False))
     by: str
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import select, tuple_
@@ -15,12 +15,9 @@ from services.quality.repairs.models import RepairOrder, RepairOrderCreate, Repa
 from shared.api.concurrency import check_if_match
 from shared.api.pagination import decode_cursor
 from shared.api.problems import Conflict, NotFound
+from shared.clock import utcnow
 from shared.events.onsite import RepairRequested
 from shared.events.quality import RepairOrderOpened, RepairStatusChanged
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _receipt_number(now: datetime) -> str:
@@ -42,7 +39,7 @@ def _record_status(session: AsyncSession, order: RepairOrder, status: str, note:
 async def open_order(*, session: AsyncSession, body: RepairOrderCreate, actor: str,
                      repair_request_id: UUID | None = None) -> RepairOrder:
     """S28: open a repair order (status received, customer told) -> RepairOrderOpened, RepairStatusChanged."""
-    now = _now()
+    now = utcnow()
     receipt = body.receipt_number or _receipt_number(now)
     taken = (await session.execute(select(RepairOrder.id).where(RepairOrder.receipt_number == receipt))).first()
     if taken is not None:
@@ -79,7 +76,7 @@ async def change_status(*, session: AsyncSession, order_id: UUID, status: str, n
         raise NotFound(f"repair order {order_id} does not exist")
     check_if_match(if_match, order.version)
     domain.status_change_gate(order.status, status)
-    now = _now()
+    now = utcnow()
     order.status = status
     order.version += 1
     order.updated_at, order.updated_by = now, actor

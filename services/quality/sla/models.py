@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Column, DateTime
+from sqlalchemy import Column
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
+from shared.db import timestamptz
 from shared.events.quality import Severity
-
-
-def _tz() -> Any:
-    return DateTime(timezone=True)
 
 
 class SlaTarget(SQLModel, table=True):
@@ -27,7 +23,7 @@ class SlaTarget(SQLModel, table=True):
     resolution_minutes: int
     warning_percent: int = 80
     version: int = 1
-    updated_at: datetime = SQLField(sa_column=Column(_tz(), nullable=False))
+    updated_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
     updated_by: str
 
 
