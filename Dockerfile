@@ -60,5 +60,7 @@ EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
 
-# One uvicorn process per container: scale with replicas, not workers.
-CMD ["sh", "-c", "exec uvicorn \"services.${SERVICE}.main:create_app\" --factory --host 0.0.0.0 --port 8000 --timeout-graceful-shutdown 20"]
+# One uvicorn process per container: scale with replicas, not workers. Idle keep-alive (75 s)
+# outlasts load balancers' and clients' idle timeouts, so the server never closes a connection
+# a client is about to reuse.
+CMD ["sh", "-c", "exec uvicorn \"services.${SERVICE}.main:create_app\" --factory --host 0.0.0.0 --port 8000 --timeout-graceful-shutdown 20 --timeout-keep-alive 75"]

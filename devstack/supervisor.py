@@ -111,7 +111,10 @@ class LocalStack:
         port = port or self.service_ports[spec.name]
         proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", spec.app, "--factory", "--host", "127.0.0.1",
-             "--port", str(port), "--no-access-log", "--timeout-graceful-shutdown", "10"],
+             "--port", str(port), "--no-access-log", "--timeout-graceful-shutdown", "10",
+             # idle keep-alive longer than any client's: a server closing a connection just as
+             # the client reuses it resets that request (seen in the fault runs at 5 s)
+             "--timeout-keep-alive", "75"],
             cwd=ROOT, env={**self.env(), **(extra_env or {})}, stdout=self._out(), stderr=subprocess.STDOUT,
         )
         if not self.quiet:

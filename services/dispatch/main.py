@@ -22,6 +22,7 @@ from services.dispatch.specifications.router import router as specifications_rou
 from services.dispatch.staffing.router import router as staffing_router
 from services.dispatch.suggestions.router import router as suggestions_router
 from shared.api.app import ServiceDefinition, ServiceRuntime, create_service_app
+from shared.api.links import ResourceLink
 from shared.observability import CASES_BY_STATUS
 from shared.settings import ALL_SERVICES
 
@@ -33,6 +34,16 @@ async def collect_cases_by_status(runtime: ServiceRuntime) -> None:
             select(ServiceCase.status, func.count()).group_by(ServiceCase.status))).all())
     for status in CaseStatus:
         CASES_BY_STATUS.labels("dispatch", status.value).set(rows.get(status.value, 0))
+
+
+# OpenAPI links: where the id of each resource comes from (clients and stateful fuzzing)
+LINKS = [
+    ResourceLink("POST", "/crm/service-requests", "201", "case_id"),
+    ResourceLink("GET", "/cases", "200", "case_id", "$response.body#/items/0/id"),
+    ResourceLink("POST", "/cases/{case_id}/plans", "201", "plan_id"),
+    ResourceLink("GET", "/staffing-requests", "200", "request_id", "$response.body#/items/0/id"),
+    ResourceLink("GET", "/routed-items", "200", "item_id", "$response.body#/items/0/id"),
+]
 
 
 def create_app(settings: DispatchSettings | None = None) -> FastAPI:
@@ -52,6 +63,7 @@ def create_app(settings: DispatchSettings | None = None) -> FastAPI:
         subscribes_to=list(ALL_SERVICES),
         periodic=[(settings.postponement_check_seconds, postponement_check())],
         metrics_collectors=[collect_cases_by_status],
+        links=LINKS,
     ))
 
 

@@ -20,6 +20,7 @@ from services.feedback.measures.router import router as measures_router
 from services.feedback.settings import FeedbackSettings, get_settings
 from services.feedback.surveys.router import router as surveys_router
 from shared.api.app import PeriodicJob, ServiceDefinition, ServiceRuntime, create_service_app
+from shared.api.links import ResourceLink
 from shared.db import transaction
 from shared.observability import FOLLOW_UP_CALLS_DUE
 
@@ -62,6 +63,13 @@ def follow_up_metrics(clock: Clock):
     return collect_follow_up_calls
 
 
+# OpenAPI links: where the id of each resource comes from (clients and stateful fuzzing)
+LINKS = [
+    ResourceLink("GET", "/follow-up-calls", "200", "call_id", "$response.body#/items/0/id"),
+    ResourceLink("GET", "/customer-information", "200", "info_id", "$response.body#/items/0/id"),
+]
+
+
 def create_app(settings: FeedbackSettings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or get_settings()
     clock = clock or Clock()
@@ -82,6 +90,7 @@ def create_app(settings: FeedbackSettings | None = None, clock: Clock | None = N
         subscribes_to=["onsite", "quality"],
         periodic=[(settings.follow_up_sweep_seconds, sweep)],
         metrics_collectors=[follow_up_metrics(clock)],
+        links=LINKS,
     ))
     app.state.clock = clock
     app.state.follow_up_sweep = sweep

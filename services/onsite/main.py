@@ -16,6 +16,7 @@ from services.onsite.visits.models import SiteVisit, VisitStatus
 from services.onsite.visits.router import router as visits_router
 from services.onsite.work.router import router as work_router
 from shared.api.app import ServiceDefinition, ServiceRuntime, create_service_app
+from shared.api.links import ResourceLink
 from shared.observability import VISITS_ON_SITE
 
 
@@ -25,6 +26,15 @@ async def collect_visits_on_site(runtime: ServiceRuntime) -> None:
         count = (await session.execute(select(func.count()).select_from(SiteVisit).where(
             SiteVisit.status == VisitStatus.ON_SITE))).scalar_one()
     VISITS_ON_SITE.labels("onsite").set(count)
+
+
+# OpenAPI links: where the id of each resource comes from (clients and stateful fuzzing)
+LINKS = [
+    ResourceLink("GET", "/visits", "200", "visit_id", "$response.body#/0/id"),
+    ResourceLink("POST", "/visits/{visit_id}/tasks", "201", "task_id"),
+    ResourceLink("POST", "/visits/{visit_id}/milestones", "201", "milestone_id"),
+    ResourceLink("POST", "/visits/{visit_id}/evidence", "201", "evidence_id"),
+]
 
 
 def create_app(settings: OnsiteSettings | None = None) -> FastAPI:
@@ -42,4 +52,5 @@ def create_app(settings: OnsiteSettings | None = None) -> FastAPI:
         subscribes_to=["dispatch", "quality"],
         periodic=[(settings.presence_check_interval_s, missing_presence_job())],
         metrics_collectors=[collect_visits_on_site],
+        links=LINKS,
     ))

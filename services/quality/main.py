@@ -17,6 +17,7 @@ from services.quality.settings import QualitySettings, get_settings
 from services.quality.sla.router import router as sla_router
 from services.quality.sla.service import sla_clock_job
 from shared.api.app import ServiceDefinition, ServiceRuntime, create_service_app
+from shared.api.links import ResourceLink
 from shared.observability import ISSUES_PAST_SLA
 
 
@@ -24,6 +25,15 @@ async def collect_issues_past_sla(runtime: ServiceRuntime) -> None:
     """/metrics: open issues past an SLA deadline now."""
     async with runtime.sessions() as session:
         ISSUES_PAST_SLA.labels("quality").set(await count_past_sla(session=session, now=datetime.now(UTC)))
+
+
+# OpenAPI links: where the id of each resource comes from (clients and stateful fuzzing)
+LINKS = [
+    ResourceLink("POST", "/issues", "201", "issue_id"),
+    ResourceLink("GET", "/issues", "200", "issue_id", "$response.body#/items/0/id"),
+    ResourceLink("POST", "/issues/{issue_id}/evidence", "201", "evidence_id"),
+    ResourceLink("POST", "/repair-orders", "201", "order_id"),
+]
 
 
 def create_app(settings: QualitySettings | None = None) -> FastAPI:
@@ -39,4 +49,5 @@ def create_app(settings: QualitySettings | None = None) -> FastAPI:
         subscribes_to=["dispatch", "onsite", "feedback"],
         periodic=[(settings.sla_check_interval_seconds, sla_clock_job)],
         metrics_collectors=[collect_issues_past_sla],
+        links=LINKS,
     ))

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.api.auth import TokenVerifier, annotate_openapi
+from shared.api.links import ResourceLink, install_links
 from shared.api.middleware import RequestContextMiddleware
 from shared.api.problems import (
     PROBLEM_RESPONSES,
@@ -67,6 +68,7 @@ class ServiceDefinition:
     subscribes_to: list[str] = field(default_factory=list)
     periodic: list[tuple[float, PeriodicJob]] = field(default_factory=list)
     metrics_collectors: list[Callable[[ServiceRuntime], Awaitable[None]]] = field(default_factory=list)
+    links: list[ResourceLink] = field(default_factory=list)  # OpenAPI links from creates to uses
 
 
 @dataclass
@@ -141,6 +143,7 @@ def create_service_app(defn: ServiceDefinition) -> FastAPI:
         annotate_openapi(router)
         document_not_found(router.routes)
         app.include_router(router)
+    install_links(app, defn.links)
     return app
 
 

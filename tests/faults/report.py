@@ -54,8 +54,8 @@ class FaultReport:
             "process and a worker process. Each scenario drives "
             f"{cases} new cases ({concurrency} at a time) through the whole lifecycle over HTTP and Kafka "
             f"while its fault is injected (the broker pause lasts {broker_pause:g} s), then reconciles "
-            "every case driven so far in the run (the counts grow from row to row) across the four "
-            "databases and the topics: every published event applied exactly once on dispatch's "
+            "those cases across the four databases and the topics (the stack, and so the worker "
+            "restarts, carry over from scenario to scenario): every published event applied exactly once on dispatch's "
             "timeline, per producer in publication order, the expected final state in every service, "
             "nothing dead-lettered but the injected poison.",
             "",

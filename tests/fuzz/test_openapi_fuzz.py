@@ -1,8 +1,10 @@
 """Schemathesis against every service's OpenAPI, on the running stack, with valid tokens.
 
 All default checks: no server error, responses match their schema, invalid data is rejected,
-missing authentication is refused. A bounded run in `make test` (FUZZ_EXAMPLES per operation);
-`make fuzz` runs long.
+missing authentication is refused. Each operation alone, then stateful: sequences of calls
+following the OpenAPI links (a case the CRM created, then read, acknowledged, planned...; a
+visit listed, then worked on). A bounded run in `make test` (FUZZ_EXAMPLES per operation,
+FUZZ_SEQUENCES sequences per service); `make fuzz` runs long.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from shared.settings import DEV_WEBHOOK_SECRET, ServiceSettings
 pytestmark = pytest.mark.fuzz
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "8"))
+# stateful: sequences of calls that follow the OpenAPI links (create, then use what was created)
+SEQUENCES = int(os.environ.get("FUZZ_SEQUENCES", str(max(10, EXAMPLES * 2))))
 
 
 @schemathesis.auth(refresh_interval=None)
@@ -118,3 +122,16 @@ def test_quality(case, fuzz_session):
 @FUZZ
 def test_feedback(case, fuzz_session):
     case.call_and_validate(session=fuzz_session)
+
+
+@pytest.mark.parametrize("service", ["dispatch", "onsite", "quality", "feedback"])
+def test_stateful(service, stack, fuzz_session):
+    """Call sequences along the links; every response of every step gets the default checks."""
+    machine = _schema(stack, service).as_state_machine()
+
+    class Sequences(machine):  # type: ignore[misc, valid-type]
+        def get_call_kwargs(self, case):
+            return {"session": fuzz_session}
+
+    Sequences.run(settings=settings(max_examples=SEQUENCES, stateful_step_count=6, deadline=None,
+                                    derandomize=True, suppress_health_check=list(HealthCheck)))
