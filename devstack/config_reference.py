@@ -70,6 +70,9 @@ DESCRIPTIONS: dict[str, str] = {
     "outbox_poll_interval_ms": "Relay's safety-net poll; it also wakes on commit (LISTEN/NOTIFY).",
     "relay_enabled": "Run the outbox relay in this process.",
     "consumer_enabled": "Run the event consumer in this process.",
+    "gc_gen0_threshold": ("First-generation threshold of Python's cyclic garbage collector (Python's own is 700); "
+                          "objects alive after start-up are frozen out of collections. 0 leaves the collector "
+                          "as Python sets it."),
     "jwt_signing_key": "HS256 key of development tokens. Refused in production.",
     "jwt_jwks_url": "Identity provider's JWKS URL; tokens are then verified with its keys (RS256/ES256).",
     "jwt_issuer": "Expected `iss` claim.",

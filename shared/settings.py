@@ -33,6 +33,7 @@ class ServiceSettings(BaseSettings):
     db_max_overflow: int = 10
     db_statement_timeout_ms: int = 15_000
     db_pool_pre_ping: bool = False
+    gc_gen0_threshold: int = 20_000
 
     # Broker.
     kafka_bootstrap_servers: str = "127.0.0.1:9092"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -111,6 +112,7 @@ def create_service_app(defn: ServiceDefinition) -> FastAPI:
             runtime.tasks.append(asyncio.create_task(runtime.consumer.run(stop), name="consumer"))
         for interval, job in defn.periodic:
             runtime.tasks.append(asyncio.create_task(_every(interval, job, runtime), name=job.__name__))
+        tune_garbage_collector(settings)
         try:
             yield
         finally:
@@ -145,6 +147,21 @@ def create_service_app(defn: ServiceDefinition) -> FastAPI:
         app.include_router(router)
     install_links(app, defn.links)
     return app
+
+
+def tune_garbage_collector(settings: ServiceSettings) -> None:
+    """Fewer, cheaper collections: the pauses of the cyclic collector were the slowest requests.
+
+    What exists after start-up (modules, models, compiled statements) lives as long as the
+    process: `gc.freeze()` takes it out of every later collection. A larger first-generation
+    threshold collects less often (a request allocates thousands of short-lived objects that
+    reference counting frees anyway). Measured in decision 0064.
+    """
+    if settings.gc_gen0_threshold <= 0:
+        return
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(settings.gc_gen0_threshold, 20, 20)
 
 
 async def _every(interval: float, job: PeriodicJob, runtime: ServiceRuntime) -> None:

@@ -51,6 +51,8 @@ class TestEnv:
             "consumer_session_timeout_ms": 3000,
             "consumer_heartbeat_interval_ms": 300,
             "consumer_rebalance_timeout_ms": 500,
+            # many apps start in this one process: freezing each one's objects would keep them all
+            "gc_gen0_threshold": 0,
             **overrides,
         }
         return cls(**values)
