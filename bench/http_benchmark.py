@@ -129,7 +129,7 @@ def table(res: dict) -> str:
         f"{res['load_generator']} (no `wrk`/`hey` installed); it shares the 2 cores with the servers, so "
         "absolute figures are lower bounds, the ratio is the comparable figure. *create* is "
         "`POST /crm/service-requests` (HMAC-signed body, bearer token, a new CRM reference each time: "
-        "lookup, insert of the case and its outbox row in one transaction); *get* is `GET /cases/{id}` over "
+        "one INSERT ... ON CONFLICT of the case and its outbox row in one transaction); *get* is `GET /cases/{id}` over "
         "5 000 cases; *minimal* is `bench/minimal_app.py` (FastAPI + asyncpg, one insert of the same JSON "
         "body, no auth). Each runs as its own uvicorn process (one worker, uvloop), dispatch with its outbox "
         "relay and consumer running. Before each measurement the benchmark waits until dispatch has "
