@@ -50,7 +50,7 @@ test-e2e: install
 test-faults: install  ## Fault injection, bounded (also part of make test)
 	$(PY) -m pytest tests/faults -q -s
 
-chaos: install  ## Fault injection at full size: 300 concurrent cases, the broker paused for 60 s
+chaos: install  ## Fault injection at full size: 300 cases per scenario (32 in flight), the broker paused for 60 s; writes docs/faults.md
 	FAULT_CASES=300 FAULT_CONCURRENCY=32 FAULT_BROKER_PAUSE=60 FAULT_REPORT=docs/faults.md $(PY) -m pytest tests/faults -q -s
 
 fuzz: install  ## Schemathesis against every service's OpenAPI, long run
