@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from services.dispatch.conditions import service as conditions
 from shared.api.app import ServiceRuntime
+from shared.clock import utcnow
 from shared.db import transaction
 
 
-def postponement_check(clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
+def postponement_check(clock: Callable[[], datetime] = utcnow):
     """S2: announce postponements that came due (PostponementDue), each once."""
 
     async def check_due_postponements(runtime: ServiceRuntime) -> None:

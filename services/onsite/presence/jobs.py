@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from services.onsite.presence.service import flag_missing
 from shared.api.app import ServiceRuntime
+from shared.clock import utcnow
 from shared.db import transaction
 
 
-def missing_presence_job(clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
+def missing_presence_job(clock: Callable[[], datetime] = utcnow):
     """A `periodic` job for the service definition; `clock` is injectable so tests control time."""
 
     async def flag_missing_sign_outs_and_logs(runtime: ServiceRuntime) -> None:

@@ -33,6 +33,7 @@ from shared.api.auth import Principal, Requires, Role
 from shared.api.concurrency import etag
 from shared.api.pagination import Cursor, Page, PageSize, encode_cursor
 from shared.api.problems import PROBLEM_RESPONSES
+from shared.clock import utcnow
 from shared.db import transaction
 from shared.events.quality import Severity
 
@@ -52,7 +53,7 @@ def read(issue: QualityIssue, response: Response | None = None) -> QualityIssueR
     if response is not None:
         response.headers["ETag"] = etag(issue.version)
     shown = QualityIssueRead.model_validate(issue)
-    shown.sla = sla.view(issue, sla.now_utc())
+    shown.sla = sla.view(issue, utcnow())
     return shown
 
 

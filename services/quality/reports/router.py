@@ -12,10 +12,10 @@ from pydantic import BaseModel
 from services.quality.issues.models import QualityIssueRead
 from services.quality.issues.router import read
 from services.quality.reports import service
-from services.quality.sla.service import now_utc
 from shared.api.app import Sessions
 from shared.api.auth import Principal, Requires, Role
 from shared.api.pagination import PageSize
+from shared.clock import utcnow
 
 router = APIRouter(prefix="/issue-views", tags=["quality views"])
 
@@ -55,5 +55,5 @@ async def time_to_close(principal: Analyst, sessions: Sessions) -> list[TimeToCl
 @router.get("/past-sla", response_model=list[QualityIssueRead], summary="Open issues past their SLA")
 async def past_sla(principal: Analyst, sessions: Sessions, limit: PageSize = 100) -> list[QualityIssueRead]:
     async with sessions() as session:
-        issues = await service.past_sla(session=session, now=now_utc(), limit=limit)
+        issues = await service.past_sla(session=session, now=utcnow(), limit=limit)
     return [read(i) for i in issues]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select
@@ -17,6 +17,7 @@ from services.quality.sla.models import SlaTarget, SlaTargetUpdate
 from shared.api.auth import Principal
 from shared.api.concurrency import check_if_match
 from shared.api.problems import Conflict
+from shared.clock import utcnow
 from shared.db import transaction
 from shared.events.quality import IssueSlaBreached, IssueSlaWarning
 
@@ -26,10 +27,6 @@ if TYPE_CHECKING:
 SYSTEM_ACTOR = "quality-sla-clock"
 # Used only if no target row exists for a severity (the migration seeds all three).
 FALLBACK_MINUTES = {"critical": (240, 4320), "major": (1440, 14400), "minor": (4320, 43200)}
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
 
 
 async def list_targets(*, session: AsyncSession) -> list[SlaTarget]:
@@ -42,14 +39,14 @@ async def set_target(*, session: AsyncSession, severity: str, body: SlaTargetUpd
     target = (await session.execute(select(SlaTarget).where(SlaTarget.severity == severity)
                                     .with_for_update())).scalar_one_or_none()
     if target is None:
-        target = SlaTarget(severity=severity, **body.model_dump(), updated_at=now_utc(), updated_by=principal.actor)
+        target = SlaTarget(severity=severity, **body.model_dump(), updated_at=utcnow(), updated_by=principal.actor)
         session.add(target)
         return target
     check_if_match(if_match, target.version)
     for name, value in body.model_dump().items():
         setattr(target, name, value)
     target.version += 1
-    target.updated_at = now_utc()
+    target.updated_at = utcnow()
     target.updated_by = principal.actor
     return target
 
@@ -163,7 +160,7 @@ def _check_one(session: AsyncSession, issue: QualityIssue, which: str, now: date
 
 
 async def run_sla_check(sessions: async_sessionmaker[AsyncSession],
-                        clock: Callable[[], datetime] = now_utc) -> int:
+                        clock: Callable[[], datetime] = utcnow) -> int:
     """One pass of the SLA check in its own unit of work; `clock` is injectable for tests."""
     async with transaction(sessions) as session:
         return await check_clocks(session=session, now=clock())
