@@ -10,19 +10,6 @@ from zoneinfo import ZoneInfo
 from shared.api.problems import Conflict, Forbidden, GateRefused, InvalidInput
 
 
-def add_business_days(start: datetime, days: int) -> datetime:
-    """`days` working days (Monday-Friday) after `start`; a weekend start rolls to Monday."""
-    current = start
-    while current.weekday() >= 5:
-        current += timedelta(days=1)
-    added = 0
-    while added < days:
-        current += timedelta(days=1)
-        if current.weekday() < 5:
-            added += 1
-    return current
-
-
 @dataclass(frozen=True)
 class CallingWindow:
     """The hours (local time) on the days when customers may be phoned."""
@@ -53,6 +40,26 @@ class CallingWindow:
         raise AssertionError("unreachable: a window with a weekday opens within a week")
 
 
+def add_business_days(start: datetime, days: int, window: CallingWindow) -> datetime:
+    """S34: `days` calling days after `start`, counted on the calling window's local calendar.
+
+    A start on a day when customers are not called rolls to the next calling day first; the local
+    time of day is kept (the window then moves it inside the calling hours).
+    """
+    local = start.astimezone(window.timezone)
+    day = local.date()
+    while day.weekday() not in window.weekdays:
+        day += timedelta(days=1)
+    added = 0
+    while added < days:
+        day += timedelta(days=1)
+        if day.weekday() in window.weekdays:
+            added += 1
+    if day == local.date():
+        return start
+    return datetime.combine(day, local.time(), window.timezone).astimezone(UTC)
+
+
 class CallReason(StrEnum):
     SERVICE_COMPLETED = "service_completed"
     ISSUE_CLOSED = "issue_closed"
@@ -69,7 +76,7 @@ def call_priority(reason: CallReason, receipt_rating: int | None) -> int:
 
 def schedule_due_at(event_time: datetime, delay_business_days: int, window: CallingWindow) -> datetime:
     """S34: the call is due `delay_business_days` working days later, inside the calling window."""
-    return window.next_open(add_business_days(event_time, delay_business_days))
+    return window.next_open(add_business_days(event_time, delay_business_days, window))
 
 
 def iso(moment: datetime) -> str:

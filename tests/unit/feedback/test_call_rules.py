@@ -35,13 +35,30 @@ def local(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 11, 30, hour, minute, tzinfo=SHANGHAI) + timedelta(days=day)
 
 
-@pytest.mark.parametrize(("start", "days", "expected"), [
-    (datetime(2026, 11, 27, 9, tzinfo=UTC), 2, datetime(2026, 12, 1, 9, tzinfo=UTC)),   # Fri + 2 -> Tue
-    (datetime(2026, 11, 28, 9, tzinfo=UTC), 1, datetime(2026, 12, 1, 9, tzinfo=UTC)),   # Sat -> Mon + 1
-    (datetime(2026, 11, 25, 9, tzinfo=UTC), 0, datetime(2026, 11, 25, 9, tzinfo=UTC)),
+EVERY_DAY = CallingWindow(time(0), time(23, 59), SHANGHAI, frozenset(range(7)))
+MON_TO_SAT = CallingWindow(time(9), time(18), SHANGHAI, frozenset(range(6)))
+
+
+@pytest.mark.parametrize(("start", "days", "window", "expected"), [
+    (datetime(2026, 11, 27, 9, tzinfo=UTC), 2, WINDOW, datetime(2026, 12, 1, 9, tzinfo=UTC)),   # Fri + 2 -> Tue
+    (datetime(2026, 11, 28, 9, tzinfo=UTC), 1, WINDOW, datetime(2026, 12, 1, 9, tzinfo=UTC)),   # Sat -> Mon + 1
+    (datetime(2026, 11, 25, 9, tzinfo=UTC), 0, WINDOW, datetime(2026, 11, 25, 9, tzinfo=UTC)),
+    # Friday 20:00 UTC is Saturday 04:00 in Shanghai: a weekend day there, so Monday.
+    (datetime(2026, 11, 27, 20, tzinfo=UTC), 0, WINDOW, datetime(2026, 11, 29, 20, tzinfo=UTC)),
+    # Sunday 16:30 UTC is Monday 00:30 in Shanghai: already a calling day.
+    (datetime(2026, 11, 29, 16, 30, tzinfo=UTC), 0, WINDOW, datetime(2026, 11, 29, 16, 30, tzinfo=UTC)),
+    # The configured calling days count, not a hard-coded Monday-Friday.
+    (datetime(2026, 11, 29, 3, tzinfo=UTC), 0, EVERY_DAY, datetime(2026, 11, 29, 3, tzinfo=UTC)),      # Sunday
+    (datetime(2026, 11, 27, 3, tzinfo=UTC), 1, MON_TO_SAT, datetime(2026, 11, 28, 3, tzinfo=UTC)),     # Fri -> Sat
+    (datetime(2026, 11, 28, 3, tzinfo=UTC), 1, MON_TO_SAT, datetime(2026, 11, 30, 3, tzinfo=UTC)),     # Sat -> Mon
 ])
-def test_business_days(start, days, expected):
-    assert add_business_days(start, days) == expected
+def test_business_days_are_the_calling_days_of_the_calling_time_zone(start, days, window, expected):
+    assert add_business_days(start, days, window) == expected
+
+
+def test_a_call_completed_at_the_weekend_is_due_at_once_when_every_day_is_a_calling_day():
+    saturday_night = local(5, 23, 30)
+    assert schedule_due_at(saturday_night, 0, EVERY_DAY) == saturday_night.astimezone(UTC)
 
 
 @pytest.mark.parametrize(("moment", "expected"), [
