@@ -10,9 +10,20 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 DEV_JWT_KEY = "dev-only-signing-key-change-me-0123456789abcdef"
 DEV_WEBHOOK_SECRET = "dev-only-crm-webhook-secret"
+# Passwords and secrets that ship with the project (compose defaults, templates): never in production.
+DEV_PASSWORDS = frozenset({"postgres", "postgres-dev-password", "dispatch-dev-password", "onsite-dev-password",
+                           "quality-dev-password", "feedback-dev-password", "admin", "password"})
+PLACEHOLDER_MARKS = ("change-me", "change_me", "changeme", "replace_me", "replace-me", "dev-only")
+
+
+def is_development_secret(value: str) -> bool:
+    """A secret the project ships (a default, a template placeholder) or none at all."""
+    lowered = value.strip().lower()
+    return not lowered or lowered in DEV_PASSWORDS or any(mark in lowered for mark in PLACEHOLDER_MARKS)
 
 
 class ServiceSettings(BaseSettings):
@@ -78,11 +89,24 @@ class ServiceSettings(BaseSettings):
             self.database_url = f"{base}/{self.service_name}"
         return self
 
+    def development_secrets(self) -> list[str]:
+        """The development secrets and default credentials in use (each named); services add their own."""
+        found = []
+        if self.jwt_jwks_url is None and self.jwt_signing_key.get_secret_value() == DEV_JWT_KEY:
+            found.append("the development JWT signing key: set JWT_JWKS_URL")
+        assert self.database_url is not None
+        password = make_url(self.database_url).password
+        if password is None or is_development_secret(str(password)):
+            found.append("a database URL without a password or with a development password: set POSTGRES_URL "
+                         f"or {self.service_name.upper()}_DATABASE_URL")
+        return found
+
     @model_validator(mode="after")
     def _refuse_dev_secrets_in_production(self) -> ServiceSettings:
         if self.environment == "production":
-            if self.jwt_jwks_url is None and self.jwt_signing_key.get_secret_value() == DEV_JWT_KEY:
-                raise ValueError("production mode refuses the development JWT signing key: set JWT_JWKS_URL")
+            found = self.development_secrets()
+            if found:
+                raise ValueError("production mode refuses " + "; ".join(found))
             if any(a.startswith("HS") for a in self.jwt_algorithms) and self.jwt_jwks_url:
                 raise ValueError("JWKS verification allows asymmetric algorithms only (RS256/ES256)")
         return self

@@ -6,7 +6,7 @@ from functools import lru_cache
 
 from pydantic import AliasChoices, Field, SecretStr
 
-from shared.settings import DEV_WEBHOOK_SECRET, ServiceSettings
+from shared.settings import DEV_WEBHOOK_SECRET, ServiceSettings, is_development_secret
 
 
 class DispatchSettings(ServiceSettings):
@@ -22,6 +22,12 @@ class DispatchSettings(ServiceSettings):
                                               "are looked for")
     suggestion_time_limit_seconds: float = Field(default=5, gt=0, le=120,
                                                  description="CP-SAT time limit of a suggested assignment")
+
+    def development_secrets(self) -> list[str]:
+        found = super().development_secrets()
+        if any(is_development_secret(secret.get_secret_value()) for secret in self.crm_webhook_secrets):
+            found.append("the development or a placeholder CRM webhook secret: set CRM_WEBHOOK_SECRETS")
+        return found
 
 
 @lru_cache

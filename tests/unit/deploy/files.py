@@ -100,3 +100,10 @@ def k8s_resources(kind: str) -> list[dict[str, Any]]:
 def k8s_resource(kind: str, name: str) -> dict[str, Any]:
     (found,) = [d for d in k8s_resources(kind) if d["metadata"]["name"] == name]
     return found
+
+
+def fill_placeholders(value: str) -> str:
+    """A template value as an operator fills it in: every placeholder replaced by a generated secret."""
+    for mark in ("REPLACE_ME_PASSWORD", "change-me-current-secret", "REPLACE_ME"):
+        value = value.replace(mark, "Xk82-generated-by-the-vault")
+    return value

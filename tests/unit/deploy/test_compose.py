@@ -14,6 +14,7 @@ from tests.unit.deploy.files import (
     compose_env_files,
     compose_environment,
     env_file_names,
+    fill_placeholders,
     image_is_pinned,
     interpolate,
 )
@@ -134,11 +135,18 @@ def test_the_compose_settings_are_valid_in_development_and_in_production_with_th
     assert settings.environment == "development"
     assert settings.database_url.endswith(f"@postgres:5432/{service}")
     assert settings.kafka_enable_idempotence and settings.kafka_topic_partitions >= 2
-    # Production mode with the env file templates filled in: the settings accept it.
+    # Production mode with compose's development passwords and the templates as committed: refused.
     for template in compose_env_files(service):
         for key, value in env_file_names(template).items():
             monkeypatch.setenv(key, value)
     monkeypatch.setenv("ENVIRONMENT", "production")
+    with pytest.raises(ValueError, match="production mode refuses"):
+        cls()
+    # With real passwords and the templates filled in: the settings accept it.
+    monkeypatch.setenv("POSTGRES_URL", f"postgresql+asyncpg://{service}:Xk82-generated-by-the-vault@postgres:5432")
+    for template in compose_env_files(service):
+        for key, value in env_file_names(template).items():
+            monkeypatch.setenv(key, fill_placeholders(value))
     production = cls()
     assert production.jwt_jwks_url and not any(a.startswith("HS") for a in production.jwt_algorithms)
 

@@ -10,6 +10,7 @@ from tests.unit.deploy.files import (
     APP_SERVICES,
     K8S,
     accepted,
+    fill_placeholders,
     image_is_pinned,
     k8s_documents,
     k8s_resource,
@@ -104,11 +105,15 @@ def test_configmaps_and_secrets_carry_only_settings_of_their_service(service):
 
 
 @pytest.mark.parametrize("service", APP_SERVICES)
-def test_the_secret_templates_are_placeholders_yet_a_valid_production_configuration(service, monkeypatch):
+def test_the_secret_templates_are_placeholders_refused_as_they_are_and_valid_once_filled(service, monkeypatch):
     secret = k8s_resource("Secret", f"{service}-secrets")["stringData"]
     assert "REPLACE_ME" in secret["POSTGRES_URL"] and "REPLACE_ME" in secret["JWT_JWKS_URL"]
     for key, value in {**k8s_resource("ConfigMap", f"{service}-config")["data"], **secret}.items():
         monkeypatch.setenv(key, value)
+    with pytest.raises(ValueError, match="production mode refuses"):
+        settings_classes()[service]()
+    for key, value in secret.items():
+        monkeypatch.setenv(key, fill_placeholders(value))
     settings = settings_classes()[service]()
     assert settings.environment == "production"
     assert settings.database_url.endswith(f"/{service}")

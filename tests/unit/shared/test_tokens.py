@@ -16,6 +16,7 @@ from shared.api.problems import Unauthorized
 from shared.settings import ServiceSettings
 
 SETTINGS = ServiceSettings(environment="test")
+PRODUCTION_DB = "postgresql+asyncpg://svc:a-real-password-7f3c@db.internal:5432"
 
 
 def claims(**over):
@@ -73,12 +74,13 @@ async def test_a_small_clock_skew_is_tolerated():
 
 def test_production_refuses_the_development_key():
     with pytest.raises(ValidationError, match="development JWT signing key"):
-        ServiceSettings(environment="production")
+        ServiceSettings(environment="production", postgres_url=PRODUCTION_DB)
     ok = ServiceSettings(environment="production", jwt_jwks_url="https://idp.example/jwks",
-                         jwt_algorithms=["RS256", "ES256"])
+                         jwt_algorithms=["RS256", "ES256"], postgres_url=PRODUCTION_DB)
     assert ok.jwt_jwks_url
     with pytest.raises(ValidationError, match="asymmetric"):
-        ServiceSettings(environment="production", jwt_jwks_url="https://idp.example/jwks", jwt_algorithms=["HS256"])
+        ServiceSettings(environment="production", jwt_jwks_url="https://idp.example/jwks", jwt_algorithms=["HS256"],
+                        postgres_url=PRODUCTION_DB)
 
 
 async def test_a_verified_token_is_remembered_but_never_past_its_expiry(monkeypatch):
