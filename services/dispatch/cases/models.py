@@ -14,6 +14,7 @@ from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from shared.api.params import IsoDateTime
+from shared.api.text import NonBlank
 from shared.db import timestamptz
 from shared.events.dispatch import CaseContacts
 
@@ -100,7 +101,7 @@ class CaseEvent(SQLModel, table=True):
 
 class Equipment(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    type: str = Field(min_length=1, max_length=100, examples=["GIS 126kV"])
+    type: NonBlank = Field(min_length=1, max_length=100, examples=["GIS 126kV"])
     model: str | None = Field(default=None, max_length=100)
     quantity: int = Field(default=1, ge=1, le=10_000)
 
@@ -111,13 +112,13 @@ class ServiceRequestCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     crm_reference: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._/-]+$")
-    customer_name: str = Field(min_length=1, max_length=200)
-    site_name: str = Field(min_length=1, max_length=200)
+    customer_name: NonBlank = Field(min_length=1, max_length=200)
+    site_name: NonBlank = Field(min_length=1, max_length=200)
     site_address: str | None = Field(default=None, max_length=500)
-    region: str = Field(min_length=1, max_length=64)
+    region: NonBlank = Field(min_length=1, max_length=64)
     equipment: Equipment
     contract_reference: str | None = Field(default=None, max_length=64)
-    requested_work: str = Field(min_length=1, max_length=4000)
+    requested_work: NonBlank = Field(min_length=1, max_length=4000)
     urgency: Level
     difficulty: Level
     customer_importance: Level
@@ -126,8 +127,8 @@ class ServiceRequestCreate(BaseModel):
 
 class TeamMemberIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    engineer_id: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1, max_length=200)
+    engineer_id: NonBlank = Field(min_length=1, max_length=64)
+    name: NonBlank = Field(min_length=1, max_length=200)
     grade: int = Field(ge=1, le=5)
     is_project_manager: StrictBool = False
 

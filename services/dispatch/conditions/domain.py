@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from services.dispatch.conditions.models import ConditionCall
+from shared.api.problems import GateRefused
 
 
 def latest(calls: Sequence[ConditionCall]) -> ConditionCall | None:
@@ -22,3 +23,9 @@ def conditions_confirmed(calls: Sequence[ConditionCall]) -> bool:
 def postponement_due(call: ConditionCall, today: date) -> bool:
     """S2: a postponement is due on its agreed date (and stays due until someone calls again)."""
     return call.outcome == "postponed" and call.new_date is not None and call.new_date <= today
+
+
+def check_call_allowed(case_status: str) -> None:
+    """S2: conditions are confirmed (or postponed) for an acknowledged request only (S1 first)."""
+    if case_status != "acknowledged":
+        raise GateRefused("service conditions", [f"S1: the request is not acknowledged (the case is {case_status})"])

@@ -13,6 +13,7 @@ from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from shared.api.params import IsoDate, IsoDateTime
+from shared.api.text import NonBlank
 
 CallOutcome = Literal["confirmed", "postponed"]
 
@@ -47,9 +48,9 @@ class ConfirmedConditions(BaseModel):
     """What the customer and the dispatcher agreed (S2)."""
 
     model_config = ConfigDict(extra="forbid")
-    site_address: str = Field(min_length=1, max_length=500)
-    site_environment: str = Field(min_length=1, max_length=4000)
-    work_content: str = Field(min_length=1, max_length=4000)
+    site_address: NonBlank = Field(min_length=1, max_length=500)
+    site_environment: NonBlank = Field(min_length=1, max_length=4000)
+    work_content: NonBlank = Field(min_length=1, max_length=4000)
     required_arrival: IsoDateTime
     customer_preparation: list[str] = Field(default_factory=list, max_length=100)
     company_preparation: list[str] = Field(default_factory=list, max_length=100)
@@ -66,7 +67,7 @@ class ConditionCallCreate(BaseModel):
     outcome: CallOutcome
     called_at: IsoDateTime
     conditions: ConfirmedConditions | None = Field(default=None, validate_default=True)
-    reason: str | None = Field(default=None, min_length=1, max_length=2000, validate_default=True)
+    reason: NonBlank | None = Field(default=None, min_length=1, max_length=2000, validate_default=True)
     new_date: IsoDate | None = Field(default=None, validate_default=True)
 
     @field_validator("called_at")

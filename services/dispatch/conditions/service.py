@@ -14,7 +14,6 @@ from services.dispatch.conditions import domain
 from services.dispatch.conditions.models import ConditionCall, ConditionCallCreate, DuePostponement
 from services.dispatch.events import emit
 from shared.api.concurrency import check_if_match
-from shared.api.problems import Conflict
 from shared.events.dispatch import PostponementDue, ServiceConditionsConfirmed, ServicePostponed
 
 
@@ -23,9 +22,7 @@ async def record_call(*, session: AsyncSession, case_id: UUID, body: ConditionCa
     """S2: the call with the customer, confirmed (conditions) or postponed (reason, new date)."""
     case = await cases.get(session=session, case_id=case_id, for_update=True)
     check_if_match(if_match, case.version)
-    if case.status != CaseStatus.ACKNOWLEDGED:
-        raise Conflict(f"conditions are confirmed for an acknowledged case (this one is {case.status})",
-                       current_status=case.status)
+    domain.check_call_allowed(str(case.status))
     now = datetime.now(UTC)
     call = ConditionCall(
         case_id=case.id, outcome=body.outcome, called_at=body.called_at,

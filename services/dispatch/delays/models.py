@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.api.params import IsoDateTime
+from shared.api.text import NonBlank
 
 
 class ArrivalReschedule(BaseModel):
@@ -14,7 +15,7 @@ class ArrivalReschedule(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     new_arrival: IsoDateTime
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: NonBlank = Field(min_length=1, max_length=2000)
     customer_notified_at: IsoDateTime | None = Field(description="Required: when the customer was told")
     regional_centre_notified_at: IsoDateTime | None = Field(
         description="Required: when the regional service centre was told")

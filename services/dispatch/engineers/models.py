@@ -12,6 +12,7 @@ from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from shared.api.params import IsoDate, IsoDateTime
+from shared.api.text import NonBlank
 
 
 class Engineer(SQLModel, table=True):
@@ -36,7 +37,7 @@ class Engineer(SQLModel, table=True):
 
 class Skill(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    equipment_type: str = Field(min_length=1, max_length=100)
+    equipment_type: NonBlank = Field(min_length=1, max_length=100)
     level: int = Field(ge=1, le=5, description="1 = basic ... 5 = expert")
 
 
@@ -44,8 +45,8 @@ class Certificate(BaseModel):
     """E.g. an HV live-work licence; valid up to and including `expires_on`."""
 
     model_config = ConfigDict(extra="forbid")
-    type: str = Field(min_length=1, max_length=64, examples=["hv_live_work"])
-    number: str = Field(min_length=1, max_length=64)
+    type: NonBlank = Field(min_length=1, max_length=64, examples=["hv_live_work"])
+    number: NonBlank = Field(min_length=1, max_length=64)
     expires_on: IsoDate
 
 
@@ -55,7 +56,7 @@ class Unavailability(BaseModel):
     model_config = ConfigDict(extra="forbid")
     start: IsoDateTime
     end: IsoDateTime
-    reason: str = Field(min_length=1, max_length=200, examples=["leave"])
+    reason: NonBlank = Field(min_length=1, max_length=200, examples=["leave"])
 
     @field_validator("end")
     @classmethod
@@ -68,9 +69,9 @@ class Unavailability(BaseModel):
 
 class EngineerBase(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=200)
+    name: NonBlank = Field(min_length=1, max_length=200)
     grade: int = Field(ge=1, le=5)
-    home_region: str = Field(min_length=1, max_length=64)
+    home_region: NonBlank = Field(min_length=1, max_length=64)
     skills: list[Skill] = Field(default_factory=list, max_length=50)
     certificates: list[Certificate] = Field(default_factory=list, max_length=50)
     unavailability: list[Unavailability] = Field(default_factory=list, max_length=500)

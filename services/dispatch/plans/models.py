@@ -13,6 +13,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
+from shared.api.text import NonBlank
+
 
 class PlanStatus(StrEnum):
     DRAFT = "draft"
@@ -48,7 +50,7 @@ class ServicePlan(SQLModel, table=True):
 class PlanStepIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     order: int = Field(ge=1, le=1000)
-    title: str = Field(min_length=1, max_length=200)
+    title: NonBlank = Field(min_length=1, max_length=200)
     operation: str = Field(default="", max_length=2000)
     how: str = Field(default="", max_length=4000)
 

@@ -11,6 +11,7 @@ from sqlalchemy import Column, DateTime, String
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
+from shared.api.text import NonBlank
 from shared.events.dispatch import RoutedKind
 
 
@@ -46,12 +47,12 @@ class RoutedItem(SQLModel, table=True):
 
 class RouteItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    unit: str = Field(min_length=1, max_length=100, examples=["transformer-division"])
+    unit: NonBlank = Field(min_length=1, max_length=100, examples=["transformer-division"])
 
 
 class AnswerItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    answer: str = Field(min_length=1, max_length=4000)
+    answer: NonBlank = Field(min_length=1, max_length=4000)
 
 
 class RoutedItemRead(BaseModel):

@@ -13,6 +13,7 @@ from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from services.dispatch.cases.models import Level
+from shared.api.text import NonBlank
 from shared.events.dispatch import CheckItemKind
 
 SheetKind = Literal["process_document", "flow_card", "check_sheet"]
@@ -57,9 +58,9 @@ class CheckSheetItemIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     item_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
-    text: str = Field(min_length=1, max_length=1000)
+    text: NonBlank = Field(min_length=1, max_length=1000)
     kind: CheckItemKind
-    unit: str | None = Field(default=None, min_length=1, max_length=32, validate_default=True)
+    unit: NonBlank | None = Field(default=None, min_length=1, max_length=32, validate_default=True)
     lower_limit: float | None = None
     upper_limit: float | None = None
     requires_witness: StrictBool = False
@@ -96,8 +97,8 @@ class CheckSheetItemIn(BaseModel):
 class TemplateContent(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: SheetKind
-    title: str = Field(min_length=1, max_length=200)
-    equipment_type: str = Field(min_length=1, max_length=100)
+    title: NonBlank = Field(min_length=1, max_length=200)
+    equipment_type: NonBlank = Field(min_length=1, max_length=100)
     difficulty: Level | None = Field(default=None, description="None: for every difficulty")
     items: list[CheckSheetItemIn] = Field(default_factory=list, max_length=500)
     revision_note: str = Field(default="", max_length=2000)

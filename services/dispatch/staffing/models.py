@@ -14,6 +14,7 @@ from sqlmodel import SQLModel
 
 from services.dispatch.cases.models import Level
 from shared.api.params import IsoDateTime
+from shared.api.text import NonBlank
 
 
 class StaffingPolicy(SQLModel, table=True):
@@ -81,8 +82,8 @@ class CertificateRequirement(BaseModel):
     """Every engineer on a case of this equipment type needs this certificate, valid on the planned dates."""
 
     model_config = ConfigDict(extra="forbid")
-    equipment_type: str = Field(min_length=1, max_length=100)
-    certificate_type: str = Field(min_length=1, max_length=64)
+    equipment_type: NonBlank = Field(min_length=1, max_length=100)
+    certificate_type: NonBlank = Field(min_length=1, max_length=64)
 
 
 class StaffingPolicyWrite(BaseModel):
@@ -114,7 +115,7 @@ class StaffingPolicyRead(BaseModel):
 
 class TeamChoice(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    engineer_id: str = Field(min_length=1, max_length=64)
+    engineer_id: NonBlank = Field(min_length=1, max_length=64)
     is_project_manager: StrictBool = False
 
 

@@ -13,6 +13,7 @@ from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from shared.api.params import IsoDateTime
+from shared.api.text import NonBlank
 from shared.db import timestamptz_column
 
 
@@ -58,10 +59,10 @@ class InformationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"agent": "agent-017", "kind": "business_lead", "text": "客户计划明年扩建二期,需要两台主变 / plans phase 2 "
                                                                "next year, needs two main transformers"}]})
-    agent: str | None = Field(default=None, min_length=1, max_length=128)
+    agent: NonBlank | None = Field(default=None, min_length=1, max_length=128)
     kind: InfoKind
-    text: str = Field(min_length=1, max_length=4000)
-    department: str | None = Field(default=None, min_length=1, max_length=128,
+    text: NonBlank = Field(min_length=1, max_length=4000)
+    department: NonBlank | None = Field(default=None, min_length=1, max_length=128,
                                    description="Override the routing rule (e.g. a named department)")
 
 
@@ -69,7 +70,7 @@ class CustomerNotification(BaseModel):
     model_config = ConfigDict(extra="forbid")
     channel: Literal["phone", "sms", "email", "letter", "visit"]
     notified_at: IsoDateTime
-    text: str = Field(min_length=1, max_length=2000, description="What the customer was told")
+    text: NonBlank = Field(min_length=1, max_length=2000, description="What the customer was told")
 
 
 class InformationAnswer(BaseModel):
@@ -79,7 +80,7 @@ class InformationAnswer(BaseModel):
         "answer": "Lead passed to East sales; quotation sent 2026-12-03",
         "customer_notification": {"channel": "phone", "notified_at": "2026-12-03T02:00:00Z",
                                   "text": "told the customer a quotation was sent"}}]})
-    answer: str = Field(min_length=1, max_length=4000)
+    answer: NonBlank = Field(min_length=1, max_length=4000)
     customer_notification: CustomerNotification | None = Field(
         default=None, description="Required: S32 closes only when the customer was told the outcome")
 

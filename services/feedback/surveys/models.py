@@ -13,6 +13,7 @@ from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from services.feedback.surveys.domain import QuestionType, questionnaire_problems
+from shared.api.text import NonBlank
 from shared.db import timestamptz_column
 
 
@@ -93,8 +94,8 @@ class FeedbackRecord(SQLModel, table=True):
 class ChoiceOption(BaseModel):
     model_config = ConfigDict(extra="forbid")
     value: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
-    text_zh: str = Field(min_length=1, max_length=200)
-    text_en: str = Field(min_length=1, max_length=200)
+    text_zh: NonBlank = Field(min_length=1, max_length=200)
+    text_en: NonBlank = Field(min_length=1, max_length=200)
     complaint: StrictBool = Field(default=False, description="Choosing it raises a complaint")
 
 
@@ -102,8 +103,8 @@ class Question(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
     type: QuestionType
-    text_zh: str = Field(min_length=1, max_length=500)
-    text_en: str = Field(min_length=1, max_length=500)
+    text_zh: NonBlank = Field(min_length=1, max_length=500)
+    text_en: NonBlank = Field(min_length=1, max_length=500)
     required: StrictBool = True
     choices: list[ChoiceOption] = Field(default_factory=list, max_length=20)
     measure: Literal["csat", "nps"] | None = Field(default=None, description="The question that gives CSAT or NPS")
@@ -126,8 +127,8 @@ class QuestionnaireCreate(BaseModel):
     """A new version of a questionnaire (the version number is the next one)."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [QUESTIONNAIRE_EXAMPLE]})
-    title_zh: str = Field(min_length=1, max_length=200)
-    title_en: str = Field(min_length=1, max_length=200)
+    title_zh: NonBlank = Field(min_length=1, max_length=200)
+    title_en: NonBlank = Field(min_length=1, max_length=200)
     questions: list[Question] = Field(min_length=1, max_length=50)
 
     @model_validator(mode="after")
@@ -150,7 +151,7 @@ class QuestionnaireRead(BaseModel):
 
 class Answer(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    question_id: str = Field(min_length=1, max_length=64)
+    question_id: NonBlank = Field(min_length=1, max_length=64)
     value: StrictInt | StrictStr = Field(description="1-5, 0-10, a choice value or a text (max 2000)")
     complaint: StrictBool = Field(default=False, description="The agent marks this answer as a complaint")
 
@@ -171,9 +172,9 @@ class SurveyAnswersCreate(BaseModel):
     """Answers recorded by the agent during the call (or by the customer through a link, without `agent`)."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ANSWERS_EXAMPLE]})
-    agent: str | None = Field(default=None, min_length=1, max_length=128,
+    agent: NonBlank | None = Field(default=None, min_length=1, max_length=128,
                               description="The agent the call-centre tool acts for")
-    questionnaire_id: str | None = Field(default=None, min_length=1, max_length=64,
+    questionnaire_id: NonBlank | None = Field(default=None, min_length=1, max_length=64,
                                          description="Default: the service's follow-up questionnaire")
     questionnaire_version: int | None = Field(default=None, ge=1, le=10_000, description="Default: the latest")
     answers: list[Answer] = Field(min_length=1, max_length=50)
@@ -204,7 +205,7 @@ class SurveyResponseRead(BaseModel):
 
 class SurveyLinkCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"agent": "agent-017"}]})
-    agent: str | None = Field(default=None, min_length=1, max_length=128)
+    agent: NonBlank | None = Field(default=None, min_length=1, max_length=128)
 
 
 class SurveyLinkRead(BaseModel):

@@ -15,6 +15,7 @@ from sqlmodel import SQLModel
 
 from services.onsite.work.models import Signature
 from shared.api.params import IsoDate, IsoDateTime
+from shared.api.text import NonBlank
 from shared.db import timestamptz
 
 
@@ -130,7 +131,7 @@ class CheckCreate(BaseModel):
     """S26: a self-check (engineer_id omitted or yourself) or a cross-check of another engineer."""
 
     model_config = ConfigDict(extra="forbid")
-    engineer_id: str | None = Field(default=None, min_length=1, max_length=100)
+    engineer_id: NonBlank | None = Field(default=None, min_length=1, max_length=100)
     findings: str | None = Field(default=None, max_length=4000)
 
 
@@ -148,12 +149,12 @@ class CleanupCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     site_clean: StrictBool
     equipment_clean: StrictBool
-    customer_confirmed_by: str = Field(min_length=1, max_length=200)
+    customer_confirmed_by: NonBlank = Field(min_length=1, max_length=200)
 
 
 class HandoverItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=200)
+    name: NonBlank = Field(min_length=1, max_length=200)
     kind: Literal["accessory", "spare_part", "tool", "document"]
     quantity: int = Field(ge=1, le=100_000)
 
@@ -163,7 +164,7 @@ class HandoverCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     items: list[HandoverItem] = Field(max_length=500)
-    received_by: str = Field(min_length=1, max_length=200)
+    received_by: NonBlank = Field(min_length=1, max_length=200)
     signature: Signature
 
 
@@ -178,10 +179,10 @@ class HandoverRead(BaseModel):
 
 class RepairTakeBackCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    receipt_number: str = Field(min_length=1, max_length=100)
-    equipment: str = Field(min_length=1, max_length=200)
+    receipt_number: NonBlank = Field(min_length=1, max_length=100)
+    equipment: NonBlank = Field(min_length=1, max_length=200)
     serial_number: str | None = Field(default=None, max_length=100)
-    fault: str = Field(min_length=1, max_length=4000)
+    fault: NonBlank = Field(min_length=1, max_length=4000)
 
 
 class RepairTakeBackRead(BaseModel):
@@ -197,9 +198,9 @@ class RepairTakeBackRead(BaseModel):
 
 class DrawingRevisionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    drawing_number: str = Field(min_length=1, max_length=100)
-    deviation: str = Field(min_length=1, max_length=4000)
-    original_kept_at: str = Field(min_length=1, max_length=300)
+    drawing_number: NonBlank = Field(min_length=1, max_length=100)
+    deviation: NonBlank = Field(min_length=1, max_length=4000)
+    original_kept_at: NonBlank = Field(min_length=1, max_length=300)
 
 
 class DrawingRevisionRead(BaseModel):
@@ -226,7 +227,7 @@ class DrawingsDispatch(BaseModel):
 
 class UnfinishedItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    description: str = Field(min_length=1, max_length=1000)
+    description: NonBlank = Field(min_length=1, max_length=1000)
     planned_date: IsoDate
 
 
@@ -244,7 +245,7 @@ class CompletionCreate(BaseModel):
     operating_advice: str = Field(default="Operate per the manual.", min_length=1, max_length=8000)
     unfinished_items: list[UnfinishedItem] = Field(default_factory=list, max_length=100)
     aspect_ratings: list[AspectScore] = Field(default_factory=list, max_length=7)
-    receipt_signed_by: str = Field(min_length=1, max_length=200)
+    receipt_signed_by: NonBlank = Field(min_length=1, max_length=200)
     receipt_signature: Signature | None = None
     receipt_rating: int | None = Field(default=None, ge=1, le=5)
     receipt_comment: str | None = Field(default=None, max_length=4000)

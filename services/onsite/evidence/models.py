@@ -11,6 +11,7 @@ from sqlalchemy import BigInteger, Column
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
+from shared.api.text import NonBlank
 from shared.db import timestamptz
 
 AttachedKind = Literal["visit", "task", "process_data", "milestone", "process_record", "communication",
@@ -60,4 +61,4 @@ class EvidenceConfirmation(BaseModel):
     """S19: the customer confirms an important piece of evidence."""
 
     model_config = ConfigDict(extra="forbid")
-    confirmed_by: str = Field(min_length=1, max_length=200)
+    confirmed_by: NonBlank = Field(min_length=1, max_length=200)

@@ -11,6 +11,7 @@ from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from shared.api.params import IsoDate, IsoDateTime
+from shared.api.text import NonBlank
 from shared.db import timestamptz
 
 
@@ -94,8 +95,8 @@ class WhereaboutsRead(BaseModel):
 class DailyLogCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     day: IsoDate
-    work_done: str = Field(min_length=1, max_length=8000)
-    progress: str = Field(min_length=1, max_length=4000)
+    work_done: NonBlank = Field(min_length=1, max_length=8000)
+    progress: NonBlank = Field(min_length=1, max_length=4000)
     problems: str = Field(default="", max_length=8000)
 
 

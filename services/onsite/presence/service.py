@@ -15,7 +15,7 @@ from services.onsite.presence.models import DailyLog, DailyLogCreate, DailyPrese
 from services.onsite.visits import service as visits
 from services.onsite.visits.models import SiteVisit
 from shared.api.auth import Principal
-from shared.api.problems import Conflict, InvalidInput
+from shared.api.problems import GateRefused, InvalidInput
 from shared.events.onsite import (
     DailyLogMissed,
     DailyLogSubmitted,
@@ -32,7 +32,7 @@ async def check_in(*, session: AsyncSession, visit_id: UUID, body: Location, pri
     if (await session.execute(select(DailyPresence.id).where(
             DailyPresence.visit_id == visit.id, DailyPresence.engineer_id == principal.subject,
             DailyPresence.day == day))).first():
-        raise Conflict(f"{principal.subject} has already signed in on {day}")
+        raise GateRefused("sign-in", [f"S10: {principal.subject} has already signed in on {day}"])
     presence = DailyPresence(visit_id=visit.id, engineer_id=principal.subject, day=day, checked_in_at=body.at,
                              in_latitude=body.latitude, in_longitude=body.longitude, in_accuracy_m=body.accuracy_m)
     session.add(presence)
@@ -51,9 +51,9 @@ async def check_out(*, session: AsyncSession, visit_id: UUID, body: Location, pr
         DailyPresence.visit_id == visit.id, DailyPresence.engineer_id == principal.subject,
         DailyPresence.day == day).with_for_update())).scalar_one_or_none()
     if presence is None:
-        raise Conflict(f"{principal.subject} has not signed in on {day}")
+        raise GateRefused("sign-out", [f"S10: {principal.subject} has not signed in on {day}"])
     if presence.checked_out_at is not None:
-        raise Conflict(f"{principal.subject} has already signed out on {day}")
+        raise GateRefused("sign-out", [f"S10: {principal.subject} has already signed out on {day}"])
     if body.at < presence.checked_in_at:
         raise InvalidInput("sign-out cannot be before the sign-in", field="at")
     presence.checked_out_at = body.at
@@ -86,7 +86,7 @@ async def submit_log(*, session: AsyncSession, visit_id: UUID, body: DailyLogCre
     if (await session.execute(select(DailyLog.id).where(
             DailyLog.visit_id == visit.id, DailyLog.engineer_id == principal.subject,
             DailyLog.day == body.day))).first():
-        raise Conflict(f"the log of {body.day} is already submitted")
+        raise GateRefused("daily log", [f"S20: the log of {body.day} is already submitted"])
     log = DailyLog(visit_id=visit.id, engineer_id=principal.subject, day=body.day, work_done=body.work_done,
                    progress=body.progress, problems=body.problems, submitted_at=datetime.now(UTC))
     session.add(log)

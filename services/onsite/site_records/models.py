@@ -13,6 +13,7 @@ from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from shared.api.params import IsoDateTime
+from shared.api.text import NonBlank
 from shared.db import timestamptz_column
 
 
@@ -146,8 +147,8 @@ _Long = Field(min_length=1, max_length=8000)
 class CommunicationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: Literal["request", "difficulty", "agreed_solution", "other"]
-    text: str = _Long
-    counterpart: str = _Short
+    text: NonBlank = _Long
+    counterpart: NonBlank = _Short
 
 
 class CommunicationRead(CommunicationCreate):
@@ -159,7 +160,7 @@ class CommunicationRead(CommunicationCreate):
 
 class CustomerReportCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    summary: str = _Long
+    summary: NonBlank = _Long
     customer_opinion: str = Field(default="", max_length=8000)
     customer_agrees: StrictBool | None = None
     escalate_to: Literal["unit_leadership", "regional_centre"] | None = None
@@ -179,8 +180,8 @@ class CustomerReportRead(BaseModel):
 class ProcessRecordCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: Literal["drawing_modification", "problem_handling", "meeting_minutes", "design_change"]
-    title: str = _Short
-    description: str = _Long
+    title: NonBlank = _Short
+    description: NonBlank = _Long
     reason: str | None = Field(default=None, max_length=4000)
     approved_by: str | None = Field(default=None, max_length=200)
     participants: list[str] = Field(default_factory=list, max_length=100)
@@ -197,8 +198,8 @@ class LeaveCreate(BaseModel):
     """S21: the site manager's answer; after a refusal only an approved exception lets the engineer leave."""
 
     model_config = ConfigDict(extra="forbid")
-    reason: str = _Long
-    site_manager: str = _Short
+    reason: NonBlank = _Long
+    site_manager: NonBlank = _Short
     consent: StrictBool
     exception_reason: str | None = Field(default=None, max_length=4000)
     exception_approved_by: str | None = Field(default=None, max_length=200)
@@ -222,7 +223,7 @@ class RaisedItemCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     kind: Literal["referral", "abnormal_request", "internal_disagreement"]
-    summary: str = _Short
+    summary: NonBlank = _Short
     details: str = Field(default="", max_length=8000)
     product: str | None = Field(default=None, max_length=200)
     topic: Literal["abnormal_request", "drawing_change", "delivery_time", "bought_in_equipment",
@@ -248,8 +249,8 @@ class RaisedItemRead(BaseModel):
 
 class TrainingMaterialCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    code: str = Field(min_length=1, max_length=50)
-    title: str = _Short
+    code: NonBlank = Field(min_length=1, max_length=50)
+    title: NonBlank = _Short
     approved: StrictBool = False
 
 
@@ -288,7 +289,7 @@ class TrainingRead(BaseModel):
 class CustomerInformationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: Literal["opinion", "suggestion", "business_lead"]
-    text: str = _Long
+    text: NonBlank = _Long
 
 
 class CustomerInformationRead(CustomerInformationCreate):

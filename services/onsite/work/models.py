@@ -15,6 +15,7 @@ from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from shared.api.params import IsoDate, IsoDateTime
+from shared.api.text import NonBlank
 from shared.db import timestamptz
 from shared.events.dispatch import CheckSheetItem
 
@@ -192,8 +193,8 @@ class BriefingCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     held_at: IsoDateTime
-    content: str = Field(min_length=1, max_length=8000)
-    scope: str = Field(min_length=1, max_length=4000)
+    content: NonBlank = Field(min_length=1, max_length=8000)
+    scope: NonBlank = Field(min_length=1, max_length=4000)
     equipment_and_interface_persons: str = _Text
     risk_points: list[str] = _Points
     goals: list[str] = _Points
@@ -233,8 +234,8 @@ class PermitCreate(BaseModel):
     """S11: scope lists the check sheets (or task scopes) the permit covers; `all` covers every task."""
 
     model_config = ConfigDict(extra="forbid")
-    number: str = Field(min_length=1, max_length=100)
-    issued_by: str = Field(min_length=1, max_length=200)
+    number: NonBlank = Field(min_length=1, max_length=100)
+    issued_by: NonBlank = Field(min_length=1, max_length=200)
     scope: list[str] = Field(min_length=1, max_length=100)
     valid_from: IsoDateTime
     valid_to: IsoDateTime
@@ -260,8 +261,8 @@ class TaskCreate(BaseModel):
     """S12: a task of the site work plan added from the briefing."""
 
     model_config = ConfigDict(extra="forbid")
-    title: str = Field(min_length=1, max_length=300)
-    permit_scope: str = Field(min_length=1, max_length=200)
+    title: NonBlank = Field(min_length=1, max_length=300)
+    permit_scope: NonBlank = Field(min_length=1, max_length=200)
     live_hv: StrictBool = False
     primary_test: StrictBool = False
     planned_start: IsoDateTime | None = None
@@ -353,7 +354,7 @@ class ProcessDataRead(BaseModel):
 
 class MilestoneCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    title: str = Field(min_length=1, max_length=300)
+    title: NonBlank = Field(min_length=1, max_length=300)
     task_id: UUID | None = None
     requires_witness: StrictBool = False
 
@@ -390,8 +391,8 @@ class WitnessCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     subject_kind: Literal["process_data", "milestone"]
     subject_id: UUID
-    name: str = Field(min_length=1, max_length=200)
-    role: str = Field(min_length=1, max_length=200)
+    name: NonBlank = Field(min_length=1, max_length=200)
+    role: NonBlank = Field(min_length=1, max_length=200)
     signature: Signature
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import Column
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
+from shared.api.text import NonBlank
 from shared.db import timestamptz
 
 
@@ -31,13 +32,13 @@ class FailureMode(SQLModel, table=True):
 class FailureModeCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     code: str = Field(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9_-]*$")
-    name: str = Field(min_length=1, max_length=200)
+    name: NonBlank = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=2000)
 
 
 class FailureModeUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: NonBlank | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
     active: StrictBool | None = None
 

@@ -14,6 +14,7 @@ from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from shared.api.params import IsoDateTime
+from shared.api.text import NonBlank
 from shared.db import timestamptz_column
 from shared.events.quality import Severity
 
@@ -122,12 +123,12 @@ class QualityIssueCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     case_id: UUID
     visit_id: UUID | None = None
-    product: str = Field(min_length=1, max_length=200)
+    product: NonBlank = Field(min_length=1, max_length=200)
     model: str | None = Field(default=None, max_length=100)
     serial_number: str | None = Field(default=None, max_length=100)
-    failure_mode: str = Field(min_length=1, max_length=100)
+    failure_mode: NonBlank = Field(min_length=1, max_length=100)
     severity: Severity
-    description: str = Field(min_length=1, max_length=8000)
+    description: NonBlank = Field(min_length=1, max_length=8000)
     customer_visible: StrictBool = True
 
 
@@ -139,17 +140,17 @@ class IssueCorrection(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     field: CorrectableField
-    value: str = Field(min_length=1, max_length=8000)
-    reason: str = Field(min_length=1, max_length=2000)
+    value: NonBlank = Field(min_length=1, max_length=8000)
+    reason: NonBlank = Field(min_length=1, max_length=2000)
 
 
 class OnSiteResolution(BaseModel):
     """S25: fixed on site — what was done, by whom, confirmed by the customer."""
 
     model_config = ConfigDict(extra="forbid")
-    resolution: str = Text
-    resolved_by: str = Name
-    customer_confirmed_by: str = Name
+    resolution: NonBlank = Text
+    resolved_by: NonBlank = Name
+    customer_confirmed_by: NonBlank = Name
     confirmed_at: IsoDateTime | None = None
 
 
@@ -157,17 +158,17 @@ class Escalation(BaseModel):
     """S25: sent to the company's closed-loop rapid handling."""
 
     model_config = ConfigDict(extra="forbid")
-    responsible_unit: str = Field(min_length=1, max_length=100)
-    owner: str = Field(min_length=1, max_length=200)
+    responsible_unit: NonBlank = Field(min_length=1, max_length=100)
+    owner: NonBlank = Field(min_length=1, max_length=200)
 
 
 class Containment(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    action: str = Text
-    owner: str | None = Field(default=None, min_length=1, max_length=200)
+    action: NonBlank = Text
+    owner: NonBlank | None = Field(default=None, min_length=1, max_length=200)
 
 
-Cause = Annotated[str, Field(min_length=1, max_length=2000)]
+Cause = Annotated[NonBlank, Field(max_length=2000)]
 
 
 class RootCause(BaseModel):
@@ -175,11 +176,11 @@ class RootCause(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     method: Literal["five_whys", "fishbone"]
-    root_cause: str = Text
+    root_cause: NonBlank = Text
     whys: list[Cause] | None = Field(default=None, max_length=10)
     categories: dict[Literal["man", "machine", "method", "material", "measurement", "environment"],
                      Annotated[list[Cause], Field(max_length=20)]] | None = None
-    owner: str | None = Field(default=None, min_length=1, max_length=200)
+    owner: NonBlank | None = Field(default=None, min_length=1, max_length=200)
 
     @model_validator(mode="after")
     def _method_fields(self) -> RootCause:
@@ -198,8 +199,8 @@ class RootCause(BaseModel):
 
 class CorrectiveAction(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    action: str = Text
-    owner: str = Name
+    action: NonBlank = Text
+    owner: NonBlank = Name
     due_at: IsoDateTime | None = None
 
 
@@ -207,18 +208,18 @@ class PreventiveAction(BaseModel):
     """What prevents recurrence; may name a specification template for dispatch to revise."""
 
     model_config = ConfigDict(extra="forbid")
-    action: str = Text
-    owner: str = Name
-    template_id: str | None = Field(default=None, min_length=1, max_length=100)
-    equipment_type: str | None = Field(default=None, min_length=1, max_length=100)
+    action: NonBlank = Text
+    owner: NonBlank = Name
+    template_id: NonBlank | None = Field(default=None, min_length=1, max_length=100)
+    equipment_type: NonBlank | None = Field(default=None, min_length=1, max_length=100)
     revision_note: str | None = Field(default=None, max_length=2000)
 
 
 class Verification(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    evidence: str = Text
+    evidence: NonBlank = Text
     effective: StrictBool
-    owner: str | None = Field(default=None, min_length=1, max_length=200)
+    owner: NonBlank | None = Field(default=None, min_length=1, max_length=200)
 
 
 class Closure(BaseModel):
@@ -228,7 +229,7 @@ class Closure(BaseModel):
 
 class Reopen(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: NonBlank = Field(min_length=1, max_length=2000)
 
 
 class SlaClockRead(BaseModel):

@@ -11,6 +11,7 @@ from sqlalchemy import Index
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
+from shared.api.text import NonBlank
 from shared.db import timestamptz_column
 
 RepairStatus = Literal["received", "diagnosed", "repaired", "tested", "shipped_back"]
@@ -65,12 +66,12 @@ class RepairOrderCreate(BaseModel):
     case_id: UUID
     visit_id: UUID | None = None
     issue_id: UUID | None = None
-    receipt_number: str | None = Field(default=None, min_length=1, max_length=64,
+    receipt_number: NonBlank | None = Field(default=None, min_length=1, max_length=64,
                                        description="The number on the customer's receipt; generated if absent")
-    equipment: str = Field(min_length=1, max_length=200)
+    equipment: NonBlank = Field(min_length=1, max_length=200)
     serial_number: str | None = Field(default=None, max_length=100)
-    fault: str = Field(min_length=1, max_length=4000)
-    customer_name: str = Field(min_length=1, max_length=200)
+    fault: NonBlank = Field(min_length=1, max_length=4000)
+    customer_name: NonBlank = Field(min_length=1, max_length=200)
 
 
 class RepairStatusChange(BaseModel):

@@ -9,6 +9,7 @@ from sqlalchemy import Column
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
+from shared.api.text import NonBlank
 from shared.db import timestamptz
 from shared.events.quality import Severity
 
@@ -52,4 +53,4 @@ class SlaPause(BaseModel):
     """Pause the clocks while waiting for the customer."""
 
     model_config = ConfigDict(extra="forbid")
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: NonBlank = Field(min_length=1, max_length=2000)
