@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run demo test test-unit test-integration test-e2e test-faults chaos fuzz bench dashboard-png lint asyncapi config-reference token clean
+.PHONY: install debian-packages run demo test test-unit test-integration test-e2e test-calendar test-faults chaos fuzz bench dashboard-png lint asyncapi config-reference token clean
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -22,6 +22,11 @@ $(VENV)/.installed: uv.lock pyproject.toml | $(UV)
 	touch $@
 
 install: $(VENV)/.installed  ## Create the virtual environment from the lock file
+
+# Debian packages the tests use (faketime pins the clock of whole processes).
+DEBIAN_PACKAGES := faketime
+debian-packages:  ## Install the Debian packages the tests need, when missing (apt-get; sudo unless root)
+	devstack/ensure-debian-packages $(DEBIAN_PACKAGES)
 
 run: install  ## PostgreSQL + broker + the four services (Ctrl-C stops all)
 	$(PY) -m devstack.supervisor
@@ -47,6 +52,17 @@ test-integration: install
 test-e2e: install
 	$(PY) -m pytest tests/e2e -q
 
+# The clock pinned (libfaketime, every process: tests, services, PostgreSQL, broker) to moments a
+# calendar bug shows at: Saturday 23:30 and Monday 07:30 in Asia/Shanghai (15:30 and 23:30 UTC the
+# day before). The offset is relative, so the pinned clock runs on and all processes share it.
+CALENDAR_PINS := 2026-11-28T15:30:00Z 2026-11-29T23:30:00Z
+test-calendar: install debian-packages  ## Integration and end-to-end tests with the clock pinned to a weekend night and a Monday morning
+	@for at in $(CALENDAR_PINS); do \
+	    offset=$$(( $$(date -u -d "$${at/T/ }" +%s) - $$(date -u +%s) )); \
+	    echo "== clock pinned to $$at (Asia/Shanghai: $$(TZ=Asia/Shanghai date -d "$${at/T/ }" '+%A %H:%M'))"; \
+	    TZ=UTC faketime -f "$$(printf %+d $$offset)" $(PY) -m pytest tests/integration tests/e2e -q -p no:cacheprovider || exit 1; \
+	done
+
 test-faults: install  ## Fault injection, bounded (also part of make test)
 	$(PY) -m pytest tests/faults -q -s
 
@@ -59,8 +75,9 @@ fuzz: install  ## Schemathesis against every service's OpenAPI, long run
 bench: install  ## Benchmarks on their own servers (free ports) into docs/performance.md; BENCH_QUICK=1 for a smoke run
 	$(PY) -m bench
 
-test: lint  ## Lint, then unit, integration, end-to-end, bounded fuzz and fault tests
+test: lint debian-packages  ## Lint, then unit, integration, end-to-end, bounded fuzz and fault tests, then the calendar runs
 	$(PY) -m pytest -q
+	$(MAKE) --no-print-directory test-calendar
 
 dashboard-png: install  ## Draw docs/dashboard.png from a live stack's metrics under demo load
 	$(PY) -m devstack.dashboard

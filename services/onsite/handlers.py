@@ -8,7 +8,13 @@ from services.onsite.site_records.service import item_routed
 from services.onsite.visits import service
 from services.onsite.work.service import tasks_from_dispatch
 from shared.events import EventEnvelope
-from shared.events.dispatch import RoutedItemAnswered, RoutedItemAssigned, ServiceDispatched, StaffAdded
+from shared.events.dispatch import (
+    ArrivalRescheduled,
+    RoutedItemAnswered,
+    RoutedItemAssigned,
+    ServiceDispatched,
+    StaffAdded,
+)
 from shared.events.quality import IssueClosed, IssueEscalated, IssueLogged, IssueReopened, IssueResolvedOnSite
 from shared.messaging.consumer import EventHandlers
 
@@ -27,6 +33,12 @@ async def open_visit(session: AsyncSession, envelope: EventEnvelope, payload: Se
 async def staff_added(session: AsyncSession, envelope: EventEnvelope, payload: StaffAdded) -> None:
     """S12: engineers added after ScheduleAtRisk may work on the visit."""
     await service.add_staff(session=session, event=payload, actor=envelope.actor)
+
+
+@handlers.on("ArrivalRescheduled")
+async def arrival_rescheduled(session: AsyncSession, envelope: EventEnvelope, payload: ArrivalRescheduled) -> None:
+    """S7: the visit shows the new planned window."""
+    await service.reschedule(session=session, event=payload, actor=envelope.actor)
 
 
 @handlers.on("IssueLogged")

@@ -204,6 +204,11 @@ class ArrivalRescheduled(EventPayload):
     reason: str
     customer_notified_at: datetime
     regional_centre_notified_at: datetime
+    planned_start: datetime | None = Field(default=None, description="The new planned window's start (the new arrival)")
+    planned_end: datetime | None = Field(default=None,
+                                         description="The new planned window's end (same length as before)")
+    engineer_ids: list[str] = Field(default_factory=list,
+                                    description="The engineers whose bookings moved to the new window (S3 re-checked)")
 
 
 @event("StaffAdded", producer=DISPATCH)

@@ -62,8 +62,11 @@ async def revise_policy(*, session: AsyncSession, body: StaffingPolicyWrite, act
     return policy
 
 
-async def requirement(*, session: AsyncSession, case: ServiceCase) -> tuple[domain.Requirement, int]:
-    policy = await current_policy(session=session)
+async def requirement(*, session: AsyncSession, case: ServiceCase,
+                      version: int | None = None) -> tuple[domain.Requirement, int]:
+    """The S3 requirement for the case under the current policy, or under the given version."""
+    policy = await (current_policy(session=session) if version is None else get_policy(session=session,
+                                                                                       version=version))
     req = domain.requirement_for(policy.rules, policy.required_certificates, urgency=case.urgency,
                                  difficulty=case.difficulty, customer_importance=case.customer_importance,
                                  equipment_type=case.equipment_type)

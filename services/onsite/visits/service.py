@@ -19,7 +19,7 @@ from services.onsite.visits.models import (
 from shared.api.auth import Principal, Role
 from shared.api.problems import Conflict, Forbidden, NotFound
 from shared.clock import utcnow
-from shared.events.dispatch import ServiceDispatched, StaffAdded
+from shared.events.dispatch import ArrivalRescheduled, ServiceDispatched, StaffAdded
 from shared.events.onsite import EngineerArrived
 from shared.events.quality import IssueLogged
 
@@ -169,5 +169,21 @@ async def add_staff(*, session: AsyncSession, event: StaffAdded, actor: str) -> 
     # Reassign (not mutate) the JSONB lists so the change is persisted.
     visit.team = [*visit.team, *(m.model_dump() for m in new)]
     visit.engineer_ids = [*visit.engineer_ids, *(m.engineer_id for m in new)]
+    visit.version += 1
+    visit.updated_at, visit.updated_by = utcnow(), actor
+
+
+async def reschedule(*, session: AsyncSession, event: ArrivalRescheduled, actor: str) -> None:
+    """S7: the visit shows the planned window dispatch moved (a case rescheduled before dispatch
+    has no visit yet: ServiceDispatched carries the moved window). Applying it again changes nothing."""
+    visit = (await session.execute(select(SiteVisit).where(SiteVisit.case_id == event.case_id)
+                                   .with_for_update())).scalar_one_or_none()
+    if visit is None or visit.status == VisitStatus.COMPLETED:
+        return
+    start = event.planned_start or event.new_arrival
+    end = event.planned_end if event.planned_start is not None else visit.planned_end
+    if (visit.planned_start, visit.planned_end) == (start, end):
+        return
+    visit.planned_start, visit.planned_end = start, end
     visit.version += 1
     visit.updated_at, visit.updated_by = utcnow(), actor
