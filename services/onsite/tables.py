@@ -4,7 +4,7 @@ TABLES = frozenset({
     "site_visit", "three_calls_record", "visit_quality_issue",
     # work on site (S9-S17)
     "technical_briefing", "briefing_dispute", "work_permit", "site_task", "safety_checklist",
-    "process_data_record", "milestone", "witness_record",
+    "process_data_record", "process_data_reading", "milestone", "witness_record",
     # evidence (S19)
     "evidence_file",
     # presence and daily logs (S10, S20)

@@ -7,6 +7,7 @@ the handlers below turn them, and FastAPI's own errors, into `application/proble
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -241,8 +242,10 @@ def document_not_found(routes: list[Any]) -> None:
 
 async def reject_unknown_query_parameters(request: Request) -> None:
     """Like request bodies, query strings refuse parameters the operation does not declare:
-    a misspelt filter must not silently return everything."""
-    from shared.api.routes import declared_query_params
+    a misspelt filter must not silently return everything. A scalar parameter given more than
+    once (`?held_by=a&held_by=b`) is refused too: the framework would silently keep the last
+    value; only list-typed parameters may repeat."""
+    from shared.api.routes import declared_query_params, repeatable_query_params
 
     route = request.scope.get("route")
     if route is None or not hasattr(route, "dependant"):
@@ -252,6 +255,13 @@ async def reject_unknown_query_parameters(request: Request) -> None:
         raise InvalidInput(f"unknown query parameters: {', '.join(unknown)}",
                            errors=[{"field": f"query.{name}", "message": "not a parameter of this operation",
                                     "type": "extra_forbidden"} for name in unknown])
+    given = Counter(name for name, _value in request.query_params.multi_items())
+    repeated = sorted(name for name, times in given.items()
+                      if times > 1 and name not in repeatable_query_params(route))
+    if repeated:
+        raise InvalidInput(f"query parameters given more than once: {', '.join(repeated)}",
+                           errors=[{"field": f"query.{name}", "message": f"given {given[name]} times; takes one value",
+                                    "type": "repeated_scalar"} for name in repeated])
 
 
 async def bind_case_to_logs(request: Request) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+import collections.abc
+import types
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from fastapi.routing import APIRoute
 from starlette.routing import Match
@@ -42,3 +44,34 @@ def declared_query_params(route: APIRoute) -> frozenset[str]:
         stack.extend(dependant.dependencies)
     route._declared_query_params = frozenset(names)  # type: ignore[attr-defined]
     return route._declared_query_params  # type: ignore[attr-defined]
+
+
+_SEQUENCES = (list, tuple, set, frozenset, collections.abc.Sequence, collections.abc.Set)
+
+
+def _is_sequence(annotation: Any) -> bool:
+    """`list[str]`, `tuple[int, ...]`, `set[UUID] | None`, `Annotated[list[str], ...]`: a
+    parameter that may be given more than once (`?tag=a&tag=b`)."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _is_sequence(get_args(annotation)[0])
+    if origin is Union or origin is types.UnionType:
+        return any(_is_sequence(arg) for arg in get_args(annotation))
+    candidate = origin or annotation
+    return isinstance(candidate, type) and issubclass(candidate, _SEQUENCES) and not issubclass(candidate, str)
+
+
+def repeatable_query_params(route: APIRoute) -> frozenset[str]:
+    """Names of the list-typed query parameters of a route (and its dependencies): the only ones
+    a query string may repeat."""
+    cached = getattr(route, "_repeatable_query_params", None)
+    if cached is not None:
+        return cached
+    names: set[str] = set()
+    stack = [route.dependant]
+    while stack:
+        dependant = stack.pop()
+        names |= {p.alias for p in dependant.query_params if _is_sequence(p.field_info.annotation)}
+        stack.extend(dependant.dependencies)
+    route._repeatable_query_params = frozenset(names)  # type: ignore[attr-defined]
+    return route._repeatable_query_params  # type: ignore[attr-defined]

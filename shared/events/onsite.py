@@ -134,7 +134,11 @@ class TaskStarted(VisitEvent):
 
 @event("ProcessDataRecorded", producer=ONSITE)
 class ProcessDataRecorded(VisitEvent):
-    """S13: a check-sheet value recorded; outside the acceptance limits it is failed."""
+    """S13: a check-sheet value recorded; outside the acceptance limits it is failed.
+
+    Every reading is one event (a re-measurement never replaces a failed one); quality registers an
+    S25 issue for a failed value, with the item's text, limits and the equipment type carried here.
+    """
 
     task_id: UUID
     item_id: str
@@ -142,6 +146,12 @@ class ProcessDataRecorded(VisitEvent):
     unit: str | None = None
     passed: bool
     recorded_by: str
+    reading_id: UUID | None = None
+    task_title: str | None = None
+    item_text: str | None = None
+    lower_limit: float | None = None
+    upper_limit: float | None = None
+    equipment_type: str | None = None
 
 
 @event("MilestoneReached", producer=ONSITE)

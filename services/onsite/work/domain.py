@@ -124,8 +124,10 @@ def evaluate_value(item: CheckSheetItem, value: float | bool | str, unit: str | 
 
 
 def check_sign_off(*, what: str, requires_witness: bool, has_witness: bool, requires_photo: bool = False,
-                   has_evidence: bool = True, already_signed: bool = False) -> None:
-    """S17/S19: an entry needing a witness (or a photo) cannot be signed off without one."""
+                   has_evidence: bool = True, already_signed: bool = False, passed: bool = True,
+                   disposition: str | None = None) -> None:
+    """S13/S17/S19/S25: an entry needing a witness (or a photo) cannot be signed off without one;
+    a failed value (outside its limits) only with a disposition (see `disposition_missing`)."""
     missing: list[str] = []
     if already_signed:
         missing.append(f"{what} is already signed off")
@@ -133,6 +135,7 @@ def check_sign_off(*, what: str, requires_witness: bool, has_witness: bool, requ
         missing.append(f"S17: {what} needs a witness (name, role, signature) before sign-off")
     if requires_photo and not has_evidence:
         missing.append(f"S19: {what} needs a photo before sign-off")
+    missing.extend(disposition_missing(what=what, passed=passed, disposition=disposition))
     if missing:
         raise GateRefused("sign-off", missing)
 
@@ -152,3 +155,61 @@ def check_task_done(*, task: TaskView, items: Sequence[CheckSheetItem], recorded
             missing.append(f"S13: item {item.item_id} ({item.text}) not signed off")
     if missing:
         raise GateRefused("task completion", missing)
+
+
+# ---------------------------------------------------------------- S13/S25 failed values
+
+REMEASURED, ISSUE, CONCESSION = "remeasured", "issue", "concession"
+ACCEPTED_FOR_FAILED = (ISSUE, CONCESSION)
+
+
+def disposition_missing(*, what: str, passed: bool, disposition: str | None) -> list[str]:
+    """S13/S25/S26: a failed value (outside its limits) needs a disposition before sign-off.
+
+    Either re-measured within limits (then the current value passes; the failed reading stays in
+    the history), linked to a logged S25 quality issue, or a concession signed by the customer's witness.
+    """
+    if passed or disposition in ACCEPTED_FOR_FAILED:
+        return []
+    return [f"S25: {what} failed (outside its limits) and has no disposition: re-measure within limits, "
+            "link the logged S25 quality issue, or record a concession signed by the customer's witness"]
+
+
+def disposition_after_reading(*, passed: bool, failed_before: bool) -> str | None:
+    """S13: a new reading replaces the current value (never the history): a passing one after a failed
+    one is the `remeasured` disposition; a failed one needs a new disposition."""
+    return REMEASURED if passed and failed_before else None
+
+
+def check_disposition(*, what: str, kind: str, passed: bool, signed_off: bool,
+                      issue_id: str | None = None, issue_logged: bool = False) -> None:
+    """S25: record a disposition of a failed entry (a linked issue, or the customer's concession).
+
+    Refused unless the entry is failed and not signed off, and a linked issue is logged on this visit.
+    """
+    missing: list[str] = []
+    if signed_off:
+        missing.append(f"{what} is already signed off")
+    if passed:
+        missing.append(f"{what} passed: no disposition is needed")
+    if kind == ISSUE and not issue_logged:
+        missing.append(f"S25: quality issue {issue_id} is not logged on this visit")
+    if missing:
+        raise GateRefused("disposition", missing)
+
+
+# ---------------------------------------------------------------- S14 on every day of a task
+
+def check_day_safety(*, task: TaskView, started_on: date, day: date, safety_answers: dict[str, object] | None,
+                     gate: str) -> None:
+    """S14: a started task continuing on a later site day needs that day's complete safety checklist.
+
+    The start gate judged the start day's checklist; each later day (the site's calendar day) of the
+    task needs its own before values are recorded or signed off. Raises `GateRefused(gate, ...)`.
+    """
+    if task.status != "started" or day <= started_on:
+        return
+    missing = ([f"S14: no safety checklist for {day}"] if safety_answers is None
+               else safety_missing(safety_answers, live_hv=task.live_hv, primary_test=task.primary_test, day=day))
+    if missing:
+        raise GateRefused(gate, missing)

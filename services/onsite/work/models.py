@@ -145,6 +145,28 @@ class ProcessDataRecord(SQLModel, table=True):
     recorded_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
     signed_off_by: str | None = None
     signed_off_at: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
+    # S25: a failed value is signed off only with a disposition (remeasured | issue | concession).
+    disposition: str | None = SQLField(default=None, sa_column=Column(String(16)))
+    issue_id: UUID | None = None
+    concession_reason: str | None = None
+    concession_witness_id: UUID | None = None
+    disposed_by: str | None = None
+    disposed_at: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
+
+
+class ProcessDataReading(SQLModel, table=True):
+    """S13: every reading of an entry, in order: a re-measurement never overwrites a failed one."""
+
+    __tablename__ = "process_data_reading"
+
+    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
+    record_id: UUID = SQLField(foreign_key="process_data_record.id", index=True)
+    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
+    value: Any = SQLField(sa_column=_json(nullable=True))
+    unit: str | None = None
+    passed: bool
+    recorded_by: str
+    recorded_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
 
 
 class Milestone(SQLModel, table=True):
@@ -350,6 +372,22 @@ class ProcessDataRead(BaseModel):
     recorded_at: datetime
     signed_off_by: str | None
     signed_off_at: datetime | None
+    disposition: str | None = None
+    issue_id: UUID | None = None
+    concession_reason: str | None = None
+    concession_witness_id: UUID | None = None
+
+
+class ReadingRead(BaseModel):
+    """S13: one reading of an entry (the history: failed readings are kept)."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: UUID
+    value: Any
+    unit: str | None
+    passed: bool
+    recorded_by: str
+    recorded_at: datetime
 
 
 class MilestoneCreate(BaseModel):
@@ -407,3 +445,36 @@ class WitnessRead(BaseModel):
     typed_name: str | None
     signature_evidence_id: UUID | None
     signed_at: datetime
+
+
+class CustomerWitness(BaseModel):
+    """S17: the customer's witness signing a concession."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200, pattern=r"\S")
+    role: str = Field(min_length=1, max_length=200, pattern=r"\S")
+    signature: Signature
+
+
+class DispositionCreate(BaseModel):
+    """S25: what happens to a failed value: a linked logged issue, or the customer's signed concession.
+
+    (Re-measuring within limits needs no call: record the new value; the failed one stays in the history.)
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["issue", "concession"]
+    issue_id: UUID | None = None
+    reason: str | None = Field(default=None, max_length=2000)
+    customer_witness: CustomerWitness | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> DispositionCreate:
+        if self.kind == "issue" and self.issue_id is None:
+            raise ValueError("a disposition by an issue needs issue_id (the logged S25 issue)")
+        if self.kind == "concession":
+            if not (self.reason or "").strip():
+                raise ValueError("a concession needs its reason")
+            if self.customer_witness is None:
+                raise ValueError("a concession needs the customer's witness (name, role, signature)")
+        return self
