@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from services.onsite.work.domain import ACCEPTED_FOR_FAILED
 from shared.api.problems import Forbidden, GateRefused
 
 OPEN_ISSUE_STATUSES = ("logged", "reopened")
@@ -50,16 +51,84 @@ def check_cross_check(*, team: Sequence[str], engineer_id: str, checker_id: str,
         raise GateRefused("cross-check", missing)
 
 
-def check_self_check(*, unrecorded_items: Sequence[str]) -> None:
-    """S26: a self-check covers every check-sheet item: each done with its value or photo."""
-    if unrecorded_items:
-        raise GateRefused("self-check", [f"S26: check-sheet item {i} not recorded" for i in unrecorded_items])
+def check_self_check(*, unrecorded_items: Sequence[str], failed_items: Sequence[str] = ()) -> None:
+    """S26: a self-check covers every check-sheet item: each done with its value or photo, and no
+    failed value left without its disposition (S25: re-measured, linked issue or customer concession)."""
+    missing = [f"S26: check-sheet item {i} not recorded" for i in unrecorded_items]
+    missing.extend(f"S26: check-sheet item {i} failed and has no disposition" for i in failed_items)
+    if missing:
+        raise GateRefused("self-check", missing)
+
+
+# ---------------------------------------------------------------- the work as S30 sees it (S13, S17, S19, S25)
+
+@dataclass(frozen=True)
+class EntryView:
+    """S13: one recorded check-sheet entry (`name` is `task title/item id`)."""
+
+    name: str
+    passed: bool
+    signed_off: bool
+    requires_witness: bool = False
+    witnessed: bool = False
+    disposition: str | None = None
+
+
+@dataclass(frozen=True)
+class MilestoneView:
+    """S13: one milestone with its witness (S17) and evidence (S19)."""
+
+    title: str
+    reached: bool
+    requires_witness: bool = False
+    witnessed: bool = False
+    has_evidence: bool = False
+
+
+@dataclass(frozen=True)
+class WorkState:
+    """The visit's work as the S30 gate sees it: tasks (title, status), recorded entries, milestones.
+
+    The service builds it from the records; the state-space test drives it through the same gates.
+    """
+
+    tasks: tuple[tuple[str, str], ...] = ()
+    entries: tuple[EntryView, ...] = ()
+    milestones: tuple[MilestoneView, ...] = ()
+
+
+def failed_without_disposition(entries: Iterable[EntryView]) -> list[str]:
+    """S25/S26: entries whose current value failed and that have no disposition (issue or concession)."""
+    return [e.name for e in entries if not e.passed and e.disposition not in ACCEPTED_FOR_FAILED]
+
+
+def work_missing(work: WorkState) -> list[str]:
+    """S13/S17/S19/S25 before S30: every task done; every entry signed off, with its witness where one is
+    required and a disposition where its value failed; every milestone reached, witnessed where required,
+    with its photo or document."""
+    missing = [f"S13: task '{title}' is {status}, not done" for title, status in work.tasks if status != "done"]
+    for e in work.entries:
+        if e.requires_witness and not e.witnessed:
+            missing.append(f"S17: item {e.name} has no witness recorded")
+        if not e.signed_off:
+            missing.append(f"S13: item {e.name} not signed off")
+    missing.extend(f"S25: item {n} failed (outside its limits) and has no disposition"
+                   for n in failed_without_disposition(work.entries))
+    for m in work.milestones:
+        if m.requires_witness and not m.witnessed:
+            missing.append(f"S17: milestone '{m.title}' has no witness recorded")
+        if not m.reached:
+            missing.append(f"S13: milestone '{m.title}' not signed off")
+        if not m.has_evidence:
+            missing.append(f"S19: milestone '{m.title}' has no photo or document")
+    return missing
 
 
 def completion_missing(
     *,
     arrived: bool,
     already_completed: bool,
+    work: Sequence[str],
     s26: Sequence[str],
     cleanup_confirmed: bool,
     handover_done: bool,
@@ -68,12 +137,14 @@ def completion_missing(
     no_drawing_deviations: bool,
     issues: Sequence[IssueView],
 ) -> list[str]:
-    """S30 gate: S26, S27, S28 and S29 done; no on-site quality issue left open unless escalated."""
+    """S30 gate: the work finished (S13, S17, S19, S25: see `work_missing`), S26, S27, S28 and S29 done;
+    no on-site quality issue left open unless escalated."""
     missing: list[str] = []
     if already_completed:
         missing.append("S30: the service receipt is already signed")
     if not arrived:
         missing.append("S8: no engineer has arrived on site")
+    missing.extend(work)
     missing.extend(s26)
     if not cleanup_confirmed:
         missing.append("S27: clean-up of the site and equipment not confirmed")

@@ -26,11 +26,12 @@ from services.onsite.closing.models import (
     ServiceReport,
 )
 from services.onsite.events import emit
+from services.onsite.evidence.models import EvidenceFile
 from services.onsite.site_records.models import LeaveRequest
 from services.onsite.visits import service as visits
 from services.onsite.visits.models import SiteVisit, ThreeCallsRecord, VisitQualityIssue, VisitStatus
 from services.onsite.work import service as work
-from services.onsite.work.models import ProcessDataRecord, SiteTask, TaskStatus
+from services.onsite.work.models import ProcessDataRecord, SiteTask, TaskStatus, WitnessRecord
 from shared.api.auth import Principal
 from shared.api.concurrency import check_if_match
 from shared.api.problems import Conflict, GateRefused, InvalidInput, NotFound
@@ -66,6 +67,30 @@ async def unrecorded_items(session: AsyncSession, visit_id: UUID) -> list[str]:
             if (t.id, item["item_id"]) not in recorded]
 
 
+async def work_state(session: AsyncSession, visit_id: UUID) -> domain.WorkState:
+    """S13/S17/S19/S25: the visit's tasks, entries (with witness and disposition) and milestones (with witness
+    and evidence) as the S30 gate sees them."""
+    tasks = await work.tasks(session=session, visit_id=visit_id)
+    titles = {t.id: t.title for t in tasks}
+    records = list((await session.execute(select(ProcessDataRecord).where(
+        ProcessDataRecord.visit_id == visit_id).order_by(ProcessDataRecord.recorded_at))).scalars())
+    milestones = await work.milestones(session=session, visit_id=visit_id)
+    witnessed = set((await session.execute(select(WitnessRecord.subject_id).where(
+        WitnessRecord.visit_id == visit_id, WitnessRecord.subject_kind != "concession"))).scalars())
+    with_evidence = set((await session.execute(select(EvidenceFile.attached_id).where(
+        EvidenceFile.visit_id == visit_id, EvidenceFile.attached_kind == "milestone"))).scalars())
+    return domain.WorkState(
+        tasks=tuple((t.title, t.status) for t in tasks),
+        entries=tuple(domain.EntryView(
+            name=f"{titles.get(r.task_id, r.task_id)}/{r.item_id}", passed=r.passed,
+            signed_off=r.signed_off_at is not None, requires_witness=r.requires_witness,
+            witnessed=r.id in witnessed, disposition=r.disposition) for r in records),
+        milestones=tuple(domain.MilestoneView(
+            title=m.title, reached=m.reached_at is not None, requires_witness=m.requires_witness,
+            witnessed=m.id in witnessed, has_evidence=m.id in with_evidence) for m in milestones),
+    )
+
+
 # ---------------------------------------------------------------- S26
 
 async def record_check(*, session: AsyncSession, visit_id: UUID, body: CheckCreate,
@@ -77,7 +102,9 @@ async def record_check(*, session: AsyncSession, visit_id: UUID, body: CheckCrea
     items = sum(1 for r in (await session.execute(select(ProcessDataRecord).where(
         ProcessDataRecord.visit_id == visit.id, ProcessDataRecord.recorded_by == engineer_id))).scalars())
     if engineer_id == principal.subject:
-        domain.check_self_check(unrecorded_items=await unrecorded_items(session, visit.id))
+        domain.check_self_check(unrecorded_items=await unrecorded_items(session, visit.id),
+                                failed_items=domain.failed_without_disposition(
+                                    (await work_state(session, visit.id)).entries))
     else:
         domain.check_cross_check(team=visit.engineer_ids, engineer_id=engineer_id, checker_id=principal.subject,
                                  self_checked=any(c.engineer_id == c.checker_id == engineer_id for c in checks))
@@ -215,7 +242,7 @@ async def drawing_revisions(*, session: AsyncSession, visit_id: UUID) -> list[Dr
 # ---------------------------------------------------------------- S30
 
 async def completion_missing(*, session: AsyncSession, visit: SiteVisit) -> list[str]:
-    """Everything the S30 gate still needs for this visit."""
+    """Everything the S30 gate still needs for this visit: the work finished (S13, S17, S19, S25), S26-S29."""
     arrived = (await session.execute(select(ThreeCallsRecord.id).where(
         ThreeCallsRecord.visit_id == visit.id).limit(1))).first() is not None
     pairs = [(c.engineer_id, c.checker_id) for c in await checks(session=session, visit_id=visit.id)]
@@ -225,7 +252,8 @@ async def completion_missing(*, session: AsyncSession, visit: SiteVisit) -> list
     revisions = await drawing_revisions(session=session, visit_id=visit.id)
     issues = (await session.execute(select(VisitQualityIssue).where(VisitQualityIssue.visit_id == visit.id))).scalars()
     return domain.completion_missing(
-        arrived=arrived, already_completed=visit.status == VisitStatus.COMPLETED, s26=s26,
+        arrived=arrived, already_completed=visit.status == VisitStatus.COMPLETED,
+        work=domain.work_missing(await work_state(session, visit.id)), s26=s26,
         cleanup_confirmed=bool(record and record.cleanup_confirmed_at),
         handover_done=bool(record and record.handover_done_at),
         drawing_revisions=len(revisions),

@@ -12,6 +12,7 @@ from services.onsite.work import service
 from services.onsite.work.models import (
     BriefingCreate,
     BriefingRead,
+    DispositionCreate,
     DisputeEscalation,
     DisputeRead,
     MilestoneCreate,
@@ -20,6 +21,7 @@ from services.onsite.work.models import (
     PermitRead,
     ProcessDataCreate,
     ProcessDataRead,
+    ReadingRead,
     SafetyChecklistCreate,
     SafetyChecklistRead,
     TaskCreate,
@@ -174,6 +176,25 @@ async def sign_off_process_data(visit_id: UUID, task_id: UUID, item_id: ItemId, 
     async with transaction(sessions) as session:
         return ProcessDataRead.model_validate(await service.sign_off_process_data(
             session=session, visit_id=visit_id, task_id=task_id, item_id=item_id, principal=principal))
+
+
+@router.post("/tasks/{task_id}/items/{item_id}/disposition", response_model=ProcessDataRead, responses=WRITE,
+             summary="S25: a failed entry's disposition: a linked logged issue, or the customer's signed concession")
+async def record_disposition(visit_id: UUID, task_id: UUID, item_id: ItemId, body: DispositionCreate,
+                             principal: Engineer, sessions: Sessions) -> ProcessDataRead:
+    async with transaction(sessions) as session:
+        return ProcessDataRead.model_validate(await service.record_disposition(
+            session=session, visit_id=visit_id, task_id=task_id, item_id=item_id, body=body, principal=principal))
+
+
+@router.get("/tasks/{task_id}/items/{item_id}/readings", response_model=list[ReadingRead], responses=WRITE,
+            summary="S13: every reading of an entry, oldest first (failed readings are kept)")
+async def list_readings(visit_id: UUID, task_id: UUID, item_id: ItemId, principal: VisitReader,
+                        sessions: Sessions) -> list[ReadingRead]:
+    async with sessions() as session:
+        await visits.get(session=session, visit_id=visit_id, principal=principal)
+        return [ReadingRead.model_validate(r) for r in await service.readings(
+            session=session, visit_id=visit_id, task_id=task_id, item_id=item_id)]
 
 
 @router.get("/process-data", response_model=Page[ProcessDataRead], summary="S13: the recorded check-sheet values")

@@ -11,20 +11,24 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.onsite.events import emit
 from services.onsite.evidence.models import EvidenceFile
 from services.onsite.paging import keyset_page
+from services.onsite.site_days import site_calendar
 from services.onsite.visits import service as visits
-from services.onsite.visits.models import SiteVisit
+from services.onsite.visits.models import SiteVisit, VisitQualityIssue
 from services.onsite.work import domain
 from services.onsite.work.models import (
     BriefingCreate,
     BriefingDispute,
+    DispositionCreate,
     DisputeStatus,
     Milestone,
     MilestoneCreate,
     PermitCreate,
     ProcessDataCreate,
+    ProcessDataReading,
     ProcessDataRecord,
     SafetyChecklist,
     SafetyChecklistCreate,
+    Signature,
     SiteTask,
     TaskCreate,
     TaskProgress,
@@ -100,7 +104,7 @@ async def hold_briefing(*, session: AsyncSession, visit_id: UUID, body: Briefing
     visits.touch(visit, principal)
     emit(session, TechnicalBriefingHeld(
         case_id=visit.case_id, visit_id=visit.id, briefing_id=briefing.id, held_at=body.held_at,
-        held_by=principal.subject, open_disputes=len(disputes),
+        held_by=principal.subject, open_disputes=len(disputes), customer_attendees=body.customer_attendees,
     ), case_id=visit.case_id, actor=principal.actor)
     return briefing, disputes
 
@@ -263,10 +267,11 @@ async def start_task(*, session: AsyncSession, visit_id: UUID, task_id: UUID, pr
         TechnicalBriefing.visit_id == visit.id))).scalar_one() > 0
     permit_views = [domain.PermitView(p.number, p.scope, p.valid_from, p.valid_to)
                     for p in await permits(session=session, visit_id=visit.id)]
+    site_now = now.astimezone(site_calendar().zone(visit.region))  # S14: the checklist of the site's day
     checklist = (await session.execute(select(SafetyChecklist).where(
-        SafetyChecklist.task_id == task.id, SafetyChecklist.day == now.date()))).scalar_one_or_none()
+        SafetyChecklist.task_id == task.id, SafetyChecklist.day == site_now.date()))).scalar_one_or_none()
     domain.check_task_start(task=task_view(task), briefing_held=briefing_held, permits=permit_views,
-                            safety_answers=checklist.answers if checklist else None, now=now)
+                            safety_answers=checklist.answers if checklist else None, now=site_now)
     task.status = TaskStatus.STARTED
     task.started_at, task.started_by = now, principal.subject
     task.version += 1
@@ -274,6 +279,19 @@ async def start_task(*, session: AsyncSession, visit_id: UUID, task_id: UUID, pr
     emit(session, TaskStarted(case_id=visit.case_id, visit_id=visit.id, task_id=task.id, title=task.title,
                               started_by=principal.subject), case_id=visit.case_id, actor=principal.actor)
     return task
+
+
+async def _check_day_safety(session: AsyncSession, visit: SiteVisit, task: SiteTask, now: datetime,
+                            gate: str) -> None:
+    """S14: work on a started task on a later site day than its start needs that day's checklist."""
+    if task.status != TaskStatus.STARTED or task.started_at is None:
+        return
+    calendar = site_calendar()
+    day = calendar.day(now, visit.region)
+    checklist = (await session.execute(select(SafetyChecklist).where(
+        SafetyChecklist.task_id == task.id, SafetyChecklist.day == day))).scalar_one_or_none()
+    domain.check_day_safety(task=task_view(task), started_on=calendar.day(task.started_at, visit.region), day=day,
+                            safety_answers=checklist.answers if checklist else None, gate=gate)
 
 
 async def complete_task(*, session: AsyncSession, visit_id: UUID, task_id: UUID, principal: Principal,
@@ -297,12 +315,18 @@ async def complete_task(*, session: AsyncSession, visit_id: UUID, task_id: UUID,
 # ---------------------------------------------------------------- S13 process data, milestones; S17 witness
 
 async def record_process_data(*, session: AsyncSession, visit_id: UUID, task_id: UUID, item_id: str,
-                              body: ProcessDataCreate, principal: Principal) -> ProcessDataRecord:
-    """S13: record a check-sheet value; outside the acceptance limits it is failed automatically."""
+                              body: ProcessDataCreate, principal: Principal,
+                              now: datetime | None = None) -> ProcessDataRecord:
+    """S13: record a check-sheet value; outside the acceptance limits it is failed automatically.
+
+    Every reading is kept (a re-measurement never overwrites a failed one); the entry shows the latest,
+    and a passing re-measurement after a failed one is its disposition (S25).
+    """
     visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
     task = await get_task(session=session, visit=visit, task_id=task_id, for_update=True)
     if task.status != TaskStatus.STARTED:
         raise Conflict(f"the task is {task.status}; values are recorded while it is started")
+    await _check_day_safety(session, visit, task, now or utcnow(), gate="process data")
     item = next((i for i in items_of(task) if i.item_id == item_id), None)
     if item is None:
         raise NotFound(f"check-sheet item {item_id} is not on this task")
@@ -311,25 +335,87 @@ async def record_process_data(*, session: AsyncSession, visit_id: UUID, task_id:
         ProcessDataRecord.task_id == task.id, ProcessDataRecord.item_id == item_id))).scalar_one_or_none()
     if record is not None and record.signed_off_at is not None:
         raise Conflict(f"item {item_id} is already signed off")
+    now = utcnow()
     if record is None:
         record = ProcessDataRecord(visit_id=visit.id, task_id=task.id, item_id=item_id, value=body.value,
                                    unit=body.unit, passed=passed, requires_witness=item.requires_witness
                                    or item.kind == "witness", requires_photo=item.requires_photo
-                                   or item.kind == "photo", recorded_by=principal.subject, recorded_at=utcnow())
+                                   or item.kind == "photo", recorded_by=principal.subject, recorded_at=now)
         session.add(record)
+        failed_before = False
     else:
+        failed_before = (await session.execute(select(func.count()).select_from(ProcessDataReading).where(
+            ProcessDataReading.record_id == record.id, ProcessDataReading.passed.is_(False)))).scalar_one() > 0
         record.value, record.unit, record.passed = body.value, body.unit, passed
-        record.recorded_by, record.recorded_at = principal.subject, utcnow()
+        record.recorded_by, record.recorded_at = principal.subject, now
+    record.disposition = domain.disposition_after_reading(passed=passed, failed_before=failed_before)
+    record.issue_id = record.concession_reason = record.concession_witness_id = None
+    record.disposed_by, record.disposed_at = (principal.subject, now) if record.disposition else (None, None)
     await session.flush()
+    reading = ProcessDataReading(record_id=record.id, visit_id=visit.id, value=body.value, unit=body.unit,
+                                 passed=passed, recorded_by=principal.subject, recorded_at=now)
+    session.add(reading)
     emit(session, ProcessDataRecorded(
         case_id=visit.case_id, visit_id=visit.id, task_id=task.id, item_id=item_id, value=body.value,
-        unit=body.unit, passed=passed, recorded_by=principal.subject,
+        unit=body.unit, passed=passed, recorded_by=principal.subject, reading_id=reading.id,
+        task_title=task.title, item_text=item.text, lower_limit=item.lower_limit, upper_limit=item.upper_limit,
+        equipment_type=visit.equipment_type,
     ), case_id=visit.case_id, actor=principal.actor)
     return record
 
 
+async def readings(*, session: AsyncSession, visit_id: UUID, task_id: UUID, item_id: str) -> list[ProcessDataReading]:
+    """S13: every reading of one entry, oldest first (failed ones included)."""
+    record = (await session.execute(select(ProcessDataRecord).where(
+        ProcessDataRecord.visit_id == visit_id, ProcessDataRecord.task_id == task_id,
+        ProcessDataRecord.item_id == item_id))).scalar_one_or_none()
+    if record is None:
+        raise NotFound(f"no value recorded for item {item_id} of task {task_id}")
+    return list((await session.execute(select(ProcessDataReading).where(ProcessDataReading.record_id == record.id)
+                                       .order_by(ProcessDataReading.recorded_at, ProcessDataReading.id))).scalars())
+
+
+async def _locked_entry(session: AsyncSession, visit: SiteVisit, task_id: UUID, item_id: str) -> ProcessDataRecord:
+    record = (await session.execute(select(ProcessDataRecord).where(
+        ProcessDataRecord.visit_id == visit.id, ProcessDataRecord.task_id == task_id,
+        ProcessDataRecord.item_id == item_id).with_for_update())).scalar_one_or_none()
+    if record is None:
+        raise NotFound(f"no value recorded for item {item_id} of task {task_id}")
+    return record
+
+
+async def record_disposition(*, session: AsyncSession, visit_id: UUID, task_id: UUID, item_id: str,
+                             body: DispositionCreate, principal: Principal) -> ProcessDataRecord:
+    """S25: a failed entry linked to a logged quality issue, or accepted by the customer's signed concession."""
+    visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
+    record = await _locked_entry(session, visit, task_id, item_id)
+    issue_logged = False
+    if body.issue_id is not None and body.kind == domain.ISSUE:
+        issue = await session.get(VisitQualityIssue, body.issue_id)
+        issue_logged = issue is not None and issue.visit_id == visit.id
+    domain.check_disposition(what=f"item {item_id}", kind=body.kind, passed=record.passed,
+                             signed_off=record.signed_off_at is not None,
+                             issue_id=str(body.issue_id) if body.issue_id else None, issue_logged=issue_logged)
+    now = utcnow()
+    record.disposition, record.disposed_by, record.disposed_at = body.kind, principal.subject, now
+    if body.kind == domain.ISSUE:
+        record.issue_id, record.concession_reason, record.concession_witness_id = body.issue_id, None, None
+    else:
+        witness_body = body.customer_witness
+        assert witness_body is not None and body.reason is not None  # DispositionCreate checks both
+        witness = await _add_witness(session=session, visit=visit, principal=principal, subject_kind="concession",
+                                     subject_id=record.id, name=witness_body.name, role=witness_body.role,
+                                     signature=witness_body.signature)
+        record.issue_id, record.concession_reason = None, body.reason.strip()
+        record.concession_witness_id = witness.id
+    await session.flush()
+    return record
+
+
 async def _has_witness(session: AsyncSession, subject_id: UUID) -> WitnessRecord | None:
-    return (await session.execute(select(WitnessRecord).where(WitnessRecord.subject_id == subject_id)
+    """The latest witness on an entry or milestone (a concession's signature is not an S17 witness)."""
+    return (await session.execute(select(WitnessRecord).where(WitnessRecord.subject_id == subject_id,
+                                                              WitnessRecord.subject_kind != "concession")
                                   .order_by(WitnessRecord.recorded_at.desc()).limit(1))).scalar_one_or_none()
 
 
@@ -339,18 +425,18 @@ async def _has_evidence(session: AsyncSession, attached_id: UUID) -> bool:
 
 
 async def sign_off_process_data(*, session: AsyncSession, visit_id: UUID, task_id: UUID, item_id: str,
-                                principal: Principal) -> ProcessDataRecord:
-    """S13/S17/S19: sign off an entry; one flagged as needing a witness (or photo) needs it first."""
+                                principal: Principal, now: datetime | None = None) -> ProcessDataRecord:
+    """S13/S17/S19/S25: sign off an entry; one flagged as needing a witness (or photo) needs it first,
+    a failed one its disposition."""
     visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
-    record = (await session.execute(select(ProcessDataRecord).where(
-        ProcessDataRecord.visit_id == visit.id, ProcessDataRecord.task_id == task_id,
-        ProcessDataRecord.item_id == item_id).with_for_update())).scalar_one_or_none()
-    if record is None:
-        raise NotFound(f"no value recorded for item {item_id} of task {task_id}")
+    record = await _locked_entry(session, visit, task_id, item_id)
+    await _check_day_safety(session, visit, await get_task(session=session, visit=visit, task_id=record.task_id),
+                            now or utcnow(), gate="sign-off")
     domain.check_sign_off(
         what=f"item {item_id}", requires_witness=record.requires_witness,
         has_witness=await _has_witness(session, record.id) is not None, requires_photo=record.requires_photo,
         has_evidence=await _has_evidence(session, record.id), already_signed=record.signed_off_at is not None,
+        passed=record.passed, disposition=record.disposition,
     )
     record.signed_off_by, record.signed_off_at = principal.subject, utcnow()
     return record
@@ -401,22 +487,28 @@ async def record_witness(*, session: AsyncSession, visit_id: UUID, body: Witness
         model.id == body.subject_id, model.visit_id == visit.id))).first()  # type: ignore[attr-defined]
     if exists is None:
         raise NotFound(f"{body.subject_kind} {body.subject_id} does not exist on this visit")
-    if body.signature.evidence_id is not None:
-        image = await session.get(EvidenceFile, body.signature.evidence_id)
+    return await _add_witness(session=session, visit=visit, principal=principal, subject_kind=body.subject_kind,
+                              subject_id=body.subject_id, name=body.name, role=body.role, signature=body.signature)
+
+
+async def _add_witness(*, session: AsyncSession, visit: SiteVisit, principal: Principal, subject_kind: str,
+                       subject_id: UUID, name: str, role: str, signature: Signature) -> WitnessRecord:
+    if signature.evidence_id is not None:
+        image = await session.get(EvidenceFile, signature.evidence_id)
         if image is None or image.visit_id != visit.id or not image.content_type.startswith("image/"):
             raise InvalidInput("the signature image must be an image uploaded to this visit",
                                field="signature.evidence_id")
     witness = WitnessRecord(
-        visit_id=visit.id, subject_kind=body.subject_kind, subject_id=body.subject_id, name=body.name,
-        role=body.role, signature_kind=body.signature.kind, typed_name=body.signature.typed_name,
-        signature_evidence_id=body.signature.evidence_id, signed_at=body.signature.signed_at,
+        visit_id=visit.id, subject_kind=subject_kind, subject_id=subject_id, name=name,
+        role=role, signature_kind=signature.kind, typed_name=signature.typed_name,
+        signature_evidence_id=signature.evidence_id, signed_at=signature.signed_at,
         recorded_by=principal.subject, recorded_at=utcnow(),
     )
     session.add(witness)
     await session.flush()
     emit(session, WitnessRecorded(
-        case_id=visit.case_id, visit_id=visit.id, witness_id=witness.id, subject_kind=body.subject_kind,
-        subject_id=str(body.subject_id), witness_name=body.name, witness_role=body.role,
+        case_id=visit.case_id, visit_id=visit.id, witness_id=witness.id, subject_kind=subject_kind,
+        subject_id=str(subject_id), witness_name=name, witness_role=role,
     ), case_id=visit.case_id, actor=principal.actor)
     return witness
 

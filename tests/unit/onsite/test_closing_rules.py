@@ -5,16 +5,21 @@ from __future__ import annotations
 import pytest
 
 from services.onsite.closing.domain import (
+    EntryView,
     IssueView,
+    MilestoneView,
+    WorkState,
     check_completion_gate,
     check_cross_check,
     check_departure_gate,
     check_self_check,
+    failed_without_disposition,
     s26_missing,
+    work_missing,
 )
 from shared.api.problems import Forbidden, GateRefused
 
-READY = dict(arrived=True, already_completed=False, s26=[], cleanup_confirmed=True, handover_done=True,
+READY = dict(arrived=True, already_completed=False, work=[], s26=[], cleanup_confirmed=True, handover_done=True,
              drawing_revisions=0, revisions_not_dispatched=[], no_drawing_deviations=True, issues=[])
 
 
@@ -45,7 +50,8 @@ def test_cross_check_needs_another_team_engineer_after_the_self_check():
 def test_completion_gate_lists_every_missing_condition():
     with pytest.raises(GateRefused) as exc:
         check_completion_gate(
-            arrived=False, already_completed=True, s26=["S26: no self-check by a"], cleanup_confirmed=False,
+            arrived=False, already_completed=True, work=["S13: task 'T' is started, not done"],
+            s26=["S26: no self-check by a"], cleanup_confirmed=False,
             handover_done=False, drawing_revisions=2, revisions_not_dispatched=["D-7"], no_drawing_deviations=False,
             issues=[IssueView("i1", "logged", False), IssueView("i2", "logged", True),
                     IssueView("i3", "resolved_on_site", False), IssueView("i4", "reopened", False)])
@@ -53,6 +59,7 @@ def test_completion_gate_lists_every_missing_condition():
     assert exc.value.extra["missing_conditions"] == [
         "S30: the service receipt is already signed",
         "S8: no engineer has arrived on site",
+        "S13: task 'T' is started, not done",
         "S26: no self-check by a",
         "S27: clean-up of the site and equipment not confirmed",
         "S28: hand-over of accessories and spare parts not recorded",
@@ -84,3 +91,52 @@ def test_departure_gate():
     ]
     check_departure_gate(completed=True, already_departed=False, regional_centre_informed=True,
                          department_head_informed=True, site_manager_agreed=True, pending_tasks=[])
+
+
+def test_s30_needs_the_work_finished_every_task_entry_witness_disposition_and_milestone_evidence():
+    unfinished = WorkState(
+        tasks=(("Breaker tests", "started"), ("Mounting", "planned"), ("Cabling", "done")),
+        entries=(EntryView("Breaker tests/r1", passed=True, signed_off=False, requires_witness=True),
+                 EntryView("Breaker tests/r2", passed=False, signed_off=False),
+                 EntryView("Breaker tests/r3", passed=False, signed_off=True, disposition="concession"),
+                 EntryView("Cabling/y1", passed=True, signed_off=True)),
+        milestones=(MilestoneView("Bay 1 energised", reached=False, requires_witness=True),
+                    MilestoneView("Bay 2 energised", reached=True, has_evidence=True)),
+    )
+    assert work_missing(unfinished) == [
+        "S13: task 'Breaker tests' is started, not done",
+        "S13: task 'Mounting' is planned, not done",
+        "S17: item Breaker tests/r1 has no witness recorded",
+        "S13: item Breaker tests/r1 not signed off",
+        "S13: item Breaker tests/r2 not signed off",
+        "S25: item Breaker tests/r2 failed (outside its limits) and has no disposition",
+        "S17: milestone 'Bay 1 energised' has no witness recorded",
+        "S13: milestone 'Bay 1 energised' not signed off",
+        "S19: milestone 'Bay 1 energised' has no photo or document",
+    ]
+    with pytest.raises(GateRefused) as exc:
+        check_completion_gate(**{**READY, "work": work_missing(unfinished)})
+    assert "S13: task 'Mounting' is planned, not done" in exc.value.extra["missing_conditions"]
+
+    finished = WorkState(
+        tasks=(("Breaker tests", "done"),),
+        entries=(EntryView("Breaker tests/r1", passed=True, signed_off=True, requires_witness=True, witnessed=True),
+                 EntryView("Breaker tests/r2", passed=True, signed_off=True, disposition="remeasured"),
+                 EntryView("Breaker tests/r3", passed=False, signed_off=True, disposition="issue")),
+        milestones=(MilestoneView("Bay 1 energised", reached=True, requires_witness=True, witnessed=True,
+                                  has_evidence=True),),
+    )
+    assert work_missing(finished) == []
+    check_completion_gate(**{**READY, "work": work_missing(finished)})
+
+
+def test_self_check_needs_values_recorded_and_failed_ones_disposed_of():
+    entries = [EntryView("T/a", passed=False, signed_off=False),
+               EntryView("T/b", passed=False, signed_off=False, disposition="issue"),
+               EntryView("T/c", passed=True, signed_off=False, disposition="remeasured")]
+    assert failed_without_disposition(entries) == ["T/a"]
+    with pytest.raises(GateRefused) as exc:
+        check_self_check(unrecorded_items=["T/x"], failed_items=failed_without_disposition(entries))
+    assert exc.value.extra["missing_conditions"] == ["S26: check-sheet item T/x not recorded",
+                                                     "S26: check-sheet item T/a failed and has no disposition"]
+    check_self_check(unrecorded_items=[], failed_items=failed_without_disposition(entries[1:]))
