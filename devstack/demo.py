@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from devstack.client import ConditionTimeout, StackClient, sample_request, wait_for
 from devstack.stack import ports_from_env
+from services.onsite.site_days import site_calendar
 
 
 @dataclass
@@ -161,6 +162,7 @@ def work_on_site(j: Journey) -> None:
     vid = j.ids["visit"] = visit["id"]
     j.step(f"onsite opened visit {vid} from ServiceDispatched")
     now = datetime.now(UTC)
+    day = site_calendar().day(now, visit["region"]).isoformat()  # S10/S14/S20: the site's day, not UTC's
     calls = [{"party": p, "called_at": (now + timedelta(minutes=i)).isoformat(), "outcome": "reached"}
              for i, p in enumerate(["account_manager", "customer_contact", "site_interface"])]
     for who in range(len(j.engineers)):
@@ -177,7 +179,8 @@ def work_on_site(j: Journey) -> None:
 
     r = onsite.post(f"/visits/{vid}/briefings", headers=j.engineer(), json={
         "held_at": now.isoformat(), "content": "Installation and commissioning per the approved plan",
-        "scope": "as dispatched", "risk_points": ["adjacent live equipment"], "disputed_points": []})
+        "scope": "as dispatched", "risk_points": ["adjacent live equipment"], "disputed_points": [],
+        "customer_attendees": ["Liu (site manager)", "Zhang Wei (customer test engineer)"]})
     assert r.status_code == 201, r.text
     r = onsite.post(f"/visits/{vid}/permits", headers=j.engineer(), json={
         "number": "WP-DEMO-1", "issued_by": "customer site manager", "scope": ["all"],
@@ -187,28 +190,33 @@ def work_on_site(j: Journey) -> None:
 
     tasks = onsite.get(f"/visits/{vid}/tasks", headers=j.engineer()).json()
     for task in tasks:
-        _work_task(j, vid, task, now)
+        _work_task(j, vid, task, now, day)
     j.step(f"S13/S14 {len(tasks)} task(s) from the check sheets done (safety checklist, values, witnesses, photos)")
     milestone = onsite.post(f"/visits/{vid}/milestones", headers=j.engineer(),
                             json={"title": "Bays energised and tested"})
     assert milestone.status_code == 201, milestone.text
+    r = onsite.post(f"/visits/{vid}/evidence", headers=j.engineer(),
+                    files={"file": ("energised.png", DEMO_PNG, "image/png")},
+                    data={"attached_kind": "milestone", "attached_id": milestone.json()["id"]})
+    assert r.status_code == 201, r.text  # S19: every milestone result has its photo (the S30 gate checks it)
     r = onsite.post(f"/visits/{vid}/milestones/{milestone.json()['id']}/sign-off", headers=j.engineer())
     assert r.status_code == 200, r.text
-    j.step("S13 milestone 'Bays energised and tested' signed off -> MilestoneReached")
+    j.step("S13 milestone 'Bays energised and tested' photographed (S19) and signed off -> MilestoneReached")
     for who in range(len(j.engineers)):
         r = onsite.post(f"/visits/{vid}/daily-logs", headers=j.engineer(who), json={
-            "day": now.date().isoformat(), "work_done": "installation and tests", "progress": "on plan"})
+            "day": day, "work_done": "installation and tests", "progress": "on plan"})
         assert r.status_code == 201, r.text
     j.step("S20 daily work logs submitted")
 
 
-def _work_task(j: Journey, vid: str, task: dict, now: datetime) -> None:
+def _work_task(j: Journey, vid: str, task: dict, now: datetime, day: str) -> None:
     """One task by the ticket: S14 checklist, start, every item recorded, witnessed/photographed, signed off."""
     onsite, base = j.client.http["onsite"], f"/visits/{vid}/tasks/{task['id']}"
     eng = j.engineer()
     r = onsite.post(f"{base}/safety-checklists", headers=eng, json={
-        "day": now.date().isoformat(), "ppe": True, "helmet": True, "insulated_gloves": True,
+        "day": day, "ppe": True, "helmet": True, "insulated_gloves": True,
         "insulated_tools": True, "tools_test_valid_until": (now + timedelta(days=180)).date().isoformat(),
+        "gloves_test_valid_until": (now + timedelta(days=90)).date().isoformat(),
         "barriers": True, "safety_watcher": "Li Ming"})
     assert r.status_code == 201, r.text
     r = onsite.post(f"{base}/start", headers=eng)
