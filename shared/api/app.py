@@ -18,6 +18,7 @@ from typing import Annotated
 
 from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi_offline import FastAPIOffline
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
@@ -123,7 +124,11 @@ def create_service_app(defn: ServiceDefinition) -> FastAPI:
             await app.state.broker_probe.close()
             await engine.dispose()
 
-    app = FastAPI(
+    # /docs and /redoc load Swagger UI, ReDoc and their favicon from the installed package, not
+    # from a CDN (plants and intranets have no internet); no validator badge fetched either.
+    app = FastAPIOffline(
+        static_url="/docs-assets",
+        swagger_ui_parameters={"validatorUrl": None},
         dependencies=[Depends(reject_unknown_query_parameters), Depends(bind_case_to_logs)],
         title=defn.title,
         description=defn.description,
