@@ -217,6 +217,7 @@ def _work_task(j: Journey, vid: str, task: dict, now: datetime, day: str) -> Non
         "day": day, "ppe": True, "helmet": True, "insulated_gloves": True,
         "insulated_tools": True, "tools_test_valid_until": (now + timedelta(days=180)).date().isoformat(),
         "gloves_test_valid_until": (now + timedelta(days=90)).date().isoformat(),
+        "gloves_test_valid_until": (now + timedelta(days=90)).date().isoformat(),
         "barriers": True, "safety_watcher": "Li Ming"})
     assert r.status_code == 201, r.text
     r = onsite.post(f"{base}/start", headers=eng)

@@ -11,6 +11,7 @@ from services.onsite.handlers import handlers
 from services.onsite.presence.jobs import missing_presence_job
 from services.onsite.presence.router import router as presence_router
 from services.onsite.settings import OnsiteSettings, get_settings
+from services.onsite.site_records.jobs import consequences_job
 from services.onsite.site_records.router import router as records_router
 from services.onsite.visits.models import SiteVisit, VisitStatus
 from services.onsite.visits.router import router as visits_router
@@ -50,7 +51,8 @@ def create_app(settings: OnsiteSettings | None = None) -> FastAPI:
                  closing_router],
         handlers=handlers,
         subscribes_to=["dispatch", "quality"],
-        periodic=[(settings.presence_check_interval_s, missing_presence_job())],
+        periodic=[(settings.presence_check_interval_s, missing_presence_job()),
+                  (settings.presence_check_interval_s, consequences_job())],
         metrics_collectors=[collect_visits_on_site],
         links=LINKS,
     ))

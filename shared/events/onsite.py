@@ -53,6 +53,7 @@ class TechnicalBriefingHeld(VisitEvent):
     held_at: datetime
     held_by: str
     open_disputes: int = 0
+    customer_attendees: list[str] = Field(default_factory=list, description="S9: who of the customer was briefed")
 
 
 @event("BriefingDisputeEscalated", producer=ONSITE)
@@ -193,6 +194,15 @@ class CustomerReportSent(VisitEvent):
     escalated: bool = False
 
 
+@event("CustomerReportOverdue", producer=ONSITE)
+class CustomerReportOverdue(VisitEvent):
+    """S16 finding: no report to the customer within the plan's reporting period (raised once per period)."""
+
+    period_days: int
+    due_at: datetime = Field(description="When the report was due: the last report (or arrival) plus the period")
+    last_report_at: datetime | None = None
+
+
 @event("WitnessRecorded", producer=ONSITE)
 class WitnessRecorded(VisitEvent):
     """S17: the customer's witness signed a record (work, test, measurement, milestone)."""
@@ -255,6 +265,26 @@ class LeaveDecided(VisitEvent):
     engineer_id: str
     consent: bool
     exception_approved: bool = False
+
+
+@event("LeaveExceptionApproved", producer=ONSITE)
+class LeaveExceptionApproved(VisitEvent):
+    """S21: after the site manager's refusal, a department head approved the engineer's exception."""
+
+    leave_id: UUID
+    engineer_id: str
+    exception_reason: str
+    approved_by: str
+
+
+@event("LeaveRefusalBreached", producer=ONSITE)
+class LeaveRefusalBreached(VisitEvent):
+    """S21 finding: an engineer refused leave (no approved exception) departed or stopped signing in."""
+
+    leave_id: UUID
+    engineer_id: str
+    how: Literal["departed", "no_sign_in"]
+    day: date = Field(description="The day of the departure, or the first working day without a sign-in")
 
 
 class RaisedItem(VisitEvent):
@@ -338,6 +368,13 @@ class DrawingRevisionRecorded(VisitEvent):
     drawing_number: str
 
 
+@event("NoDrawingDeviationsDeclared", producer=ONSITE)
+class NoDrawingDeviationsDeclared(VisitEvent):
+    """S29: nothing deviated from the drawings on this visit, so there is nothing to send (declared once)."""
+
+    declared_by: str
+
+
 @event("DrawingsDispatched", producer=ONSITE)
 class DrawingsDispatched(VisitEvent):
     """S29: revised drawings sent to the company's departments and mailed to the customer."""
@@ -378,6 +415,8 @@ class TrainingDelivered(VisitEvent):
     materials: list[str] = Field(default_factory=list)
     evaluation_scores: list[int] = Field(default_factory=list, description="1-5 per evaluation form")
     test_scores: list[float] = Field(default_factory=list, description="0-100 per test paper")
+    evaluation_declined: bool = Field(default=False,
+                                      description="S31: the customer was asked for the evaluation form and declined")
     customer_name: str = ""
     region: str = ""
     equipment_type: str = ""

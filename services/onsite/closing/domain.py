@@ -51,6 +51,15 @@ def check_cross_check(*, team: Sequence[str], engineer_id: str, checker_id: str,
         raise GateRefused("cross-check", missing)
 
 
+def check_cleanup(*, site_clean: bool, equipment_clean: bool, already_confirmed: bool) -> None:
+    """S27: clean-up is confirmed once, when both the work site and the equipment are clean."""
+    missing = [m for ok, m in ((not already_confirmed, "S27: clean-up is already confirmed"),
+                               (site_clean, "S27: the work site is not clean"),
+                               (equipment_clean, "S27: the equipment is not clean")) if not ok]
+    if missing:
+        raise GateRefused("clean-up", missing)
+
+
 def check_self_check(*, unrecorded_items: Sequence[str], failed_items: Sequence[str] = ()) -> None:
     """S26: a self-check covers every check-sheet item: each done with its value or photo, and no
     failed value left without its disposition (S25: re-measured, linked issue or customer concession)."""

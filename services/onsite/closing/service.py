@@ -34,7 +34,7 @@ from services.onsite.work import service as work
 from services.onsite.work.models import ProcessDataRecord, SiteTask, TaskStatus, WitnessRecord
 from shared.api.auth import Principal
 from shared.api.concurrency import check_if_match
-from shared.api.problems import Conflict, GateRefused, InvalidInput, NotFound
+from shared.api.problems import Conflict, GateRefused, NotFound
 from shared.clock import utcnow
 from shared.events.onsite import (
     AspectRating,
@@ -44,6 +44,7 @@ from shared.events.onsite import (
     DrawingsDispatched,
     EngineerDeparted,
     HandoverCompleted,
+    NoDrawingDeviationsDeclared,
     RepairRequested,
     SelfCheckCompleted,
     ServiceCompleted,
@@ -109,7 +110,8 @@ async def record_check(*, session: AsyncSession, visit_id: UUID, body: CheckCrea
         domain.check_cross_check(team=visit.engineer_ids, engineer_id=engineer_id, checker_id=principal.subject,
                                  self_checked=any(c.engineer_id == c.checker_id == engineer_id for c in checks))
     if any(c.engineer_id == engineer_id and c.checker_id == principal.subject for c in checks):
-        raise Conflict("this check is already recorded")
+        raise GateRefused("self-check" if engineer_id == principal.subject else "cross-check",
+                          ["S26: this check is already recorded"])
     check = EngineerCheck(visit_id=visit.id, engineer_id=engineer_id, checker_id=principal.subject, items=items,
                           findings=body.findings, checked_at=utcnow())
     session.add(check)
@@ -134,13 +136,9 @@ async def confirm_cleanup(*, session: AsyncSession, visit_id: UUID, body: Cleanu
                           principal: Principal) -> ClosingRecord:
     """S27: the site and the equipment cleaned up, confirmed with the customer -> CleanupConfirmed."""
     visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
-    missing = [m for ok, m in ((body.site_clean, "the work site is not clean"),
-                               (body.equipment_clean, "the equipment is not clean")) if not ok]
-    if missing:
-        raise InvalidInput("S27: clean-up can only be confirmed when done: " + "; ".join(missing))
     record = await _closing(session, visit)
-    if record.cleanup_confirmed_at is not None:
-        raise Conflict("clean-up is already confirmed")
+    domain.check_cleanup(site_clean=body.site_clean, equipment_clean=body.equipment_clean,
+                         already_confirmed=record.cleanup_confirmed_at is not None)
     record.cleanup_confirmed_by, record.cleanup_customer_confirmed_by = principal.subject, body.customer_confirmed_by
     record.cleanup_confirmed_at = utcnow()
     emit(session, CleanupConfirmed(case_id=visit.case_id, visit_id=visit.id, confirmed_by=principal.subject),
@@ -211,7 +209,7 @@ async def dispatch_drawings(*, session: AsyncSession, visit_id: UUID, body: Draw
     if unknown:
         raise NotFound(f"drawing revisions not on this visit: {', '.join(sorted(map(str, unknown)))}")
     if already := [r.drawing_number for r in revisions if r.sent_to_company_at is not None]:
-        raise Conflict(f"already dispatched: {', '.join(already)}")
+        raise GateRefused("drawings dispatch", [f"S29: drawing {d} is already dispatched" for d in already])
     for r in revisions:
         r.sent_to_company_at, r.mailed_to_customer_at = body.sent_to_company_at, body.mailed_to_customer_at
         r.tracking_number = body.tracking_number
@@ -228,9 +226,14 @@ async def declare_no_drawing_deviations(*, session: AsyncSession, visit_id: UUID
     """S29: nothing deviated from the drawings (so there is nothing to send)."""
     visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
     if (await session.execute(select(DrawingRevision.id).where(DrawingRevision.visit_id == visit.id))).first():
-        raise Conflict("drawing revisions are recorded on this visit; dispatch them instead")
+        raise GateRefused("no drawing deviations",
+                          ["S29: drawing revisions are recorded on this visit; dispatch them instead"])
     record = await _closing(session, visit)
-    record.no_drawing_deviations = True
+    if not record.no_drawing_deviations:
+        record.no_drawing_deviations = True
+        emit(session, NoDrawingDeviationsDeclared(case_id=visit.case_id, visit_id=visit.id,
+                                                  declared_by=principal.subject),
+             case_id=visit.case_id, actor=principal.actor)
     return record
 
 

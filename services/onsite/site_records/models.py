@@ -60,6 +60,8 @@ class ProcessRecord(SQLModel, table=True):
     reason: str | None = None
     approved_by: str | None = None
     participants: list[str] = SQLField(sa_column=_json())
+    change_document: str | None = None
+    change_document_evidence_id: UUID | None = None
     recorded_by: str
     recorded_at: datetime = SQLField(sa_column=timestamptz_column(nullable=False))
 
@@ -76,8 +78,11 @@ class LeaveRequest(SQLModel, table=True):
     consent: bool
     exception_reason: str | None = None
     exception_approved_by: str | None = None
+    exception_approved_at: datetime | None = SQLField(default=None, sa_column=timestamptz_column(nullable=True))
     may_leave: bool
     decided_at: datetime = SQLField(sa_column=timestamptz_column(nullable=False))
+    # S21: when the periodic check found the refused engineer gone (flagged once).
+    breach_flagged_at: datetime | None = SQLField(default=None, sa_column=timestamptz_column(nullable=True))
 
 
 class RaisedItem(SQLModel, table=True):
@@ -121,6 +126,7 @@ class TrainingSession(SQLModel, table=True):
     attendees: list[str] = SQLField(sa_column=_json())
     demonstration: bool
     evaluation_scores: list[int] = SQLField(sa_column=_json())
+    evaluation_declined: bool = False
     test_scores: list[float] = SQLField(sa_column=_json())
     delivered_by: str
     delivered_at: datetime = SQLField(sa_column=timestamptz_column(nullable=False))
@@ -182,9 +188,13 @@ class ProcessRecordCreate(BaseModel):
     kind: Literal["drawing_modification", "problem_handling", "meeting_minutes", "design_change"]
     title: NonBlank = _Short
     description: NonBlank = _Long
-    reason: str | None = Field(default=None, max_length=4000)
-    approved_by: str | None = Field(default=None, max_length=200)
-    participants: list[str] = Field(default_factory=list, max_length=100)
+    reason: NonBlank | None = Field(default=None, max_length=4000)
+    approved_by: NonBlank | None = Field(default=None, max_length=200)
+    participants: list[NonBlank] = Field(default_factory=list, max_length=100)
+    change_document: NonBlank | None = Field(
+        default=None, max_length=300, description="S18: a design change's change document (its number or title)")
+    change_document_evidence_id: UUID | None = Field(
+        default=None, description="S18: or the change document uploaded as evidence of this visit")
 
 
 class ProcessRecordRead(ProcessRecordCreate):
@@ -201,8 +211,9 @@ class LeaveCreate(BaseModel):
     reason: NonBlank = _Long
     site_manager: NonBlank = _Short
     consent: StrictBool
-    exception_reason: str | None = Field(default=None, max_length=4000)
-    exception_approved_by: str | None = Field(default=None, max_length=200)
+    exception_reason: NonBlank | None = Field(
+        default=None, max_length=4000,
+        description="S21: after a refusal, why an exception is asked for; a department head approves it")
 
 
 class LeaveRead(BaseModel):
@@ -214,6 +225,7 @@ class LeaveRead(BaseModel):
     consent: bool
     exception_reason: str | None
     exception_approved_by: str | None
+    exception_approved_at: datetime | None = None
     may_leave: bool
     decided_at: datetime
 
@@ -268,7 +280,10 @@ class TrainingCreate(BaseModel):
     materials: list[str] = Field(min_length=1, max_length=50)
     attendees: list[str] = Field(min_length=1, max_length=200)
     demonstration: StrictBool
-    evaluation_scores: list[Annotated[int, Field(ge=1, le=5)]] = Field(default_factory=list, max_length=200)
+    evaluation_scores: list[Annotated[int, Field(ge=1, le=5)]] = Field(
+        default_factory=list, max_length=200, description="S31: the customer's evaluation forms (1-5)")
+    evaluation_declined: StrictBool = Field(
+        default=False, description="S31: the customer was asked for the evaluation form and declined")
     test_scores: list[Annotated[float, Field(ge=0, le=100)]] = Field(default_factory=list, max_length=200)
     delivered_at: IsoDateTime
 
@@ -281,6 +296,7 @@ class TrainingRead(BaseModel):
     attendees: list[str]
     demonstration: bool
     evaluation_scores: list[int]
+    evaluation_declined: bool = False
     test_scores: list[float]
     delivered_by: str
     delivered_at: datetime

@@ -118,6 +118,15 @@ async def decide_leave(visit_id: UUID, body: LeaveCreate, principal: Engineer, s
                                                                    principal=principal))
 
 
+@router.post(f"{V}/leave-requests/{{leave_id}}/exception-approval", response_model=LeaveRead, responses=WRITE,
+             summary="S21: a department head approves the exception of a refused leave -> LeaveExceptionApproved")
+async def approve_leave_exception(visit_id: UUID, leave_id: UUID, principal: CatalogueOwner,
+                                  sessions: Sessions) -> LeaveRead:
+    async with transaction(sessions) as session:
+        return LeaveRead.model_validate(await service.approve_leave_exception(
+            session=session, visit_id=visit_id, leave_id=leave_id, principal=principal))
+
+
 @router.get(f"{V}/leave-requests", response_model=Page[LeaveRead], summary="S21: leave decisions")
 async def list_leave(visit_id: UUID, principal: VisitReader, sessions: Sessions, limit: PageSize = 50,
         cursor: Cursor = None) -> Page[LeaveRead]:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.onsite.events import emit
+from services.onsite.evidence.models import EvidenceFile
 from services.onsite.paging import keyset_page
+from services.onsite.presence.models import DailyPresence
 from services.onsite.site_records import domain
 from services.onsite.site_records.models import (
     CommunicationCreate,
@@ -31,17 +34,21 @@ from services.onsite.site_records.models import (
     TrainingSession,
 )
 from services.onsite.visits import service as visits
+from services.onsite.visits.models import SiteVisit, ThreeCallsRecord, VisitStatus
 from shared.api.auth import Principal
-from shared.api.problems import Conflict, InvalidInput
+from shared.api.problems import Conflict, NotFound
 from shared.clock import utcnow
 from shared.events.dispatch import RoutedItemAnswered, RoutedItemAssigned
 from shared.events.onsite import (
     CommunicationLogged,
     CustomerInformationCaptured,
+    CustomerReportOverdue,
     CustomerReportSent,
     CustomerRequestEscalated,
     InternalDisagreementRaised,
     LeaveDecided,
+    LeaveExceptionApproved,
+    LeaveRefusalBreached,
     ProcessRecordAdded,
     ReferralRaised,
     TrainingDelivered,
@@ -74,9 +81,7 @@ async def send_customer_report(*, session: AsyncSession, visit_id: UUID, body: C
                                principal: Principal) -> CustomerReport:
     """S16: a periodic report with the customer's opinion; a disagreement may be escalated -> CustomerReportSent."""
     visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
-    if body.escalate_to and body.customer_agrees is not False:
-        raise InvalidInput("only a disagreement of the customer is escalated (customer_agrees: false)",
-                           field="escalate_to")
+    domain.check_customer_report(customer_agrees=body.customer_agrees, escalate_to=body.escalate_to)
     report = CustomerReport(visit_id=visit.id, summary=body.summary, customer_opinion=body.customer_opinion,
                             customer_agrees=body.customer_agrees, escalated_to=body.escalate_to,
                             sent_by=principal.subject, sent_at=utcnow())
@@ -92,13 +97,18 @@ async def add_process_record(*, session: AsyncSession, visit_id: UUID, body: Pro
                              principal: Principal) -> ProcessRecord:
     """S18 -> ProcessRecordAdded. A drawing modification says why and who approved it."""
     visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
-    if body.kind == "drawing_modification" and not (body.reason and body.approved_by):
-        raise InvalidInput("a drawing modification records why (reason) and who approved it (approved_by)",
-                           field="approved_by")
-    if body.kind == "meeting_minutes" and len(body.participants) < 2:
-        raise InvalidInput("minutes of a multi-department meeting list its participants", field="participants")
+    evidence_found: bool | None = None
+    if body.change_document_evidence_id is not None:
+        found = (await session.execute(select(EvidenceFile.id).where(
+            EvidenceFile.id == body.change_document_evidence_id, EvidenceFile.visit_id == visit.id))).first()
+        evidence_found = found is not None
+    domain.check_process_record(kind=body.kind, reason=body.reason, approved_by=body.approved_by,
+                                participants=body.participants, change_document=body.change_document,
+                                change_document_evidence=evidence_found)
     record = ProcessRecord(visit_id=visit.id, kind=body.kind, title=body.title, description=body.description,
                            reason=body.reason, approved_by=body.approved_by, participants=body.participants,
+                           change_document=body.change_document,
+                           change_document_evidence_id=body.change_document_evidence_id,
                            recorded_by=principal.subject, recorded_at=utcnow())
     session.add(record)
     await session.flush()
@@ -112,10 +122,10 @@ async def decide_leave(*, session: AsyncSession, visit_id: UUID, body: LeaveCrea
     """S21: leaving mid-way needs the site manager's consent (or an approved exception) -> LeaveDecided."""
     visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
     allowed = domain.may_leave(consent=body.consent, exception_reason=body.exception_reason,
-                               exception_approved_by=body.exception_approved_by)
+                               exception_approved_by=None)
     leave = LeaveRequest(visit_id=visit.id, engineer_id=principal.subject, reason=body.reason,
                          site_manager=body.site_manager, consent=body.consent, exception_reason=body.exception_reason,
-                         exception_approved_by=body.exception_approved_by, may_leave=allowed, decided_at=utcnow())
+                         exception_approved_by=None, may_leave=allowed, decided_at=utcnow())
     session.add(leave)
     await session.flush()
     emit(session, LeaveDecided(case_id=visit.case_id, visit_id=visit.id, leave_id=leave.id,
@@ -123,6 +133,78 @@ async def decide_leave(*, session: AsyncSession, visit_id: UUID, body: LeaveCrea
                                exception_approved=not body.consent and allowed),
          case_id=visit.case_id, actor=principal.actor)
     return leave
+
+
+async def approve_leave_exception(*, session: AsyncSession, visit_id: UUID, leave_id: UUID,
+                                  principal: Principal) -> LeaveRequest:
+    """S21: a department head (the authorised role) approves the exception of a refused leave ->
+    LeaveExceptionApproved; the engineer may then leave."""
+    visit = await visits.get(session=session, visit_id=visit_id, principal=principal, for_update=True)
+    leave = (await session.execute(select(LeaveRequest).where(
+        LeaveRequest.id == leave_id, LeaveRequest.visit_id == visit.id).with_for_update())).scalar_one_or_none()
+    if leave is None:
+        raise NotFound(f"leave request {leave_id} is not on this visit")
+    domain.check_exception_approval(consent=leave.consent, exception_reason=leave.exception_reason,
+                                    already_approved=leave.exception_approved_at is not None)
+    leave.exception_approved_by, leave.exception_approved_at = principal.subject, utcnow()
+    leave.may_leave = domain.may_leave(consent=leave.consent, exception_reason=leave.exception_reason,
+                                       exception_approved_by=principal.subject)
+    emit(session, LeaveExceptionApproved(case_id=visit.case_id, visit_id=visit.id, leave_id=leave.id,
+                                         engineer_id=leave.engineer_id, exception_reason=leave.exception_reason or "",
+                                         approved_by=principal.subject),
+         case_id=visit.case_id, actor=principal.actor)
+    return leave
+
+
+async def flag_refused_leave(*, session: AsyncSession, now: datetime) -> int:
+    """S21 periodic check: an engineer refused leave (no approved exception) who has a day after the
+    refusal without a sign-in on the still-open visit is flagged once -> LeaveRefusalBreached."""
+    rows = (await session.execute(
+        select(LeaveRequest, SiteVisit).join(SiteVisit, SiteVisit.id == LeaveRequest.visit_id)
+        .where(LeaveRequest.may_leave.is_(False), LeaveRequest.breach_flagged_at.is_(None),
+               SiteVisit.completed_at.is_(None))
+        .with_for_update(of=LeaveRequest, skip_locked=True))).all()
+    flags = 0
+    for leave, visit in rows:
+        days = (await session.execute(select(DailyPresence.day).where(
+            DailyPresence.visit_id == visit.id, DailyPresence.engineer_id == leave.engineer_id))).scalars()
+        breach = domain.refused_leave_breach(decided_on=leave.decided_at.date(), today=now.date(),
+                                             signed_in_days=list(days))
+        if breach is None:
+            continue
+        leave.breach_flagged_at = now
+        emit(session, LeaveRefusalBreached(case_id=visit.case_id, visit_id=visit.id, leave_id=leave.id,
+                                           engineer_id=leave.engineer_id, how="no_sign_in", day=breach),
+             case_id=visit.case_id, actor="system:onsite")
+        flags += 1
+    return flags
+
+
+async def flag_overdue_reports(*, session: AsyncSession, now: datetime) -> int:
+    """S16 periodic check: an open visit whose last report to the customer (or arrival) is older than the
+    plan's reporting period is flagged once per missed due date -> CustomerReportOverdue."""
+    last_report = (select(CustomerReport.visit_id, func.max(CustomerReport.sent_at).label("at"))
+                   .group_by(CustomerReport.visit_id).subquery())
+    arrival = (select(ThreeCallsRecord.visit_id, func.min(ThreeCallsRecord.arrived_at).label("at"))
+               .group_by(ThreeCallsRecord.visit_id).subquery())
+    rows = (await session.execute(
+        select(SiteVisit, last_report.c.at, arrival.c.at)
+        .join(arrival, arrival.c.visit_id == SiteVisit.id)
+        .outerjoin(last_report, last_report.c.visit_id == SiteVisit.id)
+        .where(SiteVisit.status == VisitStatus.ON_SITE, SiteVisit.plan.is_not(None))
+        .with_for_update(of=SiteVisit, skip_locked=True))).all()
+    flags = 0
+    for visit, reported_at, arrived_at in rows:
+        period = (visit.plan or {}).get("report_period_days")
+        due = domain.report_overdue(period_days=period, since=reported_at or arrived_at, now=now)
+        if due is None or visit.report_overdue_due == due:
+            continue
+        visit.report_overdue_due = due
+        emit(session, CustomerReportOverdue(case_id=visit.case_id, visit_id=visit.id, period_days=period,
+                                            due_at=due, last_report_at=reported_at),
+             case_id=visit.case_id, actor="system:onsite")
+        flags += 1
+    return flags
 
 
 async def raise_item(*, session: AsyncSession, visit_id: UUID, body: RaisedItemCreate,
@@ -178,9 +260,12 @@ async def deliver_training(*, session: AsyncSession, visit_id: UUID, body: Train
     catalogue = {m.code: m.approved for m in (await session.execute(
         select(TrainingMaterial).where(TrainingMaterial.code.in_(body.materials)))).scalars()}
     domain.check_training_materials(body.materials, catalogue)
+    domain.check_training_evaluation(evaluation_scores=body.evaluation_scores,
+                                     evaluation_declined=body.evaluation_declined)
     training = TrainingSession(visit_id=visit.id, topics=list(body.topics), materials=body.materials,
                                attendees=body.attendees, demonstration=body.demonstration,
-                               evaluation_scores=body.evaluation_scores, test_scores=body.test_scores,
+                               evaluation_scores=body.evaluation_scores,
+                               evaluation_declined=body.evaluation_declined, test_scores=body.test_scores,
                                delivered_by=principal.subject, delivered_at=body.delivered_at)
     session.add(training)
     await session.flush()
@@ -188,7 +273,7 @@ async def deliver_training(*, session: AsyncSession, visit_id: UUID, body: Train
         case_id=visit.case_id, visit_id=visit.id, training_id=training.id, topics=body.topics,
         attendees=len(body.attendees), materials=body.materials, evaluation_scores=body.evaluation_scores,
         test_scores=body.test_scores, customer_name=visit.customer_name, region=visit.region,
-        equipment_type=visit.equipment_type,
+        equipment_type=visit.equipment_type, evaluation_declined=body.evaluation_declined,
     ), case_id=visit.case_id, actor=principal.actor)
     return training
 

@@ -53,6 +53,8 @@ class SiteVisit(SQLModel, table=True):
     closed_at: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
     # S12: the planned completion last reported as at risk (ScheduleAtRisk once per risk).
     risk_reported_completion: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
+    # S16: the due date of the customer report last flagged as overdue (CustomerReportOverdue once per due date).
+    report_overdue_due: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
     completed_at: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
     receipt_signed_by: str | None = None
     receipt_rating: int | None = None

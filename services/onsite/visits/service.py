@@ -17,7 +17,7 @@ from services.onsite.visits.models import (
     VisitStatus,
 )
 from shared.api.auth import Principal, Role
-from shared.api.problems import Conflict, Forbidden, NotFound
+from shared.api.problems import Forbidden, GateRefused, NotFound
 from shared.clock import utcnow
 from shared.events.dispatch import ArrivalRescheduled, ServiceDispatched, StaffAdded
 from shared.events.onsite import EngineerArrived
@@ -54,9 +54,9 @@ async def get_open_for_team(*, session: AsyncSession, visit_id: UUID, principal:
     """The visit, locked, for a team engineer's write while it is still on site (arrived, not completed)."""
     visit = await get_for_team_member(session=session, visit_id=visit_id, principal=principal)
     if visit.status == VisitStatus.DISPATCHED:
-        raise Conflict("no engineer has arrived on site yet (S8)")
+        raise GateRefused("work on site", ["S8: no engineer has arrived on site yet"])
     if visit.status == VisitStatus.COMPLETED:
-        raise Conflict("the visit is completed; work on it is closed")
+        raise GateRefused("work on site", ["S30: the visit is completed; work on it is closed"])
     return visit
 
 

@@ -40,8 +40,8 @@ def safety_missing(
 ) -> list[str]:
     """S14: what the checklist of one task and day still lacks.
 
-    PPE and helmet always; insulated gloves and tools with a test date still valid for live
-    high-voltage work; barriers and a named safety watcher for primary-equipment tests.
+    PPE and helmet always; insulated gloves and insulated tools, each with its own test date still
+    valid, for live high-voltage work; barriers and a named safety watcher for primary-equipment tests.
     """
     if answers is None:
         return ["S14: no safety checklist for this task today"]
@@ -55,13 +55,15 @@ def safety_missing(
             missing.append("S14: insulated gloves not confirmed (live HV work)")
         if not answers.get("insulated_tools"):
             missing.append("S14: insulated tools not confirmed (live HV work)")
-        valid_until = answers.get("tools_test_valid_until")
-        if isinstance(valid_until, str):
-            valid_until = date.fromisoformat(valid_until)
-        if valid_until is None:
-            missing.append("S14: test date of the insulated tools not given (live HV work)")
-        elif valid_until < day:  # type: ignore[operator]
-            missing.append(f"S14: insulated tools' test expired on {valid_until} (live HV work)")
+        for key, what in (("gloves_test_valid_until", "insulated gloves"),
+                          ("tools_test_valid_until", "insulated tools")):
+            valid_until = answers.get(key)
+            if isinstance(valid_until, str):
+                valid_until = date.fromisoformat(valid_until)
+            if valid_until is None:
+                missing.append(f"S14: test date of the {what} not given (live HV work)")
+            elif valid_until < day:  # type: ignore[operator]
+                missing.append(f"S14: {what}' test expired on {valid_until} (live HV work)")
     if primary_test:
         if not answers.get("barriers"):
             missing.append("S14: barriers not confirmed (primary-equipment test)")

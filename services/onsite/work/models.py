@@ -226,6 +226,8 @@ class BriefingCreate(BaseModel):
     missing_parts: list[str] = _Points
     missing_documents: list[str] = _Points
     disputed_points: list[str] = Field(default_factory=list, max_length=50)
+    customer_attendees: list[NonBlank] = Field(
+        min_length=1, max_length=50, description="S9: the customer's people who were briefed (name and role)")
 
 
 class DisputeRead(BaseModel):
@@ -328,7 +330,8 @@ class SafetyChecklistCreate(BaseModel):
     helmet: StrictBool = False
     insulated_gloves: StrictBool = False
     insulated_tools: StrictBool = False
-    tools_test_valid_until: IsoDate | None = None
+    gloves_test_valid_until: IsoDate | None = Field(default=None, description="S14: the insulated gloves' test date")
+    tools_test_valid_until: IsoDate | None = Field(default=None, description="S14: the insulated tools' test date")
     barriers: StrictBool = False
     safety_watcher: str | None = Field(default=None, max_length=200)
 

@@ -105,7 +105,7 @@ class Site:
         r = await self.post("/briefings", {
             "held_at": NOW.isoformat(), "content": "Commissioning of GIS bays 1-2", "scope": "bays 1-2",
             "risk_points": ["live busbar next to bay 2"], "goals": ["energise by Friday"],
-            "missing_parts": [], "disputed_points": disputed or []})
+            "missing_parts": [], "disputed_points": disputed or [], "customer_attendees": ["Liu (site manager)"]})
         assert r.status_code == 201, r.text
         return r.json()
 
@@ -118,6 +118,7 @@ class Site:
     async def safe(self, task_id: str, who: int = 0, **answers: Any) -> httpx.Response:
         body = {"day": datetime.now(UTC).date().isoformat(), "ppe": True, "helmet": True, "insulated_gloves": True,
                 "insulated_tools": True, "tools_test_valid_until": (date.today() + timedelta(days=90)).isoformat(),
+                "gloves_test_valid_until": (date.today() + timedelta(days=60)).isoformat(),
                 "barriers": True, "safety_watcher": "Li Ming", **answers}
         return await self.post(f"/tasks/{task_id}/safety-checklists", body, who)
 

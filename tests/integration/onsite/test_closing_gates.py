@@ -63,7 +63,8 @@ async def test_completion_refused_until_s26_to_s29_done_and_issues_escalated_the
     assert (await site.post("/checks", {"engineer_id": b}, who=0)).status_code == 201
     # S27-S29
     r = await site.post("/cleanup", {"site_clean": False, "equipment_clean": True, "customer_confirmed_by": "Liu"})
-    assert r.status_code == 422
+    assert r.status_code == 409 and r.json()["type"].endswith("/gate-refused") and r.json()["gate"] == "clean-up"
+    assert r.json()["missing_conditions"] == ["S27: the work site is not clean"]
     assert (await site.post("/cleanup", {"site_clean": True, "equipment_clean": True,
                                          "customer_confirmed_by": "Liu"})).status_code == 204
     signature = {"kind": "typed", "typed_name": "Liu", "signed_at": NOW.isoformat()}

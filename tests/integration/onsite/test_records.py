@@ -22,20 +22,24 @@ async def test_records_are_kept_and_emit_their_events(new_site, onsite):
                                                  "counterpart": "site manager"})).status_code == 201
     r = await site.post("/customer-reports", {"summary": "day 2", "customer_agrees": True,
                                               "escalate_to": "regional_centre"})
-    assert r.status_code == 422  # only a disagreement is escalated
+    assert r.status_code == 409 and r.json()["gate"] == "customer report"  # only a disagreement is escalated
+    assert r.json()["missing_conditions"] == [
+        "S16: only a disagreement of the customer is escalated (customer_agrees: false)"]
     r = await site.post("/customer-reports", {"summary": "day 2", "customer_opinion": "too slow",
                                               "customer_agrees": False, "escalate_to": "regional_centre"})
     assert r.status_code == 201 and r.json()["escalated_to"] == "regional_centre"
     r = await site.post("/process-records", {"kind": "drawing_modification", "title": "D-7", "description": "x"})
-    assert r.status_code == 422
+    assert r.status_code == 409 and r.json()["type"].endswith("/gate-refused")
+    assert r.json()["missing_conditions"] == ["S18: a drawing modification records why it was made (reason)",
+                                              "S18: a drawing modification records who approved it (approved_by)"]
     r = await site.post("/process-records", {"kind": "drawing_modification", "title": "D-7", "description": "route",
                                              "reason": "trench blocked", "approved_by": "design office"})
     assert r.status_code == 201
     refused = await site.post("/leave-requests", {"reason": "called back", "site_manager": "Liu", "consent": False})
     assert refused.json()["may_leave"] is False
     excepted = await site.post("/leave-requests", {"reason": "called back", "site_manager": "Liu", "consent": False,
-                                                   "exception_reason": "urgent", "exception_approved_by": "Sun"})
-    assert excepted.json()["may_leave"] is True
+                                                   "exception_reason": "urgent"})
+    assert excepted.json()["may_leave"] is False  # until a department head approves the exception (S21)
     assert (await site.post("/customer-information", {"kind": "business_lead",
                                                       "text": "wants a second transformer"})).status_code == 201
     for text in ("crane arrived", "agreed to work on Saturday"):

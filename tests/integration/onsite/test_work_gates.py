@@ -162,5 +162,6 @@ async def test_only_the_team_works_and_others_may_read(new_site):
 
 async def test_before_arrival_no_work_is_recorded(new_site):
     site = await new_site(1, arrive=False)
-    r = await site.post("/briefings", {"held_at": "2026-11-27T08:00:00Z", "content": "c", "scope": "s"})
+    r = await site.post("/briefings", {"held_at": "2026-11-27T08:00:00Z", "content": "c", "scope": "s",
+                                       "customer_attendees": ["Liu"]})
     assert r.status_code == 409 and "arrived" in r.json()["detail"]

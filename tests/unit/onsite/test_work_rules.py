@@ -24,7 +24,8 @@ HV_TASK = TaskView(title="Energise bay 2", permit_scope="cs-hv", live_hv=True, p
 PLAIN_TASK = TaskView(title="Mount cabinets", permit_scope="cs-mount", live_hv=False, primary_test=False,
                       status="planned")
 FULL_SAFETY = {"ppe": True, "helmet": True, "insulated_gloves": True, "insulated_tools": True,
-               "tools_test_valid_until": (TODAY + timedelta(days=30)).isoformat(), "barriers": True,
+               "tools_test_valid_until": (TODAY + timedelta(days=30)).isoformat(),
+               "gloves_test_valid_until": (TODAY + timedelta(days=30)).isoformat(), "barriers": True,
                "safety_watcher": "Li Ming"}
 
 
@@ -66,6 +67,7 @@ def test_live_hv_and_primary_tests_need_their_safety_measures():
     assert missing == [
         "S14: helmet not confirmed",
         "S14: insulated tools not confirmed (live HV work)",
+        "S14: test date of the insulated gloves not given (live HV work)",
         f"S14: insulated tools' test expired on {TODAY - timedelta(days=1)} (live HV work)",
         "S14: barriers not confirmed (primary-equipment test)",
         "S14: no named safety watcher (primary-equipment test)",
@@ -74,6 +76,17 @@ def test_live_hv_and_primary_tests_need_their_safety_measures():
         "S14: test date of the insulated tools not given (live HV work)")
     # PPE and helmet are enough for a plain task.
     assert safety_missing({"ppe": True, "helmet": True}, live_hv=False, primary_test=False, day=TODAY) == []
+
+
+def test_s14_insulated_gloves_and_tools_each_have_their_own_test_date():
+    expired = (TODAY - timedelta(days=1)).isoformat()
+    gloves_expired = {**FULL_SAFETY, "gloves_test_valid_until": expired}
+    assert safety_missing(gloves_expired, live_hv=True, primary_test=False, day=TODAY) == [
+        f"S14: insulated gloves' test expired on {expired} (live HV work)"]
+    only_tools_date = {k: v for k, v in FULL_SAFETY.items() if k != "gloves_test_valid_until"}
+    assert safety_missing(only_tools_date, live_hv=True, primary_test=False, day=TODAY) == [
+        "S14: test date of the insulated gloves not given (live HV work)"]
+    assert safety_missing(FULL_SAFETY, live_hv=True, primary_test=False, day=TODAY) == []
 
 
 def test_task_starts_when_briefed_permitted_and_safe():
