@@ -11,8 +11,6 @@ Every handler is safe when the same fact arrives again under another event id.
 
 from __future__ import annotations
 
-from uuid import UUID
-
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.feedback.calls import service as calls
@@ -26,13 +24,6 @@ from shared.events import EventEnvelope
 from shared.events.onsite import CustomerInformationCaptured, ServiceCompleted, TrainingDelivered
 from shared.events.quality import IssueClosed, IssueEvent, IssueLogged
 from shared.messaging.consumer import EventHandlers
-
-
-def _named_complaint(envelope: EventEnvelope) -> UUID | None:
-    try:
-        return UUID(str(envelope.data["complaint_id"]))
-    except (KeyError, ValueError):
-        return None
 
 
 def build_handlers(settings: FeedbackSettings, clock: Clock | None = None) -> EventHandlers:
@@ -59,11 +50,10 @@ def build_handlers(settings: FeedbackSettings, clock: Clock | None = None) -> Ev
 
     @handlers.on("IssueLogged")
     async def link_complaint_issue(session: AsyncSession, envelope: EventEnvelope, payload: IssueLogged) -> None:
-        if payload.source != "complaint":
+        if payload.source != "complaint" or payload.complaint_id is None:
             return
-        # Quality may name the complaint (an additive field); otherwise the case's oldest unlinked one.
-        await complaints.link_issue(session=session, case_id=payload.case_id, issue_id=payload.issue_id,
-                                    complaint_id=_named_complaint(envelope), now=clock.now())
+        await complaints.link_issue(session=session, issue_id=payload.issue_id, complaint_id=payload.complaint_id,
+                                    now=clock.now())
 
     @handlers.on("IssueClosed")
     async def confirm_fix(session: AsyncSession, envelope: EventEnvelope, payload: IssueClosed) -> None:

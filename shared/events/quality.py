@@ -36,6 +36,8 @@ class IssueLogged(IssueEvent):
     source: Literal["onsite", "complaint"] = "onsite"
     logged_by: str
     customer_visible: bool = True
+    complaint_id: UUID | None = Field(default=None, description="The feedback complaint the issue was logged from "
+                                      "(set when `source` is `complaint`)")
 
 
 @event("IssueResolvedOnSite", producer=QUALITY)

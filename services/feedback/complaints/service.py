@@ -42,18 +42,14 @@ def raise_complaint(
     return complaint
 
 
-async def link_issue(*, session: AsyncSession, case_id: UUID, issue_id: UUID, complaint_id: UUID | None,
+async def link_issue(*, session: AsyncSession, issue_id: UUID, complaint_id: UUID,
                      now: datetime) -> Complaint | None:
-    """Quality logged an issue from a complaint: link it (by complaint id when given, else the oldest
-    complaint of the case not linked yet). A repeated IssueLogged changes nothing."""
-    already = (await session.execute(select(Complaint).where(Complaint.issue_id == issue_id))).scalars().first()
-    if already is not None:
-        return already
-    stmt = select(Complaint).where(Complaint.case_id == case_id, Complaint.issue_id.is_(None))
-    if complaint_id is not None:
-        stmt = select(Complaint).where(Complaint.id == complaint_id)
-    complaint = (await session.execute(stmt.order_by(Complaint.raised_at).limit(1).with_for_update())).scalars().first()
-    if complaint is None:
+    """S34: quality logged an issue from the complaint the event names: link the two. Never guessed from
+    the order of complaints (a dead-lettered event would shift every later link); a repeated IssueLogged
+    changes nothing."""
+    stmt = select(Complaint).where(Complaint.id == complaint_id).with_for_update()
+    complaint = (await session.execute(stmt)).scalars().first()
+    if complaint is None or complaint.issue_id == issue_id:
         return None
     complaint.issue_id = issue_id
     complaint.issue_state = ISSUE_STATES["IssueLogged"]

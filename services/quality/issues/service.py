@@ -122,7 +122,7 @@ def _logged_event(issue: QualityIssue) -> IssueLogged:
         issue_id=issue.id, case_id=issue.case_id, visit_id=issue.visit_id, product=issue.product,
         model=issue.model, serial_number=issue.serial_number, failure_mode=issue.failure_mode,
         severity=issue.severity, description=issue.description, source=issue.source,  # type: ignore[arg-type]
-        logged_by=issue.logged_by, customer_visible=issue.customer_visible,
+        logged_by=issue.logged_by, customer_visible=issue.customer_visible, complaint_id=issue.complaint_id,
     )
 
 
@@ -159,7 +159,7 @@ async def log_complaint(*, session: AsyncSession, event: ComplaintRaised, actor:
     session.add(issue)
     await session.flush()
     session.add(IssueJournalEntry(issue_id=issue.id, kind="logged", at=now, by=actor, data={
-        "source": "complaint", "complaint_id": str(event.complaint_id), "score": event.score, "text": event.text}))
+        "source": "complaint", "complaint_id": str(event.complaint_id), "score": event.score}))
     emit(session, _logged_event(issue), case_id=issue.case_id, actor=actor)
     return issue
 

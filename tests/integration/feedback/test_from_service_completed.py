@@ -83,7 +83,7 @@ async def test_from_service_completed_to_completed_call_complaint_issue_and_s32(
         issue_id = uuid.uuid4()
         logged = IssueLogged(issue_id=issue_id, case_id=event.case_id, product="GIS-126kV", failure_mode="sf6-alarm",
                              severity="major", description=raised[0]["data"]["text"], source="complaint",
-                             logged_by="qe-1")
+                             logged_by="qe-1", complaint_id=complaint_id)
         escalated = IssueEscalated(issue_id=issue_id, case_id=event.case_id, responsible_unit="switchgear",
                                    owner="qe-2", due_at=CALL_TIME + timedelta(days=5))
         closed = IssueClosed(issue_id=issue_id, case_id=event.case_id, closed_by="qe-2", customer_visible=True,

@@ -11,7 +11,6 @@ from services.feedback.complaints import service as complaints
 from services.feedback.complaints.models import Complaint
 from services.feedback.handlers import build_handlers
 from shared.db import transaction
-from shared.events import EventEnvelope
 from shared.events.quality import IssueLogged, IssueReopened
 from tests.integration.conftest import bearer
 from tests.integration.feedback.conftest import agent, envelope_of, outbox, schedule_call
@@ -161,7 +160,9 @@ async def test_a_new_questionnaire_version_is_validated_and_versioned(env, clien
                               headers=agent(env, "a"))).status_code == 403
 
 
-async def test_issue_events_link_the_named_or_the_oldest_complaint_and_update_its_state(env, app):
+async def test_issue_events_link_the_complaint_they_name_and_update_its_state(env, app):
+    """S34: the link comes from the event's declared `complaint_id`, never from the order of complaints
+    (a dead-lettered IssueLogged would otherwise shift every later link)."""
     case_id, now = uuid.uuid4(), datetime(2026, 12, 2, 3, tzinfo=UTC)
     sessions = app.state.runtime.sessions
     async with transaction(sessions) as session:
@@ -170,26 +171,24 @@ async def test_issue_events_link_the_named_or_the_oldest_complaint_and_update_it
                         for t, d in (("first", timedelta(0)), ("second", timedelta(minutes=1))))
     handlers = build_handlers(app.state.settings, app.state.clock)
 
-    async def deliver(payload, **extra) -> None:
+    async def deliver(payload) -> None:
         envelope = envelope_of(payload, "quality")
-        if extra:
-            envelope = EventEnvelope(**{**envelope.model_dump(), "data": {**envelope.data, **extra}})
         async with transaction(sessions) as session:
             for handler in handlers.for_type(envelope.type):
                 await handler(session, envelope, envelope.payload())
 
-    def logged(issue_id, source="complaint") -> IssueLogged:
+    def logged(issue_id, source="complaint", complaint_id=None) -> IssueLogged:
         return IssueLogged(issue_id=issue_id, case_id=case_id, product="GIS", failure_mode="x", severity="minor",
-                           description="from a complaint", source=source, logged_by="qe")
+                           description="from a complaint", source=source, logged_by="qe", complaint_id=complaint_id)
 
     named, unnamed, onsite = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     await deliver(logged(onsite, source="onsite"))
-    await deliver(logged(named), complaint_id=str(newer.id))
-    await deliver(logged(unnamed))
-    await deliver(logged(unnamed))  # the same fact again
+    await deliver(logged(unnamed))                              # names no complaint: links nothing
+    await deliver(logged(named, complaint_id=newer.id))         # the newer one, though the older is unlinked
+    await deliver(logged(named, complaint_id=newer.id))         # the same fact again
     await deliver(IssueReopened(issue_id=named, case_id=case_id, reason="alarm again", by="qe"))
     async with sessions() as session:
         first = await session.get(Complaint, older.id)
         second = await session.get(Complaint, newer.id)
     assert (second.issue_id, second.issue_state) == (named, "reopened")
-    assert (first.issue_id, first.issue_state) == (unnamed, "logged")
+    assert (first.issue_id, first.issue_state) == (None, None)

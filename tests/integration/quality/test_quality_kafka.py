@@ -158,7 +158,8 @@ async def test_a_complaint_from_feedback_becomes_an_issue_once(env, quality):
     assert issue["severity"] == "major" and issue["description"] == "the bay still hisses"
     seen = await read_topic(env, "quality.events", stop_when=lambda ms: "IssueLogged" in events_of(
         ms, "issue_id", issue["id"]))
-    assert events_of(seen, "issue_id", issue["id"])["IssueLogged"]["source"] == "complaint"
+    logged = events_of(seen, "issue_id", issue["id"])["IssueLogged"]
+    assert (logged["source"], logged["complaint_id"]) == ("complaint", str(complaint_id))
     await escalate(c, env, issue["id"])
     assert len(await complaint_issues()) == 1
 
