@@ -9,10 +9,12 @@ what the settings classes say, so the reference never drifts. A setting without 
 from __future__ import annotations
 
 import importlib
+import json
 import types
 import typing
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import AliasChoices, AliasPath, SecretStr
 from pydantic.fields import FieldInfo
@@ -152,10 +154,14 @@ def _type_name(annotation: Any) -> str:
         return " \\| ".join(_type_name(a) for a in args)
     if origin is list:
         return f"JSON list of {_type_name(args[0])}" if args else "JSON list"
+    if origin is dict or annotation is dict:
+        return f"JSON object of {_type_name(args[1])}" if args else "JSON object"
     if annotation is type(None):
         return "none"
     if annotation is SecretStr:
         return "secret"
+    if annotation is ZoneInfo:
+        return "time zone"
     return getattr(annotation, "__name__", str(annotation))
 
 
@@ -172,8 +178,8 @@ def _default(info: FieldInfo) -> str:
         return "*unset*"
     if isinstance(value, bool):
         return f"`{str(value).lower()}`"
-    if isinstance(value, list):
-        return "`[" + ",".join(f'"{v}"' for v in value) + "]`"
+    if isinstance(value, list | dict):
+        return f"`{json.dumps(value, ensure_ascii=False, separators=(',', ':'), default=str)}`"
     return f"`{value}`"
 
 

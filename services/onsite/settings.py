@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 
 from shared.settings import ServiceSettings
 
@@ -22,6 +23,25 @@ class OnsiteSettings(ServiceSettings):
         description="Content types accepted for evidence uploads (checked against the file's first bytes)")
     presence_check_interval_s: float = Field(
         default=600.0, description="Seconds between runs of the missing sign-out / daily-log check (S10, S20)")
+    site_timezone: ZoneInfo = Field(
+        default=ZoneInfo("Asia/Shanghai"),
+        description="Time zone (IANA name) whose calendar days are a site's days (S10 sign-in, S14 checklist, "
+                    "S20 log) in regions without an entry in `SITE_TIMEZONES`")
+    site_timezones: dict[str, ZoneInfo] = Field(
+        default_factory=dict,
+        description="Time zone of the sites of each region (JSON object, region -> IANA name), e.g. "
+                    "`{\"west\": \"Asia/Urumqi\"}`; other regions use `SITE_TIMEZONE`")
+    site_working_weekdays: list[int] = Field(
+        default_factory=lambda: [0, 1, 2, 3, 4, 5, 6],
+        description="Days on which an engineer on site must sign in (S10), judged on the site's calendar "
+                    "(JSON list, 0=Monday ... 6=Sunday)")
+
+    @field_validator("site_working_weekdays")
+    @classmethod
+    def _check_weekdays(cls, value: list[int]) -> list[int]:
+        if any(d not in range(7) for d in value):
+            raise ValueError("weekdays are 0 (Monday) ... 6 (Sunday)")
+        return sorted(set(value))
 
 
 @lru_cache

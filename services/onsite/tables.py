@@ -8,7 +8,7 @@ TABLES = frozenset({
     # evidence (S19)
     "evidence_file",
     # presence and daily logs (S10, S20)
-    "daily_presence", "daily_log",
+    "daily_presence", "daily_log", "missed_sign_in",
     # records on site (S15, S16, S18, S21-S24, S31, S32)
     "communication_entry", "customer_report", "process_record", "leave_request", "raised_item",
     "training_material", "training_session", "site_customer_information",

@@ -93,6 +93,15 @@ class SignOutMissed(VisitEvent):
     day: date
 
 
+@event("SignInMissed", producer=ONSITE)
+class SignInMissed(VisitEvent):
+    """S10: a working day (the site's calendar day) of an open visit without the engineer's sign-in,
+    flagged the next morning, once per engineer and day."""
+
+    engineer_id: str
+    day: date
+
+
 @event("PermitRecorded", producer=ONSITE)
 class PermitRecorded(VisitEvent):
     """S11: a customer site work permit with its scope and validity."""

@@ -22,6 +22,7 @@ from shared.api.concurrency import etag
 from shared.api.pagination import Cursor, Page, PageSize, encode_cursor
 from shared.api.params import IsoDateTime
 from shared.api.problems import PROBLEM_RESPONSES
+from shared.api.regions import region_scope
 from shared.api.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
 from shared.db import transaction
 
@@ -91,6 +92,11 @@ async def list_cases(
     own = service.only_own_cases(principal)
     if own is not None:
         engineer = own
+    scope = region_scope(principal)  # a regional centre lists its own region only
+    if scope is not None:
+        if region not in (None, scope):
+            return Page(items=[], next_cursor=None)
+        region = scope
     search = CaseSearch(status=status_filter, region=region, customer=customer, engineer=engineer,
                         created_from=created_from, created_to=created_to, planned_from=planned_from,
                         planned_to=planned_to)

@@ -23,6 +23,7 @@ from shared.api.auth import Principal, Role
 from shared.api.concurrency import check_if_match
 from shared.api.pagination import decode_cursor
 from shared.api.problems import NotFound
+from shared.api.regions import in_region_scope
 from shared.clock import utcnow
 from shared.events import EventEnvelope
 from shared.events.dispatch import (
@@ -48,10 +49,13 @@ def only_own_cases(principal: Principal) -> str | None:
 
 
 async def get_visible(*, session: AsyncSession, case_id: UUID, principal: Principal) -> ServiceCase:
-    """The case, or 404 for an engineer who is not on its team (no hint that it exists)."""
+    """The case, or 404 for an engineer who is not on its team or a regional centre of another
+    region (no hint that it exists)."""
     case = await get(session=session, case_id=case_id)
     engineer = only_own_cases(principal)
     if engineer is not None and engineer not in {m.get("engineer_id") for m in case.team}:
+        raise NotFound(f"service case {case_id} does not exist")
+    if not in_region_scope(principal, case.region):
         raise NotFound(f"service case {case_id} does not exist")
     return case
 

@@ -37,6 +37,21 @@ class DailyPresence(SQLModel, table=True):
     log_missed: bool = False
 
 
+class MissedSignIn(SQLModel, table=True):
+    """S10: a working day of an open visit on which an engineer did not sign in, flagged once (and S20's
+    missing log of that day, when none was sent)."""
+
+    __tablename__ = "missed_sign_in"
+    __table_args__ = (UniqueConstraint("visit_id", "engineer_id", "day"),)
+
+    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
+    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
+    engineer_id: str
+    day: date = SQLField(sa_column=Column(Date, nullable=False))
+    log_missed: bool = False
+    flagged_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
+
+
 class DailyLog(SQLModel, table=True):
     """S20: an engineer's daily work log, sent to the service department."""
 

@@ -14,6 +14,7 @@ from shared.api.app import Sessions
 from shared.api.auth import Principal, Requires, Role
 from shared.api.pagination import Cursor, Page, PageSize
 from shared.api.problems import PROBLEM_RESPONSES
+from shared.api.regions import in_region_scope
 from shared.db import transaction
 
 router = APIRouter(tags=["presence and daily logs"])
@@ -58,6 +59,8 @@ async def whereabouts(principal: Supervisor, sessions: Sessions) -> list[Whereab
         rows = await service.whereabouts(session=session)
     out = []
     for p, v in rows:
+        if not in_region_scope(principal, v.region):  # a regional centre sees who is in its region now
+            continue
         out_known = p.checked_out_at is not None and p.out_latitude is not None and p.out_longitude is not None
         out.append(WhereaboutsRead(
             engineer_id=p.engineer_id, visit_id=v.id, site_name=v.site_name, on_site=not out_known,

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-from uuid import UUID
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from uuid import UUID, uuid4
 
-from sqlalchemy import and_, exists, select
-from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy import ColumnElement, and_, case, exists, func, literal, select
+from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.onsite.closing.models import Departure
 from services.onsite.events import emit
 from services.onsite.paging import keyset_page
-from services.onsite.presence.models import DailyLog, DailyLogCreate, DailyPresence, Location
+from services.onsite.presence import domain
+from services.onsite.presence.models import DailyLog, DailyLogCreate, DailyPresence, Location, MissedSignIn
+from services.onsite.site_days import SiteCalendar, local_day, site_calendar
+from services.onsite.site_records.models import LeaveRequest
 from services.onsite.visits import service as visits
-from services.onsite.visits.models import SiteVisit
+from services.onsite.visits.models import SiteVisit, ThreeCallsRecord, VisitStatus
 from shared.api.auth import Principal
 from shared.api.problems import GateRefused, InvalidInput
 from shared.events.onsite import (
@@ -21,14 +26,17 @@ from shared.events.onsite import (
     DailyLogSubmitted,
     EngineerCheckedIn,
     EngineerCheckedOut,
+    SignInMissed,
     SignOutMissed,
 )
 
+SYSTEM_ACTOR = "system:onsite"
+
 
 async def check_in(*, session: AsyncSession, visit_id: UUID, body: Location, principal: Principal) -> DailyPresence:
-    """S10: the day's sign-in with location -> EngineerCheckedIn (once per engineer and day)."""
+    """S10: the day's sign-in with location -> EngineerCheckedIn (once per engineer and site day)."""
     visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
-    day = body.at.astimezone(UTC).date()
+    day = site_calendar().day(body.at, visit.region)
     if (await session.execute(select(DailyPresence.id).where(
             DailyPresence.visit_id == visit.id, DailyPresence.engineer_id == principal.subject,
             DailyPresence.day == day))).first():
@@ -44,12 +52,17 @@ async def check_in(*, session: AsyncSession, visit_id: UUID, body: Location, pri
 
 
 async def check_out(*, session: AsyncSession, visit_id: UUID, body: Location, principal: Principal) -> DailyPresence:
-    """S10: the day's sign-out with location -> EngineerCheckedOut."""
+    """S10: the day's sign-out with location -> EngineerCheckedOut.
+
+    It closes the sign-in of its site day, or the one of the day before still open (work past midnight).
+    """
     visit = await visits.get_for_team_member(session=session, visit_id=visit_id, principal=principal)
-    day = body.at.astimezone(UTC).date()
-    presence = (await session.execute(select(DailyPresence).where(
+    day = site_calendar().day(body.at, visit.region)
+    candidates = {p.day: p for p in (await session.execute(select(DailyPresence).where(
         DailyPresence.visit_id == visit.id, DailyPresence.engineer_id == principal.subject,
-        DailyPresence.day == day).with_for_update())).scalar_one_or_none()
+        DailyPresence.day.in_([day, day - timedelta(days=1)])).with_for_update())).scalars()}
+    closes = domain.sign_out_day(day, {d: p.checked_out_at is not None for d, p in candidates.items()})
+    presence = candidates[closes] if closes is not None else None
     if presence is None:
         raise GateRefused("sign-out", [f"S10: {principal.subject} has not signed in on {day}"])
     if presence.checked_out_at is not None:
@@ -59,7 +72,8 @@ async def check_out(*, session: AsyncSession, visit_id: UUID, body: Location, pr
     presence.checked_out_at = body.at
     presence.out_latitude, presence.out_longitude, presence.out_accuracy_m = (
         body.latitude, body.longitude, body.accuracy_m)
-    emit(session, EngineerCheckedOut(case_id=visit.case_id, visit_id=visit.id, engineer_id=principal.subject, day=day,
+    emit(session, EngineerCheckedOut(case_id=visit.case_id, visit_id=visit.id, engineer_id=principal.subject,
+                                     day=presence.day,
                                      at=body.at, latitude=body.latitude, longitude=body.longitude,
                                      accuracy_m=body.accuracy_m), case_id=visit.case_id, actor=principal.actor)
     return presence
@@ -102,17 +116,26 @@ async def logs(*, session: AsyncSession, visit_id: UUID, limit: int,
                              model=DailyLog, at=DailyLog.submitted_at, limit=limit, cursor=cursor)
 
 
-async def flag_missing(*, session: AsyncSession, now: datetime) -> int:
-    """S10/S20 morning check: days before today without a sign-out or without a daily log are flagged once.
+def _site_today(now: datetime, calendar: SiteCalendar) -> ColumnElement[date]:
+    """The site day of `now` for each visit's region, as an SQL expression."""
+    default = literal(local_day(now, calendar.default_zone))
+    whens = [(SiteVisit.region == region, local_day(now, zone)) for region, zone in calendar.zones.items()]
+    return case(*whens, else_=default) if whens else default
 
-    `now` is injected so tests control the clock. Returns how many flags were raised.
+
+async def flag_missing(*, session: AsyncSession, now: datetime, calendar: SiteCalendar | None = None) -> int:
+    """S10/S20 morning check: the site's past days without a sign-out, without a daily log, or (an engineer
+    of an open visit) without any sign-in are flagged, once each.
+
+    "Today" is the site's day of `now` (its region's time zone). `now` is injected so tests control the
+    clock. Returns how many flags were raised.
     """
-    today: date = now.astimezone(UTC).date()
+    calendar = calendar or site_calendar()
     has_log = exists().where(and_(DailyLog.visit_id == DailyPresence.visit_id,
                                   DailyLog.engineer_id == DailyPresence.engineer_id, DailyLog.day == DailyPresence.day))
     rows = (await session.execute(
         select(DailyPresence, SiteVisit).join(SiteVisit, SiteVisit.id == DailyPresence.visit_id)
-        .where(DailyPresence.day < today)
+        .where(DailyPresence.day < _site_today(now, calendar))
         .where(((DailyPresence.checked_out_at.is_(None)) & (DailyPresence.sign_out_missed.is_(False)))
                | ((DailyPresence.log_missed.is_(False)) & ~has_log))
         .with_for_update(of=DailyPresence, skip_locked=True)
@@ -122,7 +145,7 @@ async def flag_missing(*, session: AsyncSession, now: datetime) -> int:
         if presence.checked_out_at is None and not presence.sign_out_missed:
             presence.sign_out_missed = True
             emit(session, SignOutMissed(case_id=visit.case_id, visit_id=visit.id, engineer_id=presence.engineer_id,
-                                        day=presence.day), case_id=visit.case_id, actor="system:onsite")
+                                        day=presence.day), case_id=visit.case_id, actor=SYSTEM_ACTOR)
             flags += 1
         logged = (await session.execute(select(DailyLog.id).where(
             DailyLog.visit_id == visit.id, DailyLog.engineer_id == presence.engineer_id,
@@ -130,7 +153,63 @@ async def flag_missing(*, session: AsyncSession, now: datetime) -> int:
         if not presence.log_missed and logged is None:
             presence.log_missed = True
             emit(session, DailyLogMissed(case_id=visit.case_id, visit_id=visit.id, engineer_id=presence.engineer_id,
-                                         day=presence.day), case_id=visit.case_id, actor="system:onsite")
+                                         day=presence.day), case_id=visit.case_id, actor=SYSTEM_ACTOR)
             flags += 1
-    return flags
+    return flags + await flag_days_without_sign_in(session=session, now=now, calendar=calendar)
 
+
+async def flag_days_without_sign_in(*, session: AsyncSession, now: datetime, calendar: SiteCalendar) -> int:
+    """S10 (and S20): each engineer of an open visit (arrived, not departed nor let go mid-way) who did not
+    sign in on a past working day of the site -> SignInMissed, and DailyLogMissed when no log of that day
+    was sent either. Once per engineer and day, whichever replica runs the check (a unique row per day).
+    """
+    departed = exists().where(Departure.visit_id == ThreeCallsRecord.visit_id,
+                              Departure.engineer_id == ThreeCallsRecord.engineer_id)
+    let_go = exists().where(LeaveRequest.visit_id == ThreeCallsRecord.visit_id,
+                            LeaveRequest.engineer_id == ThreeCallsRecord.engineer_id, LeaveRequest.may_leave.is_(True))
+    on_site = (await session.execute(
+        select(SiteVisit.id, SiteVisit.case_id, SiteVisit.region, ThreeCallsRecord.engineer_id,
+               func.min(ThreeCallsRecord.arrived_at))
+        .join(ThreeCallsRecord, ThreeCallsRecord.visit_id == SiteVisit.id)
+        .where(SiteVisit.closed_at.is_(None), SiteVisit.status != VisitStatus.DISPATCHED, ~departed, ~let_go)
+        .group_by(SiteVisit.id, SiteVisit.case_id, SiteVisit.region, ThreeCallsRecord.engineer_id)
+        .order_by(SiteVisit.id, ThreeCallsRecord.engineer_id)  # one order of inserts: replicas never deadlock
+    )).all()
+    if not on_site:
+        return 0
+    visit_ids = {row[0] for row in on_site}
+
+    async def days_of(model: type[DailyPresence] | type[DailyLog] | type[MissedSignIn]
+                      ) -> dict[tuple[UUID, str], set[date]]:
+        days: dict[tuple[UUID, str], set[date]] = defaultdict(set)
+        for v, e, d in (await session.execute(select(model.visit_id, model.engineer_id, model.day)
+                                              .where(model.visit_id.in_(visit_ids)))).all():  # type: ignore[attr-defined]
+            days[(v, e)].add(d)
+        return days
+
+    signed_in, logged, flagged = await days_of(DailyPresence), await days_of(DailyLog), await days_of(MissedSignIn)
+    flags = 0
+    for visit_id, case_id, region, engineer_id, arrived_at in on_site:
+        zone = calendar.zone(region)
+        missing = domain.days_without_sign_in(
+            first_day=local_day(arrived_at, zone), today=local_day(now, zone),
+            signed_in=signed_in.get((visit_id, engineer_id), set()),
+            flagged=flagged.get((visit_id, engineer_id), set()),
+            weekdays=calendar.working_weekdays)
+        for day in missing:
+            log_missed = day not in logged.get((visit_id, engineer_id), set())
+            inserted = (await session.execute(
+                insert(MissedSignIn).values(id=uuid4(), visit_id=visit_id, engineer_id=engineer_id, day=day,
+                                            log_missed=log_missed, flagged_at=now)
+                .on_conflict_do_nothing(index_elements=["visit_id", "engineer_id", "day"])
+                .returning(MissedSignIn.id))).first()
+            if inserted is None:  # another run flagged it meanwhile
+                continue
+            emit(session, SignInMissed(case_id=case_id, visit_id=visit_id, engineer_id=engineer_id, day=day),
+                 case_id=case_id, actor=SYSTEM_ACTOR)
+            flags += 1
+            if log_missed:
+                emit(session, DailyLogMissed(case_id=case_id, visit_id=visit_id, engineer_id=engineer_id, day=day),
+                     case_id=case_id, actor=SYSTEM_ACTOR)
+                flags += 1
+    return flags

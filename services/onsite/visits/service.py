@@ -18,6 +18,7 @@ from services.onsite.visits.models import (
 )
 from shared.api.auth import Principal, Role
 from shared.api.problems import Forbidden, GateRefused, NotFound
+from shared.api.regions import in_region_scope, region_scope
 from shared.clock import utcnow
 from shared.events.dispatch import ArrivalRescheduled, ServiceDispatched, StaffAdded
 from shared.events.onsite import EngineerArrived
@@ -25,9 +26,10 @@ from shared.events.quality import IssueLogged
 
 
 def can_read(visit: SiteVisit, principal: Principal) -> bool:
-    """The team reads its visit; dispatchers, regional centres, department heads and admins too."""
+    """The team reads its visit; dispatchers, department heads and admins too, a regional centre
+    those of its own region."""
     if principal.has(Role.ADMIN, Role.DISPATCHER, Role.REGIONAL_CENTRE, Role.DEPARTMENT_HEAD):
-        return True
+        return in_region_scope(principal, visit.region)
     return principal.has(Role.ENGINEER) and principal.subject in visit.engineer_ids
 
 
@@ -141,6 +143,8 @@ async def list_visits(
         stmt = stmt.where(SiteVisit.case_id == case_id)
     if not principal.has(Role.ADMIN, Role.DISPATCHER, Role.REGIONAL_CENTRE, Role.DEPARTMENT_HEAD):
         stmt = stmt.where(SiteVisit.engineer_ids.contains([principal.subject]))
+    elif (region := region_scope(principal)) is not None:
+        stmt = stmt.where(SiteVisit.region == region)
     stmt = stmt.order_by(SiteVisit.created_at.desc(), SiteVisit.id.desc()).limit(limit)
     return list((await session.execute(stmt)).scalars())
 

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from services.onsite.handlers import open_visit
+from services.onsite.site_days import site_calendar
 from shared.db import transaction
 from shared.events import EventEnvelope
 from shared.events.dispatch import (
@@ -90,10 +91,12 @@ class Site:
         self.engineers.append(who)
         await self.arrive(len(self.engineers) - 1)
 
-    async def arrive(self, who: int = 0) -> None:
-        calls = [{"party": p, "called_at": (NOW + timedelta(minutes=i)).isoformat(), "outcome": "reached"}
+    async def arrive(self, who: int = 0, at: datetime | None = None) -> None:
+        """S8: arrive after the three calls (at a pinned time, or now)."""
+        at = at or NOW
+        calls = [{"party": p, "called_at": (at + timedelta(minutes=i)).isoformat(), "outcome": "reached"}
                  for i, p in enumerate(["account_manager", "customer_contact", "site_interface"])]
-        r = await self.post("/arrivals", {"arrived_at": (NOW + timedelta(minutes=5)).isoformat(), "calls": calls}, who)
+        r = await self.post("/arrivals", {"arrived_at": (at + timedelta(minutes=5)).isoformat(), "calls": calls}, who)
         assert r.status_code == 201, r.text
 
     async def tasks(self) -> dict[str, dict]:
@@ -116,7 +119,8 @@ class Site:
         assert r.status_code == 201, r.text
 
     async def safe(self, task_id: str, who: int = 0, **answers: Any) -> httpx.Response:
-        body = {"day": datetime.now(UTC).date().isoformat(), "ppe": True, "helmet": True, "insulated_gloves": True,
+        body = {"day": site_calendar().day(datetime.now(UTC), "north").isoformat(),  # the site's day (S14)
+                "ppe": True, "helmet": True, "insulated_gloves": True,
                 "insulated_tools": True, "tools_test_valid_until": (date.today() + timedelta(days=90)).isoformat(),
                 "gloves_test_valid_until": (date.today() + timedelta(days=60)).isoformat(),
                 "barriers": True, "safety_watcher": "Li Ming", **answers}

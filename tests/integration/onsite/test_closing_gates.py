@@ -11,6 +11,7 @@ from services.onsite import handlers
 from shared.db import transaction
 from shared.events import EventEnvelope
 from shared.events.quality import IssueEscalated, IssueLogged, IssueReopened, IssueResolvedOnSite
+from tests.integration.conftest import bearer
 from tests.integration.onsite.conftest import NOW, events_of
 
 pytestmark = pytest.mark.integration
@@ -172,9 +173,11 @@ async def test_sign_in_out_with_location_missing_sign_out_flagged_next_morning(n
     from services.onsite.presence.service import flag_missing
 
     app, _ = onsite
-    site = await new_site(2, sheets=[])
+    site = await new_site(2, sheets=[], arrive=False)
     a, b = site.engineers
-    day = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+    day = datetime(2026, 11, 20, 0, 30, tzinfo=UTC)  # 08:30 at the site (Asia/Shanghai): its days are the site's
+    for who in (0, 1):
+        await site.arrive(who, at=day - timedelta(hours=1))
     r = await site.post("/check-ins", {"at": day.isoformat(), "latitude": 95.0, "longitude": 116.4})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.latitude"
     here = {"latitude": 39.9, "longitude": 116.4, "accuracy_m": 12.5}
@@ -187,7 +190,8 @@ async def test_sign_in_out_with_location_missing_sign_out_flagged_next_morning(n
                                             "progress": "40%"}, who=1)).status_code == 201
 
     async with transaction(app.state.sessions) as session:
-        assert await flag_missing(session=session, now=day + timedelta(hours=12)) == 0  # same day: not yet
+        await flag_missing(session=session, now=day + timedelta(hours=12))  # 20:30, same site day: not yet
+    assert await events_of(app, site.case_id, "SignOutMissed") == []
     # The periodic job of the service, with its clock injected: the next morning.
     await missing_presence_job(lambda: day + timedelta(days=1, hours=1))(app.state.runtime)
     async with transaction(app.state.sessions) as session:
@@ -197,7 +201,7 @@ async def test_sign_in_out_with_location_missing_sign_out_flagged_next_morning(n
     presence = {p["engineer_id"]: p for p in (await site.get("/presence")).json()["items"]}
     assert presence[a]["sign_out_missed"] and not presence[b]["sign_out_missed"]
 
-    r = await site.client.get("/whereabouts", headers=site.as_("rc-1", "regional_centre"))
+    r = await site.client.get("/whereabouts", headers=bearer(site.env, "regional_centre", "rc-1", region="north"))
     where = {w["engineer_id"]: w for w in r.json()}
     assert where[a]["on_site"] and where[a]["latitude"] == 39.9
     assert not where[b]["on_site"] and where[b]["latitude"] == 39.95

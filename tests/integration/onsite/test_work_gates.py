@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.conftest import bearer
 from tests.integration.onsite.conftest import PDF, PNG
 
 pytestmark = pytest.mark.integration
@@ -153,8 +154,9 @@ async def test_only_the_team_works_and_others_may_read(new_site):
                             who="eng-stranger")).status_code == 404
     r = await site.client.post(f"/visits/{site.visit_id}/briefings", json={}, headers=site.as_("disp-1", "dispatcher"))
     assert r.status_code == 403
-    for role in ("dispatcher", "regional_centre", "department_head", "admin"):
-        assert (await site.get("/tasks", who="someone", role=role)).status_code == 200
+    for role in ("dispatcher", "regional_centre", "department_head", "admin"):  # the visit is in region north
+        headers = bearer(site.env, role, "someone", region="north")
+        assert (await site.client.get(f"/visits/{site.visit_id}/tasks", headers=headers)).status_code == 200
     r = await site.post("/permits", {"number": "1", "issued_by": "x", "scope": ["all"],
                                      "valid_from": "2026-11-28T00:00:00Z", "valid_to": "2026-11-27T00:00:00Z"})
     assert r.status_code == 422
