@@ -101,6 +101,25 @@ def asyncapi(
     typer.echo(f"wrote {DOCUMENT}")
 
 
+@app.command(name="event-compat")
+def event_compat() -> None:
+    """Fail if an event schema changed incompatibly with the last committed AsyncAPI (a breaking change is a new
+    version of the event)."""
+    from devstack.asyncapi import render
+    from devstack.event_compat import check
+
+    commit, found = check(render())
+    if commit is None:
+        typer.echo("no committed AsyncAPI differs from the event models: nothing to compare")
+        return
+    if found:
+        typer.echo(f"event schemas incompatible with docs/asyncapi.yaml of {commit[:10]}:", err=True)
+        for line in found:
+            typer.echo(f"  {line}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"event schemas compatible with docs/asyncapi.yaml of {commit[:10]}")
+
+
 dlq_app = typer.Typer(help="Dead-lettered messages: list, inspect, re-drive.", no_args_is_help=True)
 app.add_typer(dlq_app, name="dlq")
 
