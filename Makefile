@@ -76,8 +76,10 @@ fuzz: install  ## Schemathesis against every service's OpenAPI, long run
 bench: install  ## Benchmarks on their own servers (free ports) into docs/performance.md; BENCH_QUICK=1 for a smoke run
 	$(PY) -m bench
 
-test: lint debian-packages  ## Lint, then unit, integration, end-to-end, bounded fuzz and fault tests, then the calendar runs
-	$(PY) -m pytest -q
+# The integration and end-to-end tiers run twice, each time on a pinned clock (test-calendar),
+# instead of once more on today's: whatever day and hour today is, it is just another moment.
+test: lint debian-packages  ## Lint; unit, bounded fuzz and fault tests; integration and end-to-end tests on two pinned clocks
+	$(PY) -m pytest -q tests/unit tests/fuzz tests/faults
 	$(MAKE) --no-print-directory test-calendar
 
 dashboard-png: install  ## Draw docs/dashboard.png from a live stack's metrics under demo load
