@@ -88,8 +88,8 @@ dashboard-png: install  ## Draw docs/dashboard.png from a live stack's metrics u
 config-reference: install  ## Regenerate the configuration reference in docs/operations.md from the settings classes
 	$(PY) -m devstack.cli config-reference
 
-token: install  ## Development token: make token ROLE=dispatcher SUB=u123
-	@$(PY) -m devstack.cli token $(ROLE) $(SUB)
+token: install  ## Development token: make token ROLE=regional_centre SUB=u123 [UNIT=...] [REGION=east]
+	@$(PY) -m devstack.cli token $(ROLE) $(SUB) $(if $(UNIT),--unit '$(UNIT)') $(if $(REGION),--region '$(REGION)')
 
 clean:
 	rm -rf .data

@@ -26,6 +26,9 @@ def is_development_secret(value: str) -> bool:
     return not lowered or lowered in DEV_PASSWORDS or any(mark in lowered for mark in PLACEHOLDER_MARKS)
 
 
+MAX_UPLOAD_BYTES = 20 * 1_048_576
+
+
 class ServiceSettings(BaseSettings):
     """Base settings; a service's own prefix applies to every field (DISPATCH_DATABASE_URL, ...)."""
 
@@ -79,7 +82,7 @@ class ServiceSettings(BaseSettings):
     # Limits.
     max_page_size: int = 200
     max_request_body_bytes: int = 1_048_576
-    max_upload_bytes: int = 20 * 1_048_576
+    max_upload_bytes: int = MAX_UPLOAD_BYTES
     http_client_timeout_s: float = 5.0
 
     @model_validator(mode="after")
@@ -100,6 +103,14 @@ class ServiceSettings(BaseSettings):
             found.append("a database URL without a password or with a development password: set POSTGRES_URL "
                          f"or {self.service_name.upper()}_DATABASE_URL")
         return found
+
+    @model_validator(mode="after")
+    def _file_limits_within_the_upload_limit(self) -> ServiceSettings:
+        """A per-file limit above the request limit would promise what the server refuses earlier."""
+        for name in type(self).model_fields:
+            if name.endswith("_max_bytes") and getattr(self, name) > self.max_upload_bytes:
+                raise ValueError(f"{name} ({getattr(self, name)}) exceeds max_upload_bytes ({self.max_upload_bytes})")
+        return self
 
     @model_validator(mode="after")
     def _refuse_dev_secrets_in_production(self) -> ServiceSettings:

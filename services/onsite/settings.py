@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AliasChoices, Field, field_validator
 
-from shared.settings import ServiceSettings
+from shared.settings import MAX_UPLOAD_BYTES, ServiceSettings
 
 
 class OnsiteSettings(ServiceSettings):
@@ -17,7 +17,7 @@ class OnsiteSettings(ServiceSettings):
     )
     evidence_dir: str = Field(default=".data/onsite-evidence",
                               description="Folder where the local evidence storage keeps uploaded files (S19)")
-    evidence_max_bytes: int = Field(default=10 * 1_048_576, description="Largest evidence upload accepted, in bytes")
+    evidence_max_bytes: int = Field(default=MAX_UPLOAD_BYTES, description="Largest evidence upload accepted, in bytes")
     evidence_content_types: list[str] = Field(
         default=["image/jpeg", "image/png", "application/pdf"],
         description="Content types accepted for evidence uploads (checked against the file's first bytes)")

@@ -6,7 +6,7 @@ from functools import lru_cache
 
 from pydantic import AliasChoices, Field
 
-from shared.settings import ServiceSettings
+from shared.settings import MAX_UPLOAD_BYTES, ServiceSettings
 
 DEFAULT_EVIDENCE_TYPES = ["image/jpeg", "image/png", "image/webp", "application/pdf", "video/mp4", "text/plain"]
 
@@ -21,7 +21,7 @@ class QualitySettings(ServiceSettings):
         description="Local folder where evidence files of quality issues are stored",
     )
     evidence_max_bytes: int = Field(
-        default=10 * 1_048_576, ge=1,
+        default=MAX_UPLOAD_BYTES, ge=1,
         validation_alias=AliasChoices("QUALITY_EVIDENCE_MAX_BYTES", "evidence_max_bytes"),
         description="Largest evidence file accepted for a quality issue, in bytes",
     )

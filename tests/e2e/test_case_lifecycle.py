@@ -31,6 +31,7 @@ def test_a_call_is_claimed_attempted_answered_and_completed(client):
     assert claimed.status_code == 200, claimed.text
     refused = fb.post(f"/follow-up-calls/{call['id']}/claim", headers=other, json={})
     assert refused.status_code == 409 and refused.json()["held_by"] == "agent-07"
+    assert refused.json()["type"].endswith("/call-held")
     assert fb.post(f"/follow-up-calls/{call['id']}/attempts", headers=other,
                    json={"result": "reached"}).status_code == 403
     r = fb.post(f"/follow-up-calls/{call['id']}/attempts", headers=agent, json={"result": "reached"})

@@ -40,6 +40,18 @@ class CallingWindow:
         raise AssertionError("unreachable: a window with a weekday opens within a week")
 
 
+class CallHeld(Conflict):
+    """S34: another agent holds the call's lease (the response names them and when the lease ends)."""
+
+    slug, title = "call-held", "Call held by another agent"
+
+
+class CallNotDue(Conflict):
+    """S34: the call is not due yet (the response says when it will be)."""
+
+    slug, title = "call-not-due", "Call not due yet"
+
+
 def add_business_days(start: datetime, days: int, window: CallingWindow) -> datetime:
     """S34: `days` calling days after `start`, counted on the calling window's local calendar.
 
@@ -101,9 +113,9 @@ def check_claim(*, status: str, due_at: datetime, holder: str | None, lease_expi
         raise Conflict(f"the call is {status}; only scheduled calls can be claimed", status_of_call=status)
     if holder is not None and holder != agent:
         until = iso(lease_expires_at) if lease_expires_at else None
-        raise Conflict(f"the call is held by {holder} until {until}", held_by=holder, lease_expires_at=until)
+        raise CallHeld(f"the call is held by {holder} until {until}", held_by=holder, lease_expires_at=until)
     if due_at > now:
-        raise Conflict(f"the call is not due before {iso(due_at)}", due_at=iso(due_at))
+        raise CallNotDue(f"the call is not due before {iso(due_at)}", due_at=iso(due_at))
 
 
 def check_holds(*, holder: str | None, agent: str) -> None:

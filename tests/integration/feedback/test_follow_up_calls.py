@@ -124,6 +124,7 @@ async def test_a_wrong_number_closes_the_call_and_call_back_requeues_it(env, app
     assert call["due_at"].startswith(at[:19]) and call["status"] == "scheduled"
     early = await client.post(f"/follow-up-calls/{later}/claim", json={}, headers=a1)
     assert early.status_code == 409 and "not due" in early.json()["detail"]
+    assert early.json()["type"].endswith("/call-not-due") and early.json()["due_at"]
 
 
 async def test_the_sweep_frees_expired_leases_and_closes_calls_past_the_retry_period(env, app, client):

@@ -10,7 +10,9 @@ import pytest
 from services.feedback.calls.domain import (
     AfterAttempt,
     AttemptResult,
+    CallHeld,
     CallingWindow,
+    CallNotDue,
     CallReason,
     RetryRules,
     add_business_days,
@@ -103,7 +105,7 @@ def test_an_expired_lease_holds_nothing():
 
 
 def test_claiming_a_call_someone_else_holds_names_them_and_the_expiry():
-    with pytest.raises(Conflict) as refused:
+    with pytest.raises(CallHeld) as refused:
         check_claim(status="scheduled", due_at=NOW, holder="a1", lease_expires_at=NOW + timedelta(minutes=5),
                     agent="a2", now=NOW)
     assert refused.value.extra == {"held_by": "a1", "lease_expires_at": "2026-12-02T03:05:00Z"}
@@ -115,9 +117,11 @@ def test_claiming_a_call_someone_else_holds_names_them_and_the_expiry():
 def test_closed_or_not_yet_due_calls_cannot_be_claimed():
     with pytest.raises(Conflict, match="completed"):
         check_claim(status="completed", due_at=NOW, holder=None, lease_expires_at=None, agent="a", now=NOW)
-    with pytest.raises(Conflict, match="not due"):
+    with pytest.raises(CallNotDue, match="not due") as refused:
         check_claim(status="scheduled", due_at=NOW + timedelta(hours=1), holder=None, lease_expires_at=None,
                     agent="a", now=NOW)
+    # Not due and held by another are two problem types, so a client can tell them apart.
+    assert refused.value.slug == "call-not-due" != CallHeld.slug == "call-held"
 
 
 def test_only_the_holder_acts_on_a_call():
