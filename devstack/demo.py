@@ -217,7 +217,6 @@ def _work_task(j: Journey, vid: str, task: dict, now: datetime, day: str) -> Non
         "day": day, "ppe": True, "helmet": True, "insulated_gloves": True,
         "insulated_tools": True, "tools_test_valid_until": (now + timedelta(days=180)).date().isoformat(),
         "gloves_test_valid_until": (now + timedelta(days=90)).date().isoformat(),
-        "gloves_test_valid_until": (now + timedelta(days=90)).date().isoformat(),
         "barriers": True, "safety_watcher": "Li Ming"})
     assert r.status_code == 201, r.text
     r = onsite.post(f"{base}/start", headers=eng)
@@ -368,6 +367,20 @@ EXPECTED_EVENTS = {"ServiceRequestReceived", "ServiceRequestAcknowledged", "Serv
                    "IssueLogged", "ServiceCompleted", "FollowUpCallScheduled"}
 
 
+def case_timeline(client: StackClient, case_id: str, headers: dict[str, str]) -> list[dict]:
+    """Every entry of a case's timeline, oldest first, read page by page (it is keyset-paginated)."""
+    entries: list[dict] = []
+    params: dict[str, str | int] = {"limit": 200}
+    while True:
+        r = client.http["dispatch"].get(f"/cases/{case_id}/timeline", headers=headers, params=params)
+        assert r.status_code == 200, r.text
+        page = r.json()
+        entries += page["items"]
+        if not page["next_cursor"]:
+            return entries
+        params["cursor"] = page["next_cursor"]
+
+
 def show_case_record(j: Journey) -> list[dict]:
     """The case record in dispatch: completed, with every event of every service on its timeline."""
     c, case_id = j.client, j.ids["case"]
@@ -375,7 +388,7 @@ def show_case_record(j: Journey) -> list[dict]:
         f"/cases/{case_id}", headers=j.dispatcher).json().get("status") == "completed")
 
     def full_timeline() -> list[dict] | None:
-        entries = c.http["dispatch"].get(f"/cases/{case_id}/timeline", headers=j.dispatcher).json()
+        entries = case_timeline(c, case_id, j.dispatcher)
         return entries if {e["event_type"] for e in entries} >= EXPECTED_EVENTS else None
 
     timeline = j.wait("the timeline to hold every event of the slice", full_timeline)

@@ -4,7 +4,13 @@ Dispatch's conformance view reads this table: a step is *done* when one of its `
 events exists for the case, *in progress* when only a `started_by` event does, *not
 applicable* when it is conditional and none of its `applies_when` events happened (nor any of
 its own events), and *missing* otherwise. `findings_by` events are compliance findings shown
-on the step even when it is done (a missed sign-out, calls out of order).
+on the step even when it is done (a missed sign-out, calls out of order). `reopened_by` events put
+an item of a per-item step back in progress (a reopened quality issue).
+
+Some steps need more than "one of these events exists": per item (S22-S25, S32), per engineer
+(S26), per day (S10, S20), per period (S16), per milestone and check-sheet item (S13, S17, S19) and
+per call outcome (S34). Those judgements are pure rules in `services/dispatch/record/domain.py`;
+this table names the events each step reads (decision 0076).
 """
 
 from __future__ import annotations
@@ -26,10 +32,11 @@ class Step:
     conditional: bool = False
     applies_when: tuple[str, ...] = ()
     findings_by: tuple[str, ...] = ()
+    reopened_by: tuple[str, ...] = ()
 
     @property
     def events(self) -> tuple[str, ...]:
-        return (*self.done_by, *self.started_by, *self.findings_by)
+        return (*self.done_by, *self.started_by, *self.findings_by, *self.reopened_by)
 
 
 STEPS: tuple[Step, ...] = (
@@ -46,7 +53,7 @@ STEPS: tuple[Step, ...] = (
     Step("S9", "on_site", "onsite", "Technical briefing", ("TechnicalBriefingHeld",),
          findings_by=("BriefingDisputeEscalated",)),
     Step("S10", "on_site", "onsite", "Daily sign-in/sign-out", ("EngineerCheckedOut",), ("EngineerCheckedIn",),
-         findings_by=("SignOutMissed",)),
+         findings_by=("SignInMissed", "SignOutMissed")),
     Step("S11", "on_site", "onsite", "Customer rules (work permit)", ("PermitRecorded",)),
     Step("S12", "on_site", "onsite", "Work plan", ("WorkPlanUpdated",), findings_by=("ScheduleAtRisk",)),
     Step("S13", "on_site", "onsite", "Work by the ticket", ("MilestoneReached",),
@@ -55,7 +62,8 @@ STEPS: tuple[Step, ...] = (
     Step("S15", "on_site", "onsite", "Communication", ("CommunicationLogged",), conditional=True),
     Step("S16", "on_site", "onsite", "Periodic reports", ("CustomerReportSent",),
          findings_by=("CustomerReportOverdue",)),
-    Step("S17", "on_site", "onsite", "Customer witness", ("WitnessRecorded",)),
+    Step("S17", "on_site", "onsite", "Customer witness", ("WitnessRecorded",), conditional=True,
+         applies_when=("WitnessRecorded",)),
     Step("S18", "on_site", "onsite", "Process records", ("ProcessRecordAdded",), conditional=True),
     Step("S19", "on_site", "onsite", "Evidence", ("EvidenceAttached",)),
     Step("S20", "on_site", "onsite", "Daily work log", ("DailyLogSubmitted",), findings_by=("DailyLogMissed",)),
@@ -70,9 +78,9 @@ STEPS: tuple[Step, ...] = (
          ("InternalDisagreementRaised", "RoutedItemAssigned"), conditional=True,
          applies_when=("InternalDisagreementRaised",)),
     Step("S25", "on_site", "quality", "Product quality problems", ("IssueResolvedOnSite", "IssueClosed"),
-         ("IssueLogged", "IssueEscalated"), conditional=True, applies_when=("IssueLogged",)),
-    Step("S26", "on_site", "onsite", "Self-check and cross-check", ("CrossCheckCompleted",),
-         ("SelfCheckCompleted",)),
+         ("IssueLogged", "IssueEscalated"), conditional=True, applies_when=("IssueLogged",),
+         reopened_by=("IssueReopened",)),
+    Step("S26", "on_site", "onsite", "Self-check and cross-check", ("SelfCheckCompleted", "CrossCheckCompleted")),
     Step("S27", "closing", "onsite", "Clean-up", ("CleanupConfirmed",)),
     Step("S28", "closing", "onsite", "Hand-over", ("HandoverCompleted",), ("RepairRequested",)),
     Step("S29", "closing", "onsite", "Technical documents", ("DrawingsDispatched", "NoDrawingDeviationsDeclared"),

@@ -1,4 +1,4 @@
-"""Events dispatch reacts to: every case event goes on the timeline; onsite moves the status,
+"""Events dispatch reacts to: every case event goes on the timeline (and may close the case); onsite moves the status,
 asks for staff (S12) and raises items to route (S22-S24); quality's preventive actions revise templates."""
 
 from __future__ import annotations
@@ -28,6 +28,14 @@ handlers = EventHandlers()
 @handlers.on_any
 async def add_to_timeline(session: AsyncSession, envelope: EventEnvelope, payload: object) -> None:
     await service.record_event(session=session, envelope=envelope)
+
+
+@handlers.on_any
+async def close_when_done(session: AsyncSession, envelope: EventEnvelope, payload: object) -> None:
+    """Decision 0075: after the event is on the timeline (and ServiceCompleted moved the status), a
+    completed case whose last duties are done is closed; a closed one with a duty open again reopens."""
+    await service.settle_closure(session=session, subject=envelope.subject, event_type=envelope.type,
+                                 actor="service:dispatch")
 
 
 @handlers.on("EngineerArrived")

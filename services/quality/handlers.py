@@ -1,4 +1,5 @@
-"""Events quality reacts to: dispatched teams, complaints (S34), repair requests (S28), template revisions."""
+"""Events quality reacts to: dispatched teams, complaints (S34), repair requests (S28), failed values measured
+on site (S13/S25), template revisions."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from services.quality.repairs import service as repairs
 from shared.events import EventEnvelope
 from shared.events.dispatch import ServiceDispatched, SpecificationTemplateRevised
 from shared.events.feedback import ComplaintRaised
-from shared.events.onsite import RepairRequested
+from shared.events.onsite import ProcessDataRecorded, RepairRequested
 from shared.messaging.consumer import EventHandlers
 
 handlers = EventHandlers()
@@ -30,6 +31,13 @@ async def complaint_becomes_issue(session: AsyncSession, envelope: EventEnvelope
 async def open_repair_order(session: AsyncSession, envelope: EventEnvelope, payload: RepairRequested) -> None:
     """S28: equipment taken back on site becomes a tracked repair order."""
     await repairs.open_from_request(session=session, event=payload, actor=envelope.actor or "onsite")
+
+
+@handlers.on("ProcessDataRecorded")
+async def failed_value_becomes_issue(session: AsyncSession, envelope: EventEnvelope,
+                                     payload: ProcessDataRecorded) -> None:
+    """S13/S25: every value measured outside its limits is seen by quality: an issue registered per entry."""
+    await service.log_failed_value(session=session, event=payload, actor=envelope.actor or "onsite")
 
 
 @handlers.on("SpecificationTemplateRevised")

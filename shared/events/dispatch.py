@@ -1,4 +1,4 @@
-"""Events produced by the dispatch service (topic `dispatch.events`): S1-S7, S12, S22/S23."""
+"""Events produced by the dispatch service (topic `dispatch.events`): S1-S7, S12, S22/S23, the closed case."""
 
 from __future__ import annotations
 
@@ -255,3 +255,21 @@ class SpecificationTemplateRevised(EventPayload):
     revised_by: str
     issue_id: UUID | None = None
     case_id: UUID | None = None
+
+
+@event("CaseClosed", producer=DISPATCH)
+class CaseClosed(EventPayload):
+    """The standard's last duties are done (decision 0075): every engineer left (S33), the follow-up
+    calls ended (S34), no quality issue (S25), routed item (S22-S24), customer information (S32) or
+    repair order (S28) is open."""
+
+    case_id: UUID
+    closed_at: datetime
+
+
+@event("CaseReopened", producer=DISPATCH)
+class CaseReopened(EventPayload):
+    """A closed case has a duty open again (a reopened issue, a new call, a complaint): back to completed."""
+
+    case_id: UUID
+    reasons: list[str] = Field(default_factory=list)

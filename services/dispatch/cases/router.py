@@ -115,13 +115,16 @@ async def get_case(case_id: UUID, principal: CaseReader, sessions: Sessions, res
     return ServiceCaseRead.model_validate(case)
 
 
-@router.get("/cases/{case_id}/timeline", response_model=list[CaseEventRead],
-            summary="Every event of every service about this case, in time order",
+@router.get("/cases/{case_id}/timeline", response_model=Page[CaseEventRead],
+            summary="Every event of every service about this case, oldest first (keyset-paginated)",
             responses={404: PROBLEM_RESPONSES[404]})
-async def get_timeline(case_id: UUID, principal: CaseReader, sessions: Sessions) -> list[CaseEventRead]:
+async def get_timeline(case_id: UUID, principal: CaseReader, sessions: Sessions, limit: PageSize = 50,
+                       cursor: Cursor = None) -> Page[CaseEventRead]:
     async with sessions() as session:
-        events = await service.timeline(session=session, case_id=case_id, principal=principal)
-    return [CaseEventRead.model_validate(e) for e in events]
+        events = await service.timeline_page(session=session, case_id=case_id, principal=principal, limit=limit,
+                                             cursor=cursor)
+    nxt = encode_cursor(events[-1].occurred_at, events[-1].event_id) if len(events) == limit else None
+    return Page(items=[CaseEventRead.model_validate(e) for e in events], next_cursor=nxt)
 
 
 @router.post("/cases/{case_id}/acknowledge", response_model=ServiceCaseRead,

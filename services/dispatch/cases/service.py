@@ -18,6 +18,7 @@ from services.dispatch.cases.models import (
     ServiceRequestCreate,
 )
 from services.dispatch.events import emit
+from services.dispatch.record import domain as record
 from services.dispatch.staffing.models import EngineerAssignment
 from shared.api.auth import Principal, Role
 from shared.api.concurrency import check_if_match
@@ -27,6 +28,8 @@ from shared.api.regions import in_region_scope
 from shared.clock import utcnow
 from shared.events import EventEnvelope
 from shared.events.dispatch import (
+    CaseClosed,
+    CaseReopened,
     ServiceRequestAcknowledged,
     ServiceRequestReceived,
 )
@@ -165,11 +168,26 @@ async def record_event(*, session: AsyncSession, envelope: EventEnvelope) -> Non
 
 
 async def timeline(*, session: AsyncSession, case_id: UUID, principal: Principal | None = None) -> list[CaseEvent]:
+    """The whole timeline, in time order (what the conformance view judges)."""
     if principal is None:
         await get(session=session, case_id=case_id)
     else:
         await get_visible(session=session, case_id=case_id, principal=principal)
-    stmt = select(CaseEvent).where(CaseEvent.case_id == str(case_id)).order_by(CaseEvent.occurred_at)
+    stmt = select(CaseEvent).where(CaseEvent.case_id == str(case_id)).order_by(CaseEvent.occurred_at,
+                                                                              CaseEvent.event_id)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def timeline_page(*, session: AsyncSession, case_id: UUID, principal: Principal, limit: int,
+                        cursor: str | None) -> list[CaseEvent]:
+    """One page of the timeline, oldest first, keyset-paginated on (occurred_at, event_id) like the case
+    list (the same cursor), so a long commissioning is read page by page."""
+    await get_visible(session=session, case_id=case_id, principal=principal)
+    stmt = select(CaseEvent).where(CaseEvent.case_id == str(case_id))
+    if cursor is not None:
+        occurred, last_id = decode_cursor(cursor)
+        stmt = stmt.where(tuple_(CaseEvent.occurred_at, CaseEvent.event_id) > tuple_(occurred, last_id))
+    stmt = stmt.order_by(CaseEvent.occurred_at, CaseEvent.event_id).limit(limit)
     return list((await session.execute(stmt)).scalars())
 
 
@@ -182,3 +200,34 @@ async def move_status(*, session: AsyncSession, case_id: UUID, target: CaseStatu
         return
     case.status = target
     touch(case, actor)
+
+
+async def settle_closure(*, session: AsyncSession, subject: str, event_type: str, actor: str) -> None:
+    """Decision 0075: a completed case whose last duties are done is closed (CaseClosed); a closed case
+    with a duty open again goes back to completed (CaseReopened). Judged on the timeline, after the
+    event that may change it is recorded; only the events the closing rule reads can change it."""
+    if event_type not in record.CLOSURE_EVENTS:
+        return
+    try:
+        case_id = UUID(subject)
+    except ValueError:
+        return
+    case = (await session.execute(
+        select(ServiceCase).where(ServiceCase.id == case_id).with_for_update()
+    )).scalar_one_or_none()
+    if case is None or case.status not in (CaseStatus.COMPLETED, CaseStatus.CLOSED):
+        return
+    rows = (await session.execute(select(CaseEvent).where(
+        CaseEvent.case_id == subject, CaseEvent.event_type.in_(record.CLOSURE_EVENTS)))).scalars()
+    missing = record.closure_missing([record.TimelineEvent(e.event_id, e.event_type, e.actor, e.occurred_at, e.data)
+                                      for e in rows])
+    if case.status == CaseStatus.COMPLETED and not missing:
+        domain.require_transition(CaseStatus.COMPLETED, CaseStatus.CLOSED)
+        case.status = CaseStatus.CLOSED
+        touch(case, actor)
+        emit(session, CaseClosed(case_id=case.id, closed_at=case.updated_at), case_id=case.id, actor=actor)
+    elif case.status == CaseStatus.CLOSED and missing:
+        # not a transition of TRANSITIONS: a late copy of ServiceCompleted must never reopen a case
+        case.status = CaseStatus.COMPLETED
+        touch(case, actor)
+        emit(session, CaseReopened(case_id=case.id, reasons=missing), case_id=case.id, actor=actor)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 from uuid import UUID
 
@@ -12,9 +12,13 @@ StepStatus = Literal["done", "missing", "not_applicable", "in_progress"]
 
 
 class Finding(BaseModel):
-    event_id: UUID
-    event_type: str
-    at: datetime
+    """A compliance finding: reported by an event (a missed sign-out, calls out of order), or a gap the
+    view found itself (a day on site without a sign-in, a milestone without evidence): then no event."""
+
+    event_id: UUID | None = Field(default=None, description="The event reporting it; none for a gap")
+    event_type: str | None = None
+    at: datetime | None = None
+    day: date | None = Field(default=None, description="The site's day a daily or periodic gap is about")
     detail: str
 
 

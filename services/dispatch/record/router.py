@@ -13,6 +13,7 @@ from services.dispatch.record.models import ConformanceRead
 from shared.api.app import Sessions
 from shared.api.auth import Principal, Requires, Role
 from shared.api.problems import PROBLEM_RESPONSES
+from shared.clock import utcnow
 
 router = APIRouter(tags=["case record"])
 
@@ -25,6 +26,7 @@ Reader = Annotated[Principal, Depends(Requires(
 async def get_conformance(case_id: UUID, principal: Reader, sessions: Sessions) -> ConformanceRead:
     async with sessions() as session:
         events = await cases.timeline(session=session, case_id=case_id, principal=principal)
+    today = utcnow().astimezone(domain.SITE_TIMEZONE).date()
     steps = domain.conformance([domain.TimelineEvent(e.event_id, e.event_type, e.actor, e.occurred_at, e.data)
-                                for e in events])
+                                for e in events], today=today)
     return ConformanceRead(case_id=case_id, summary=domain.summary(steps), steps=steps)

@@ -114,3 +114,17 @@ def may_move(*, subject: str, unit: str | None, is_admin: bool, owner: str | Non
     if is_admin:
         return True
     return (owner is not None and subject == owner) or (unit is not None and unit == responsible_unit)
+
+
+def failed_value_description(*, task: str | None, item_id: str, item_text: str | None, value: object,
+                             unit: str | None, lower: float | None, upper: float | None) -> str:
+    """S13/S25: the issue text of a value measured on site outside its acceptance limits."""
+    limits = " and ".join(part for part in (f"at least {lower:g}" if lower is not None else "",
+                                            f"at most {upper:g}" if upper is not None else "") if part)
+    item = f"{item_id} ({item_text})" if item_text else item_id
+    where = f" of task '{task}'" if task else ""
+    if isinstance(value, bool):
+        return f"Check-sheet item {item}{where} answered {'yes' if value else 'no'} on site, which fails it."
+    measured = f"{value} {unit}".strip() if unit else f"{value}"
+    return (f"Check-sheet item {item}{where} measured {measured}, outside its acceptance limits"
+            + (f" ({limits})" if limits else "") + ".")

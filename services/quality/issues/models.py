@@ -55,6 +55,7 @@ class QualityIssue(SQLModel, table=True):
         Index("ix_quality_issue_case", "case_id", "created_at"),
         Index("ix_quality_issue_created", "created_at", "id"),
         Index("ix_quality_issue_complaint", "complaint_id", unique=True),
+        Index("ix_quality_issue_measurement", "measurement_ref", unique=True),
     )
 
     id: UUID = SQLField(default_factory=uuid4, primary_key=True)
@@ -68,6 +69,8 @@ class QualityIssue(SQLModel, table=True):
     description: str
     source: str = "onsite"
     complaint_id: UUID | None = None
+    # S13/S25: `visit/task/item` of a failed on-site measurement this issue registers (one issue per entry).
+    measurement_ref: str | None = SQLField(default=None, max_length=300)
     customer_visible: bool = True
     status: str = SQLField(default=IssueStatus.LOGGED, sa_column=Column(String(32), nullable=False))
     logged_by: str
@@ -259,6 +262,7 @@ class QualityIssueRead(BaseModel):
     description: str
     source: str
     complaint_id: UUID | None = None
+    measurement_ref: str | None = None
     customer_visible: bool = True
     status: IssueStatus
     logged_by: str

@@ -38,6 +38,7 @@ from shared.api.problems import Forbidden, InvalidInput, NotFound
 from shared.clock import utcnow
 from shared.events.dispatch import ServiceDispatched, SpecificationTemplateRevised
 from shared.events.feedback import ComplaintRaised
+from shared.events.onsite import ProcessDataRecorded
 from shared.events.quality import (
     CorrectiveActionDefined,
     IssueClosed,
@@ -52,6 +53,7 @@ from shared.events.quality import (
 )
 
 COMPLAINT_FAILURE_MODE = "customer-complaint"
+OUT_OF_LIMITS_FAILURE_MODE = "out-of-limits"
 # The same limits as when the issue is logged (QualityIssueCreate).
 CORRECTION_LIMITS = {"product": 200, "model": 100, "serial_number": 100, "failure_mode": 100, "severity": 16,
                      "description": 8000}
@@ -83,12 +85,13 @@ def _is_staff(principal: Principal) -> bool:
 
 
 async def _require_on_case(session: AsyncSession, principal: Principal, case_id: UUID) -> None:
-    """An engineer logs and reads issues only on cases they are assigned to."""
+    """An engineer logs and reads issues only on cases they are assigned to; another engineer's case
+    answers 404 as in every service, so its existence does not leak."""
     if _is_staff(principal):
         return
     team = await session.get(CaseTeam, case_id)
     if team is None or principal.subject not in team.engineer_ids:
-        raise Forbidden("engineers may log and read issues only on cases they are assigned to")
+        raise NotFound(f"service case {case_id} does not exist")
 
 
 def _require_mover(issue: QualityIssue, principal: Principal) -> None:
@@ -109,7 +112,7 @@ async def _locked(session: AsyncSession, principal: Principal, issue_id: UUID, i
         raise NotFound(f"quality issue {issue_id} does not exist")
     try:
         await _require_on_case(session, principal, issue.case_id)
-    except Forbidden:
+    except NotFound:
         raise NotFound(f"quality issue {issue_id} does not exist") from None
     check_if_match(if_match, issue.version)
     return issue
@@ -160,6 +163,42 @@ async def log_complaint(*, session: AsyncSession, event: ComplaintRaised, actor:
     await session.flush()
     session.add(IssueJournalEntry(issue_id=issue.id, kind="logged", at=now, by=actor, data={
         "source": "complaint", "complaint_id": str(event.complaint_id), "score": event.score}))
+    emit(session, _logged_event(issue), case_id=issue.case_id, actor=actor)
+    return issue
+
+
+def measurement_ref(event: ProcessDataRecorded) -> str:
+    return f"{event.visit_id}/{event.task_id}/{event.item_id}"
+
+
+async def log_failed_value(*, session: AsyncSession, event: ProcessDataRecorded, actor: str) -> QualityIssue | None:
+    """S13/S25: a value measured on site outside its limits is registered as an issue (once per entry);
+    a later failed reading of the same entry goes into that issue's history. Passing readings change nothing."""
+    if event.passed:
+        return None
+    reading = {"reading_id": str(event.reading_id) if event.reading_id else None, "value": event.value,
+               "unit": event.unit, "recorded_by": event.recorded_by, "lower_limit": event.lower_limit,
+               "upper_limit": event.upper_limit}
+    now = utcnow()
+    ref = measurement_ref(event)
+    existing = (await session.execute(select(QualityIssue).where(QualityIssue.measurement_ref == ref)
+                                      .with_for_update())).scalar_one_or_none()
+    if existing is not None:
+        journal(session, existing, "failed_reading", reading, by=actor, at=now)
+        return None
+    issue = QualityIssue(
+        case_id=event.case_id, visit_id=event.visit_id, product=event.equipment_type or "unspecified",
+        failure_mode=OUT_OF_LIMITS_FAILURE_MODE, severity="major", description=domain.failed_value_description(
+            task=event.task_title, item_id=event.item_id, item_text=event.item_text, value=event.value,
+            unit=event.unit, lower=event.lower_limit, upper=event.upper_limit),
+        source="onsite", measurement_ref=ref, logged_by=event.recorded_by, created_at=now, updated_at=now,
+        updated_by=actor,
+    )
+    await sla.start_clocks(session=session, issue=issue)
+    session.add(issue)
+    await session.flush()
+    session.add(IssueJournalEntry(issue_id=issue.id, kind="logged", at=now, by=actor, data={
+        "source": "measurement", "measurement_ref": ref, **reading}))
     emit(session, _logged_event(issue), case_id=issue.case_id, actor=actor)
     return issue
 
@@ -329,7 +368,7 @@ async def get(*, session: AsyncSession, issue_id: UUID, principal: Principal) ->
         raise NotFound(f"quality issue {issue_id} does not exist")
     try:
         await _require_on_case(session, principal, issue.case_id)
-    except Forbidden:
+    except NotFound:
         raise NotFound(f"quality issue {issue_id} does not exist") from None
     return issue
 

@@ -4,12 +4,13 @@ its conformance view, S12 staffing requests, S22 routing and preventive actions 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from services.dispatch.cases.models import CaseEvent
+from services.dispatch.record.domain import SITE_TIMEZONE
 from shared.events import EventEnvelope, EventPayload
 from shared.events.feedback import FollowUpCallCompleted, FollowUpCallScheduled
 from shared.events.onsite import (
@@ -31,6 +32,7 @@ from tests.integration.dispatch.conftest import DispatchFlow
 pytestmark = pytest.mark.integration
 
 NOW = datetime.now(UTC)
+SITE_DAY = NOW.astimezone(SITE_TIMEZONE).date()  # the site's day the conformance view judges
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +66,8 @@ async def test_conformance_over_events_of_all_four_services(flow, env):
         EngineerArrived(**v, engineer_id=eng, arrived_at=NOW, calls=calls,
                         compliance_findings=["S8: site interface called before the customer contact"]),
         TechnicalBriefingHeld(**v, briefing_id=uuid.uuid4(), held_at=NOW, held_by=eng),
-        EngineerCheckedIn(**v, engineer_id=eng, day=date.today(), at=NOW, latitude=31.5, longitude=120.3),
-        EngineerCheckedOut(**v, engineer_id=eng, day=date.today(), at=NOW, latitude=31.5, longitude=120.3),
+        EngineerCheckedIn(**v, engineer_id=eng, day=SITE_DAY, at=NOW, latitude=31.5, longitude=120.3),
+        EngineerCheckedOut(**v, engineer_id=eng, day=SITE_DAY, at=NOW, latitude=31.5, longitude=120.3),
         MilestoneReached(**v, milestone_id=uuid.uuid4(), title="bays assembled", reached_at=NOW),
         ServiceCompleted(**v, completed_at=NOW, customer_name="Jiangsu Grid", region="east",
                          equipment_type="GIS-126kV", engineer_ids=engineers),
@@ -88,13 +90,17 @@ async def test_conformance_over_events_of_all_four_services(flow, env):
             and steps["S6"]["status"] == "done" and steps["S33"]["status"] == "done" else None
 
     steps = await wait_async("the timeline to prove steps of all four services", conformance, timeout=20)
-    timeline = (await flow.c.get(f"/cases/{cid}/timeline", headers=flow.d)).json()
+    timeline = (await flow.c.get(f"/cases/{cid}/timeline", headers=flow.d, params={"limit": 200})).json()["items"]
     sources = {e["source"] for e in timeline}
     assert sources == {f"/fieldservice/{s}" for s in ("dispatch", "onsite", "quality", "feedback")}
     ids = {e["event_type"]: e["event_id"] for e in timeline}
 
-    for step in ("S1", "S2", "S3", "S4", "S5", "S6", "S8", "S9", "S10", "S13", "S25", "S30", "S33", "S34"):
+    for step in ("S1", "S2", "S3", "S4", "S5", "S6", "S8", "S9", "S10", "S25", "S30", "S33", "S34"):
         assert steps[step]["status"] == "done", (step, steps[step])
+    # a milestone alone is not the work by the ticket: the dispatched items never recorded are findings
+    assert steps["S13"]["status"] == "in_progress"
+    assert any(f["detail"].startswith("S13: check-sheet item") and f["event_id"] is None
+               for f in steps["S13"]["findings"])
     assert steps["S6"]["evidence"] == [ids["ServiceDispatched"]] and steps["S6"]["who"] == ["disp-1"]
     assert steps["S4"]["who"] == ["head-1"] and steps["S4"]["when"]
     assert steps["S34"]["who"] == ["agent-1"] and steps["S25"]["who"] == ["qe-1"]
@@ -103,7 +109,7 @@ async def test_conformance_over_events_of_all_four_services(flow, env):
     assert steps["S7"]["status"] == "not_applicable" and steps["S22"]["status"] == "not_applicable"
     assert steps["S11"]["status"] == "missing" and steps["S11"]["evidence"] == []
     summary = (await flow.c.get(f"/cases/{cid}/conformance", headers=flow.d)).json()["summary"]
-    assert summary["findings"] == 1 and summary["done"] >= 14
+    assert summary["findings"] >= 2 and summary["done"] >= 13
     case_now = (await flow.c.get(f"/cases/{cid}", headers=flow.d)).json()
     assert case_now["status"] == "completed"
 

@@ -61,6 +61,7 @@ def test_findings_are_shown_even_when_the_step_is_done():
     steps = by_step([arrived, missed, ev("EngineerCheckedOut", 2, "eng")])
     assert steps["S8"].status == "done"
     assert [f.detail for f in steps["S8"].findings] == ["S8: site interface called before customer"]
-    assert steps["S10"].status == "done" and steps["S10"].findings[0].event_id == missed.event_id
+    # a day flagged without a sign-out is a duty missed: the step is not done, and the flag is its finding
+    assert steps["S10"].status == "in_progress" and steps["S10"].findings[0].event_id == missed.event_id
     clean = by_step([ev("EngineerArrived", 0, "eng", compliance_findings=[])])
     assert clean["S8"].findings == []
