@@ -51,7 +51,9 @@ async def test_an_unknown_failure_mode_is_refused_naming_it_until_the_catalogue_
 async def test_engineers_log_only_on_their_cases_and_see_only_those(env, quality_http, case):
     _app, c = quality_http
     r = await c.post("/issues", headers=engineer(env, "eng-stranger"), json=issue_body(case))
-    assert r.status_code == 403
+    assert r.status_code == 404  # another engineer's case: its existence does not leak
+    listed = await c.get("/issues", params={"case_id": str(case)}, headers=engineer(env, "eng-stranger"))
+    assert listed.status_code == 404
     issue = await log_issue(c, env, case, "eng-a")
     assert issue["status"] == "logged" and issue["sla"]["response"]["state"] == "running"
     assert (await c.get(f"/issues/{issue['id']}", headers=engineer(env, "eng-stranger"))).status_code == 404
