@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -26,16 +27,40 @@ PROBLEM_BASE = "https://fieldservice.example/problems/"
 MEDIA_TYPE = "application/problem+json"
 
 
+class FieldError(BaseModel):
+    """One offending field of invalid input."""
+
+    field: str = Field(description="Where: `body.x`, `query.limit`, a header name")
+    message: str
+    type: str | None = Field(default=None, description="The kind of error (e.g. `missing`, `extra_forbidden`)")
+
+
 class ProblemDetail(BaseModel):
-    """The body of every error response (RFC 9457)."""
+    """The body of every error response (RFC 9457), with the extension members a client acts on.
+
+    Each extension member is present only on the problems that carry it (see its description).
+    """
+
+    model_config = ConfigDict(extra="allow")
 
     type: str = Field(examples=[PROBLEM_BASE + "gate-refused"])
     title: str
     status: int
     detail: str
     instance: str | None = None
-    errors: list[dict[str, Any]] | None = Field(default=None, description="Offending fields (422)")
-    missing_conditions: list[str] | None = Field(default=None, description="What a refused gate still needs")
+    errors: list[FieldError] | None = Field(default=None, description="Offending fields (422)")
+    field: str | None = Field(default=None, description="The one field or header at fault (422, 428)")
+    allowed: list[str] | None = Field(default=None, description="The values the field accepts (422)")
+    gate: str | None = Field(default=None, description="The step of the standard that refused (409 gate-refused)")
+    missing_conditions: list[str] | None = Field(
+        default=None, description="What a refused gate still needs, each naming its step (409 gate-refused)")
+    current_status: str | None = Field(default=None, description="The state that forbids the change (409)")
+    status_of_call: str | None = Field(default=None, description="A follow-up call's state that forbids it (409)")
+    held_by: str | None = Field(default=None, description="The agent holding a follow-up call's lease (409)")
+    lease_expires_at: datetime | None = Field(default=None, description="When that agent's lease ends (409)")
+    due_at: datetime | None = Field(default=None, description="When a follow-up call becomes due (409)")
+    current_etag: str | None = Field(
+        default=None, description="The resource's ETag now; reload, reapply and send it as If-Match (412)")
 
 
 class Problem(Exception):

@@ -42,7 +42,7 @@ async def dispatch_readiness(case_id: UUID, principal: Reader, sessions: Session
 @router.post("/cases/{case_id}/dispatch", response_model=ServiceCaseRead,
              summary="S6: dispatch the team (refused, naming every missing S1-S6 condition, until ready)",
              responses={k: PROBLEM_RESPONSES[k] for k in (404, 409, 412)})
-async def dispatch(case_id: UUID, principal: Dispatcher, sessions: Sessions, response: Response,
+async def dispatch_case(case_id: UUID, principal: Dispatcher, sessions: Sessions, response: Response,
                    body: DispatchCommand | None = None, if_match: IfMatch = None) -> ServiceCaseRead:
     async with transaction(sessions) as session:
         case = await service.dispatch(session=session, case_id=case_id, command=body or DispatchCommand(),

@@ -82,7 +82,7 @@ async def list_calls(
 @router.get("/queue", response_model=Page[FollowUpCallRead], summary="S34: the agents' queue of due calls",
             description="Due calls nobody holds, highest priority first (poor receipt rating 3, fix "
                         "confirmation 2, rating call 1), then the longest waiting. Keyset-paginated.")
-async def queue(principal: Agent, sessions: Sessions, now: Now, limit: PageSize = 50, cursor: Cursor = None,
+async def call_queue(principal: Agent, sessions: Sessions, now: Now, limit: PageSize = 50, cursor: Cursor = None,
                 region: Annotated[str | None, Query(max_length=64, description="Only this region's calls")] = None,
                 ) -> Page[FollowUpCallRead]:
     async with sessions() as session:
@@ -95,8 +95,8 @@ async def queue(principal: Agent, sessions: Sessions, now: Now, limit: PageSize 
              description="Leases the first call of the queue to the agent. 204 when nothing is due. "
                          "Two agents asking at once get different calls.",
              responses={204: {"description": "No call is due"}})
-async def claim_next(body: ClaimCommand, principal: Agent, sessions: Sessions, now: Now, policy: Policy,
-                     response: Response) -> FollowUpCallRead | Response:
+async def claim_next_follow_up_call(body: ClaimCommand, principal: Agent, sessions: Sessions, now: Now,
+                                    policy: Policy, response: Response) -> FollowUpCallRead | Response:
     agent = acting_agent(principal, body.agent)
     async with transaction(sessions) as session:
         call = await service.claim_next(session=session, agent=agent, actor=principal.actor, now=now, policy=policy)
@@ -131,8 +131,8 @@ async def get_call(call_id: UUID, principal: CallReader, sessions: Sessions, now
              description="Leases the call to the agent for the configured minutes; claiming again renews it. "
                          "A call another agent holds gives 409 with `held_by` and `lease_expires_at`.",
              responses=problem_responses(404, 409, examples=HELD_BY_ANOTHER))
-async def claim(call_id: UUID, body: ClaimCommand, principal: Agent, sessions: Sessions, now: Now, policy: Policy,
-                response: Response) -> FollowUpCallRead:
+async def claim_follow_up_call(call_id: UUID, body: ClaimCommand, principal: Agent, sessions: Sessions, now: Now,
+                               policy: Policy, response: Response) -> FollowUpCallRead:
     agent = acting_agent(principal, body.agent)
     async with transaction(sessions) as session:
         call = await service.claim(session=session, call_id=call_id, agent=agent, actor=principal.actor, now=now,
@@ -143,8 +143,8 @@ async def claim(call_id: UUID, body: ClaimCommand, principal: Agent, sessions: S
 
 @router.post("/{call_id}/release", response_model=FollowUpCallRead, summary="Give a held call back to the queue",
              responses=problem_responses(403, 404))
-async def release(call_id: UUID, body: ClaimCommand, principal: Agent, sessions: Sessions,
-                  now: Now) -> FollowUpCallRead:
+async def release_follow_up_call(call_id: UUID, body: ClaimCommand, principal: Agent, sessions: Sessions,
+                                 now: Now) -> FollowUpCallRead:
     agent = acting_agent(principal, body.agent)
     async with transaction(sessions) as session:
         call = await service.release(session=session, call_id=call_id, agent=agent, actor=principal.actor, now=now)

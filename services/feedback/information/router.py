@@ -36,8 +36,9 @@ IfMatch = Annotated[str | None, Header(description="ETag as read; a stale one gi
                          "to the technology department, leads to the case region's regional centre) unless "
                          "`department` is given. Idempotent with `Idempotency-Key`.",
              responses=problem_responses(404, 428))
-async def capture(call_id: UUID, body: InformationCreate, principal: Agent, sessions: Sessions, now: Now,
-                  request: Request, response: Response, idempotency_key: IdempotencyKey = None) -> Any:
+async def capture_customer_information(call_id: UUID, body: InformationCreate, principal: Agent, sessions: Sessions,
+                                       now: Now, request: Request, response: Response,
+                                       idempotency_key: IdempotencyKey = None) -> Any:
     agent = acting_agent(principal, body.agent)
     routing = request.app.state.settings.customer_info_routing
 
@@ -80,8 +81,8 @@ async def get_information(info_id: UUID, principal: Reader, sessions: Sessions, 
              description="The regional centre of the item's region, or the head of its department (token `unit`). "
                          "Gate: still open, an answer, and a recorded notification of the customer.",
              responses=problem_responses(404, 409, 412))
-async def answer(info_id: UUID, body: InformationAnswer, principal: Answerer, sessions: Sessions, now: Now,
-                 response: Response, if_match: IfMatch = None) -> InformationRead:
+async def answer_customer_information(info_id: UUID, body: InformationAnswer, principal: Answerer, sessions: Sessions,
+                                      now: Now, response: Response, if_match: IfMatch = None) -> InformationRead:
     async with transaction(sessions) as session:
         info = await service.answer(session=session, info_id=info_id, body=body, principal=principal, now=now,
                                     if_match=if_match)

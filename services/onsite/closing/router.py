@@ -31,6 +31,7 @@ from services.onsite.visits.router import read_visit
 from shared.api.app import Sessions
 from shared.api.auth import Principal, Requires, Role
 from shared.api.concurrency import etag
+from shared.api.openapi import binary_response
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.db import transaction
 
@@ -129,7 +130,7 @@ async def completion_readiness(visit_id: UUID, principal: VisitReader, sessions:
 @router.post("/completion", response_model=SiteVisitRead,
              summary="S30: report, ratings and signed receipt complete the service -> ServiceCompleted",
              responses={k: PROBLEM_RESPONSES[k] for k in (403, 404, 409, 412)})
-async def complete(visit_id: UUID, body: CompletionCreate, principal: Engineer, sessions: Sessions,
+async def complete_visit(visit_id: UUID, body: CompletionCreate, principal: Engineer, sessions: Sessions,
                    response: Response, if_match: IfMatch = None) -> SiteVisitRead:
     async with transaction(sessions) as session:
         visit = await service.complete(session=session, visit_id=visit_id, body=body, principal=principal,
@@ -138,7 +139,9 @@ async def complete(visit_id: UUID, body: CompletionCreate, principal: Engineer, 
         return await read_visit(session, visit)
 
 
-@router.get("/report.pdf", response_class=Response, responses={k: PROBLEM_RESPONSES[k] for k in (404, 409)},
+@router.get("/report.pdf", response_class=Response,
+            responses={200: binary_response("application/pdf", description="The service report (PDF)"),
+                       **{k: PROBLEM_RESPONSES[k] for k in (404, 409)}},
             summary="S30: the printable service report (Chinese and English)")
 async def report_pdf(visit_id: UUID, principal: VisitReader, sessions: Sessions) -> Response:
     async with sessions() as session:

@@ -13,10 +13,13 @@ from services.onsite.visits import service as visits
 from services.onsite.work.models import MilestoneRead
 from shared.api.app import Sessions
 from shared.api.auth import Principal, Requires, Role
+from shared.api.openapi import binary_response
 from shared.api.pagination import Cursor, Page, PageSize
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.db import transaction
 from shared.storage import FileStorage, LocalFolderStorage
+
+EVIDENCE_TYPES = ("image/jpeg", "image/png", "application/pdf")  # the default of EVIDENCE_CONTENT_TYPES
 
 router = APIRouter(prefix="/visits/{visit_id}", tags=["evidence"])
 
@@ -39,7 +42,7 @@ Storage = Annotated[FileStorage, Depends(get_storage)]
 @router.post("/evidence", response_model=EvidenceRead, status_code=status.HTTP_201_CREATED,
              summary="S19: upload a photo or document (size/type limits, SHA-256 stored) -> EvidenceAttached",
              responses={k: PROBLEM_RESPONSES[k] for k in (404, 409)})
-async def upload(
+async def upload_evidence(
     visit_id: UUID, request: Request, principal: Engineer, sessions: Sessions, storage: Storage,
     file: Annotated[UploadFile, File(description="JPEG, PNG or PDF")],
     attached_kind: Annotated[AttachedKind, Form()],
@@ -68,8 +71,9 @@ async def list_evidence(visit_id: UUID, principal: VisitReader, sessions: Sessio
 
 
 @router.get("/evidence/{evidence_id}/content", summary="S19: download a file (its SHA-256 checked first)",
-            response_class=Response, responses={k: PROBLEM_RESPONSES[k] for k in (404,)})
-async def download(visit_id: UUID, evidence_id: UUID, principal: VisitReader, sessions: Sessions,
+            response_class=Response, responses={200: binary_response(*EVIDENCE_TYPES, description="The file"),
+                                                 404: PROBLEM_RESPONSES[404]})
+async def download_evidence(visit_id: UUID, evidence_id: UUID, principal: VisitReader, sessions: Sessions,
                    storage: Storage) -> Response:
     async with sessions() as session:
         evidence = await service.get(session=session, visit_id=visit_id, evidence_id=evidence_id, principal=principal)
@@ -82,7 +86,7 @@ async def download(visit_id: UUID, evidence_id: UUID, principal: VisitReader, se
 @router.post("/evidence/{evidence_id}/confirmation", response_model=EvidenceRead,
              summary="S19: the customer confirms important evidence -> EvidenceConfirmed",
              responses={k: PROBLEM_RESPONSES[k] for k in (404, 409)})
-async def confirm(visit_id: UUID, evidence_id: UUID, body: EvidenceConfirmation, principal: Engineer,
+async def confirm_evidence(visit_id: UUID, evidence_id: UUID, body: EvidenceConfirmation, principal: Engineer,
                   sessions: Sessions) -> EvidenceRead:
     async with transaction(sessions) as session:
         return EvidenceRead.model_validate(await service.confirm(

@@ -9,8 +9,10 @@ from fastapi import APIRouter, Depends, File, Request, Response, UploadFile, sta
 
 from services.quality.evidence import service
 from services.quality.evidence.models import IssueEvidenceRead
+from services.quality.settings import DEFAULT_EVIDENCE_TYPES
 from shared.api.app import Sessions
 from shared.api.auth import Principal, Requires, Role
+from shared.api.openapi import binary_response
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.db import transaction
 
@@ -42,7 +44,8 @@ async def list_evidence(issue_id: UUID, principal: Reader, sessions: Sessions) -
 
 
 @router.get("/{evidence_id}", summary="Download an evidence file (its SHA-256 is checked first)",
-            response_class=Response, responses={404: PROBLEM_RESPONSES[404], 409: PROBLEM_RESPONSES[409]})
+            response_class=Response, responses={200: binary_response(*DEFAULT_EVIDENCE_TYPES, description="The file"),
+                                                 404: PROBLEM_RESPONSES[404], 409: PROBLEM_RESPONSES[409]})
 async def download_evidence(issue_id: UUID, evidence_id: UUID, principal: Reader, sessions: Sessions,
                             request: Request) -> Response:
     async with sessions() as session:
