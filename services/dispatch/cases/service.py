@@ -212,10 +212,15 @@ async def settle_closure(*, session: AsyncSession, subject: str, event_type: str
         case_id = UUID(subject)
     except ValueError:
         return
+    ending = (CaseStatus.COMPLETED, CaseStatus.CLOSED)
+    # a plain read first: most such events are about cases still at work, which need no lock
+    status = (await session.execute(select(ServiceCase.status).where(ServiceCase.id == case_id))).scalar_one_or_none()
+    if status not in ending:
+        return
     case = (await session.execute(
         select(ServiceCase).where(ServiceCase.id == case_id).with_for_update()
     )).scalar_one_or_none()
-    if case is None or case.status not in (CaseStatus.COMPLETED, CaseStatus.CLOSED):
+    if case is None or case.status not in ending:
         return
     rows = (await session.execute(select(CaseEvent).where(
         CaseEvent.case_id == subject, CaseEvent.event_type.in_(record.CLOSURE_EVENTS)))).scalars()
