@@ -158,7 +158,7 @@ def work_on_site(j: Journey) -> None:
     c, case_id = j.client, j.ids["case"]
     onsite = c.http["onsite"]
     visit = j.wait("onsite to open the visit from ServiceDispatched", lambda: (
-        onsite.get("/visits", params={"case_id": case_id}, headers=j.engineer()).json() or None))[0]
+        onsite.get("/visits", params={"case_id": case_id}, headers=j.engineer()).json()["items"] or None))[0]
     vid = j.ids["visit"] = visit["id"]
     j.step(f"onsite opened visit {vid} from ServiceDispatched")
     now = datetime.now(UTC)

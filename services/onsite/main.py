@@ -31,7 +31,7 @@ async def collect_visits_on_site(runtime: ServiceRuntime) -> None:
 
 # OpenAPI links: where the id of each resource comes from (clients and stateful fuzzing)
 LINKS = [
-    ResourceLink("GET", "/visits", "200", "visit_id", "$response.body#/0/id"),
+    ResourceLink("GET", "/visits", "200", "visit_id", "$response.body#/items/0/id"),
     ResourceLink("POST", "/visits/{visit_id}/tasks", "201", "task_id"),
     ResourceLink("POST", "/visits/{visit_id}/milestones", "201", "milestone_id"),
     ResourceLink("POST", "/visits/{visit_id}/evidence", "201", "evidence_id"),

@@ -17,7 +17,7 @@ from services.onsite.visits.models import (
 from shared.api.app import Sessions
 from shared.api.auth import Principal, Requires, Role
 from shared.api.concurrency import etag
-from shared.api.pagination import PageSize
+from shared.api.pagination import Cursor, Page, PageSize
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.db import transaction
 
@@ -37,14 +37,15 @@ async def read_visit(session, visit) -> SiteVisitRead:
     return out
 
 
-@router.get("", response_model=list[SiteVisitRead], summary="Visits (an engineer sees their own)")
+@router.get("", response_model=Page[SiteVisitRead], summary="Visits, newest first (an engineer sees their own)")
 async def list_visits(
     principal: VisitReader, sessions: Sessions, case_id: Annotated[UUID | None, Query()] = None,
-    limit: PageSize = 50,
-) -> list[SiteVisitRead]:
+    limit: PageSize = 50, cursor: Cursor = None,
+) -> Page[SiteVisitRead]:
     async with sessions() as session:
-        visits = await service.list_visits(session=session, principal=principal, case_id=case_id, limit=limit)
-        return [await read_visit(session, v) for v in visits]
+        visits, next_cursor = await service.list_visits(session=session, principal=principal, case_id=case_id,
+                                                        limit=limit, cursor=cursor)
+        return Page(items=[await read_visit(session, v) for v in visits], next_cursor=next_cursor)
 
 
 @router.get("/{visit_id}", response_model=SiteVisitRead, summary="One visit with arrivals and quality issues",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.onsite.events import emit
@@ -17,6 +17,7 @@ from services.onsite.visits.models import (
     VisitStatus,
 )
 from shared.api.auth import Principal, Role
+from shared.api.pagination import decode_cursor, encode_cursor
 from shared.api.problems import Forbidden, GateRefused, NotFound
 from shared.api.regions import in_region_scope, region_scope
 from shared.clock import utcnow
@@ -136,17 +137,24 @@ async def details(*, session: AsyncSession, visit: SiteVisit) -> tuple[list[Thre
 
 
 async def list_visits(
-    *, session: AsyncSession, principal: Principal, case_id: UUID | None, limit: int
-) -> list[SiteVisit]:
+    *, session: AsyncSession, principal: Principal, case_id: UUID | None, limit: int, cursor: str | None = None
+) -> tuple[list[SiteVisit], str | None]:
+    """The newest visits first, `limit` of them after the cursor; the next cursor when more exist."""
     stmt = select(SiteVisit)
+    if cursor:
+        after_at, after_id = decode_cursor(cursor)
+        stmt = stmt.where(tuple_(SiteVisit.created_at, SiteVisit.id) < tuple_(after_at, after_id))
     if case_id is not None:
         stmt = stmt.where(SiteVisit.case_id == case_id)
     if not principal.has(Role.ADMIN, Role.DISPATCHER, Role.REGIONAL_CENTRE, Role.DEPARTMENT_HEAD):
         stmt = stmt.where(SiteVisit.engineer_ids.contains([principal.subject]))
     elif (region := region_scope(principal)) is not None:
         stmt = stmt.where(SiteVisit.region == region)
-    stmt = stmt.order_by(SiteVisit.created_at.desc(), SiteVisit.id.desc()).limit(limit)
-    return list((await session.execute(stmt)).scalars())
+    stmt = stmt.order_by(SiteVisit.created_at.desc(), SiteVisit.id.desc()).limit(limit + 1)
+    rows = list((await session.execute(stmt)).scalars())
+    if len(rows) <= limit:
+        return rows, None
+    return rows[:limit], encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id)
 
 
 async def issue_changed(*, session: AsyncSession, issue_id: UUID, status: str | None = None,

@@ -160,7 +160,7 @@ async def new_site(env, onsite):
             await open_visit(session, envelope, envelope.payload())
         r = await client.get("/visits", params={"case_id": envelope.subject}, headers=bearer(env, "engineer",
                                                                                                engineers[0]))
-        site = Site(env, client, r.json()[0]["id"], engineers, envelope.subject)
+        site = Site(env, client, r.json()["items"][0]["id"], engineers, envelope.subject)
         if arrive:
             for i in range(n):
                 await site.arrive(i)

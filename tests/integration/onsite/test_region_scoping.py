@@ -26,7 +26,7 @@ async def visit_in(env, onsite, region: str) -> Site:
     async with transaction(app.state.sessions) as session:
         await open_visit(session, envelope, envelope.payload())
     r = await client.get("/visits", params={"case_id": envelope.subject}, headers=bearer(env, "engineer", engineer))
-    site = Site(env, client, r.json()[0]["id"], [engineer], envelope.subject)
+    site = Site(env, client, r.json()["items"][0]["id"], [engineer], envelope.subject)
     await site.arrive()
     r = await site.post("/check-ins", {"at": datetime.now(UTC).isoformat(), "latitude": 31.5, "longitude": 120.3})
     assert r.status_code == 201, r.text
@@ -44,9 +44,9 @@ async def test_a_regional_centre_reads_its_own_region_only(env, onsite):
         r = await client.get(f"/visits/{other.visit_id}{path}", headers=centre)
         assert r.status_code == 404 and r.json()["detail"] == f"site visit {other.visit_id} does not exist"
 
-    listed = (await client.get("/visits", headers=centre, params={"limit": 200})).json()
+    listed = (await client.get("/visits", headers=centre, params={"limit": 200})).json()["items"]
     assert own.visit_id in {v["id"] for v in listed} and {v["region"] for v in listed} == {east}
-    assert (await client.get("/visits", headers=centre, params={"case_id": other.case_id})).json() == []
+    assert (await client.get("/visits", headers=centre, params={"case_id": other.case_id})).json()["items"] == []
 
     where = {w["engineer_id"] for w in (await client.get("/whereabouts", headers=centre)).json()}
     assert where == {own.engineers[0]}

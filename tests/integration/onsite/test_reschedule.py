@@ -27,7 +27,7 @@ async def test_s7_the_visit_shows_the_rescheduled_window(env):
     async with running_app(env, "onsite") as (_app, client):
 
         async def visit() -> dict | None:
-            found = (await client.get("/visits", params={"case_id": case_id}, headers=headers)).json()
+            found = (await client.get("/visits", params={"case_id": case_id}, headers=headers)).json()["items"]
             return found[0] if found else None
 
         async with producer(env) as p:

@@ -31,7 +31,7 @@ async def test_a_two_engineer_visit_from_dispatch_to_the_last_departure(env, tmp
 
         async def visit() -> list:
             r = await client.get("/visits", params={"case_id": case_id}, headers=bearer(env, "engineer", engineers[1]))
-            return r.json()
+            return r.json()["items"]
 
         site = Site(env, client, (await wait_async("the visit to open from ServiceDispatched", visit))[0]["id"],
                     engineers, case_id)

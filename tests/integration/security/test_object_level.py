@@ -35,12 +35,12 @@ async def test_engineer_b_cannot_read_or_change_engineer_a_visit(env):
 
         async def visit_of_a():
             r = await onsite.get("/visits", params={"case_id": str(case_id)}, headers=as_a)
-            return r.json() if r.status_code == 200 and r.json() else None
+            return r.json()["items"] if r.status_code == 200 and r.json()["items"] else None
 
         visit = (await wait_async("the visit of engineer A", visit_of_a))[0]
         assert (await onsite.get(f"/visits/{visit['id']}", headers=as_a)).status_code == 200
         # B neither sees it listed, nor reads it, nor records an arrival on it.
-        assert (await onsite.get("/visits", params={"case_id": str(case_id)}, headers=as_b)).json() == []
+        assert (await onsite.get("/visits", params={"case_id": str(case_id)}, headers=as_b)).json()["items"] == []
         assert (await onsite.get(f"/visits/{visit['id']}", headers=as_b)).status_code == 404
         arrival = {"arrived_at": datetime.now(UTC).isoformat(), "calls": []}
         assert (await onsite.post(f"/visits/{visit['id']}/arrivals", headers=as_b, json=arrival)).status_code == 404
