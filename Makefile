@@ -23,8 +23,9 @@ $(VENV)/.installed: uv.lock pyproject.toml | $(UV)
 
 install: $(VENV)/.installed  ## Create the virtual environment from the lock file
 
-# Debian packages the tests use (faketime pins the clock of whole processes).
-DEBIAN_PACKAGES := faketime
+# Debian packages the tests use (faketime pins the clock of whole processes; chromium and its
+# driver open the API documentation pages in a real browser, tests/e2e/test_docs_offline.py).
+DEBIAN_PACKAGES := faketime chromium chromium-driver
 debian-packages:  ## Install the Debian packages the tests need, when missing (apt-get; sudo unless root)
 	devstack/ensure-debian-packages $(DEBIAN_PACKAGES)
 
@@ -50,7 +51,7 @@ test-unit: install
 test-integration: install
 	$(PY) -m pytest tests/integration -q
 
-test-e2e: install
+test-e2e: install debian-packages
 	$(PY) -m pytest tests/e2e -q
 
 # The clock pinned (libfaketime, every process: tests, services, PostgreSQL, broker) to moments a

@@ -14,22 +14,20 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Annotated, Literal
+from typing import Annotated
 
 from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
-from fastapi_offline import FastAPIOffline
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.api.auth import TokenVerifier, annotate_openapi
-from shared.api.links import ResourceLink
+from shared.api.docs import install_offline_docs
+from shared.api.links import ResourceLink, install_links
 from shared.api.middleware import RequestContextMiddleware
-from shared.api.openapi import install_openapi, operation_id
 from shared.api.problems import (
     PROBLEM_RESPONSES,
     bind_case_to_logs,
@@ -126,18 +124,14 @@ def create_service_app(defn: ServiceDefinition) -> FastAPI:
             await app.state.broker_probe.close()
             await engine.dispose()
 
-    # /docs and /redoc load Swagger UI, ReDoc and their favicon from the installed package, not
-    # from a CDN (plants and intranets have no internet); no validator badge fetched either.
-    app = FastAPIOffline(
-        static_url="/docs-assets",
-        swagger_ui_parameters={"validatorUrl": None},
+    app = FastAPI(
+        docs_url=None, redoc_url=None,  # served from local assets below (install_offline_docs), not CDNs
         dependencies=[Depends(reject_unknown_query_parameters), Depends(bind_case_to_logs)],
         title=defn.title,
         description=defn.description,
         version="0.1.0",
         lifespan=lifespan,
         responses={k: v for k, v in PROBLEM_RESPONSES.items() if k in (401, 403, 422, 503)},
-        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     app.state.token_verifier = TokenVerifier(settings)
@@ -146,6 +140,7 @@ def create_service_app(defn: ServiceDefinition) -> FastAPI:
         max_body=settings.max_request_body_bytes, max_upload=settings.max_upload_bytes,
     )
     install_problem_handlers(app)
+    install_offline_docs(app)
     if configure_tracing(settings.service_name):
         FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
     app.include_router(_operational_router(defn))
@@ -153,7 +148,7 @@ def create_service_app(defn: ServiceDefinition) -> FastAPI:
         annotate_openapi(router)
         document_not_found(router.routes)
         app.include_router(router)
-    install_openapi(app, defn.links)  # operation ids, problems, headers, required fields; the links
+    install_links(app, defn.links)
     return app
 
 
@@ -231,29 +226,15 @@ async def get_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
 Sessions = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessions)]
 
 
-class Liveness(BaseModel):
-    """The process answers."""
-
-    status: Literal["ok"]
-    service: str
-
-
-class Readiness(BaseModel):
-    """Each dependency's state: `ok` or why it is unreachable."""
-
-    status: Literal["ready", "not ready"]
-    checks: dict[str, str]
-
-
 def _operational_router(defn: ServiceDefinition) -> APIRouter:
     router = APIRouter(tags=["operations"])
 
-    @router.get("/healthz", summary="Liveness: the process is up", response_model=Liveness)
+    @router.get("/healthz", summary="Liveness: the process is up")
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": defn.name}
 
-    @router.get("/readyz", summary="Readiness: database and broker reachable", response_model=Readiness,
-                responses={503: {"model": Readiness, "description": "A dependency is unreachable"}})
+    @router.get("/readyz", summary="Readiness: database and broker reachable",
+                responses={503: {"description": "A dependency is unreachable"}})
     async def readyz(request: Request, response: Response) -> dict[str, object]:
         checks: dict[str, str] = {}
         try:
@@ -273,9 +254,7 @@ def _operational_router(defn: ServiceDefinition) -> APIRouter:
         response.status_code = 200 if ready else 503
         return {"status": "ready" if ready else "not ready", "checks": checks}
 
-    @router.get("/metrics", summary="Prometheus metrics", response_class=Response, responses={200: {
-        "description": "The Prometheus text exposition format",
-        "content": {"text/plain": {"schema": {"type": "string"}}}}})
+    @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
     async def metrics(request: Request) -> Response:
         runtime: ServiceRuntime = request.app.state.runtime
         name = defn.settings.service_name
