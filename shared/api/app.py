@@ -14,20 +14,22 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Literal
 
 from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.api.auth import TokenVerifier, annotate_openapi
 from shared.api.docs import install_offline_docs
-from shared.api.links import ResourceLink, install_links
+from shared.api.links import ResourceLink
 from shared.api.middleware import RequestContextMiddleware
+from shared.api.openapi import install_openapi, operation_id
 from shared.api.problems import (
     PROBLEM_RESPONSES,
     bind_case_to_logs,
@@ -132,6 +134,7 @@ def create_service_app(defn: ServiceDefinition) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
         responses={k: v for k, v in PROBLEM_RESPONSES.items() if k in (401, 403, 422, 503)},
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     app.state.token_verifier = TokenVerifier(settings)
@@ -148,7 +151,7 @@ def create_service_app(defn: ServiceDefinition) -> FastAPI:
         annotate_openapi(router)
         document_not_found(router.routes)
         app.include_router(router)
-    install_links(app, defn.links)
+    install_openapi(app, defn.links)  # operation ids, problems, headers, required fields; the links
     return app
 
 
@@ -226,15 +229,29 @@ async def get_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
 Sessions = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessions)]
 
 
+class Liveness(BaseModel):
+    """The process answers."""
+
+    status: Literal["ok"]
+    service: str
+
+
+class Readiness(BaseModel):
+    """Each dependency's state: `ok` or why it is unreachable."""
+
+    status: Literal["ready", "not ready"]
+    checks: dict[str, str]
+
+
 def _operational_router(defn: ServiceDefinition) -> APIRouter:
     router = APIRouter(tags=["operations"])
 
-    @router.get("/healthz", summary="Liveness: the process is up")
+    @router.get("/healthz", summary="Liveness: the process is up", response_model=Liveness)
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": defn.name}
 
-    @router.get("/readyz", summary="Readiness: database and broker reachable",
-                responses={503: {"description": "A dependency is unreachable"}})
+    @router.get("/readyz", summary="Readiness: database and broker reachable", response_model=Readiness,
+                responses={503: {"model": Readiness, "description": "A dependency is unreachable"}})
     async def readyz(request: Request, response: Response) -> dict[str, object]:
         checks: dict[str, str] = {}
         try:
@@ -254,7 +271,9 @@ def _operational_router(defn: ServiceDefinition) -> APIRouter:
         response.status_code = 200 if ready else 503
         return {"status": "ready" if ready else "not ready", "checks": checks}
 
-    @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    @router.get("/metrics", summary="Prometheus metrics", response_class=Response, responses={200: {
+        "description": "The Prometheus text exposition format",
+        "content": {"text/plain": {"schema": {"type": "string"}}}}})
     async def metrics(request: Request) -> Response:
         runtime: ServiceRuntime = request.app.state.runtime
         name = defn.settings.service_name
