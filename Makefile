@@ -24,8 +24,10 @@ $(VENV)/.installed: uv.lock pyproject.toml | $(UV)
 install: $(VENV)/.installed  ## Create the virtual environment from the lock file
 
 # Debian packages the tests use (faketime pins the clock of whole processes; chromium and its
-# driver open the API documentation pages in a real browser, tests/e2e/test_docs_offline.py).
-DEBIAN_PACKAGES := faketime chromium chromium-driver
+# driver open the API documentation pages in a real browser, tests/e2e/test_docs_offline.py;
+# poppler-utils' pdftoppm, pdftotext and pdffonts read the S30 service report as a reader would,
+# tests/integration/onsite/test_service_report.py).
+DEBIAN_PACKAGES := faketime chromium chromium-driver poppler-utils
 debian-packages:  ## Install the Debian packages the tests need, when missing (apt-get; sudo unless root)
 	devstack/ensure-debian-packages $(DEBIAN_PACKAGES)
 
