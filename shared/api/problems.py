@@ -131,11 +131,12 @@ class GateRefused(Problem):
 
     status, slug, title = 409, "gate-refused", "Gate refused"
 
-    def __init__(self, gate: str, missing: list[str], detail: str | None = None) -> None:
+    def __init__(self, gate: str, missing: list[str], detail: str | None = None, **extra: Any) -> None:
         super().__init__(
             detail or f"{gate} refused: {'; '.join(missing)}",
             gate=gate,
             missing_conditions=missing,
+            **extra,
         )
 
 

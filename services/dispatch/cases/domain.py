@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from services.dispatch.cases.models import CaseStatus
-from shared.api.problems import Conflict, GateRefused
+from shared.api.problems import GateRefused
 
 # Which status may follow which (events from onsite move a case on site and to completion).
 TRANSITIONS: dict[CaseStatus, set[CaseStatus]] = {
@@ -22,10 +22,16 @@ def can_move(current: CaseStatus, target: CaseStatus) -> bool:
     return target in TRANSITIONS[current]
 
 
+STEP_OF_STATUS = {CaseStatus.ACKNOWLEDGED: "S1", CaseStatus.DISPATCHED: "S6", CaseStatus.ON_SITE: "S8",
+                  CaseStatus.COMPLETED: "S30", CaseStatus.CLOSED: "S34"}
+
+
 def require_transition(current: CaseStatus, target: CaseStatus) -> None:
+    """S1-S34: a case moves only along the standard's order (the step of the target status names the refusal)."""
     if not can_move(current, target):
-        raise Conflict(f"a case that is {current.value} cannot become {target.value}",
-                       current_status=current.value)
+        step = STEP_OF_STATUS.get(target, "S1")
+        raise GateRefused("case status", [f"{step}: a case that is {current.value} cannot become {target.value}"],
+                          current_status=current.value)
 
 
 @dataclass(frozen=True)

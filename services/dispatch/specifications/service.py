@@ -91,7 +91,8 @@ async def attach_pack(*, session: AsyncSession, case_id: UUID, body: PackCreate,
     case = await cases.get(session=session, case_id=case_id, for_update=True)
     check_if_match(if_match, case.version)
     if case.status not in (CaseStatus.RECEIVED, CaseStatus.ACKNOWLEDGED):
-        raise Conflict(f"the specification pack is attached before dispatch (the case is {case.status})")
+        raise GateRefused("specification pack",
+                          [f"S5: the specification pack is attached before dispatch (the case is {case.status})"])
     fitting = await list_templates(session=session, equipment_type=case.equipment_type,
                                    difficulty=case.difficulty)
     if body.template_ids is not None:

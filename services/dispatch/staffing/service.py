@@ -23,7 +23,7 @@ from services.dispatch.staffing.models import (
     TeamChoice,
 )
 from shared.api.concurrency import check_if_match
-from shared.api.problems import Conflict, NotFound
+from shared.api.problems import GateRefused, NotFound
 from shared.clock import utcnow
 from shared.events.dispatch import EngineersAssigned, StaffAdded, TeamMember
 from shared.events.onsite import ScheduleAtRisk
@@ -119,8 +119,8 @@ async def assign(*, session: AsyncSession, case_id: UUID, command: AssignEnginee
     case = await cases.get(session=session, case_id=case_id, for_update=True)
     check_if_match(if_match, case.version)
     if case.status not in (CaseStatus.RECEIVED, CaseStatus.ACKNOWLEDGED):
-        raise Conflict(f"a case that is {case.status} is staffed through staffing requests (S12)",
-                       current_status=case.status)
+        raise GateRefused("assignment", [f"S12: a case that is {case.status} is staffed through staffing requests"],
+                          current_status=case.status)
     req, policy_version = await requirement(session=session, case=case)
     team, unknown = await candidates(session=session, choices=command.engineers, start=command.planned_start,
                                      end=command.planned_end, exclude_case=case.id)
@@ -177,11 +177,11 @@ async def add_staff(*, session: AsyncSession, request_id: UUID, command: AddStaf
     if request is None:
         raise NotFound(f"staffing request {request_id} does not exist")
     if request.status != "open":
-        raise Conflict("this staffing request is already fulfilled")
+        raise GateRefused("staff addition", ["S12: this staffing request is already fulfilled"])
     case = await cases.get(session=session, case_id=request.case_id, for_update=True)
     check_if_match(if_match, case.version)
     if case.status not in (CaseStatus.DISPATCHED, CaseStatus.ON_SITE):
-        raise Conflict(f"staff is added to a dispatched case (this one is {case.status})")
+        raise GateRefused("staff addition", [f"S12: staff is added to a dispatched case (this one is {case.status})"])
     start, end = case.planned_start, case.planned_end
     if request.customer_deadline and end and request.customer_deadline > end:
         end = request.customer_deadline

@@ -24,7 +24,7 @@ from services.dispatch.suggestions.models import (
     SuggestionRead,
     UnstaffedCase,
 )
-from shared.api.problems import Conflict
+from shared.api.problems import GateRefused
 
 
 async def profiles(*, session: AsyncSession, exclude_cases: set[UUID]) -> list[domain.EngineerProfile]:
@@ -78,10 +78,11 @@ async def suggest_for_case(*, session: AsyncSession, case_id: UUID, body: CaseSu
                            time_limit: float) -> SuggestionRead:
     case = await cases.get(session=session, case_id=case_id)
     if case.status not in (CaseStatus.RECEIVED, CaseStatus.ACKNOWLEDGED):
-        raise Conflict(f"a case that is {case.status} is not waiting for staff")
+        raise GateRefused("staff suggestion", [f"S3: a case that is {case.status} is not waiting for staff"])
     start = body.planned_start or case.required_arrival or case.planned_start
     if start is None:
-        raise Conflict("the case has no required arrival yet (S2): give planned_start and planned_end")
+        raise GateRefused("staff suggestion",
+                          ["S2: the case has no required arrival yet: give planned_start and planned_end"])
     end = body.planned_end or start + timedelta(days=body.duration_days)
     return await _solve(session, [await _need(session, case, start, end)], time_limit)
 

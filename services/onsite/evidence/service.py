@@ -15,7 +15,14 @@ from services.onsite.paging import keyset_page
 from services.onsite.visits import service as visits
 from services.onsite.work.models import Milestone, ProcessDataRecord, SiteTask
 from shared.api.auth import Principal
-from shared.api.problems import Conflict, InvalidInput, NotFound, PayloadTooLarge, Problem, UnsupportedMediaType
+from shared.api.problems import (
+    GateRefused,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    Problem,
+    UnsupportedMediaType,
+)
 from shared.events.onsite import EvidenceAttached, EvidenceConfirmed
 from shared.storage import FileStorage
 
@@ -107,7 +114,8 @@ async def confirm(*, session: AsyncSession, visit_id: UUID, evidence_id: UUID, c
     evidence = await get(session=session, visit_id=visit_id, evidence_id=evidence_id, principal=principal,
                          for_update=True)
     if evidence.confirmed_at is not None:
-        raise Conflict(f"evidence {evidence_id} was already confirmed by {evidence.confirmed_by_customer}")
+        raise GateRefused("evidence confirmation",
+                          [f"S19: evidence {evidence_id} was already confirmed by {evidence.confirmed_by_customer}"])
     evidence.confirmed_by_customer, evidence.confirmed_at = confirmed_by, datetime.now(UTC)
     emit(session, EvidenceConfirmed(case_id=visit.case_id, visit_id=visit.id, evidence_id=evidence.id,
                                     confirmed_by=confirmed_by), case_id=visit.case_id, actor=principal.actor)

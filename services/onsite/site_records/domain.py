@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 
-from shared.api.problems import GateRefused, InvalidInput
+from shared.api.problems import GateRefused
 
 
 def may_leave(*, consent: bool, exception_reason: str | None, exception_approved_by: str | None) -> bool:
@@ -65,14 +65,14 @@ def raised_subject(*, kind: str, product: str | None, topic: str | None, units: 
     """S22-S24: what the raised item is about; each kind needs its own subject."""
     if kind == "referral":
         if not product:
-            raise InvalidInput("a referral (S22) names the product the customer asked about", field="product")
+            raise GateRefused("raised item", ["S22: a referral names the product the customer asked about (product)"])
         return product
     if kind == "abnormal_request":
         if not topic:
-            raise InvalidInput("an abnormal request (S23) names its topic", field="topic")
+            raise GateRefused("raised item", ["S23: an abnormal request names its topic (topic)"])
         return topic
     if len(units) < 2:
-        raise InvalidInput("an internal disagreement (S24) names at least two units", field="units")
+        raise GateRefused("raised item", ["S24: an internal disagreement names at least two units (units)"])
     return " / ".join(units)
 
 

@@ -40,7 +40,7 @@ from services.onsite.work.models import (
 )
 from shared.api.auth import Principal
 from shared.api.concurrency import check_if_match
-from shared.api.problems import Conflict, InvalidInput, NotFound
+from shared.api.problems import GateRefused, InvalidInput, NotFound
 from shared.clock import utcnow
 from shared.events.dispatch import CheckSheetItem, ServiceDispatched
 from shared.events.onsite import (
@@ -118,7 +118,7 @@ async def escalate_dispute(*, session: AsyncSession, visit_id: UUID, dispute_id:
     if dispute is None:
         raise NotFound(f"disputed point {dispute_id} does not exist on this visit")
     if dispute.status != DisputeStatus.OPEN:
-        raise Conflict(f"the disputed point is already {dispute.status}")
+        raise GateRefused("dispute escalation", [f"S9: the disputed point is already {dispute.status}"])
     dispute.status = DisputeStatus.ESCALATED
     dispute.escalated_to, dispute.escalated_by, dispute.escalated_at = escalated_to, principal.subject, utcnow()
     emit(session, BriefingDisputeEscalated(case_id=visit.case_id, visit_id=visit.id, dispute_id=dispute.id,
@@ -325,7 +325,7 @@ async def record_process_data(*, session: AsyncSession, visit_id: UUID, task_id:
     visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
     task = await get_task(session=session, visit=visit, task_id=task_id, for_update=True)
     if task.status != TaskStatus.STARTED:
-        raise Conflict(f"the task is {task.status}; values are recorded while it is started")
+        raise GateRefused("process data", [f"S13: the task is {task.status}; values are recorded while it is started"])
     await _check_day_safety(session, visit, task, now or utcnow(), gate="process data")
     item = next((i for i in items_of(task) if i.item_id == item_id), None)
     if item is None:
@@ -334,7 +334,7 @@ async def record_process_data(*, session: AsyncSession, visit_id: UUID, task_id:
     record = (await session.execute(select(ProcessDataRecord).where(
         ProcessDataRecord.task_id == task.id, ProcessDataRecord.item_id == item_id))).scalar_one_or_none()
     if record is not None and record.signed_off_at is not None:
-        raise Conflict(f"item {item_id} is already signed off")
+        raise GateRefused("sign-off", [f"S13: item {item_id} is already signed off"])
     now = utcnow()
     if record is None:
         record = ProcessDataRecord(visit_id=visit.id, task_id=task.id, item_id=item_id, value=body.value,

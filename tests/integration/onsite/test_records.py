@@ -62,8 +62,9 @@ async def test_raised_items_are_tracked_until_dispatch_answers(new_site, onsite)
                                           "product": "power transformer"})
     item = r.json()
     assert r.status_code == 201 and item["status"] == "open"
-    assert (await site.post("/raised-items", {"kind": "internal_disagreement", "summary": "x",
-                                              "units": ["GIS"]})).status_code == 422
+    r = await site.post("/raised-items", {"kind": "internal_disagreement", "summary": "x", "units": ["GIS"]})
+    assert r.status_code == 409 and r.json()["missing_conditions"] == [
+        "S24: an internal disagreement names at least two units (units)"]
     assert (await events_of(app, site.case_id, "ReferralRaised"))[0]["product"] == "power transformer"
     case_id, item_id = uuid.UUID(site.case_id), uuid.UUID(item["id"])
     for payload, handler in ((RoutedItemAssigned(case_id=case_id, item_id=item_id, kind="referral",

@@ -138,6 +138,8 @@ async def test_the_closed_loop_over_http(env, quality_http, case):
 
     no_reason = await c.post(f"/issues/{iid}/reopening", headers=owner, json={})
     assert no_reason.status_code == 422 and "reason" in no_reason.json()["detail"]
+    blank = await c.post(f"/issues/{iid}/reopening", headers=owner, json={"reason": "   "})
+    assert blank.status_code == 422 and [e["field"] for e in blank.json()["errors"]] == ["body.reason"]
     reopened = await c.post(f"/issues/{iid}/reopening", headers=owner, json={"reason": "leak came back"})
     assert reopened.status_code == 200 and reopened.json()["status"] == "reopened" and reopened.json()["loop"] == {}
     kinds = [e["kind"] for e in (await c.get(f"/issues/{iid}/history", headers=owner)).json()]

@@ -6,7 +6,7 @@ import pytest
 
 from services.dispatch.cases.domain import DispatchReadiness, check_dispatch_gate, require_transition
 from services.dispatch.cases.models import CaseStatus
-from shared.api.problems import Conflict, GateRefused
+from shared.api.problems import GateRefused
 
 READY = DispatchReadiness(status=CaseStatus.ACKNOWLEDGED, conditions_confirmed=True, team_size=2,
                           project_managers=1, plan_status="approved", plan_approved=True, pack_attached=True,
@@ -39,5 +39,6 @@ def test_dispatch_gate_checks_the_project_manager_and_refuses_a_second_dispatch(
 
 def test_case_status_moves_only_forward():
     require_transition(CaseStatus.RECEIVED, CaseStatus.ACKNOWLEDGED)
-    with pytest.raises(Conflict):
+    with pytest.raises(GateRefused) as refused:
         require_transition(CaseStatus.DISPATCHED, CaseStatus.ACKNOWLEDGED)
+    assert refused.value.extra["missing_conditions"] == ["S1: a case that is dispatched cannot become acknowledged"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from services.onsite.site_records.domain import check_training_materials, may_leave, raised_subject
-from shared.api.problems import GateRefused, InvalidInput
+from shared.api.problems import GateRefused
 
 
 def test_leaving_mid_way_needs_consent_or_an_approved_exception():
@@ -20,7 +20,7 @@ def test_each_raised_item_names_its_subject():
     assert raised_subject(kind="abnormal_request", product=None, topic="delivery_time", units=[]) == "delivery_time"
     assert raised_subject(kind="internal_disagreement", product=None, topic=None, units=["GIS", "HV"]) == "GIS / HV"
     for kind in ("referral", "abnormal_request", "internal_disagreement"):
-        with pytest.raises(InvalidInput):
+        with pytest.raises(GateRefused):
             raised_subject(kind=kind, product=None, topic=None, units=["one"])
 
 
