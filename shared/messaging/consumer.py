@@ -212,7 +212,12 @@ class EventConsumer:
             await self._process(message, stop)
 
     async def _apply_many(self, items: list[tuple[EventEnvelope, EventPayload, list[Handler]]]) -> list[bool]:
-        """`_apply` for several events in one transaction: one commit for the batch."""
+        """Apply events in one transaction, each once: the one path every event takes, alone or batched.
+
+        Each event runs in its own log context and tracing span, then the failpoint; the handlers' rows
+        go in together at the end (one multi-row INSERT per table). Returns, per event, whether it was
+        new (False: already processed, or twice in the batch).
+        """
         applied: list[bool] = []
         async with transaction(self.sessions) as session:
             # one statement records the whole batch as processed; the ids it returns are the new ones
@@ -238,7 +243,7 @@ class EventConsumer:
                         await handler(session, envelope, payload)
                     failpoints.hit("consumer.in_handler")
                 applied.append(True)
-            await session.flush()  # the handlers' rows go in together (one multi-row INSERT per table)
+            await session.flush()
         return applied
 
     async def _process(self, message: ConsumerRecord, stop: asyncio.Event) -> None:
@@ -263,7 +268,7 @@ class EventConsumer:
         while not stop.is_set():
             started = time.perf_counter()
             try:
-                applied = await self._apply(envelope, payload, handlers)
+                [applied] = await self._apply_many([(envelope, payload, handlers)])
                 failpoints.hit("consumer.after_commit")
                 if applied:
                     self.stats.processed += 1
@@ -287,33 +292,6 @@ class EventConsumer:
                         return
                 delay = min(self.settings.consumer_retry_backoff_ms / 1000 * 2 ** min(attempt, 6), 10)
                 await _sleep_or_stop(stop, delay)
-
-    async def _apply(self, envelope: EventEnvelope, payload: EventPayload, handlers: list[Handler]) -> bool:
-        """Run every handler and record the event as processed in one transaction."""
-        with (
-            context.work_context(correlation=envelope.correlationid, causation=str(envelope.id),
-                                 case=envelope.subject),
-            consuming_span(self.group, envelope.type, envelope.traceparent, envelope.tracestate),
-        ):
-            async with transaction(self.sessions) as session:
-                return await self._apply_in(session, envelope, payload, handlers)
-
-    async def _apply_in(self, session: AsyncSession, envelope: EventEnvelope, payload: EventPayload,
-                        handlers: list[Handler]) -> bool:
-        """Record the event as processed and run its handlers in the caller's transaction."""
-        inserted = await session.execute(
-            insert(ProcessedEvent)
-            .values(consumer_group=self.group, event_id=envelope.id, event_type=envelope.type)
-            .on_conflict_do_nothing()
-            .returning(ProcessedEvent.event_id)
-        )
-        if inserted.first() is None:
-            return False
-        for handler in handlers:
-            await handler(session, envelope, payload)
-        await session.flush()
-        failpoints.hit("consumer.in_handler")
-        return True
 
     async def _dead_letter(self, message: ConsumerRecord, error: str, stop: asyncio.Event) -> None:
         """Send the message to `<service>.dlq` with its error and origin; retried until it lands."""
