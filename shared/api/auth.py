@@ -34,6 +34,7 @@ class Role(StrEnum):
     REGIONAL_CENTRE = "regional_centre"
     DEPARTMENT_HEAD = "department_head"
     ADMIN = "admin"
+    INTEGRATION_ADMIN = "integration_admin"  # registers outbound webhook subscriptions (decision 0083)
     # Machine clients.
     CRM = "crm"
     CALL_CENTRE_TOOL = "call_centre_tool"
