@@ -8,7 +8,8 @@ happened, and *missing* otherwise (decision 0076).
 Duties judged beyond "one event exists":
 - per item: S22-S24 per routed item, S25 per quality issue (a reopened issue is open again), S32 per
   piece of customer information;
-- per engineer: S26 (every engineer self-checked; with several, each cross-checked by another);
+- per engineer: S26 (every engineer self-checked; with several, each cross-checked by another),
+  S33 (every engineer left: the visit closed);
 - per day on site: S10 (sign-in and sign-out), S20 (daily log), from each engineer's arrival to their
   departure, in the site's time zone; per period: S16 (a report to the customer in every period);
 - per milestone and check-sheet item: S13 (every dispatched item recorded, every task done),
@@ -341,6 +342,20 @@ def _checks(step: Step, own: Sequence[TimelineEvent], ctx: Context) -> Judgement
     return Judgement(fulfilled=bool(team) and not missing, gaps=gaps)
 
 
+# ---------------------------------------------------------------- per engineer (S33)
+
+def _leaving(step: Step, own: Sequence[TimelineEvent], ctx: Context) -> Judgement:
+    """S33: every engineer of the team left the site (onsite closes the visit on the last departure;
+    engineers who left mid-way with consent or an approved exception, S21, do not depart again)."""
+    if any(e.data.get("visit_closed") for e in own if e.event_type == "EngineerDeparted"):
+        return Judgement()
+    gone = {str(e.data.get("engineer_id")) for e in own if e.event_type == "EngineerDeparted"}
+    gone |= {str(e.data.get("engineer_id")) for e in ctx.of("LeaveDecided")
+             if e.data.get("consent") or e.data.get("exception_approved")}
+    team = visit_team(ctx)
+    return Judgement(fulfilled=bool(team) and set(team) <= gone)
+
+
 # ---------------------------------------------------------------- per call (S34)
 
 def _follow_up(step: Step, own: Sequence[TimelineEvent], ctx: Context) -> Judgement:
@@ -371,7 +386,7 @@ def _follow_up(step: Step, own: Sequence[TimelineEvent], ctx: Context) -> Judgem
 JUDGES: dict[str, Callable[[Step, Sequence[TimelineEvent], Context], Judgement]] = {
     **{step: _items for step in ITEM_KEY},
     "S10": _daily_presence, "S13": _work_by_ticket, "S16": _periodic_reports, "S17": _witnesses,
-    "S19": _evidence, "S20": _daily_log, "S26": _checks, "S34": _follow_up,
+    "S19": _evidence, "S20": _daily_log, "S26": _checks, "S33": _leaving, "S34": _follow_up,
 }
 # Per-item and judged steps are done when their last duty is; the others when their first proof came.
 _DONE_WHEN_LAST = frozenset(JUDGES)

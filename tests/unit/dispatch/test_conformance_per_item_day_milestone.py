@@ -120,6 +120,18 @@ def test_s34_is_done_when_the_customer_was_reached_also_after_an_unreachable_cal
     assert s34.status == "done" and len(s34.findings) == 1  # the unreachable call stays on the record
 
 
+# ---------------------------------------------------------------- S33 per engineer
+
+def test_s33_is_done_when_every_engineer_has_left_not_at_the_first_departure():
+    timeline = [dispatched(["eng-1", "eng-2"]), departed("eng-1", 0, last=False)]
+    assert by_step(timeline)["S33"].status == "in_progress"  # was done at the first departure
+    timeline.append(departed("eng-2", 0, last=True))
+    assert by_step(timeline)["S33"].status == "done"
+    left = [dispatched(["eng-1", "eng-2"]), ev("LeaveDecided", 1, "eng-2", engineer_id="eng-2", consent=True),
+            departed("eng-1", 0, last=False)]
+    assert by_step(left)["S33"].status == "done"  # eng-2 left mid-way with the site manager's consent
+
+
 # ---------------------------------------------------------------- S10 / S20 per day
 
 def test_s10_and_s20_judge_every_day_on_site_between_arrival_and_departure():
