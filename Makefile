@@ -37,11 +37,12 @@ run: install  ## PostgreSQL + broker + the four services (Ctrl-C stops all)
 demo: install  ## Drive one case through the running stack; non-zero if an event is missing
 	$(PY) -m devstack.demo
 
-lint: install  ## ruff, the import contracts, the AsyncAPI document (up to date, compatible with the last committed one) and the configuration reference
+lint: install  ## ruff, import contracts, AsyncAPI (current, compatible with the last committed), models against migrations, configuration reference
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 	$(PY) -m devstack.cli asyncapi --check
 	$(PY) -m devstack.cli event-compat
+	$(PY) -m devstack.cli migrations-check
 	$(PY) -m devstack.cli config-reference --check
 
 asyncapi: install  ## Regenerate docs/asyncapi.yaml from the event models

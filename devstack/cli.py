@@ -120,6 +120,22 @@ def event_compat() -> None:
     typer.echo(f"event schemas compatible with docs/asyncapi.yaml of {commit[:10]}")
 
 
+@app.command(name="migrations-check")
+def migrations_check() -> None:
+    """Fail if a service's models and its migrations differ (Alembic's comparison on a fresh database; starts
+    its own PostgreSQL unless POSTGRES_URL is set)."""
+    from devstack.drift import drift
+
+    found = drift(os.environ.get("POSTGRES_URL"))
+    for service, differences in found.items():
+        for line in differences:
+            typer.echo(f"{service}: {line}", err=True)
+    if any(found.values()):
+        typer.echo("models and migrations differ: write a migration (alembic revision --autogenerate)", err=True)
+        raise typer.Exit(1)
+    typer.echo("models match the migrations: " + ", ".join(found))
+
+
 dlq_app = typer.Typer(help="Dead-lettered messages: list, inspect, re-drive.", no_args_is_help=True)
 app.add_typer(dlq_app, name="dlq")
 

@@ -7,8 +7,11 @@ migrations programmatically (prestart step, CLI, test fixtures).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from alembic import command, context
 from alembic.config import Config
@@ -19,6 +22,32 @@ from sqlmodel import SQLModel
 
 import shared.api.idempotency  # noqa: F401  (registers the shared tables)
 from shared.messaging.tables import SHARED_TABLES
+
+
+def service_tables(service: str) -> frozenset[str]:
+    """The tables of a service's database, derived from its models: every `models` module under
+    `services/<service>/` is imported and each mapped class defined there names its table."""
+    package = importlib.import_module(f"services.{service}")
+    for module in pkgutil.walk_packages(package.__path__, prefix=f"{package.__name__}."):
+        if module.name.rsplit(".", 1)[-1] == "models":
+            importlib.import_module(module.name)
+    prefix = f"{package.__name__}."
+    registry = SQLModel._sa_registry  # type: ignore[attr-defined]  # SQLModel's registry is not typed public API
+    return frozenset(mapper.local_table.name for mapper in registry.mappers
+                     if mapper.class_.__module__.startswith(prefix) and mapper.local_table is not None)
+
+
+def include_owned(owned: Iterable[str]) -> Callable[[Any, str | None, str, bool, Any], bool]:
+    """Alembic's `include_object` for a service: its own tables (and their indexes) and the shared ones."""
+    tables = set(owned) | SHARED_TABLES
+
+    def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+        if type_ == "table":
+            return name in tables
+        table = getattr(obj, "table", None)
+        return table is None or table.name in tables
+
+    return include_object
 
 
 def alembic_config(migrations_dir: Path, database_url: str) -> Config:
@@ -35,14 +64,8 @@ def upgrade(migrations_dir: Path, database_url: str, revision: str = "head") -> 
 
 def run_env(service_tables: Iterable[str]) -> None:
     """Body of a service's env.py: migrate only that service's tables and the shared ones."""
-    owned = set(service_tables) | SHARED_TABLES
+    include_object = include_owned(service_tables)
     url = context.config.get_main_option("sqlalchemy.url")
-
-    def include_object(obj, name, type_, reflected, compare_to) -> bool:
-        if type_ == "table":
-            return name in owned
-        table = getattr(obj, "table", None)
-        return table is None or table.name in owned
 
     def do_run(connection: Connection) -> None:
         context.configure(

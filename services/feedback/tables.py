@@ -1,6 +1,6 @@
-"""Tables of the feedback database (besides the shared outbox tables)."""
+"""Tables of the feedback database (besides the shared outbox tables): derived from the models under
+`services/feedback/`, so a new model is migrated and drift-checked without a list to keep."""
 
-TABLES = frozenset({
-    "follow_up_call", "follow_up_call_attempt", "questionnaire", "survey_response", "survey_link",
-    "feedback_record", "complaint", "customer_information",
-})
+from shared.migrations import service_tables
+
+TABLES = service_tables("feedback")

@@ -1,6 +1,6 @@
-"""Tables of the quality database (besides the shared outbox tables)."""
+"""Tables of the quality database (besides the shared outbox tables): derived from the models under
+`services/quality/`, so a new model is migrated and drift-checked without a list to keep."""
 
-TABLES = frozenset({
-    "case_team", "quality_issue", "issue_journal_entry", "issue_evidence", "failure_mode", "sla_target",
-    "repair_order", "repair_status_entry",
-})
+from shared.migrations import service_tables
+
+TABLES = service_tables("quality")
