@@ -33,18 +33,11 @@ def _differences(connection: Connection, service: str) -> list[Any]:
     return list(compare_metadata(context, SQLModel.metadata))
 
 
-async def _create(server_url: str, name: str) -> None:
+async def _on_server(server_url: str, statement: str) -> None:
+    """One statement on the server's maintenance database (CREATE / DROP DATABASE run outside transactions)."""
     conn = await asyncpg.connect(plain_dsn(server_url.rstrip("/")) + "/postgres", timeout=10)
     try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-
-
-async def _drop(server_url: str, name: str) -> None:
-    conn = await asyncpg.connect(plain_dsn(server_url.rstrip("/")) + "/postgres", timeout=10)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(statement)
     finally:
         await conn.close()
 
@@ -61,13 +54,13 @@ async def _compare(database_url: str, service: str) -> list[Any]:
 def service_drift(server_url: str, service: str) -> list[str]:
     """The differences between a service's models and its migrated schema, on a fresh database."""
     name = f"drift_{service}_{uuid.uuid4().hex[:8]}"
-    asyncio.run(_create(server_url, name))
+    asyncio.run(_on_server(server_url, f'CREATE DATABASE "{name}"'))
     url = f"{server_url.rstrip('/')}/{name}"
     try:
         migrate(service, url)
         return [repr(d) for d in asyncio.run(_compare(url, service))]
     finally:
-        asyncio.run(_drop(server_url, name))
+        asyncio.run(_on_server(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def drift(server_url: str | None = None) -> dict[str, list[str]]:
