@@ -153,7 +153,7 @@ class FollowUpCallRead(BaseModel):
     claimed_by: str | None = Field(description="The agent holding the lease, while it runs")
     lease_expires_at: datetime | None
     attempts: int
-    outcome: str | None
+    outcome: Literal["reached", "unreachable", "declined"] | None
     closed_at: datetime | None
     version: int
     created_at: datetime

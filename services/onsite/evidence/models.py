@@ -43,7 +43,7 @@ class EvidenceFile(SQLModel, table=True):
 class EvidenceRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: UUID
-    attached_kind: str
+    attached_kind: AttachedKind
     attached_id: UUID | None
     filename: str
     content_type: str

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
+from services.quality.sla.domain import ClockState
 from shared.api.params import IsoDateTime
 from shared.api.text import NonBlank
 from shared.db import timestamptz_column
@@ -237,7 +238,7 @@ class Reopen(BaseModel):
 
 class SlaClockRead(BaseModel):
     due_at: datetime | None
-    state: str
+    state: ClockState
     warned_at: datetime | None
     breached_at: datetime | None
 

@@ -16,6 +16,7 @@ from shared.api.app import Sessions
 from shared.api.auth import Principal, Requires, Role
 from shared.api.pagination import PageSize
 from shared.clock import utcnow
+from shared.events.quality import Severity
 
 router = APIRouter(prefix="/issue-views", tags=["quality views"])
 
@@ -33,7 +34,7 @@ class RecurrenceRead(BaseModel):
 
 
 class TimeToCloseRead(BaseModel):
-    severity: str
+    severity: Severity
     closed_count: int
     mean_hours: float
 
