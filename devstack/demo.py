@@ -127,7 +127,8 @@ def prepare_and_dispatch(j: Journey) -> None:
     assert r.status_code == 201, r.text
     j.step(f"S5 specification pack attached ({', '.join(r.json()['templates'])}) -> SpecificationPackAttached")
 
-    for key in ("materials", "travel_plan", "technical_documents", "spare_parts", "tools", "certificates"):
+    items = http.get(f"/cases/{case_id}/preparation", headers=j.dispatcher).json()["items"]
+    for key in [i["key"] for i in items]:  # the standard's categories, the plan's and S2's company-side items
         r = http.put(f"/cases/{case_id}/preparation/items/{key}", headers=j.dispatcher, json={"done": True})
         assert r.status_code == 200, r.text
     j.step("S6 preparation checklist complete -> PreparationCompleted")

@@ -75,7 +75,7 @@ STEPS: tuple[Step, ...] = (
          ("CustomerRequestEscalated", "RoutedItemAssigned"), conditional=True,
          applies_when=("CustomerRequestEscalated",)),
     Step("S24", "on_site", "onsite", "Internal disagreements", ("RoutedItemAnswered",),
-         ("InternalDisagreementRaised", "RoutedItemAssigned"), conditional=True,
+         ("InternalDisagreementRaised", "RoutedItemAssigned", "InternalDisagreementEscalated"), conditional=True,
          applies_when=("InternalDisagreementRaised",)),
     Step("S25", "on_site", "quality", "Product quality problems", ("IssueResolvedOnSite", "IssueClosed"),
          ("IssueLogged", "IssueEscalated"), conditional=True, applies_when=("IssueLogged",),

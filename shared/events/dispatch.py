@@ -78,6 +78,8 @@ class ServicePlanSummary(BaseModel):
     goals: list[str] = Field(default_factory=list)
     steps: list[PlanStep] = Field(default_factory=list)
     risk_measures: list[str] = Field(default_factory=list)
+    preparation_items: list[str] = Field(default_factory=list, description="S6: what the plan asked to prepare")
+    report_period_days: int | None = Field(default=None, description="S16: days between reports to the customer")
 
 
 @event("ServiceRequestReceived", producer=DISPATCH)
@@ -243,6 +245,20 @@ class RoutedItemAnswered(EventPayload):
     kind: RoutedKind
     answer: str
     answered_by: str
+    unit: str | None = Field(default=None, description="The unit the item was routed to")
+    on_behalf: bool = Field(default=False, description="A dispatcher or admin answered on the unit's behalf")
+
+
+@event("InternalDisagreementEscalated", producer=DISPATCH)
+class InternalDisagreementEscalated(EventPayload):
+    """S24: the mediation between the units did not resolve the disagreement; the department heads decide."""
+
+    case_id: UUID
+    item_id: UUID
+    mediation: str
+    mediated_by: str
+    unit: str | None = None
+    escalated_to: Literal["department_heads"] = "department_heads"
 
 
 @event("SpecificationTemplateRevised", producer=DISPATCH)

@@ -46,6 +46,7 @@ class DispatchReadiness:
     plan_approved: bool
     pack_attached: bool
     preparation_missing: list[str] = field(default_factory=list)
+    live_work_missing: list[str] = field(default_factory=list)
 
 
 def dispatch_problems(r: DispatchReadiness) -> list[str]:
@@ -64,6 +65,7 @@ def dispatch_problems(r: DispatchReadiness) -> list[str]:
         missing.append(f"S4: the service plan is not approved ({state})")
     if not r.pack_attached:
         missing.append("S5: no specification pack is attached")
+    missing.extend(r.live_work_missing)
     if r.preparation_missing:
         missing.append(f"S6: preparation items not ticked: {', '.join(r.preparation_missing)}")
     return missing

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from uuid import UUID
 
 from sqlalchemy import func, select
@@ -13,12 +13,14 @@ from services.dispatch.cases import service as cases
 from services.dispatch.cases.models import CaseStatus, DispatchCommand, ServiceCase
 from services.dispatch.conditions import domain as conditions_domain
 from services.dispatch.conditions import service as conditions
+from services.dispatch.engineers.models import Engineer
 from services.dispatch.events import emit
 from services.dispatch.plans import service as plans
 from services.dispatch.plans.models import ServicePlan
 from services.dispatch.preparation import domain as preparation_domain
 from services.dispatch.preparation import service as preparation
 from services.dispatch.specifications import service as specifications
+from services.dispatch.staffing import domain as staffing_domain
 from shared.api.concurrency import check_if_match
 from shared.events.dispatch import CaseContacts, CheckSheet, ServiceDispatched, TeamMember
 
@@ -33,7 +35,7 @@ async def readiness(*, session: AsyncSession, case: ServiceCase) -> domain.Dispa
     approved = await plans.approved_plan(session=session, case_id=case.id)
     pack = await specifications.current_pack(session=session, case_id=case.id)
     checklist = await preparation.checklist(session=session, case_id=case.id)
-    items = checklist.items if checklist else preparation_domain.fresh_items()
+    items = await preparation.items_of(session=session, case_id=case.id, found=checklist)
     return domain.DispatchReadiness(
         status=CaseStatus(case.status),
         conditions_confirmed=conditions_domain.conditions_confirmed(calls),
@@ -43,7 +45,23 @@ async def readiness(*, session: AsyncSession, case: ServiceCase) -> domain.Dispa
         plan_approved=approved is not None,
         pack_attached=pack is not None,
         preparation_missing=preparation_domain.missing_items(items),
+        live_work_missing=await _live_work_missing(session, case, pack.sheets if pack else []),
     )
+
+
+async def _live_work_missing(session: AsyncSession, case: ServiceCase, sheets: list) -> list[str]:
+    """S3/S14: with live-HV work in the pack, the team's live-work certificates (pure rule in staffing)."""
+    if not staffing_domain.has_live_hv_work(sheets) or not case.team:
+        return []
+    ids = [m["engineer_id"] for m in case.team]
+    engineers = {e.id: e for e in (await session.execute(select(Engineer).where(Engineer.id.in_(ids)))).scalars()}
+    team = []
+    for engineer_id in ids:
+        found = engineers.get(engineer_id)
+        expiries = [date.fromisoformat(c["expires_on"]) for c in (found.certificates if found else [])
+                    if c["type"] == staffing_domain.LIVE_WORK_CERTIFICATE]
+        team.append((engineer_id, max(expiries) if expiries else None))
+    return staffing_domain.live_work_missing(team, until=case.planned_end.date() if case.planned_end else None)
 
 
 async def dispatch(*, session: AsyncSession, case_id: UUID, command: DispatchCommand, actor: str,

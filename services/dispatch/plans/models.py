@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Column, DateTime, String, UniqueConstraint
+from sqlalchemy import Column, DateTime, Integer, String, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
@@ -36,6 +36,10 @@ class ServicePlan(SQLModel, table=True):
     goals: list[str] = SQLField(sa_column=Column(JSONB, nullable=False))
     steps: list[dict[str, Any]] = SQLField(sa_column=Column(JSONB, nullable=False))
     risk_measures: list[str] = SQLField(sa_column=Column(JSONB, nullable=False))
+    # S6: what the plan asks to prepare (beyond the standard's categories); S16: how often to report.
+    preparation_items: list[str] = SQLField(default_factory=list,
+                                            sa_column=Column(JSONB, nullable=False, server_default="[]"))
+    report_period_days: int = SQLField(default=7, sa_column=Column(Integer, nullable=False, server_default="7"))
     submitted_by: str | None = None
     submitted_at: datetime | None = SQLField(default=None, sa_column=Column(DateTime(timezone=True)))
     approved_by: str | None = None
@@ -62,6 +66,12 @@ class ServicePlanWrite(BaseModel):
     goals: list[str] = Field(min_length=1, max_length=50)
     steps: list[PlanStepIn] = Field(min_length=1, max_length=200)
     risk_measures: list[str] = Field(min_length=1, max_length=100)
+    preparation_items: list[NonBlank] = Field(
+        default_factory=list, max_length=100,
+        description="S6: what this job needs prepared (special tools, spare parts, documents); each becomes an "
+                    "item of the preparation checklist")
+    report_period_days: int = Field(default=7, ge=1, le=90,
+                                    description="S16: days between the periodic reports to the customer")
 
 
 class ServicePlanRead(BaseModel):
@@ -73,6 +83,8 @@ class ServicePlanRead(BaseModel):
     goals: list[str]
     steps: list[PlanStepIn]
     risk_measures: list[str]
+    preparation_items: list[str] = []
+    report_period_days: int = 7
     submitted_by: str | None
     submitted_at: datetime | None
     approved_by: str | None

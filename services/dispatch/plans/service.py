@@ -92,4 +92,5 @@ async def approved_plan(*, session: AsyncSession, case_id: UUID) -> ServicePlan 
 def summary(plan: ServicePlan) -> ServicePlanSummary:
     """What onsite receives in ServiceDispatched."""
     return ServicePlanSummary(plan_id=plan.id, version=plan.revision, goals=plan.goals,
-                              steps=[PlanStep(**s) for s in plan.steps], risk_measures=plan.risk_measures)
+                              steps=[PlanStep(**s) for s in plan.steps], risk_measures=plan.risk_measures,
+                              preparation_items=plan.preparation_items, report_period_days=plan.report_period_days)

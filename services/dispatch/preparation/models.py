@@ -29,6 +29,7 @@ class PreparationChecklist(SQLModel, table=True):
 class PreparationItem(BaseModel):
     key: str
     label: str
+    source: str = Field(default="standard", description="standard (S6 category), plan (S4) or s2 (company-side)")
     done: bool = False
     note: str = ""
     ticked_by: str | None = None

@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Header, Path, Response
 
 from services.dispatch.cases import service as cases
-from services.dispatch.preparation import service
+from services.dispatch.preparation import domain, service
 from services.dispatch.preparation.models import PreparationRead, TickItem
 from shared.api.app import Sessions
 from shared.api.auth import Principal, Requires, Role
@@ -18,8 +18,9 @@ from shared.db import transaction
 
 router = APIRouter(tags=["preparation (S6)"])
 
-Dispatcher = Annotated[Principal, Depends(Requires(Role.DISPATCHER))]
-Reader = Annotated[Principal, Depends(Requires(Role.DISPATCHER, Role.DEPARTMENT_HEAD, Role.REGIONAL_CENTRE))]
+Preparer = Annotated[Principal, Depends(Requires(Role.DISPATCHER, Role.ENGINEER))]
+Reader = Annotated[Principal, Depends(Requires(Role.DISPATCHER, Role.DEPARTMENT_HEAD, Role.REGIONAL_CENTRE,
+                                               Role.ENGINEER))]
 IfMatch = Annotated[str | None, Header(description="ETag of the checklist as read; a stale one gives 412")]
 
 
@@ -27,22 +28,26 @@ IfMatch = Annotated[str | None, Header(description="ETag of the checklist as rea
             responses={404: PROBLEM_RESPONSES[404]})
 async def get_preparation(case_id: UUID, principal: Reader, sessions: Sessions, response: Response) -> PreparationRead:
     async with sessions() as session:
-        await cases.get(session=session, case_id=case_id)
+        case = await cases.get(session=session, case_id=case_id)
+        if principal.has(Role.ENGINEER) and not principal.has(Role.DISPATCHER, Role.ADMIN):
+            domain.check_may_tick(is_dispatcher=False, subject=principal.subject,
+                                  team=[m["engineer_id"] for m in case.team])
         found = await service.checklist(session=session, case_id=case_id)
-    result = service.read(case_id, found)
+        result = service.read(case_id, found, await service.items_of(session=session, case_id=case_id, found=found))
     response.headers["ETag"] = etag(result.version)
     return result
 
 
 @router.put("/cases/{case_id}/preparation/items/{key}", response_model=PreparationRead,
             responses={k: PROBLEM_RESPONSES[k] for k in (404, 412, 422)},
-            summary="S6: tick or untick an item (the last tick -> PreparationCompleted)")
+            summary="S6: tick or untick an item (the last tick -> PreparationCompleted); the dispatcher or an "
+                    "engineer of the case's team")
 async def tick_item(case_id: UUID, key: Annotated[str, Path(max_length=64)], body: TickItem,
-                    principal: Dispatcher, sessions: Sessions, response: Response,
+                    principal: Preparer, sessions: Sessions, response: Response,
                     if_match: IfMatch = None) -> PreparationRead:
     async with transaction(sessions) as session:
-        found = await service.tick(session=session, case_id=case_id, key=key, body=body, actor=principal.actor,
+        found = await service.tick(session=session, case_id=case_id, key=key, body=body, principal=principal,
                                    if_match=if_match)
-        result = service.read(case_id, found)
+        result = service.read(case_id, found, found.items)
     response.headers["ETag"] = etag(result.version)
     return result

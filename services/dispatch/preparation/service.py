@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.dispatch.cases import service as cases
+from services.dispatch.conditions import service as conditions
 from services.dispatch.events import emit
+from services.dispatch.plans.models import ServicePlan
 from services.dispatch.preparation import domain
 from services.dispatch.preparation.models import PreparationChecklist, PreparationRead, TickItem
+from shared.api.auth import Principal, Role
 from shared.api.concurrency import check_if_match
 from shared.api.problems import InvalidInput
 from shared.events.dispatch import PreparationCompleted
@@ -24,26 +28,41 @@ async def checklist(*, session: AsyncSession, case_id: UUID, for_update: bool = 
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-def read(case_id: UUID, found: PreparationChecklist | None) -> PreparationRead:
-    """The checklist, or the standard's empty one (version 0) before anything is ticked."""
-    items = found.items if found else domain.fresh_items()
+async def items_of(*, session: AsyncSession, case_id: UUID,
+                   found: PreparationChecklist | None) -> list[dict[str, Any]]:
+    """S6: the items the newest S4 plan and the latest confirmed S2 call ask for, with the ticks recorded."""
+    plan_items = (await session.execute(
+        select(ServicePlan.preparation_items).where(ServicePlan.case_id == case_id)
+        .order_by(ServicePlan.revision.desc()).limit(1))).scalar_one_or_none() or []
+    calls = await conditions.calls_of(session=session, case_id=case_id)
+    confirmed = [c for c in calls if c.outcome == "confirmed"]
+    company_items = (confirmed[-1].details or {}).get("company_preparation", []) if confirmed else []
+    return domain.merged(found.items if found else [], domain.fresh_items(plan_items, company_items))
+
+
+def read(case_id: UUID, found: PreparationChecklist | None, items: list[dict[str, Any]]) -> PreparationRead:
+    """The checklist (version 0 before anything is ticked)."""
     return PreparationRead(case_id=case_id, items=items, complete=domain.is_complete(items),
                            completed_at=found.completed_at if found else None,
                            completed_by=found.completed_by if found else None, version=found.version if found else 0)
 
 
-async def tick(*, session: AsyncSession, case_id: UUID, key: str, body: TickItem, actor: str,
+async def tick(*, session: AsyncSession, case_id: UUID, key: str, body: TickItem, principal: Principal,
                if_match: str | None) -> PreparationChecklist:
-    """S6: record who ticked what and when; completing the list emits PreparationCompleted."""
+    """S6: record who ticked what and when (the dispatcher, or an engineer of the team); completing the list
+    emits PreparationCompleted."""
     case = await cases.get(session=session, case_id=case_id, for_update=True)
+    domain.check_may_tick(is_dispatcher=principal.has(Role.DISPATCHER, Role.ADMIN), subject=principal.subject,
+                          team=[m["engineer_id"] for m in case.team])
+    actor = principal.actor
     now = datetime.now(UTC)
     found = await checklist(session=session, case_id=case.id, for_update=True)
     check_if_match(if_match, found.version if found else 0)
     if found is None:
-        found = PreparationChecklist(case_id=case.id, items=domain.fresh_items(), created_at=now, updated_at=now,
+        found = PreparationChecklist(case_id=case.id, items=[], created_at=now, updated_at=now,
                                      updated_by=actor, version=0)
         session.add(found)
-    items = [dict(i) for i in found.items]
+    items = await items_of(session=session, case_id=case.id, found=found)
     item = next((i for i in items if i["key"] == key), None)
     if item is None:
         raise InvalidInput(f"{key} is not a preparation item", field="key",

@@ -18,6 +18,7 @@ from shared.events.dispatch import RoutedKind
 class RoutedStatus(StrEnum):
     RAISED = "raised"
     ASSIGNED = "assigned"
+    ESCALATED = "escalated"  # S24: mediation failed; the department heads answer
     ANSWERED = "answered"
 
 
@@ -42,6 +43,13 @@ class RoutedItem(SQLModel, table=True):
     answer: str | None = None
     answered_by: str | None = None
     answered_at: datetime | None = SQLField(default=None, sa_column=Column(DateTime(timezone=True)))
+    # S22-S24: a dispatcher or admin answering for the routed unit is recorded as such.
+    answered_on_behalf: bool = False
+    # S24: the mediation between the units, and its escalation to the department heads when unresolved.
+    mediation: str | None = None
+    mediated_by: str | None = None
+    mediated_at: datetime | None = SQLField(default=None, sa_column=Column(DateTime(timezone=True)))
+    escalated_at: datetime | None = SQLField(default=None, sa_column=Column(DateTime(timezone=True)))
     version: int = 1
 
 
@@ -53,6 +61,14 @@ class RouteItem(BaseModel):
 class AnswerItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
     answer: NonBlank = Field(min_length=1, max_length=4000)
+
+
+class MediateItem(BaseModel):
+    """S24: what the mediation between the units found; unresolved, the item goes to the department heads."""
+
+    model_config = ConfigDict(extra="forbid")
+    mediation: NonBlank = Field(max_length=4000)
+    resolved: bool
 
 
 class RoutedItemRead(BaseModel):
@@ -73,4 +89,9 @@ class RoutedItemRead(BaseModel):
     answer: str | None
     answered_by: str | None
     answered_at: datetime | None
+    answered_on_behalf: bool = False
+    mediation: str | None = None
+    mediated_by: str | None = None
+    mediated_at: datetime | None = None
+    escalated_at: datetime | None = None
     version: int

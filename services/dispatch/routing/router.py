@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Header, Query, Response
 
 from services.dispatch.routing import service
-from services.dispatch.routing.models import AnswerItem, RoutedItemRead, RoutedStatus, RouteItem
+from services.dispatch.routing.models import AnswerItem, MediateItem, RoutedItemRead, RoutedStatus, RouteItem
 from shared.api.app import Sessions
 from shared.api.auth import Principal, Requires, Role
 from shared.api.concurrency import etag
@@ -60,11 +60,24 @@ async def route_item(item_id: UUID, body: RouteItem, principal: Dispatcher, sess
 
 
 @router.post("/{item_id}/answer", response_model=RoutedItemRead, responses=_ERR,
-             summary="S22-S24: record the unit's answer -> RoutedItemAnswered")
+             summary="S22-S24: record the answer of the unit the item was routed to (token `unit`/`region`), of a "
+                     "department head once escalated (S24), or a dispatcher's on its behalf -> RoutedItemAnswered")
 async def answer_item(item_id: UUID, body: AnswerItem, principal: Unit, sessions: Sessions,
                       response: Response, if_match: IfMatch = None) -> RoutedItemRead:
     async with transaction(sessions) as session:
-        item = await service.answer(session=session, item_id=item_id, body=body, actor=principal.actor,
+        item = await service.answer(session=session, item_id=item_id, body=body, principal=principal,
                                     if_match=if_match)
+    response.headers["ETag"] = etag(item.version)
+    return RoutedItemRead.model_validate(item)
+
+
+@router.post("/{item_id}/mediation", response_model=RoutedItemRead, responses=_ERR,
+             summary="S24: record the mediation; unresolved -> InternalDisagreementEscalated to the department "
+                     "heads, resolved -> RoutedItemAnswered")
+async def mediate_item(item_id: UUID, body: MediateItem, principal: Unit, sessions: Sessions,
+                       response: Response, if_match: IfMatch = None) -> RoutedItemRead:
+    async with transaction(sessions) as session:
+        item = await service.mediate(session=session, item_id=item_id, body=body, principal=principal,
+                                     if_match=if_match)
     response.headers["ETag"] = etag(item.version)
     return RoutedItemRead.model_validate(item)

@@ -10,11 +10,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.dispatch.events import emit
 from services.dispatch.routing import domain
-from services.dispatch.routing.models import AnswerItem, RoutedItem, RoutedStatus, RouteItem
+from services.dispatch.routing.models import AnswerItem, MediateItem, RoutedItem, RoutedStatus, RouteItem
+from shared.api.auth import Principal
 from shared.api.concurrency import check_if_match
 from shared.api.problems import NotFound
 from shared.events import EventEnvelope
-from shared.events.dispatch import RoutedItemAnswered, RoutedItemAssigned
+from shared.events.dispatch import InternalDisagreementEscalated, RoutedItemAnswered, RoutedItemAssigned
 from shared.events.onsite import RaisedItem
 
 
@@ -52,17 +53,47 @@ async def route(*, session: AsyncSession, item_id: UUID, body: RouteItem, actor:
     return item
 
 
-async def answer(*, session: AsyncSession, item_id: UUID, body: AnswerItem, actor: str,
+async def answer(*, session: AsyncSession, item_id: UUID, body: AnswerItem, principal: Principal,
                  if_match: str | None) -> RoutedItem:
-    """S22-S24: the unit answered -> RoutedItemAnswered (back to the case and the visit)."""
+    """S22-S24: the routed unit answered (or a dispatcher on its behalf, recorded) -> RoutedItemAnswered."""
+    actor = principal.actor
     item = await get(session=session, item_id=item_id, for_update=True)
     check_if_match(if_match, item.version)
     domain.check_answer(item.status)
+    on_behalf = domain.answering_on_behalf(status=item.status, unit=item.unit, roles=principal.roles,
+                                           principal_unit=principal.unit, principal_region=principal.region)
     item.status, item.answer, item.answered_by, item.answered_at = (RoutedStatus.ANSWERED, body.answer, actor,
                                                                     datetime.now(UTC))
+    item.answered_on_behalf = on_behalf
     item.version += 1
     emit(session, RoutedItemAnswered(case_id=item.case_id, item_id=item.id, kind=item.kind, answer=body.answer,
-                                     answered_by=actor), case_id=item.case_id, actor=actor)
+                                     answered_by=actor, unit=item.unit, on_behalf=on_behalf),
+         case_id=item.case_id, actor=actor)
+    return item
+
+
+async def mediate(*, session: AsyncSession, item_id: UUID, body: MediateItem, principal: Principal,
+                  if_match: str | None) -> RoutedItem:
+    """S24: record the mediation between the units; resolved, it is the answer (RoutedItemAnswered);
+    unresolved, the item escalates to the department heads -> InternalDisagreementEscalated."""
+    actor = principal.actor
+    item = await get(session=session, item_id=item_id, for_update=True)
+    check_if_match(if_match, item.version)
+    domain.check_mediation(kind=item.kind, status=item.status)
+    now = datetime.now(UTC)
+    item.mediation, item.mediated_by, item.mediated_at = body.mediation, actor, now
+    item.version += 1
+    if body.resolved:
+        item.status, item.answer, item.answered_by, item.answered_at = (RoutedStatus.ANSWERED, body.mediation,
+                                                                        actor, now)
+        emit(session, RoutedItemAnswered(case_id=item.case_id, item_id=item.id, kind=item.kind,
+                                         answer=body.mediation, answered_by=actor, unit=item.unit),
+             case_id=item.case_id, actor=actor)
+    else:
+        item.status, item.escalated_at = RoutedStatus.ESCALATED, now
+        emit(session, InternalDisagreementEscalated(case_id=item.case_id, item_id=item.id, mediation=body.mediation,
+                                                    mediated_by=actor, unit=item.unit),
+             case_id=item.case_id, actor=actor)
     return item
 
 

@@ -9,6 +9,8 @@ from datetime import date, datetime
 from shared.api.problems import GateRefused
 
 LEVEL_SCORE = {"low": 0, "medium": 1, "high": 2}
+# S14: live high-voltage work is done by engineers holding this certificate, whatever the stored policy says.
+LIVE_WORK_CERTIFICATE = "hv_live_work"
 LEVELS = tuple(LEVEL_SCORE)
 
 
@@ -32,15 +34,39 @@ def default_rules() -> list[dict]:
     return rules
 
 
+def has_live_hv_work(sheets: Sequence[dict]) -> bool:
+    """S14: whether the case's specification pack (S5) holds live high-voltage work."""
+    return any(item.get("live_hv") for sheet in sheets for item in sheet.get("items", []))
+
+
 def requirement_for(rules: Sequence[dict], certificates: Sequence[dict], *, urgency: str, difficulty: str,
-                    customer_importance: str, equipment_type: str) -> Requirement:
-    """S3: look up the minimum grade and head count; a combination the table lacks uses the default."""
+                    customer_importance: str, equipment_type: str, live_hv: bool = False) -> Requirement:
+    """S3: look up the minimum grade and head count; a combination the table lacks uses the default.
+
+    Wherever the standard's live-HV rules apply (S14: the pack holds live-HV work), every engineer needs
+    the live-work certificate, in the built-in policy and in every stored one."""
     key = (urgency, difficulty, customer_importance)
     table = {(r["urgency"], r["difficulty"], r["customer_importance"]): r for r in rules}
     rule = table.get(key) or {(r["urgency"], r["difficulty"], r["customer_importance"]): r
                               for r in default_rules()}[key]
-    certs = tuple(sorted({c["certificate_type"] for c in certificates if c["equipment_type"] == equipment_type}))
-    return Requirement(rule["min_grade"], rule["head_count"], certs)
+    certs = {c["certificate_type"] for c in certificates if c["equipment_type"] == equipment_type}
+    if live_hv:
+        certs.add(LIVE_WORK_CERTIFICATE)
+    return Requirement(rule["min_grade"], rule["head_count"], tuple(sorted(certs)))
+
+
+def live_work_missing(team: Sequence[tuple[str, date | None]], *, until: date | None) -> list[str]:
+    """S3/S14 at dispatch: with live-HV work in the pack, each engineer's live-work certificate (its latest
+    expiry, None when they have none) is valid to the planned end."""
+    missing: list[str] = []
+    for engineer_id, expiry in team:
+        if expiry is None:
+            missing.append(f"S3: engineer {engineer_id} has no {LIVE_WORK_CERTIFICATE} certificate "
+                           "(the pack holds live-HV work)")
+        elif until is not None and expiry < until:
+            missing.append(f"S3: engineer {engineer_id}'s {LIVE_WORK_CERTIFICATE} certificate expires on {expiry}, "
+                           f"before the planned end {until}")
+    return missing
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from services.dispatch.cases import service as cases
 from services.dispatch.cases.models import CaseStatus, ServiceCase
 from services.dispatch.engineers.models import Engineer
 from services.dispatch.events import emit
+from services.dispatch.specifications.models import SpecificationPack
 from services.dispatch.staffing import domain
 from services.dispatch.staffing.models import (
     AddStaff,
@@ -67,9 +68,11 @@ async def requirement(*, session: AsyncSession, case: ServiceCase,
     """The S3 requirement for the case under the current policy, or under the given version."""
     policy = await (current_policy(session=session) if version is None else get_policy(session=session,
                                                                                        version=version))
+    pack = (await session.execute(select(SpecificationPack.sheets).where(
+        SpecificationPack.case_id == case.id, SpecificationPack.superseded_at.is_(None)))).scalar_one_or_none()
     req = domain.requirement_for(policy.rules, policy.required_certificates, urgency=case.urgency,
                                  difficulty=case.difficulty, customer_importance=case.customer_importance,
-                                 equipment_type=case.equipment_type)
+                                 equipment_type=case.equipment_type, live_hv=domain.has_live_hv_work(pack or []))
     return req, policy.version
 
 

@@ -26,7 +26,7 @@ from shared.events.onsite import (
     ThreeCallEntry,
 )
 from shared.events.quality import IssueLogged, IssueResolvedOnSite, PreventiveActionDefined
-from tests.integration.conftest import producer, running_app, wait_async
+from tests.integration.conftest import bearer, producer, running_app, wait_async
 from tests.integration.dispatch.conftest import DispatchFlow
 
 pytestmark = pytest.mark.integration
@@ -178,9 +178,10 @@ async def test_s22_a_referral_is_routed_and_answered(flow, env):
     r = await flow.c.post(f"/routed-items/{item}/assignment", headers={**flow.d, "If-Match": r.headers["etag"]},
                           json={"unit": "transformer-division"})
     assert r.status_code == 200
-    r = await flow.c.post(f"/routed-items/{item}/answer", headers=flow.head,
+    unit_head = bearer(env, "department_head", "head-1", unit="transformer-division")
+    r = await flow.c.post(f"/routed-items/{item}/answer", headers=unit_head,
                           json={"answer": "sales engineer will call on Monday"})
-    assert r.status_code == 200 and r.json()["answered_by"] == "head-1"
+    assert r.status_code == 200 and r.json()["answered_by"] == "head-1" and not r.json()["answered_on_behalf"]
     listed = (await flow.c.get("/routed-items", headers=flow.d, params={"case_id": cid})).json()["items"]
     assert [i["status"] for i in listed] == ["answered"]
 
