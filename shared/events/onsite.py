@@ -412,6 +412,8 @@ class ServiceCompleted(VisitEvent):
     receipt_comment: str | None = None
     aspect_ratings: list[AspectRating] = Field(default_factory=list)
     unfinished_items: int = 0
+    report_sha256: str | None = Field(
+        default=None, description="SHA-256 of the signed service report PDF (GET .../report.pdf gives these bytes)")
 
 
 @event("TrainingDelivered", producer=ONSITE)

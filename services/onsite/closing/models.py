@@ -108,6 +108,9 @@ class ServiceReport(SQLModel, table=True):
     receipt_signature: dict[str, Any] = SQLField(sa_column=Column(JSONB, nullable=False))
     signed_off_by: str
     signed_off_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
+    # S30 integrity: the signed PDF's SHA-256 and the content it is rendered from (byte-identical every time).
+    report_sha256: str | None = None
+    report_snapshot: dict[str, Any] | None = SQLField(default=None, sa_column=Column(JSONB, nullable=True))
 
 
 class Departure(SQLModel, table=True):
@@ -282,3 +285,12 @@ class ClosingStatus(BaseModel):
     """What the S30 completion gate still needs (empty when it would pass)."""
 
     missing_conditions: list[str]
+
+
+class ReportVerification(BaseModel):
+    """S30: whether a PDF is the service report the customer signed (its SHA-256 against the recorded one)."""
+
+    matches: bool = Field(description="True when the PDF's SHA-256 is the one recorded with the signed receipt")
+    sha256: str = Field(description="SHA-256 of the PDF sent")
+    signed_sha256: str | None = Field(description="SHA-256 recorded with the signed receipt (null: not signed)")
+    signed_at: datetime | None = Field(description="When the receipt was signed")

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Response, status
+from fastapi import APIRouter, Depends, Header, Request, Response, status
 
-from services.onsite.closing import report, service
+from services.onsite.closing import service
 from services.onsite.closing.models import (
     CheckCreate,
     CheckRead,
@@ -24,7 +24,9 @@ from services.onsite.closing.models import (
     HandoverRead,
     RepairTakeBackCreate,
     RepairTakeBackRead,
+    ReportVerification,
 )
+from services.onsite.evidence.router import Storage
 from services.onsite.visits import service as visits
 from services.onsite.visits.models import SiteVisitRead
 from services.onsite.visits.router import read_visit
@@ -32,7 +34,7 @@ from shared.api.app import Sessions
 from shared.api.auth import Principal, Requires, Role
 from shared.api.concurrency import etag
 from shared.api.openapi import binary_response
-from shared.api.problems import PROBLEM_RESPONSES
+from shared.api.problems import PROBLEM_RESPONSES, PayloadTooLarge
 from shared.db import transaction
 
 router = APIRouter(prefix="/visits/{visit_id}", tags=["closing"])
@@ -131,10 +133,10 @@ async def completion_readiness(visit_id: UUID, principal: VisitReader, sessions:
              summary="S30: report, ratings and signed receipt complete the service -> ServiceCompleted",
              responses={k: PROBLEM_RESPONSES[k] for k in (403, 404, 409, 412)})
 async def complete_visit(visit_id: UUID, body: CompletionCreate, principal: Engineer, sessions: Sessions,
-                   response: Response, if_match: IfMatch = None) -> SiteVisitRead:
+                         response: Response, storage: Storage, if_match: IfMatch = None) -> SiteVisitRead:
     async with transaction(sessions) as session:
         visit = await service.complete(session=session, visit_id=visit_id, body=body, principal=principal,
-                                       if_match=if_match)
+                                       if_match=if_match, storage=storage)
         response.headers["ETag"] = etag(visit.version)
         return await read_visit(session, visit)
 
@@ -143,12 +145,30 @@ async def complete_visit(visit_id: UUID, body: CompletionCreate, principal: Engi
             responses={200: binary_response("application/pdf", description="The service report (PDF)"),
                        **{k: PROBLEM_RESPONSES[k] for k in (404, 409)}},
             summary="S30: the printable service report (Chinese and English)")
-async def report_pdf(visit_id: UUID, principal: VisitReader, sessions: Sessions) -> Response:
+async def report_pdf(visit_id: UUID, principal: VisitReader, sessions: Sessions, storage: Storage) -> Response:
     async with sessions() as session:
         visit = await visits.get(session=session, visit_id=visit_id, principal=principal)
-        data = await report.gather(session=session, visit=visit)
-    return Response(report.render_pdf(data), media_type="application/pdf",
+        pdf = await service.report_pdf(session=session, visit=visit, storage=storage)
+    return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="service-report-{visit.crm_reference}.pdf"'})
+
+
+@router.post("/report-verification", response_model=ReportVerification,
+             responses={k: PROBLEM_RESPONSES[k] for k in (404,)},
+             openapi_extra={"requestBody": {"required": True, "description": "The PDF to check",
+                                            "content": {"application/pdf": {"schema": {"type": "string",
+                                                                                        "format": "binary"}}}}},
+             summary="S30: is this PDF (the request body) the service report the customer signed?")
+async def verify_report(visit_id: UUID, request: Request, principal: VisitReader,
+                        sessions: Sessions) -> ReportVerification:
+    limit, pdf = request.app.state.settings.evidence_max_bytes, b""
+    async for chunk in request.stream():
+        pdf += chunk
+        if len(pdf) > limit:
+            raise PayloadTooLarge(f"a service report is at most {limit} bytes")
+    async with sessions() as session:
+        visit = await visits.get(session=session, visit_id=visit_id, principal=principal)
+        return await service.verify_report(session=session, visit=visit, pdf=pdf)
 
 
 @router.post("/departures", response_model=DepartureRead, status_code=status.HTTP_201_CREATED, responses=WRITE,

@@ -7,7 +7,7 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.onsite.closing import domain
+from services.onsite.closing import domain, report
 from services.onsite.closing.models import (
     CheckCreate,
     CleanupCreate,
@@ -23,10 +23,13 @@ from services.onsite.closing.models import (
     HandoverCreate,
     RepairTakeBack,
     RepairTakeBackCreate,
+    ReportVerification,
     ServiceReport,
 )
 from services.onsite.events import emit
+from services.onsite.evidence import service as evidence
 from services.onsite.evidence.models import EvidenceFile
+from services.onsite.site_days import site_calendar
 from services.onsite.site_records.models import LeaveRequest
 from services.onsite.visits import service as visits
 from services.onsite.visits.models import SiteVisit, ThreeCallsRecord, VisitQualityIssue, VisitStatus
@@ -34,7 +37,7 @@ from services.onsite.work import service as work
 from services.onsite.work.models import ProcessDataRecord, SiteTask, TaskStatus, WitnessRecord
 from shared.api.auth import Principal
 from shared.api.concurrency import check_if_match
-from shared.api.problems import Conflict, GateRefused, NotFound
+from shared.api.problems import Conflict, GateRefused, NotFound, Problem
 from shared.clock import utcnow
 from shared.events.onsite import (
     AspectRating,
@@ -49,6 +52,7 @@ from shared.events.onsite import (
     SelfCheckCompleted,
     ServiceCompleted,
 )
+from shared.storage import FileStorage
 
 
 async def _closing(session: AsyncSession, visit: SiteVisit) -> ClosingRecord:
@@ -268,7 +272,7 @@ async def completion_missing(*, session: AsyncSession, visit: SiteVisit) -> list
 
 
 async def complete(*, session: AsyncSession, visit_id: UUID, body: CompletionCreate, principal: Principal,
-                   if_match: str | None) -> SiteVisit:
+                   if_match: str | None, storage: FileStorage | None = None) -> SiteVisit:
     """S30: report, ratings and the signed receipt complete the service -> ServiceCompleted (once)."""
     visit = await visits.get_for_team_member(session=session, visit_id=visit_id, principal=principal)
     check_if_match(if_match, visit.version)
@@ -288,14 +292,63 @@ async def complete(*, session: AsyncSession, visit_id: UUID, body: CompletionCre
     visit.status, visit.completed_at = VisitStatus.COMPLETED, now
     visit.receipt_signed_by, visit.receipt_rating = body.receipt_signed_by, body.receipt_rating
     visits.touch(visit, principal)
+    await session.flush()
+    signed = await sign_report(session=session, visit=visit, storage=storage)
     emit(session, ServiceCompleted(
         case_id=visit.case_id, visit_id=visit.id, completed_at=now, customer_name=visit.customer_name,
         region=visit.region, equipment_type=visit.equipment_type, engineer_ids=visit.engineer_ids,
         receipt_rating=body.receipt_rating, receipt_comment=body.receipt_comment,
         aspect_ratings=[AspectRating(aspect=a.aspect, score=a.score) for a in body.aspect_ratings],
-        unfinished_items=len(body.unfinished_items),
+        unfinished_items=len(body.unfinished_items), report_sha256=signed.report_sha256,
     ), case_id=visit.case_id, actor=principal.actor)
     return visit
+
+
+# ---------------------------------------------------------------- S30 the service report and its integrity
+
+async def _signature_image(session: AsyncSession, storage: FileStorage | None, receipt: report.Receipt | None,
+                           visit_id: UUID) -> bytes | None:
+    if storage is None or receipt is None or receipt.signature_evidence_id is None:
+        return None
+    image = await session.get(EvidenceFile, UUID(receipt.signature_evidence_id))
+    if image is None or image.visit_id != visit_id:
+        return None
+    try:
+        return await evidence.content(storage=storage, evidence=image)
+    except Problem:
+        return None
+
+
+async def sign_report(*, session: AsyncSession, visit: SiteVisit, storage: FileStorage | None) -> ServiceReport:
+    """S30: freeze the report's content with the signed receipt and record the PDF's SHA-256."""
+    signed = await session.get(ServiceReport, visit.id)
+    if signed is None:
+        raise Conflict("S30: the service receipt is not signed")
+    data = await report.gather(session=session, visit=visit, zone=site_calendar().zone(visit.region), report=signed)
+    pdf = report.render_pdf(data, await _signature_image(session, storage, data.receipt, visit.id))
+    signed.report_snapshot, signed.report_sha256 = data.model_dump(mode="json"), report.sha256(pdf)
+    return signed
+
+
+async def report_pdf(*, session: AsyncSession, visit: SiteVisit, storage: FileStorage | None) -> bytes:
+    """The service report: once signed, rendered from the frozen snapshot (the same bytes every time);
+    before that, a draft from the visit's current records."""
+    signed = await session.get(ServiceReport, visit.id)
+    if signed is not None and signed.report_snapshot is not None:
+        data = report.ReportData.model_validate(signed.report_snapshot)
+    else:
+        data = await report.gather(session=session, visit=visit, zone=site_calendar().zone(visit.region),
+                                   report=signed)
+    return report.render_pdf(data, await _signature_image(session, storage, data.receipt, visit.id))
+
+
+async def verify_report(*, session: AsyncSession, visit: SiteVisit, pdf: bytes) -> ReportVerification:
+    """S30: is this PDF the report the customer signed? (its SHA-256 against the one recorded at signing)"""
+    signed = await session.get(ServiceReport, visit.id)
+    digest = report.sha256(pdf)
+    recorded = signed.report_sha256 if signed else None
+    return ReportVerification(matches=recorded is not None and digest == recorded, sha256=digest,
+                              signed_sha256=recorded, signed_at=signed.signed_off_at if signed else None)
 
 
 # ---------------------------------------------------------------- S33

@@ -1,0 +1,83 @@
+"""S30: the report's Chinese (and Latin) font, embedded as a TrueType subset so every reader shows it.
+
+The glyphs come from Noto Sans CJK SC (SIL Open Font License 1.1), shipped on PyPI by
+`noto-cjk-sans-otc` as an OpenType collection with PostScript (CFF) outlines. reportlab embeds only
+TrueType outlines, so for each document the font is cut down with fontTools to the characters the
+document uses and its outlines converted to TrueType (quadratic) curves; reportlab then subsets and
+embeds that. The same characters always give the same font bytes, so the same report gives the same PDF.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import threading
+from functools import lru_cache
+
+from fontTools.pens.cu2quPen import Cu2QuPen
+from fontTools.pens.ttGlyphPen import TTGlyphPen
+from fontTools.subset import Options, Subsetter
+from fontTools.ttLib import TTFont, newTable
+from noto_cjk_sans_otc import FONT_PATH
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont as ReportlabTTFont
+
+SIMPLIFIED_CHINESE = 2  # Noto Sans CJK SC in the collection (JP, KR, SC, TC, HK, then the Mono faces)
+MAX_CURVE_ERROR = 1.0  # font units (of 1000 per em): the cubic-to-quadratic conversion is invisible
+_lock = threading.Lock()
+
+
+def truetype_subset(text: str) -> bytes:
+    """Noto Sans CJK SC reduced to the characters of `text`, with TrueType outlines (a .ttf file's bytes)."""
+    return _subset("".join(sorted(set(text) | {" "})))
+
+
+@lru_cache(maxsize=64)
+def _subset(chars: str) -> bytes:
+    font = TTFont(str(FONT_PATH), fontNumber=SIMPLIFIED_CHINESE, lazy=False, recalcTimestamp=False)
+    options = Options()
+    options.layout_features, options.name_IDs, options.notdef_outline = [], ["*"], True
+    options.hinting, options.desubroutinize = False, True
+    subsetter = Subsetter(options)
+    subsetter.populate(text=chars)
+    subsetter.subset(font)
+    _to_truetype_outlines(font)
+    out = io.BytesIO()
+    font.save(out)
+    return out.getvalue()
+
+
+def _to_truetype_outlines(font: TTFont) -> None:
+    """Replace the CFF table by glyf/loca (cubic curves approximated by quadratic ones)."""
+    order = font.getGlyphOrder()
+    glyphs = font.getGlyphSet()
+    glyf = newTable("glyf")
+    glyf.glyphOrder, glyf.glyphs = order, {}
+    for name in order:
+        pen = TTGlyphPen(glyphs)
+        glyphs[name].draw(Cu2QuPen(pen, MAX_CURVE_ERROR, reverse_direction=True))
+        glyf[name] = pen.glyph()
+    font["glyf"], font["loca"] = glyf, newTable("loca")
+    for table in ("CFF ", "VORG"):
+        if table in font:
+            del font[table]
+    font.sfntVersion = "\x00\x01\x00\x00"
+    maxp = font["maxp"]
+    maxp.tableVersion = 0x00010000
+    for attr in ("maxTwilightPoints", "maxStorage", "maxFunctionDefs", "maxInstructionDefs",
+                 "maxStackElements", "maxSizeOfInstructions", "maxComponentElements"):
+        setattr(maxp, attr, 0)
+    maxp.maxZones = 1
+    font["head"].indexToLocFormat, font["head"].glyphDataFormat = 0, 0
+    post = font["post"]
+    post.formatType, post.extraNames, post.mapping = 2.0, [], {}
+
+
+def register_for(text: str) -> str:
+    """Register (once) with reportlab the font subset for `text`; its name is derived from the subset's bytes."""
+    data = truetype_subset(text)
+    name = f"NotoSansSC-{hashlib.sha256(data).hexdigest()[:16]}"
+    with _lock:
+        if name not in pdfmetrics.getRegisteredFontNames():
+            pdfmetrics.registerFont(ReportlabTTFont(name, io.BytesIO(data)))
+    return name
