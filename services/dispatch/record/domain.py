@@ -164,7 +164,13 @@ def _items(step: Step, own: Sequence[TimelineEvent], ctx: Context) -> Judgement:
 def days_on_site(ctx: Context) -> dict[str, list[date]]:
     """S10/S20: each engineer's days on site, from the day of arrival to the day of departure (or of
     leaving mid-way with consent, S21), in the site's time zone; while they are still on site, up to
-    yesterday (today is not over). Every day is a working day: the standard names no rest days."""
+    yesterday (today is not over). Every day is a working day: the standard names no rest days.
+
+    The work on site ends with the signed receipt (S30): onsite accepts no sign-in after it, so a day
+    after the service's completion (signing out and leaving after midnight, waiting for transport) is
+    not a working day to sign in or log."""
+    completed = [ctx.day(_when(e.data.get("completed_at")) or e.occurred_at) for e in ctx.of("ServiceCompleted")]
+    work_ended = min(completed) if completed else None
     start: dict[str, date] = {}
     for e in ctx.of("EngineerArrived"):
         eng = str(e.data.get("engineer_id"))
@@ -185,6 +191,8 @@ def days_on_site(ctx: Context) -> dict[str, list[date]]:
             if ctx.today is None:
                 continue
             last = ctx.today - timedelta(days=1)
+        if work_ended is not None:
+            last = min(last, work_ended)
         spans[eng] = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     return spans
 
