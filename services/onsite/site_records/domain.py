@@ -30,15 +30,22 @@ def check_exception_approval(*, consent: bool, exception_reason: str | None, alr
         raise GateRefused("leave exception", missing)
 
 
-def refused_leave_breach(*, decided_on: date, today: date, signed_in_days: Iterable[date]) -> date | None:
-    """S21: an engineer refused leave stays; the first day after the refusal (before today) without a
-    sign-in is a breach. None while every such day has a sign-in."""
+def refused_leave_breach(*, decided_on: date, today: date, signed_in_days: Iterable[date],
+                         elsewhere_days: Iterable[date] = ()) -> tuple[str, date] | None:
+    """S21: an engineer refused leave stays. After the refusal, signing in at another site is a departure,
+    and a day (before today) without a sign-in here is a breach: the first of either, with how it happened.
+    None while the engineer signs in here every day."""
     present = set(signed_in_days)
+    away = sorted(d for d in elsewhere_days if d > decided_on)
     day = decided_on + timedelta(days=1)
     while day < today:
+        if away and away[0] <= day:
+            return "departed", away[0]
         if day not in present:
-            return day
+            return "no_sign_in", day
         day += timedelta(days=1)
+    if away and away[0] <= today:
+        return "departed", away[0]
     return None
 
 

@@ -157,8 +157,9 @@ async def approve_leave_exception(*, session: AsyncSession, visit_id: UUID, leav
 
 
 async def flag_refused_leave(*, session: AsyncSession, now: datetime) -> int:
-    """S21 periodic check: an engineer refused leave (no approved exception) who has a day after the
-    refusal without a sign-in on the still-open visit is flagged once -> LeaveRefusalBreached."""
+    """S21 periodic check: an engineer refused leave (no approved exception) who signs in at another site
+    afterwards, or has a day after the refusal without a sign-in on the still-open visit, is flagged once
+    -> LeaveRefusalBreached."""
     rows = (await session.execute(
         select(LeaveRequest, SiteVisit).join(SiteVisit, SiteVisit.id == LeaveRequest.visit_id)
         .where(LeaveRequest.may_leave.is_(False), LeaveRequest.breach_flagged_at.is_(None),
@@ -166,15 +167,18 @@ async def flag_refused_leave(*, session: AsyncSession, now: datetime) -> int:
         .with_for_update(of=LeaveRequest, skip_locked=True))).all()
     flags = 0
     for leave, visit in rows:
-        days = (await session.execute(select(DailyPresence.day).where(
-            DailyPresence.visit_id == visit.id, DailyPresence.engineer_id == leave.engineer_id))).scalars()
-        breach = domain.refused_leave_breach(decided_on=leave.decided_at.date(), today=now.date(),
-                                             signed_in_days=list(days))
+        presence = (await session.execute(select(DailyPresence.visit_id, DailyPresence.day).where(
+            DailyPresence.engineer_id == leave.engineer_id, DailyPresence.day > leave.decided_at.date()))).all()
+        breach = domain.refused_leave_breach(
+            decided_on=leave.decided_at.date(), today=now.date(),
+            signed_in_days=[d for v, d in presence if v == visit.id],
+            elsewhere_days=[d for v, d in presence if v != visit.id])
         if breach is None:
             continue
+        how, day = breach
         leave.breach_flagged_at = now
         emit(session, LeaveRefusalBreached(case_id=visit.case_id, visit_id=visit.id, leave_id=leave.id,
-                                           engineer_id=leave.engineer_id, how="no_sign_in", day=breach),
+                                           engineer_id=leave.engineer_id, how=how, day=day),  # type: ignore[arg-type]
              case_id=visit.case_id, actor="system:onsite")
         flags += 1
     return flags
