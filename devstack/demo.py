@@ -1,35 +1,72 @@
-"""`make demo`: drive one case through the four services over HTTP and Kafka.
+"""`make demo`: drive one case through the four services over HTTP and Kafka, to 34/34.
 
-Prints each step and exits non-zero if an expected effect did not arrive in time. Against a
-running `make run` stack (ports 8001-8004) by default.
+Prints each step and exits non-zero if an expected effect did not arrive in time or the case's
+conformance view (S1-S34) ends with a step missing or in progress. Against a running `make run`
+stack (ports 8001-8004) by default. The journey takes a team of one or two engineers; every time it
+sends is a real instant (nothing in the future, each after its cause), and every "day" is the site's
+calendar day at the moment of the request, so a journey running across a local midnight still
+signs in, keeps its safety checklists and logs for each day on site.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal, TypeVar
+
+import httpx
 
 from devstack.client import ConditionTimeout, StackClient, sample_request, wait_for
 from devstack.stack import ports_from_env
 from services.onsite.site_days import site_calendar
 
+T = TypeVar("T")
+IssuePath = Literal["closed_loop", "on_site"]
+# The site's location for sign-in and sign-out (S10): Wuxi.
+SITE_LOCATION = {"latitude": 31.49, "longitude": 120.31, "accuracy_m": 15}
+ENGINEER_ROSTER = (("Chen Gang", 4), ("Zhao Lei", 3))
+
+
+def _now() -> datetime:
+    """A real instant: every time the journey sends is taken when it happens, never invented ahead."""
+    return datetime.now(UTC)
+
 
 @dataclass
 class Journey:
-    """What one case picked up on its way through the services."""
+    """What one case picked up on its way through the services.
+
+    `team_size` engineers (1 or 2) work the case; the quality issue they log is either sent through the
+    company's closed loop and closed (`closed_loop`: feedback then confirms the fix with the customer)
+    or fixed on site with the customer's confirmation (`on_site`)."""
 
     client: StackClient
     timeout: float
     say: Callable[[str], None]
+    team_size: int = 2
+    issue_path: IssuePath = "closed_loop"
     started: float = field(default_factory=time.monotonic)
     reference: str = field(default_factory=lambda: f"CRM-{uuid.uuid4().hex[:10].upper()}")
-    engineers: list[str] = field(default_factory=lambda: [f"eng-{uuid.uuid4().hex[:6]}" for _ in range(2)])
+    engineers: list[str] = field(default_factory=list)
     ids: dict[str, str] = field(default_factory=dict)
+    region: str = "east"
+    # S10/S20 per engineer: the site day of arrival, the days signed in (and whether signed out), the days logged
+    arrived_on: dict[str, date] = field(default_factory=dict)
+    signed_in: dict[str, dict[date, bool]] = field(default_factory=dict)
+    logged: dict[str, set[date]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.team_size <= len(ENGINEER_ROSTER):
+            raise ValueError(f"a demo team has 1 to {len(ENGINEER_ROSTER)} engineers, not {self.team_size}")
+        if not self.engineers:
+            self.engineers = [f"eng-{uuid.uuid4().hex[:6]}" for _ in range(self.team_size)]
+        self.team_size = len(self.engineers)
 
     def step(self, text: str) -> None:
         self.say(f"[{time.monotonic() - self.started:6.2f}s] {text}")
@@ -38,11 +75,23 @@ class Journey:
     def dispatcher(self) -> dict[str, str]:
         return self.client.as_("dispatcher", "disp-001")
 
+    @property
+    def team(self) -> range:
+        return range(len(self.engineers))
+
     def engineer(self, index: int = 0) -> dict[str, str]:
         return self.client.as_("engineer", self.engineers[index])
 
-    def wait(self, what: str, probe):
+    def wait(self, what: str, probe: Callable[[], T | None]) -> T:
         return wait_for(what, probe, self.timeout)
+
+    def site_day(self, moment: datetime) -> date:
+        """S10/S14/S20: the site's calendar day of an instant (its region's time zone), not UTC's."""
+        return site_calendar().day(moment, self.region)
+
+    @property
+    def team_word(self) -> str:
+        return {1: "the engineer", 2: "both engineers"}.get(len(self.engineers), "every engineer")
 
 
 DEMO_TEMPLATE = {
@@ -60,16 +109,25 @@ DEMO_TEMPLATE = {
 }
 
 
+def case_request(j: Journey) -> dict[str, Any]:
+    """The CRM request: urgent, important work needs two engineers (S3's policy); a routine job one."""
+    request = sample_request(j.reference)
+    if len(j.engineers) == 1:
+        request.update(urgency="medium", difficulty="medium", customer_importance="medium")
+    return request
+
+
 def prepare_and_dispatch(j: Journey) -> None:
     """Phase 1 (dispatch service): S1 intake, S2 conditions, S3 staffing, S4 plan, S5 pack, S6 preparation
     and the dispatch gate."""
     c = j.client
     http = c.http["dispatch"]
-    r = c.crm_push(sample_request(j.reference))
+    r = c.crm_push(case_request(j))
     assert r.status_code == 201, r.text
     case_id = j.ids["case"] = r.json()["id"]
+    j.region = r.json().get("region") or j.region
     j.step(f"S1 CRM request {j.reference} opened case {case_id}")
-    again = c.crm_push(sample_request(j.reference))
+    again = c.crm_push(case_request(j))
     assert again.status_code == 200 and again.json()["id"] == case_id, again.text
     j.step("S1 the same CRM reference again returned the same case (200)")
 
@@ -81,7 +139,7 @@ def prepare_and_dispatch(j: Journey) -> None:
     assert refused.status_code == 409, refused.text
     j.step(f"S6 dispatch refused, missing: {'; '.join(refused.json()['missing_conditions'])}")
 
-    now = datetime.now(UTC)
+    now = _now()
     r = http.post(f"/cases/{case_id}/condition-calls", headers=j.dispatcher, json={
         "outcome": "confirmed", "called_at": now.isoformat(),
         "conditions": {"site_address": "88 Xinhua Road, Wuxi", "site_environment": "indoor GIS hall",
@@ -94,18 +152,20 @@ def prepare_and_dispatch(j: Journey) -> None:
     j.step("S2 service conditions confirmed with the customer -> ServiceConditionsConfirmed")
 
     expiry = (now + timedelta(days=365)).date().isoformat()
-    for eid, name, grade in ((j.engineers[0], "Chen Gang", 4), (j.engineers[1], "Zhao Lei", 3)):
+    for eid, (name, grade) in zip(j.engineers, ENGINEER_ROSTER, strict=False):
         r = http.post("/engineers", headers=j.dispatcher, json={
-            "id": eid, "name": name, "grade": grade, "home_region": "east",
+            "id": eid, "name": name, "grade": grade, "home_region": j.region,
             "skills": [{"equipment_type": "GIS-126kV", "level": 4}],
             "certificates": [{"type": "hv_live_work", "number": f"HV-{eid}", "expires_on": expiry}]})
         assert r.status_code == 201, r.text
+    team = [{"engineer_id": j.engineers[0], "is_project_manager": True},
+            *({"engineer_id": eid} for eid in j.engineers[1:])]
+    start = _now()  # the team is booked from now: they travel at once
     r = http.post(f"/cases/{case_id}/assignment", headers=j.dispatcher, json={
-        "engineers": [{"engineer_id": j.engineers[0], "is_project_manager": True},
-                      {"engineer_id": j.engineers[1]}],
-        "planned_start": (now + timedelta(days=1)).isoformat(), "planned_end": (now + timedelta(days=5)).isoformat()})
+        "engineers": team, "planned_start": start.isoformat(), "planned_end": (start + timedelta(days=5)).isoformat()})
     assert r.status_code == 200, r.text
-    j.step("S3 two engineers assigned under the staffing policy, Chen Gang project manager -> EngineersAssigned")
+    names = " and ".join(name for name, _grade in ENGINEER_ROSTER[:len(j.engineers)])
+    j.step(f"S3 {names} assigned under the staffing policy, Chen Gang project manager -> EngineersAssigned")
 
     r = http.post(f"/cases/{case_id}/plans", headers=j.dispatcher, json={
         "goals": ["three bays energised", "every test within limits"],
@@ -140,6 +200,8 @@ def prepare_and_dispatch(j: Journey) -> None:
 
 # A tiny valid PNG for photo evidence (S19); the onsite service checks the type by its first bytes.
 DEMO_PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+# S14: what a refusal says when a task reaches a site day without its safety checklist.
+NO_CHECKLIST = re.compile(r"S14: no safety checklist for (\d{4}-\d{2}-\d{2}|this task today)")
 
 
 def _onsite_item_value(item: dict) -> dict:
@@ -153,45 +215,98 @@ def _onsite_item_value(item: dict) -> dict:
     return {"value": True}
 
 
+# ---------------------------------------------------------------- S10/S20: every day on site
+
+def sign_in(j: Journey, who: int, at: datetime) -> None:
+    """S10: sign in on the site day of `at` (once a day). A sign-in of an earlier day still open is signed
+    out first: that shift ran past midnight, and the new day has its own sign-in."""
+    days = j.signed_in.setdefault(j.engineers[who], {})
+    if j.site_day(at) in days:
+        return
+    if not all(days.values()):
+        sign_out(j, who, at)
+    r = j.client.http["onsite"].post(f"/visits/{j.ids['visit']}/check-ins", headers=j.engineer(who),
+                                     json={"at": at.isoformat(), **SITE_LOCATION})
+    assert r.status_code == 201, r.text
+    days[date.fromisoformat(r.json()["day"])] = False
+
+
+def sign_out(j: Journey, who: int, at: datetime) -> None:
+    """S10: sign out; it closes the sign-in of its site day, or the open one of the day before."""
+    r = j.client.http["onsite"].post(f"/visits/{j.ids['visit']}/check-outs", headers=j.engineer(who),
+                                     json={"at": at.isoformat(), **SITE_LOCATION})
+    assert r.status_code == 200, r.text
+    j.signed_in.setdefault(j.engineers[who], {})[date.fromisoformat(r.json()["day"])] = True
+
+
+def keep_site_days(j: Journey) -> list[date]:
+    """S10/S20 up to now: every engineer signed in on today's site day and sent a daily work log for each
+    site day from their arrival to today. Returns the days logged now (none when all were logged)."""
+    now = _now()
+    today, sent = j.site_day(now), []
+    for who in j.team:
+        eng = j.engineers[who]
+        sign_in(j, who, now)
+        day = j.arrived_on[eng]
+        while day <= today:
+            if day not in j.logged.setdefault(eng, set()):
+                r = j.client.http["onsite"].post(f"/visits/{j.ids['visit']}/daily-logs", headers=j.engineer(who),
+                                                 json={"day": day.isoformat(), "progress": "on plan",
+                                                       "work_done": "installation, gas filling and tests"})
+                assert r.status_code == 201, r.text
+                j.logged[eng].add(day)
+                sent.append(day)
+            day += timedelta(days=1)
+    return sorted(set(sent))
+
+
+# ---------------------------------------------------------------- phase 2: on site
+
 def work_on_site(j: Journey) -> None:
-    """Phase 2 (onsite service): visit opened from ServiceDispatched; S8 arrivals, S10 sign-in, S9 briefing,
-    S11 permit, S14 safety, S13 every dispatched check-sheet item (S17 witness, S19 photo), S20 daily log."""
+    """Phase 2 (onsite service): visit opened from ServiceDispatched; S8 arrivals after the three calls,
+    S10 sign-in, S9 briefing, S11 permit, S16 report to the customer, S14 safety and S13 every dispatched
+    check-sheet item (S17 witness, S19 photo), a milestone with its photo, S20 daily logs."""
     c, case_id = j.client, j.ids["case"]
     onsite = c.http["onsite"]
     visit = j.wait("onsite to open the visit from ServiceDispatched", lambda: (
         onsite.get("/visits", params={"case_id": case_id}, headers=j.engineer()).json()["items"] or None))[0]
     vid = j.ids["visit"] = visit["id"]
+    j.region = visit.get("region") or j.region
     j.step(f"onsite opened visit {vid} from ServiceDispatched")
-    now = datetime.now(UTC)
-    day = site_calendar().day(now, visit["region"]).isoformat()  # S10/S14/S20: the site's day, not UTC's
-    calls = [{"party": p, "called_at": (now + timedelta(minutes=i)).isoformat(), "outcome": "reached"}
-             for i, p in enumerate(["account_manager", "customer_contact", "site_interface"])]
-    for who in range(len(j.engineers)):
+    for who in j.team:
+        calls = [{"party": p, "called_at": _now().isoformat(), "outcome": "reached"}  # S8: in order, on the way
+                 for p in ("account_manager", "customer_contact", "site_interface")]
+        arrived_at = _now()
         r = onsite.post(f"/visits/{vid}/arrivals", headers=j.engineer(who),
-                        json={"arrived_at": (now + timedelta(minutes=5)).isoformat(), "calls": calls})
+                        json={"arrived_at": arrived_at.isoformat(), "calls": calls})
         assert r.status_code == 201, r.text
-        r = onsite.post(f"/visits/{vid}/check-ins", headers=j.engineer(who), json={
-            "at": now.isoformat(), "latitude": 31.23, "longitude": 121.47, "accuracy_m": 15})
-        assert r.status_code == 201, r.text
-    j.step("S8 both engineers arrived after the three calls -> EngineerArrived; S10 signed in with location")
+        j.arrived_on[j.engineers[who]] = j.site_day(arrived_at)
+        sign_in(j, who, arrived_at)  # S10: signed in on arrival, the same instant (the same site day)
+    j.step(f"S8 {j.team_word} arrived after the three calls -> EngineerArrived; S10 signed in with location")
     j.wait("dispatch to show the case on site", lambda: c.http["dispatch"].get(
-        f"/cases/{case_id}", headers=j.dispatcher).json().get("status") in ("on_site", "completed"))
+        f"/cases/{case_id}", headers=j.dispatcher).json().get("status") in ("on_site", "completed", "closed"))
     j.step("dispatch shows the case on site")
 
     r = onsite.post(f"/visits/{vid}/briefings", headers=j.engineer(), json={
-        "held_at": now.isoformat(), "content": "Installation and commissioning per the approved plan",
+        "held_at": _now().isoformat(), "content": "Installation and commissioning per the approved plan",
         "scope": "as dispatched", "risk_points": ["adjacent live equipment"], "disputed_points": [],
         "customer_attendees": ["Liu (site manager)", "Zhang Wei (customer test engineer)"]})
     assert r.status_code == 201, r.text
+    now = _now()
     r = onsite.post(f"/visits/{vid}/permits", headers=j.engineer(), json={
         "number": "WP-DEMO-1", "issued_by": "customer site manager", "scope": ["all"],
         "valid_from": (now - timedelta(hours=1)).isoformat(), "valid_to": (now + timedelta(days=7)).isoformat()})
     assert r.status_code == 201, r.text
     j.step("S9 technical briefing held; S11 work permit recorded")
+    r = onsite.post(f"/visits/{vid}/customer-reports", headers=j.engineer(), json={
+        "summary": "Bays assembled; gas filling and tests today", "customer_opinion": "Satisfied with progress",
+        "customer_agrees": True})
+    assert r.status_code == 201, r.text
+    j.step("S16 progress reported to the customer, who agrees -> CustomerReportSent")
 
     tasks = onsite.get(f"/visits/{vid}/tasks", headers=j.engineer()).json()
     for task in tasks:
-        _work_task(j, vid, task, now, day)
+        _work_task(j, vid, task)
     j.step(f"S13/S14 {len(tasks)} task(s) from the check sheets done (safety checklist, values, witnesses, photos)")
     milestone = onsite.post(f"/visits/{vid}/milestones", headers=j.engineer(),
                             json={"title": "Bays energised and tested"})
@@ -203,27 +318,43 @@ def work_on_site(j: Journey) -> None:
     r = onsite.post(f"/visits/{vid}/milestones/{milestone.json()['id']}/sign-off", headers=j.engineer())
     assert r.status_code == 200, r.text
     j.step("S13 milestone 'Bays energised and tested' photographed (S19) and signed off -> MilestoneReached")
-    for who in range(len(j.engineers)):
-        r = onsite.post(f"/visits/{vid}/daily-logs", headers=j.engineer(who), json={
-            "day": day, "work_done": "installation and tests", "progress": "on plan"})
-        assert r.status_code == 201, r.text
+    keep_site_days(j)
     j.step("S20 daily work logs submitted")
 
 
-def _work_task(j: Journey, vid: str, task: dict, now: datetime, day: str) -> None:
+def _safety_checklist(j: Journey, base: str, day: date) -> None:
+    """S14: the day's safety checklist of a task (PPE, helmet, insulated gloves and tools each with a valid
+    test date, barriers and a safety watcher for the primary-equipment test)."""
+    today = j.site_day(_now())
+    r = j.client.http["onsite"].post(f"{base}/safety-checklists", headers=j.engineer(), json={
+        "day": day.isoformat(), "ppe": True, "helmet": True, "insulated_gloves": True,
+        "insulated_tools": True, "tools_test_valid_until": (today + timedelta(days=180)).isoformat(),
+        "gloves_test_valid_until": (today + timedelta(days=90)).isoformat(),
+        "barriers": True, "safety_watcher": "Li Ming"})
+    assert r.status_code == 201, r.text
+
+
+def _by_the_day(j: Journey, base: str, send: Callable[[], httpx.Response]) -> httpx.Response:
+    """S14: a task continuing past the site's midnight needs the new day's checklist before anything more
+    is recorded: on that refusal the engineer fills it in, then sends the request again."""
+    r = send()
+    if r.status_code == 409 and (missing := NO_CHECKLIST.search(r.text)):
+        day = missing[1]
+        _safety_checklist(j, base, date.fromisoformat(day) if day[0].isdigit() else j.site_day(_now()))
+        r = send()
+    return r
+
+
+def _work_task(j: Journey, vid: str, task: dict) -> None:
     """One task by the ticket: S14 checklist, start, every item recorded, witnessed/photographed, signed off."""
     onsite, base = j.client.http["onsite"], f"/visits/{vid}/tasks/{task['id']}"
     eng = j.engineer()
-    r = onsite.post(f"{base}/safety-checklists", headers=eng, json={
-        "day": day, "ppe": True, "helmet": True, "insulated_gloves": True,
-        "insulated_tools": True, "tools_test_valid_until": (now + timedelta(days=180)).date().isoformat(),
-        "gloves_test_valid_until": (now + timedelta(days=90)).date().isoformat(),
-        "barriers": True, "safety_watcher": "Li Ming"})
-    assert r.status_code == 201, r.text
-    r = onsite.post(f"{base}/start", headers=eng)
+    _safety_checklist(j, base, j.site_day(_now()))
+    r = _by_the_day(j, base, lambda: onsite.post(f"{base}/start", headers=eng))
     assert r.status_code == 200, r.text
     for item in task["items"]:
-        r = onsite.put(f"{base}/items/{item['item_id']}", headers=eng, json=_onsite_item_value(item))
+        r = _by_the_day(j, base, lambda item=item: onsite.put(
+            f"{base}/items/{item['item_id']}", headers=eng, json=_onsite_item_value(item)))
         assert r.status_code == 200, r.text
         entry = r.json()
         if entry["requires_photo"]:
@@ -235,18 +366,23 @@ def _work_task(j: Journey, vid: str, task: dict, now: datetime, day: str) -> Non
             r = onsite.post(f"/visits/{vid}/witnesses", headers=eng, json={
                 "subject_kind": "process_data", "subject_id": entry["id"], "name": "Wang Fang",
                 "role": "customer engineer", "signature": {"kind": "typed", "typed_name": "Wang Fang",
-                                                           "signed_at": now.isoformat()}})
+                                                           "signed_at": _now().isoformat()}})
             assert r.status_code == 201, r.text
-        r = onsite.post(f"{base}/items/{item['item_id']}/sign-off", headers=eng)
+        r = _by_the_day(j, base, lambda item=item: onsite.post(f"{base}/items/{item['item_id']}/sign-off",
+                                                               headers=eng))
         assert r.status_code == 200, r.text
-    r = onsite.post(f"{base}/completion", headers=eng)
+    r = _by_the_day(j, base, lambda: onsite.post(f"{base}/completion", headers=eng))
     assert r.status_code == 200, r.text
 
 
+QUALITY_UNIT, QUALITY_OWNER = "switchgear-quality", "qe-001"
+
+
 def raise_quality_issue(j: Journey) -> None:
-    """S25 (quality service): an issue logged on the case shows on the visit; a quality engineer
-    escalates it into the closed loop, so the onsite completion gate (no open, un-escalated
-    on-site issue) lets the service complete."""
+    """S25 (quality service): an issue logged on the case shows on the visit. On the `closed_loop` path a
+    quality engineer escalates it into the company's closed loop (closed after the visit); on the
+    `on_site` path the engineer fixes it on site and the customer confirms. Either way the onsite
+    completion gate (no open, un-escalated on-site issue) lets the service complete."""
     c, case_id, visit_id = j.client, j.ids["case"], j.ids["visit"]
     body = {"case_id": case_id, "visit_id": visit_id, "product": "GIS bay", "model": "ZF11-126",
             "serial_number": "SN-0001", "failure_mode": "gas-leak", "severity": "major",
@@ -260,85 +396,88 @@ def raise_quality_issue(j: Journey) -> None:
         i["issue_id"] == issue["id"] for i in c.http["onsite"].get(
             f"/visits/{visit_id}", headers=j.engineer()).json().get("quality_issues", [])))
     j.step("onsite shows the quality issue on the visit")
-    quality_engineer = c.as_("quality_engineer", "qe-001", unit="switchgear-quality")
+    if j.issue_path == "on_site":
+        r = c.http["quality"].post(f"/issues/{issue['id']}/on-site-resolution", headers=j.engineer(), json={
+            "resolution": "Density relay reseated and its seal replaced; reads 0.60 MPa on bay 2",
+            "resolved_by": ENGINEER_ROSTER[0][0], "customer_confirmed_by": "Wang Fang"})
+        assert r.status_code == 200, r.text
+        j.step("S25 issue fixed on site, the customer confirmed -> IssueResolvedOnSite")
+        return
+    quality_engineer = c.as_("quality_engineer", QUALITY_OWNER, unit=QUALITY_UNIT)
     r = c.http["quality"].post(f"/issues/{issue['id']}/escalation", headers=quality_engineer,
-                               json={"responsible_unit": "switchgear-quality", "owner": "qe-001"})
+                               json={"responsible_unit": QUALITY_UNIT, "owner": QUALITY_OWNER})
     assert r.status_code == 200, r.text
-    j.step(f"S25 issue escalated to switchgear-quality (owner qe-001, due {r.json()['sla']['resolution']['due_at']})"
-           " -> IssueEscalated")
+    j.step(f"S25 issue escalated to {QUALITY_UNIT} (owner {QUALITY_OWNER}, due "
+           f"{r.json()['sla']['resolution']['due_at']}) -> IssueEscalated")
 
 
 def complete_on_site(j: Journey) -> None:
-    """S26-S30, S33 (onsite service): checks, clean-up, hand-over, drawings, the signed receipt, departures.
+    """S26-S30, S33 (onsite service): checks, clean-up, hand-over, drawings, the signed receipt, sign-outs
+    and departures.
 
-    The S30 gate needs the quality issue escalated (the quality phase escalates it -> IssueEscalated)."""
+    The S30 gate needs the quality issue escalated or fixed on site (the quality phase). Right before the
+    receipt every engineer has signed in and logged each site day (after S30 nobody can sign in)."""
     onsite, vid = j.client.http["onsite"], j.ids["visit"]
-    now = datetime.now(UTC)
-    team = list(range(len(j.engineers)))
-    for who in team:
+    for who in j.team:
         r = onsite.post(f"/visits/{vid}/checks", headers=j.engineer(who), json={})
         assert r.status_code == 201, r.text
-    for who in team:  # each engineer's items cross-checked by the next one
-        checked = j.engineers[(who + 1) % len(team)]
+    for who in j.team:  # each engineer's items cross-checked by the next one (a team of one needs none)
+        checked = j.engineers[(who + 1) % len(j.engineers)]
         if checked != j.engineers[who]:
             r = onsite.post(f"/visits/{vid}/checks", headers=j.engineer(who), json={"engineer_id": checked})
             assert r.status_code == 201, r.text
-    j.step("S26 self-checks and cross-checks recorded")
+    j.step("S26 self-checks" + (" and cross-checks" if len(j.engineers) > 1 else "") + " recorded")
     r = onsite.post(f"/visits/{vid}/cleanup", headers=j.engineer(),
                     json={"site_clean": True, "equipment_clean": True, "customer_confirmed_by": "Wang Fang"})
     assert r.status_code == 204, r.text
-    signature = {"kind": "typed", "typed_name": "Wang Fang", "signed_at": now.isoformat()}
     r = onsite.post(f"/visits/{vid}/handovers", headers=j.engineer(), json={
         "items": [{"name": "spare fuses", "kind": "spare_part", "quantity": 6}], "received_by": "Wang Fang",
-        "signature": signature})
+        "signature": {"kind": "typed", "typed_name": "Wang Fang", "signed_at": _now().isoformat()}})
     assert r.status_code == 201, r.text
     r = onsite.post(f"/visits/{vid}/no-drawing-deviations", headers=j.engineer())
     assert r.status_code == 204, r.text
     j.step("S27 clean-up confirmed; S28 hand-over signed; S29 no drawing deviations")
-    j.wait("the completion gate to be clear (the quality issue escalated)", lambda: onsite.get(
+    j.wait("the completion gate to be clear (the quality issue escalated or fixed)", lambda: onsite.get(
         f"/visits/{vid}/completion-readiness", headers=j.engineer()).json()["missing_conditions"] == [])
+    if later := [d for d in keep_site_days(j) if d > min(j.arrived_on.values())]:
+        j.step(f"S10/S20 the work ran past the site's midnight: signed in and logged {', '.join(map(str, later))}")
     r = onsite.post(f"/visits/{vid}/completion", headers=j.engineer(), json={
         "work_done": "Installed and commissioned as planned", "operating_advice": "Check SF6 density monthly",
         "aspect_ratings": [{"aspect": "quality", "score": 5}, {"aspect": "timeliness", "score": 5}],
-        "receipt_signed_by": "Wang Fang", "receipt_signature": signature, "receipt_rating": 5})
+        "receipt_signed_by": "Wang Fang", "receipt_rating": 5,
+        "receipt_signature": {"kind": "typed", "typed_name": "Wang Fang", "signed_at": _now().isoformat()}})
     assert r.status_code == 200, r.text
     j.step("S30 service receipt signed -> ServiceCompleted")
     pdf = onsite.get(f"/visits/{vid}/report.pdf", headers=j.dispatcher)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF"), pdf.text[:200]
     j.step(f"S30 printable service report (Chinese/English): {len(pdf.content)} bytes of PDF")
-    for who in team:
-        r = onsite.post(f"/visits/{vid}/check-outs", headers=j.engineer(who), json={
-            "at": datetime.now(UTC).isoformat(), "latitude": 31.23, "longitude": 121.47, "accuracy_m": 15})
-        assert r.status_code == 200, r.text
-    j.step("S10 both engineers signed out with location -> EngineerCheckedOut")
-    leave = {"departed_at": now.isoformat(), "regional_centre_informed_at": now.isoformat(),
-             "department_head_informed_at": now.isoformat(), "site_manager_agreed_by": "Wang Fang"}
-    for who in team:
-        r = onsite.post(f"/visits/{vid}/departures", headers=j.engineer(who), json=leave)
+    informed = _now()  # the regional centre and the department head told, then the team signs out and leaves
+    for who in j.team:
+        leaving = _now()
+        if not all(j.signed_in.get(j.engineers[who], {}).values()):
+            sign_out(j, who, leaving)
+        r = onsite.post(f"/visits/{vid}/departures", headers=j.engineer(who), json={
+            "departed_at": leaving.isoformat(), "regional_centre_informed_at": informed.isoformat(),
+            "department_head_informed_at": informed.isoformat(), "site_manager_agreed_by": "Wang Fang"})
         assert r.status_code == 201, r.text
-    j.step("S33 both engineers departed -> EngineerDeparted; the visit is closed")
+    j.step(f"S10/S33 {j.team_word} signed out with location and departed -> EngineerCheckedOut, "
+           "EngineerDeparted; the visit is closed")
 
 
-def follow_up(j: Journey) -> None:
-    """S34 / S32 (feedback service): the completed service schedules the follow-up call; the call-centre
-    tool claims it (refused until due, inside the calling window), sends the customer a one-time survey
-    link whose answer completes the call, and routes a business lead heard on the call."""
-    fb, case_id = j.client.http["feedback"], j.ids["case"]
-    agent = j.client.as_("call_centre_agent", "agent-01")
-    call = j.wait("feedback to schedule the follow-up call", lambda: (
-        fb.get("/follow-up-calls", params={"case_id": case_id}, headers=agent).json()["items"] or None))[0]
-    j.ids["call"] = call["id"]
-    j.step(f"S34 follow-up call {call['id']} scheduled, due {call['due_at']} (priority {call['priority']})")
+# ---------------------------------------------------------------- phase 3: feedback and the closed loop
 
-    tool = j.client.as_("call_centre_tool", "call-centre-tool")
-    r = fb.post(f"/follow-up-calls/{call['id']}/claim", headers=tool, json={"agent": "agent-01"})
-    if r.status_code == 409:
-        j.step(f"S34 the tool's claim is refused until the call is due: {r.json()['detail']}")
-    else:
-        assert r.status_code == 200, r.text
-        j.step(f"S34 agent-01 holds the call until {r.json()['lease_expires_at']}; released again")
-        fb.post(f"/follow-up-calls/{call['id']}/release", headers=tool, json={"agent": "agent-01"})
+def _call(j: Journey, reason: str) -> dict:
+    """The case's follow-up call for `reason` (service_completed, issue_closed), once feedback scheduled it."""
+    fb, agent = j.client.http["feedback"], j.client.as_("call_centre_agent", "agent-01")
+    return j.wait(f"feedback to schedule the {reason} follow-up call", lambda: next((
+        call for call in fb.get("/follow-up-calls", params={"case_id": j.ids["case"]}, headers=agent).json()["items"]
+        if call["reason"] == reason), None))
 
+
+def _answer_by_link(j: Journey, call: dict) -> dict:
+    """S34: the call-centre tool sends the customer a one-time survey link; the answer completes the call
+    (the customer was reached: nobody needs to phone)."""
+    fb, tool = j.client.http["feedback"], j.client.as_("call_centre_tool", "call-centre-tool")
     r = fb.post(f"/follow-up-calls/{call['id']}/survey-links", json={"agent": "agent-01"},
                 headers={**tool, "Idempotency-Key": f"link-{call['id']}"})
     assert r.status_code == 201, r.text
@@ -352,20 +491,85 @@ def follow_up(j: Journey) -> None:
     j.step(f"S34 customer answered '{questionnaire['title_en']}' v{questionnaire['version']} through a one-time "
            f"link -> SurveyAnswered (CSAT {r.json()['csat']}, NPS score {r.json()['nps']})")
     assert fb.post(f"/survey-links/{token}/answers", json={"answers": answers}).status_code == 410
-    j.step("S34 the same link again is refused (410: single use)")
-    closed = fb.get(f"/follow-up-calls/{call['id']}", headers=agent).json()
-    assert closed["status"] == "completed", closed
-    j.step("S34 the customer answered, so nobody needs to phone: call completed -> FollowUpCallCompleted")
+    done = fb.get(f"/follow-up-calls/{call['id']}", headers=j.client.as_("call_centre_agent", "agent-01")).json()
+    assert done["status"] == "completed" and done["outcome"] == "reached", done
+    return done
+
+
+def follow_up(j: Journey) -> None:
+    """S34 / S32 (feedback service): the completed service schedules the follow-up call; the call-centre
+    tool claims it (refused until due, inside the calling window), sends the customer a one-time survey
+    link whose answer completes the call, and routes a business lead heard on the call, which the
+    region's service centre answers, telling the customer."""
+    fb = j.client.http["feedback"]
+    call = _call(j, "service_completed")
+    j.ids["call"] = call["id"]
+    j.step(f"S34 follow-up call {call['id']} scheduled, due {call['due_at']} (priority {call['priority']})")
+
+    tool = j.client.as_("call_centre_tool", "call-centre-tool")
+    r = fb.post(f"/follow-up-calls/{call['id']}/claim", headers=tool, json={"agent": "agent-01"})
+    if r.status_code == 409:
+        j.step(f"S34 the tool's claim is refused until the call is due: {r.json()['detail']}")
+    else:
+        assert r.status_code == 200, r.text
+        j.step(f"S34 agent-01 holds the call until {r.json()['lease_expires_at']}; released again")
+        fb.post(f"/follow-up-calls/{call['id']}/release", headers=tool, json={"agent": "agent-01"})
+    _answer_by_link(j, call)
+    j.step("S34 the same link again is refused (410: single use); the call completed, customer reached "
+           "-> FollowUpCallCompleted")
 
     r = fb.post(f"/follow-up-calls/{call['id']}/customer-information",
                 headers={**tool, "Idempotency-Key": f"lead-{call['id']}"},
                 json={"agent": "agent-01", "kind": "business_lead", "text": "Phase 2 of the substation next year"})
     assert r.status_code == 201, r.text
-    j.step(f"S32 business lead routed to {r.json()['department']} -> CustomerInformationRouted")
+    info = r.json()
+    j.ids["information"] = info["id"]
+    j.step(f"S32 business lead routed to {info['department']} -> CustomerInformationRouted")
+    centre = j.client.as_("regional_centre", f"rc-{j.region}", region=j.region)
+    r = fb.post(f"/customer-information/{info['id']}/answer", headers=centre, json={
+        "answer": "Lead passed to East sales; a quotation for phase 2 follows",
+        "customer_notification": {"channel": "phone", "notified_at": _now().isoformat(),
+                                  "text": "Told the customer East sales will send a quotation for phase 2"}})
+    assert r.status_code == 200, r.text
+    j.step("S32 the regional service centre answered the lead and told the customer -> CustomerInformationAnswered")
 
+
+def close_quality_loop(j: Journey) -> None:
+    """S25 / S34 (quality, then feedback), the `closed_loop` path: the issue's owner records containment,
+    root cause (five whys), corrective and preventive action and an effective verification, and closes
+    it; the customer-visible closure schedules a fix-confirmation call, which ends with the customer
+    reached."""
+    if j.issue_path != "closed_loop":
+        return
+    quality, base = j.client.http["quality"], f"/issues/{j.ids['issue']}"
+    owner = j.client.as_("quality_engineer", QUALITY_OWNER, unit=QUALITY_UNIT)
+    for stage, body in (
+        ("containment", {"action": "Bay 2 kept isolated; density read daily until the relay is replaced"}),
+        ("root-cause", {"method": "five_whys", "root_cause": "The relay's flange seal was damaged in transport",
+                        "whys": ["the relay reads low", "gas escapes at the relay flange", "its seal is cut",
+                                 "the relay moved in its crate", "the crate has no brace for it"]}),
+        ("corrective-action", {"action": "Seal replaced and the relay re-tested on bay 2", "owner": QUALITY_OWNER}),
+        ("preventive-action", {"action": "Transport brace added to the relay crate design", "owner": QUALITY_OWNER}),
+        ("verification", {"evidence": "Density steady at 0.60 MPa on every bay after replacement",
+                          "effective": True}),
+    ):
+        r = quality.post(f"{base}/{stage}", headers=owner, json=body)
+        assert r.status_code == 200, f"{stage}: {r.text}"
+    r = quality.post(f"{base}/closure", headers=owner, json={"summary": "Fixed; crate design changed"})
+    assert r.status_code == 200, r.text
+    j.step("S25 closed loop: containment, root cause, corrective and preventive action, verified -> IssueClosed")
+    call = _call(j, "issue_closed")
+    j.ids["fix_call"] = call["id"]
+    j.step(f"S34 fix-confirmation call {call['id']} scheduled for the customer-visible issue")
+    _answer_by_link(j, call)
+    j.step("S34 the customer confirmed the fix -> FollowUpCallCompleted")
+
+
+# ---------------------------------------------------------------- the case record and its conformance
 
 EXPECTED_EVENTS = {"ServiceRequestReceived", "ServiceRequestAcknowledged", "ServiceDispatched", "EngineerArrived",
-                   "IssueLogged", "ServiceCompleted", "FollowUpCallScheduled"}
+                   "IssueLogged", "ServiceCompleted", "FollowUpCallScheduled", "CustomerInformationAnswered"}
+CONFORMING = ("done", "not_applicable")
 
 
 def case_timeline(client: StackClient, case_id: str, headers: dict[str, str]) -> list[dict]:
@@ -383,10 +587,12 @@ def case_timeline(client: StackClient, case_id: str, headers: dict[str, str]) ->
 
 
 def show_case_record(j: Journey) -> list[dict]:
-    """The case record in dispatch: completed, with every event of every service on its timeline."""
+    """The case record in dispatch: closed (decision 0075: the journey leaves no duty open), with every
+    event of every service on its timeline."""
     c, case_id = j.client, j.ids["case"]
-    j.wait("dispatch to show the case completed", lambda: c.http["dispatch"].get(
-        f"/cases/{case_id}", headers=j.dispatcher).json().get("status") == "completed")
+    j.wait("dispatch to show the case closed", lambda: c.http["dispatch"].get(
+        f"/cases/{case_id}", headers=j.dispatcher).json().get("status") == "closed")
+    j.step("dispatch closed the case: no duty of the standard left open -> CaseClosed")
 
     def full_timeline() -> list[dict] | None:
         entries = case_timeline(c, case_id, j.dispatcher)
@@ -399,14 +605,60 @@ def show_case_record(j: Journey) -> list[dict]:
     return timeline
 
 
-def run_slice(client: StackClient, *, timeout: float, say: Callable[[str], None] = print) -> dict[str, object]:
-    """One case through all four services, over HTTP and Kafka."""
-    j = Journey(client, timeout, say)
-    for phase in (prepare_and_dispatch, work_on_site, raise_quality_issue, complete_on_site, follow_up):
+def case_conformance(client: StackClient, case_id: str, headers: dict[str, str]) -> dict:
+    """GET /cases/{id}/conformance: S1-S34, each done / in progress / missing / not applicable."""
+    r = client.http["dispatch"].get(f"/cases/{case_id}/conformance", headers=headers)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def non_conforming(conformance: dict) -> list[dict]:
+    """The steps neither done nor not applicable (missing or in progress)."""
+    return [s for s in conformance["steps"] if s["status"] not in CONFORMING]
+
+
+def describe_steps(steps: list[dict]) -> str:
+    """One line per step: its status, title and findings (what the view says is not done)."""
+    return "\n".join(f"  {s['step']} {s['status']}: {s['title']}"
+                     + "".join(f"\n      - {f['detail']}" for f in s.get("findings") or []) for s in steps)
+
+
+def settled_conformance(client: StackClient, case_id: str, headers: dict[str, str], timeout: float) -> dict:
+    """The case's conformance once every step is done or not applicable, or as it stands at the deadline
+    (events arrive from four topics: the view may need a moment to see the last ones)."""
+    try:
+        return wait_for("every step of the standard done or not applicable", lambda: (
+            None if non_conforming(conf := case_conformance(client, case_id, headers)) else conf), timeout)
+    except ConditionTimeout:
+        return case_conformance(client, case_id, headers)
+
+
+def show_conformance(j: Journey) -> dict:
+    """The case's conformance with the standard (S1-S34), printed step by step."""
+    conformance = settled_conformance(j.client, j.ids["case"], j.dispatcher, j.timeout)
+    j.step("the case's conformance with the standard:")
+    for s in conformance["steps"]:
+        j.say(f"          {s['step']:<4} {s['status']:<15} {s['title']}"
+              + (f"  ({len(s['findings'])} finding(s))" if s.get("findings") else ""))
+    summary = conformance["summary"]
+    j.step(f"{summary['done']} done, {summary['not_applicable']} not applicable, {summary['in_progress']} in "
+           f"progress, {summary['missing']} missing ({summary['findings']} finding(s))")
+    return conformance
+
+
+def run_slice(client: StackClient, *, timeout: float, say: Callable[[str], None] = print, engineers: int = 2,
+              issue_path: IssuePath = "closed_loop") -> dict[str, Any]:
+    """One case through all four services, over HTTP and Kafka, with a team of `engineers` (1 or 2):
+    every duty of the standard done, so the case closes; returns its ids, timeline and conformance."""
+    j = Journey(client, timeout, say, team_size=engineers, issue_path=issue_path)
+    for phase in (prepare_and_dispatch, work_on_site, raise_quality_issue, complete_on_site, follow_up,
+                  close_quality_loop):
         phase(j)
     timeline = show_case_record(j)
+    conformance = show_conformance(j)
     return {"case_id": j.ids["case"], "visit_id": j.ids["visit"], "issue_id": j.ids["issue"],
-            "call_id": j.ids["call"], "timeline": timeline}
+            "call_id": j.ids["call"], "engineers": list(j.engineers), "timeline": timeline,
+            "conformance": conformance}
 
 
 def main() -> int:
@@ -414,13 +666,18 @@ def main() -> int:
     timeout = float(os.environ.get("DEMO_TIMEOUT", "180"))
     client = StackClient(ports)
     try:
-        run_slice(client, timeout=timeout)
+        result = run_slice(client, timeout=timeout)
     except (ConditionTimeout, AssertionError) as exc:
         print(f"DEMO FAILED: {exc}", file=sys.stderr)
         return 1
     finally:
         client.close()
-    print("demo passed: every expected event arrived")
+    if open_steps := non_conforming(result["conformance"]):
+        print(f"DEMO FAILED: case {result['case_id']} has steps of the standard not done:\n"
+              f"{describe_steps(open_steps)}", file=sys.stderr)
+        return 1
+    print(f"demo passed: every expected event arrived; case {result['case_id']} is closed with every step of "
+          "the standard done or not applicable")
     return 0
 
 
