@@ -31,6 +31,17 @@ VISITS_ON_SITE = Gauge("visits_on_site", "Site visits with engineers on site now
 ISSUES_PAST_SLA = Gauge("issues_past_sla", "Open quality issues past a response or resolution deadline", ["service"])
 FOLLOW_UP_CALLS_DUE = Gauge("follow_up_calls_due", "Follow-up calls due in the agents' queue now", ["service"])
 DEAD_LETTERS = Gauge("dead_letters_total", "Messages sent to the dead-letter topic by this process", ["service"])
+# Outbound webhooks (dispatch, decision 0083).
+WEBHOOK_DELIVERIES = Counter("webhook_deliveries_total", "Outbound webhook attempts by outcome "
+                             "(delivered, failed: retried later, dead_lettered)", ["service", "outcome"])
+WEBHOOK_LATENCY = Histogram(
+    "webhook_request_duration_seconds", "Duration of outbound webhook requests", ["service"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+WEBHOOK_BACKLOG = Gauge("webhook_backlog", "Outbound webhook deliveries pending per subscription",
+                        ["service", "subscription"])
+WEBHOOK_BACKLOG_AGE = Gauge("webhook_backlog_oldest_age_seconds", "Age of the oldest pending outbound webhook "
+                            "delivery per subscription", ["service", "subscription"])
 
 
 class JsonFormatter(logging.Formatter):

@@ -10,6 +10,8 @@ from services.dispatch.cases.models import CaseStatus
 from services.dispatch.routing import service as routing
 from services.dispatch.specifications import service as specifications
 from services.dispatch.staffing import service as staffing
+from services.dispatch.webhooks import service as webhooks
+from shared.clock import utcnow
 from shared.events import EventEnvelope
 from shared.events.onsite import (
     CustomerRequestEscalated,
@@ -28,6 +30,13 @@ handlers = EventHandlers()
 @handlers.on_any
 async def add_to_timeline(session: AsyncSession, envelope: EventEnvelope, payload: object) -> None:
     await service.record_event(session=session, envelope=envelope)
+
+
+@handlers.on_any
+async def queue_webhooks(session: AsyncSession, envelope: EventEnvelope, payload: object) -> None:
+    """Decision 0083: one delivery per subscription that wants the event, in the timeline's transaction;
+    the worker sends them later (no consumer ever waits on a receiver)."""
+    await webhooks.enqueue(session=session, envelope=envelope, now=utcnow())
 
 
 @handlers.on_any

@@ -21,6 +21,8 @@ from services.dispatch.settings import DispatchSettings, get_settings
 from services.dispatch.specifications.router import router as specifications_router
 from services.dispatch.staffing.router import router as staffing_router
 from services.dispatch.suggestions.router import router as suggestions_router
+from services.dispatch.webhooks.router import router as webhooks_router
+from services.dispatch.webhooks.worker import WebhookWorker, collect_backlog
 from shared.api.app import ServiceDefinition, ServiceRuntime, create_service_app
 from shared.api.links import ResourceLink
 from shared.observability import CASES_BY_STATUS
@@ -43,12 +45,15 @@ LINKS = [
     ResourceLink("POST", "/cases/{case_id}/plans", "201", "plan_id"),
     ResourceLink("GET", "/staffing-requests", "200", "request_id", "$response.body#/items/0/id"),
     ResourceLink("GET", "/routed-items", "200", "item_id", "$response.body#/items/0/id"),
+    ResourceLink("POST", "/webhook-subscriptions", "201", "subscription_id"),
 ]
 
 
 def create_app(settings: DispatchSettings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    return create_service_app(ServiceDefinition(
+    # outbound webhooks (decision 0083); on app.state so tests can drive its clock
+    webhook_worker = WebhookWorker(settings)
+    app = create_service_app(ServiceDefinition(
         name="dispatch",
         title="Dispatch service",
         description="Service requests from the CRM, condition calls, staffing, service plans, "
@@ -58,13 +63,17 @@ def create_app(settings: DispatchSettings | None = None) -> FastAPI:
         settings=settings,
         routers=[cases_router, conditions_router, engineers_router, staffing_router, plans_router,
                  specifications_router, preparation_router, dispatching_router, delays_router, routing_router,
-                 record_router, suggestions_router],
+                 record_router, suggestions_router, webhooks_router],
         handlers=handlers,
         subscribes_to=list(ALL_SERVICES),
-        periodic=[(settings.postponement_check_seconds, postponement_check())],
-        metrics_collectors=[collect_cases_by_status],
+        periodic=[(settings.postponement_check_seconds, postponement_check()),
+                  *([(settings.webhook_poll_seconds, webhook_worker.job())] if settings.webhook_worker_enabled
+                    else [])],
+        metrics_collectors=[collect_cases_by_status, collect_backlog],
         links=LINKS,
     ))
+    app.state.webhook_worker = webhook_worker
+    return app
 
 
 app = create_app

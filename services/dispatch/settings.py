@@ -22,6 +22,36 @@ class DispatchSettings(ServiceSettings):
                                               "are looked for")
     suggestion_time_limit_seconds: float = Field(default=5, gt=0, le=120,
                                                  description="CP-SAT time limit of a suggested assignment")
+    # Outbound webhooks (decision 0083)
+    webhook_worker_enabled: bool = Field(default=True, description="Outbound webhooks: run the delivery worker "
+                                         "in this process (off: the replica only queues deliveries)")
+    webhook_poll_seconds: float = Field(default=1.0, gt=0, le=60, description="Outbound webhooks: how often the "
+                                        "delivery worker looks for due deliveries when idle, in seconds")
+    webhook_max_concurrency: int = Field(default=16, ge=1, le=256, description="Outbound webhooks: requests in "
+                                         "flight per replica")
+    webhook_max_in_flight_per_subscription: int = Field(
+        default=4, ge=1, le=64, description="Outbound webhooks: requests in flight to one subscription (over all "
+        "replicas); a slow subscriber holds at most this many of the worker's slots")
+    webhook_timeout_seconds: float = Field(default=10, gt=0, le=120, description="Outbound webhooks: time limit "
+                                           "of one request (connect, send, answer), in seconds")
+    webhook_max_response_bytes: int = Field(default=65_536, ge=0, le=10_485_760, description="Outbound webhooks: "
+                                            "bytes of a receiver's answer read (the rest is dropped)")
+    webhook_retry_base_seconds: float = Field(default=10, gt=0, description="Outbound webhooks: delay before the "
+                                              "first retry; it doubles with each attempt (with jitter)")
+    webhook_retry_max_delay_seconds: float = Field(default=3600, gt=0, description="Outbound webhooks: longest "
+                                                   "delay between two attempts")
+    webhook_retry_hours: float = Field(default=24, gt=0, description="Outbound webhooks: how long a delivery is "
+                                       "retried after the event arrived before it is dead-lettered")
+    webhook_disable_after_days: float = Field(default=5, gt=0, description="Outbound webhooks: a subscription "
+                                              "failing without a success for this long is disabled "
+                                              "(WebhookSubscriptionDisabled)")
+    webhook_secret_grace_hours: float = Field(default=24, ge=0, le=720, description="Outbound webhooks: how long "
+                                              "the previous signing secret still signs after a rotation (default "
+                                              "of the rotation request)")
+    webhook_allowed_hosts: list[str] = Field(
+        default_factory=list, description="Outbound webhooks: hosts (names or IP networks, e.g. `localhost`, "
+        "`127.0.0.0/8`) a subscription may use although they resolve to private, loopback or link-local "
+        "addresses, and over plain HTTP. Empty in production; development and tests list their own machine")
 
     def development_secrets(self) -> list[str]:
         found = super().development_secrets()

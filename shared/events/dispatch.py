@@ -289,3 +289,16 @@ class CaseReopened(EventPayload):
 
     case_id: UUID
     reasons: list[str] = Field(default_factory=list)
+
+
+@event("WebhookSubscriptionDisabled", producer=DISPATCH)
+class WebhookSubscriptionDisabled(EventPayload):
+    """An outbound webhook subscription failed for too long and was disabled (decision 0083); the
+    envelope's subject is the subscription id (no case)."""
+
+    subscription_id: UUID
+    url: str
+    owner: str = Field(description="Who registered the subscription")
+    reason: str
+    failing_since: datetime
+    disabled_at: datetime
