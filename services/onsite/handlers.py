@@ -24,7 +24,8 @@ handlers = EventHandlers()
 @handlers.on("ServiceDispatched")
 async def open_visit(session: AsyncSession, envelope: EventEnvelope, payload: ServiceDispatched) -> None:
     """The visit opens with its tasks from the dispatched check sheets and plan (S12, S13)."""
-    visit = await service.open_visit(session=session, event=payload, actor=envelope.actor)
+    visit = await service.open_visit(session=session, event=payload, actor=envelope.actor,
+                                     dispatched_at=envelope.time)
     if visit is not None:
         session.add_all(tasks_from_dispatch(visit.id, payload, envelope.actor))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -31,6 +32,10 @@ class OnsiteSettings(ServiceSettings):
         default_factory=dict,
         description="Time zone of the sites of each region (JSON object, region -> IANA name), e.g. "
                     "`{\"west\": \"Asia/Urumqi\"}`; other regions use `SITE_TIMEZONE`")
+    reported_time_skew_s: float = Field(
+        default=300.0, ge=0,
+        description="Clock skew allowed for times people report on site (arrival, sign-in/out, witnesses, receipt, "
+                    "departure): up to this many seconds in the future or before the dispatch")
     site_working_weekdays: list[int] = Field(
         default_factory=lambda: [0, 1, 2, 3, 4, 5, 6],
         description="Days on which an engineer on site must sign in (S10), judged on the site's calendar "
@@ -47,3 +52,8 @@ class OnsiteSettings(ServiceSettings):
 @lru_cache
 def get_settings() -> OnsiteSettings:
     return OnsiteSettings()
+
+
+def reported_time_skew() -> timedelta:
+    """The clock skew allowed for reported times (`REPORTED_TIME_SKEW_S`)."""
+    return timedelta(seconds=get_settings().reported_time_skew_s)

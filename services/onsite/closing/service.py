@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import select
@@ -29,6 +30,7 @@ from services.onsite.closing.models import (
 from services.onsite.events import emit
 from services.onsite.evidence import service as evidence
 from services.onsite.evidence.models import EvidenceFile
+from services.onsite.reported_times import Earlier, latest
 from services.onsite.site_days import site_calendar
 from services.onsite.site_records.models import LeaveRequest
 from services.onsite.visits import service as visits
@@ -279,6 +281,12 @@ async def complete(*, session: AsyncSession, visit_id: UUID, body: CompletionCre
     missing = await completion_missing(session=session, visit=visit)
     if missing:
         raise GateRefused("completion", missing)
+    if body.receipt_signature is not None:
+        tasks = await work.tasks(session=session, visit_id=visit.id)
+        visits.check_reported(visit, step="S30 receipt", field="body.receipt_signature.signed_at",
+                              at=body.receipt_signature.signed_at, after=[
+                                  Earlier("the first arrival on site", await visits.arrived_at(session, visit.id)),
+                                  Earlier("the last task done", latest([t.done_at for t in tasks]))])
     now = utcnow()
     signature = body.receipt_signature.model_dump(mode="json") if body.receipt_signature else {
         "kind": "typed", "typed_name": body.receipt_signed_by, "signed_at": now.isoformat()}
@@ -366,6 +374,12 @@ async def depart(*, session: AsyncSession, visit_id: UUID, body: DepartureCreate
         department_head_informed=body.department_head_informed_at is not None,
         site_manager_agreed=bool((body.site_manager_agreed_by or "").strip()), pending_tasks=pending,
     )
+    receipt = await session.get(ServiceReport, visit.id)
+    visits.check_reported(visit, step="S33 departure", field="body.departed_at", at=body.departed_at, after=[
+        Earlier("the engineer's arrival", await visits.arrived_at(session, visit.id, principal.subject)),
+        Earlier("the signed receipt", _receipt_signed_at(receipt))])
+    for field in ("regional_centre_informed_at", "department_head_informed_at"):
+        visits.check_reported(visit, step="S33 departure", field=f"body.{field}", at=getattr(body, field))
     departure = Departure(
         visit_id=visit.id, engineer_id=principal.subject, departed_at=body.departed_at,
         regional_centre_informed_at=body.regional_centre_informed_at,  # type: ignore[arg-type]
@@ -386,6 +400,14 @@ async def depart(*, session: AsyncSession, visit_id: UUID, body: DepartureCreate
          case_id=visit.case_id, actor=principal.actor)
     await session.flush()
     return departure
+
+
+def _receipt_signed_at(receipt: ServiceReport | None) -> datetime | None:
+    """When the customer signed the receipt (the signature's time, else when it was recorded)."""
+    if receipt is None:
+        return None
+    signed = (receipt.receipt_signature or {}).get("signed_at")
+    return datetime.fromisoformat(signed) if signed else receipt.signed_off_at
 
 
 async def departures(*, session: AsyncSession, visit_id: UUID) -> list[Departure]:

@@ -36,6 +36,7 @@ SYSTEM_ACTOR = "system:onsite"
 async def check_in(*, session: AsyncSession, visit_id: UUID, body: Location, principal: Principal) -> DailyPresence:
     """S10: the day's sign-in with location -> EngineerCheckedIn (once per engineer and site day)."""
     visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
+    visits.check_reported(visit, step="S10 sign-in", field="body.at", at=body.at)
     day = site_calendar().day(body.at, visit.region)
     if (await session.execute(select(DailyPresence.id).where(
             DailyPresence.visit_id == visit.id, DailyPresence.engineer_id == principal.subject,
@@ -57,6 +58,7 @@ async def check_out(*, session: AsyncSession, visit_id: UUID, body: Location, pr
     It closes the sign-in of its site day, or the one of the day before still open (work past midnight).
     """
     visit = await visits.get_for_team_member(session=session, visit_id=visit_id, principal=principal)
+    visits.check_reported(visit, step="S10 sign-out", field="body.at", at=body.at)
     day = site_calendar().day(body.at, visit.region)
     candidates = {p.day: p for p in (await session.execute(select(DailyPresence).where(
         DailyPresence.visit_id == visit.id, DailyPresence.engineer_id == principal.subject,

@@ -56,6 +56,8 @@ class SiteVisit(SQLModel, table=True):
     # S16: the due date of the customer report last flagged as overdue (CustomerReportOverdue once per due date).
     report_overdue_due: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
     completed_at: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
+    # When the case was dispatched (the ServiceDispatched event's time): nothing on site is reported before it.
+    dispatched_at: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
     receipt_signed_by: str | None = None
     receipt_rating: int | None = None
     version: int = 1

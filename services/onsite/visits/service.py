@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import func, select, tuple_
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.onsite.events import emit
+from services.onsite.reported_times import Earlier, check_reported_time
+from services.onsite.settings import reported_time_skew
 from services.onsite.visits import domain
 from services.onsite.visits.models import (
     ArrivalCreate,
@@ -24,6 +28,23 @@ from shared.clock import utcnow
 from shared.events.dispatch import ArrivalRescheduled, ServiceDispatched, StaffAdded
 from shared.events.onsite import EngineerArrived
 from shared.events.quality import IssueLogged
+
+
+def check_reported(visit: SiteVisit, *, step: str, field: str, at: datetime | None,
+                   after: Sequence[Earlier] = ()) -> None:
+    """A time a person reports on this visit is plausible (`reported_times`): not in the future, not before
+    the dispatch, not before what the standard puts first."""
+    if at is not None:
+        check_reported_time(step=step, field=field, at=at, now=utcnow(), after=after, skew=reported_time_skew(),
+                            dispatched_at=visit.dispatched_at or visit.created_at)
+
+
+async def arrived_at(session: AsyncSession, visit_id: UUID, engineer_id: str | None = None) -> datetime | None:
+    """S8: the first arrival on the visit (of one engineer, if given)."""
+    stmt = select(func.min(ThreeCallsRecord.arrived_at)).where(ThreeCallsRecord.visit_id == visit_id)
+    if engineer_id is not None:
+        stmt = stmt.where(ThreeCallsRecord.engineer_id == engineer_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 def can_read(visit: SiteVisit, principal: Principal) -> bool:
@@ -69,7 +90,8 @@ def touch(visit: SiteVisit, principal: Principal) -> None:
     visit.updated_at, visit.updated_by = utcnow(), principal.actor
 
 
-async def open_visit(*, session: AsyncSession, event: ServiceDispatched, actor: str) -> SiteVisit | None:
+async def open_visit(*, session: AsyncSession, event: ServiceDispatched, actor: str,
+                     dispatched_at: datetime | None = None) -> SiteVisit | None:
     """ServiceDispatched opens the visit (once per case); None when it was already open."""
     existing = (await session.execute(select(SiteVisit).where(SiteVisit.case_id == event.case_id))).scalar_one_or_none()
     if existing is not None:
@@ -81,7 +103,7 @@ async def open_visit(*, session: AsyncSession, event: ServiceDispatched, actor: 
         team=[m.model_dump() for m in event.team], engineer_ids=[m.engineer_id for m in event.team],
         project_manager_id=event.project_manager_id, contacts=event.contacts.model_dump(mode="json"),
         planned_start=event.planned_start, planned_end=event.planned_end,
-        customer_deadline=event.customer_deadline, site_address=event.site_address,
+        customer_deadline=event.customer_deadline, site_address=event.site_address, dispatched_at=dispatched_at,
         plan=event.plan.model_dump(mode="json") if event.plan else None,
         check_sheets=[s.model_dump(mode="json") for s in event.check_sheets],
         created_at=now, updated_at=now, updated_by=actor,
@@ -98,6 +120,7 @@ async def record_arrival(
     visit = await get_for_team_member(session=session, visit_id=visit_id, principal=principal)
     if visit.status == VisitStatus.COMPLETED:
         raise Forbidden("the visit is completed")
+    check_reported(visit, step="S8 arrival", field="body.arrived_at", at=body.arrived_at)
     findings = domain.three_call_findings(body.calls)
     record = ThreeCallsRecord(
         visit_id=visit.id, engineer_id=principal.subject, arrived_at=body.arrived_at,

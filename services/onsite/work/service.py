@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.onsite.events import emit
 from services.onsite.evidence.models import EvidenceFile
 from services.onsite.paging import keyset_page
+from services.onsite.reported_times import Earlier
 from services.onsite.site_days import site_calendar
 from services.onsite.visits import service as visits
 from services.onsite.visits.models import SiteVisit, VisitQualityIssue
@@ -493,6 +494,8 @@ async def record_witness(*, session: AsyncSession, visit_id: UUID, body: Witness
 
 async def _add_witness(*, session: AsyncSession, visit: SiteVisit, principal: Principal, subject_kind: str,
                        subject_id: UUID, name: str, role: str, signature: Signature) -> WitnessRecord:
+    visits.check_reported(visit, step="S17 witness", field="signature.signed_at", at=signature.signed_at,
+                          after=[Earlier("the first arrival on site", await visits.arrived_at(session, visit.id))])
     if signature.evidence_id is not None:
         image = await session.get(EvidenceFile, signature.evidence_id)
         if image is None or image.visit_id != visit.id or not image.content_type.startswith("image/"):

@@ -26,6 +26,8 @@ from shared.messaging.tables import OutboxMessage
 from tests.integration.conftest import TestEnv, bearer, running_app
 
 NOW = datetime.now(UTC)
+# The cases of these tests were dispatched before any time they pin (reported times are checked against it).
+DISPATCHED_AT = datetime(2026, 10, 1, tzinfo=UTC)
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PDF = b"%PDF-1.4\n%test\n"
 
@@ -61,7 +63,8 @@ def dispatched(engineers: list[str], *, sheets: list[CheckSheet] | None = None,
         planned_start=NOW, planned_end=NOW + timedelta(days=3), customer_deadline=deadline,
         check_sheets=check_sheets() if sheets is None else sheets,
     )
-    return EventEnvelope.wrap(payload, source="/fieldservice/dispatch", subject=str(case_id), actor="disp-1")
+    envelope = EventEnvelope.wrap(payload, source="/fieldservice/dispatch", subject=str(case_id), actor="disp-1")
+    return envelope.model_copy(update={"time": min(DISPATCHED_AT, envelope.time)})
 
 
 class Site:
@@ -92,8 +95,8 @@ class Site:
         await self.arrive(len(self.engineers) - 1)
 
     async def arrive(self, who: int = 0, at: datetime | None = None) -> None:
-        """S8: arrive after the three calls (at a pinned time, or now)."""
-        at = at or NOW
+        """S8: arrive after the three calls (at a pinned time, or at NOW: the calls five minutes before)."""
+        at = at or NOW - timedelta(minutes=5)
         calls = [{"party": p, "called_at": (at + timedelta(minutes=i)).isoformat(), "outcome": "reached"}
                  for i, p in enumerate(["account_manager", "customer_contact", "site_interface"])]
         r = await self.post("/arrivals", {"arrived_at": (at + timedelta(minutes=5)).isoformat(), "calls": calls}, who)

@@ -20,8 +20,11 @@ RECEIPT = {"work_done": "GIS bays 1-2 installed and commissioned", "operating_ad
            "unfinished_items": [{"description": "Paint touch-up", "planned_date": "2026-12-15"}],
            "aspect_ratings": [{"aspect": "quality", "score": 5}, {"aspect": "timeliness", "score": 4}],
            "receipt_signed_by": "Wang Fang", "receipt_rating": 5}
-LEAVE = {"departed_at": NOW.isoformat(), "regional_centre_informed_at": NOW.isoformat(),
-         "department_head_informed_at": NOW.isoformat(), "site_manager_agreed_by": "Site manager Liu"}
+def leave() -> dict[str, str]:
+    """S33: leaving now (after the arrival and the signed receipt), everyone informed."""
+    now = datetime.now(UTC).isoformat()
+    return {"departed_at": now, "regional_centre_informed_at": now, "department_head_informed_at": now,
+            "site_manager_agreed_by": "Site manager Liu"}
 
 
 async def quality_event(app, site, handler, payload) -> None:
@@ -120,14 +123,15 @@ async def test_completion_refused_until_s26_to_s29_done_and_issues_escalated_the
     assert [a["score"] for a in completed[0]["aspect_ratings"]] == [5, 4]
 
     pdf = await site.get("/report.pdf", role="dispatcher", who="disp-1")
-    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF") and b"/FontFile2" in pdf.content  # the font embedded
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert b"/FontFile2" in pdf.content  # the font is embedded
 
     # S33: each engineer leaves; the last departure closes the visit.
-    assert (await site.post("/departures", LEAVE, who=0)).status_code == 201
-    assert (await site.post("/departures", LEAVE, who=0)).json()["missing_conditions"] == [
+    assert (await site.post("/departures", leave(), who=0)).status_code == 201
+    assert (await site.post("/departures", leave(), who=0)).json()["missing_conditions"] == [
         "S33: this engineer has already departed"]
     assert (await site.get()).json()["closed_at"] is None
-    assert (await site.post("/departures", LEAVE, who=1)).status_code == 201
+    assert (await site.post("/departures", leave(), who=1)).status_code == 201
     assert (await site.get()).json()["closed_at"] is not None
     departed = await events_of(app, site.case_id, "EngineerDeparted")
     assert [d["visit_closed"] for d in departed] == [False, True]
@@ -239,5 +243,5 @@ async def test_an_engineer_who_left_mid_way_does_not_keep_the_visit_open(new_sit
         "kind": "typed", "typed_name": "Liu", "signed_at": NOW.isoformat()}})
     await site.post("/no-drawing-deviations")
     assert (await site.post("/completion", RECEIPT)).status_code == 200
-    assert (await site.post("/departures", LEAVE, who=0)).status_code == 201
+    assert (await site.post("/departures", leave(), who=0)).status_code == 201
     assert (await site.get()).json()["closed_at"] is not None

@@ -10,7 +10,7 @@ import pytest
 from services.onsite import handlers
 from shared.events.dispatch import CheckSheet, CheckSheetItem
 from tests.integration.onsite.conftest import NOW, events_of
-from tests.integration.onsite.test_closing_gates import LEAVE, RECEIPT, logged, quality_event
+from tests.integration.onsite.test_closing_gates import RECEIPT, leave, logged, quality_event
 
 pytestmark = pytest.mark.integration
 
@@ -87,7 +87,7 @@ async def test_completion_lists_the_unfinished_work_then_the_receipt_is_signed_a
 
     r = await site.post("/completion", RECEIPT)
     assert r.status_code == 200, r.text
-    assert (await site.post("/departures", LEAVE)).status_code == 201
+    assert (await site.post("/departures", leave())).status_code == 201
     assert (await site.get()).json()["closed_at"] is not None
 
 

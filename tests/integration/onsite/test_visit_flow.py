@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -105,8 +105,9 @@ async def test_a_two_engineer_visit_from_dispatch_to_the_last_departure(env, tmp
         assert r.status_code == 200, r.text
         pdf = await site.get("/report.pdf", who="disp-1", role="dispatcher")
         assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
-        leave = {"departed_at": NOW.isoformat(), "regional_centre_informed_at": NOW.isoformat(),
-                 "department_head_informed_at": NOW.isoformat(), "site_manager_agreed_by": "Liu"}
+        now = datetime.now(UTC).isoformat()  # after the arrival and the signed receipt (S33)
+        leave = {"departed_at": now, "regional_centre_informed_at": now, "department_head_informed_at": now,
+                 "site_manager_agreed_by": "Liu"}
         for who in (0, 1):
             assert (await site.post("/departures", leave, who=who)).status_code == 201
 

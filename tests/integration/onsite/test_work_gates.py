@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.conftest import bearer
-from tests.integration.onsite.conftest import PDF, PNG
+from tests.integration.onsite.conftest import NOW, PDF, PNG
 
 pytestmark = pytest.mark.integration
 
@@ -111,10 +111,10 @@ async def test_milestone_needs_its_witness_and_milestones_without_evidence_are_l
     png_id = (await site.upload("signature", None)).json()["id"]
     signed = {"subject_kind": "milestone", "subject_id": milestone["id"], "name": "Zhang Wei", "role": "customer"}
     r = await site.post("/witnesses", {**signed, "signature": {"kind": "image", "evidence_id": pdf_id,
-                                                               "signed_at": "2026-11-27T10:00:00Z"}})
+                                                               "signed_at": NOW.isoformat()}})
     assert r.status_code == 422
     r = await site.post("/witnesses", {**signed, "signature": {"kind": "image", "evidence_id": png_id,
-                                                               "signed_at": "2026-11-27T10:00:00Z"}})
+                                                               "signed_at": NOW.isoformat()}})
     assert r.status_code == 201 and r.json()["signature_evidence_id"] == png_id
     r = await site.post(f"/milestones/{milestone['id']}/sign-off")
     assert r.status_code == 200 and r.json()["reached_at"]

@@ -1,4 +1,5 @@
-"""S30 service report integrity: the signed report's SHA-256 and the snapshot it is rendered from
+"""S30 service report integrity: the signed report's SHA-256 and the snapshot it is rendered from;
+plausible times: the visit's dispatch time
 
 Revision ID: 0007
 Revises: 0006
@@ -18,6 +19,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.add_column('site_visit', sa.Column('dispatched_at', sa.DateTime(timezone=True), nullable=True))
     op.add_column('service_report', sa.Column('report_sha256', sqlmodel.sql.sqltypes.AutoString(), nullable=True))
     op.add_column('service_report', sa.Column('report_snapshot', postgresql.JSONB(astext_type=sa.Text()),
                                               nullable=True))
@@ -26,3 +28,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_column('service_report', 'report_snapshot')
     op.drop_column('service_report', 'report_sha256')
+    op.drop_column('site_visit', 'dispatched_at')

@@ -1,0 +1,52 @@
+"""Plausible times: every time a person reports on site is checked by the same rules (S8-S33).
+
+A reported time (arrival, sign-in/out, witness signature, departure, receipt signature, ...) is refused
+when it lies in the future beyond the allowed clock skew, before the visit was dispatched, or before
+what the standard puts first (no sign-in before the arrival, no departure before the arrival or the
+receipt, no receipt before the tasks are done). The refusal is `InvalidInput` naming the field and the
+rule; the skew (`REPORTED_TIME_SKEW_S`) also tolerates a device clock slightly behind the server's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from shared.api.problems import InvalidInput
+
+DEFAULT_SKEW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """Something the reported time must not precede: its name in the rule, and its time (None: not known)."""
+
+    what: str
+    at: datetime | None
+
+
+def check_reported_time(*, step: str, field: str, at: datetime, now: datetime, dispatched_at: datetime | None,
+                        after: Sequence[Earlier] = (), skew: timedelta = DEFAULT_SKEW) -> None:
+    """Refuse an implausible reported time (`step`: e.g. "S33 departure"; `field`: the body field)."""
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise InvalidInput(f"{step}: {field} needs a time zone (rule: reported times are instants)", field=field)
+    if at > now + skew:
+        raise InvalidInput(f"{step}: {field} {at.isoformat()} is in the future (rule: no reported time later "
+                           f"than now plus the allowed clock skew of {int(skew.total_seconds())} s)",
+                           field=field)
+    if dispatched_at is not None and at < dispatched_at - skew:
+        raise InvalidInput(f"{step}: {field} {at.isoformat()} is before the visit was dispatched at "
+                           f"{dispatched_at.isoformat()} (rule: nothing on site before the dispatch)",
+                           field=field)
+    for earlier in after:
+        if earlier.at is not None and at < earlier.at:
+            raise InvalidInput(f"{step}: {field} {at.isoformat()} is before {earlier.what} at "
+                               f"{earlier.at.isoformat()} (rule: in the order of the standard)",
+                               field=field)
+
+
+def latest(times: Sequence[datetime | None]) -> datetime | None:
+    """The latest of some times (None when none is known)."""
+    known = [t for t in times if t is not None]
+    return max(known) if known else None
