@@ -14,6 +14,7 @@ from services.onsite.events import emit
 from services.onsite.evidence.models import EvidenceFile
 from services.onsite.paging import keyset_page
 from services.onsite.presence.models import DailyPresence
+from services.onsite.site_days import site_calendar
 from services.onsite.site_records import domain
 from services.onsite.site_records.models import (
     CommunicationCreate,
@@ -166,11 +167,13 @@ async def flag_refused_leave(*, session: AsyncSession, now: datetime) -> int:
                SiteVisit.completed_at.is_(None))
         .with_for_update(of=LeaveRequest, skip_locked=True))).all()
     flags = 0
+    calendar = site_calendar()
     for leave, visit in rows:
+        decided_on = calendar.day(leave.decided_at, visit.region)  # the site's days, like the sign-ins (S10)
         presence = (await session.execute(select(DailyPresence.visit_id, DailyPresence.day).where(
-            DailyPresence.engineer_id == leave.engineer_id, DailyPresence.day > leave.decided_at.date()))).all()
+            DailyPresence.engineer_id == leave.engineer_id, DailyPresence.day > decided_on))).all()
         breach = domain.refused_leave_breach(
-            decided_on=leave.decided_at.date(), today=now.date(),
+            decided_on=decided_on, today=calendar.day(now, visit.region),
             signed_in_days=[d for v, d in presence if v == visit.id],
             elsewhere_days=[d for v, d in presence if v != visit.id])
         if breach is None:

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from services.onsite.site_days import site_calendar
 from services.onsite.site_records.service import flag_overdue_reports, flag_refused_leave
 from services.onsite.visits.models import SiteVisit
 from shared.clock import utcnow
@@ -146,7 +147,8 @@ async def test_s21_exceptions_are_approved_by_a_department_head_and_a_refusal_no
             await flag_refused_leave(session=session, now=now + timedelta(days=2))
     breached = await events_of(app, site.case_id, "LeaveRefusalBreached")
     assert len(breached) == 1 and breached[0]["engineer_id"] == site.engineers[1]
-    assert breached[0]["how"] == "no_sign_in" and breached[0]["day"] == (now + timedelta(days=1)).date().isoformat()
+    day_after = site_calendar().day(now, "north") + timedelta(days=1)  # the site's days (Asia/Shanghai)
+    assert breached[0]["how"] == "no_sign_in" and breached[0]["day"] == day_after.isoformat()
 
 
 async def test_s16_a_report_overdue_for_the_plans_period_is_a_finding(new_site, onsite):
