@@ -392,7 +392,7 @@ def render_pdf(data: ReportData, signature_image: bytes | None = None) -> bytes:
     font = pdf_font.register_for("".join(_text(b) for b in content) + "无 / none0123456789-")
     body = ParagraphStyle("body", fontName=font, fontSize=8.5, leading=12, wordWrap="CJK")
     head = ParagraphStyle("head", parent=body, fontSize=14, leading=20, spaceAfter=6)
-    sub = ParagraphStyle("sub", parent=body, fontSize=10.5, leading=15, spaceBefore=8, spaceAfter=4)
+    sub = ParagraphStyle("sub", parent=body, fontSize=10.5, leading=15, spaceBefore=8, spaceAfter=4, keepWithNext=1)
 
     def p(text: object, style: ParagraphStyle = body) -> Paragraph:
         return Paragraph(str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"), style)

@@ -36,6 +36,7 @@ from shared.api.concurrency import etag
 from shared.api.openapi import binary_response
 from shared.api.problems import PROBLEM_RESPONSES, PayloadTooLarge
 from shared.db import transaction
+from shared.settings import MAX_UPLOAD_BYTES
 
 router = APIRouter(prefix="/visits/{visit_id}", tags=["closing"])
 
@@ -161,7 +162,7 @@ async def report_pdf(visit_id: UUID, principal: VisitReader, sessions: Sessions,
              summary="S30: is this PDF (the request body) the service report the customer signed?")
 async def verify_report(visit_id: UUID, request: Request, principal: VisitReader,
                         sessions: Sessions) -> ReportVerification:
-    limit, pdf = request.app.state.settings.evidence_max_bytes, b""
+    limit, pdf = MAX_UPLOAD_BYTES, b""
     async for chunk in request.stream():
         pdf += chunk
         if len(pdf) > limit:
