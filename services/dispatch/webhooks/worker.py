@@ -33,6 +33,7 @@ from shared.observability import WEBHOOK_BACKLOG, WEBHOOK_BACKLOG_AGE, WEBHOOK_D
 log = logging.getLogger(__name__)
 
 USER_AGENT = "fieldservice-webhooks/1"
+MAX_CLIENTS = 256
 CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
 
 
@@ -53,7 +54,8 @@ class WebhookWorker:
         self.lease = timedelta(seconds=settings.webhook_timeout_seconds + 30)
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
-        self._client: httpx.AsyncClient | None = None
+        self._clients: dict[str, httpx.AsyncClient] = {}
+        self._retired: list[httpx.AsyncClient] = []
 
     # --- the loop ---------------------------------------------------------------------------------
 
@@ -141,20 +143,29 @@ class WebhookWorker:
                 await asyncio.wait(pending)
 
     async def close(self) -> None:
-        client, self._client = self._client, None
-        if client is not None:
-            await client.aclose()
+        clients = [*self._clients.values(), *self._retired]
+        self._clients, self._retired = {}, []
+        for client in clients:
+            with contextlib.suppress(Exception):
+                await client.aclose()
 
     # --- one request ------------------------------------------------------------------------------
 
-    def client(self) -> httpx.AsyncClient:
-        if self._client is None:
+    def client(self, host: str) -> httpx.AsyncClient:
+        """One client per receiving host: requests go to the address checked, and a pooled connection
+        (keyed by that address) is never reused for another host name."""
+        client = self._clients.get(host)
+        if client is None:
+            if len(self._clients) >= MAX_CLIENTS:
+                self._retired.extend(self._clients.values())
+                self._clients.clear()
             s = self.settings
-            self._client = httpx.AsyncClient(
+            client = self._clients[host] = httpx.AsyncClient(
                 follow_redirects=False, trust_env=False, timeout=httpx.Timeout(s.webhook_timeout_seconds),
-                limits=httpx.Limits(max_connections=s.webhook_max_concurrency, max_keepalive_connections=32),
+                limits=httpx.Limits(max_connections=s.webhook_max_in_flight_per_subscription * 4,
+                                    max_keepalive_connections=4),
                 headers={"user-agent": USER_AGENT})
-        return self._client
+        return client
 
     async def send(self, delivery: Claimed) -> AttemptResult:
         """POST the envelope; never raises: a failure is an attempt result with its error."""
@@ -179,9 +190,15 @@ class WebhookWorker:
                                     f"({', '.join(sorted({str(a) for a in refused}))})")
         except Exception as exc:  # a URL that became invalid (allow-list changed)
             return result(None, f"the URL is not allowed: {getattr(exc, 'detail', exc)}")
+        # connect to the address just checked (a DNS answer changed since cannot redirect the request);
+        # the name still goes in Host and in TLS (SNI and the certificate check)
+        url = httpx.URL(delivery.url)
+        pinned = url.copy_with(host=str(addresses[0]))
+        extensions = {"sni_hostname": url.raw_host.decode("ascii")} if url.scheme == "https" else {}
         msg_id = str(delivery.event_id)
         timestamp = datetime.now(UTC)
         headers = {
+            "host": url.netloc.decode("ascii"),
             "content-type": CONTENT_TYPE,
             "webhook-id": msg_id,
             "webhook-timestamp": str(int(timestamp.timestamp())),
@@ -190,8 +207,8 @@ class WebhookWorker:
         }
         try:
             async with asyncio.timeout(self.settings.webhook_timeout_seconds):
-                async with self.client().stream("POST", delivery.url, content=delivery.body.encode(),
-                                                headers=headers) as response:
+                async with self.client(target.host).stream("POST", pinned, content=delivery.body.encode(),
+                                                           headers=headers, extensions=extensions) as response:
                     await self._read_capped(response)
                     status = response.status_code
         except TimeoutError:

@@ -263,8 +263,12 @@ async def test_events_of_a_case_from_all_four_services_arrive_in_order_signed(ct
     await wait_async("the second day", lambda: _true(len(ep.for_case(cid)) >= 12))
     assert typed_ep.for_case(cid) == ["MilestoneReached"]
     assert not ep.for_case(other)
-    # the delivery log: one attempt per event, 200, with its latency
-    log = await ctx.attempts(sub["id"])
+    # the delivery log: one attempt per event, 200, with its latency (recorded once the answer is in)
+    async def full_log():
+        found = await ctx.attempts(sub["id"])
+        return found if len(found) >= 12 else None
+
+    log = await wait_async("the delivery log", full_log)
     assert len(log) == 12 and all(a["status_code"] == 200 and a["outcome"] == "delivered" for a in log)
     assert all(a["latency_ms"] >= 0 and a["error"] is None for a in log)
 
@@ -303,7 +307,8 @@ async def test_a_receiver_failing_for_hours_then_back_gets_every_event_once_in_o
     down = False
     await ctx.tick(timedelta(hours=1))
     await wait_async("everything delivered", lambda: _true(len(ep.for_case(cid)) >= 6))
-    await asyncio.sleep(0.5)
+    await wait_async("every delivery recorded", lambda: _true_async(ctx.deliveries(sub["id"], status="delivered"), 6))
+    await asyncio.sleep(0.3)  # nothing more arrives
 
     assert ep.for_case(cid) == ["ServiceRequestReceived", "ServiceRequestAcknowledged", *ONSITE_TYPES]
     assert len({e["id"] for e in ep.received}) == len(ep.received) == 6  # once each
