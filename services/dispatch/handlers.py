@@ -7,6 +7,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.dispatch.cases import service
 from services.dispatch.cases.models import CaseStatus
+from services.dispatch.insight import service as insight
 from services.dispatch.routing import service as routing
 from services.dispatch.specifications import service as specifications
 from services.dispatch.staffing import service as staffing
@@ -45,6 +46,13 @@ async def close_when_done(session: AsyncSession, envelope: EventEnvelope, payloa
     completed case whose last duties are done is closed; a closed one with a duty open again reopens."""
     await service.settle_closure(session=session, subject=envelope.subject, event_type=envelope.type,
                                  actor="service:dispatch")
+
+
+@handlers.on_any
+async def refresh_insight(session: AsyncSession, envelope: EventEnvelope, payload: object) -> None:
+    """Decision 0085: the case's KPI counts and conformance summary, rewritten in the timeline's transaction
+    after the event is on it (the read model behind GET /kpis and GET /conformance-report)."""
+    await insight.refresh(session=session, subject=envelope.subject, event_time=envelope.time, now=utcnow())
 
 
 @handlers.on("EngineerArrived")

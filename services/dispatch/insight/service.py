@@ -1,0 +1,134 @@
+"""The insight read model: refreshed from a case's timeline when one of its events lands (in the
+consumer's transaction), read by the KPI and conformance-report endpoints. Never commits."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from prometheus_client import Histogram
+from sqlalchemy import ColumnElement, delete, func, literal, select, tuple_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.dispatch.cases.models import CaseEvent, ServiceCase
+from services.dispatch.insight import domain
+from services.dispatch.insight.models import CaseConformanceSummary, CaseKpiFacts, EngineerKpiFacts, GroupBy
+from services.dispatch.record.domain import SITE_TIMEZONE, TimelineEvent, summary
+from shared.api.pagination import decode_cursor
+
+# the read model's lag: from the event's time to its case's rows being rewritten (decision 0085)
+READ_MODEL_LAG = Histogram("insight_read_model_lag_seconds",
+                           "Seconds from a case event's time to the insight read model including it",
+                           ["service"], buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300))
+
+_facts = CaseKpiFacts.__table__  # type: ignore[attr-defined]
+_engineers = EngineerKpiFacts.__table__  # type: ignore[attr-defined]
+_summary = CaseConformanceSummary.__table__  # type: ignore[attr-defined]
+
+
+def _upsert(table: Any, values: dict[str, Any], key: str = "case_id") -> Any:
+    stmt = pg_insert(table).values(**values)
+    return stmt.on_conflict_do_update(index_elements=[table.c[key]],
+                                      set_={k: stmt.excluded[k] for k in values if k != key})
+
+
+async def refresh(*, session: AsyncSession, subject: str, event_time: datetime, now: datetime) -> None:
+    """Recompute the case's KPI counts, engineer counts and conformance summary from its whole timeline
+    (the event just added included: the session flushes it first). Subjects that are not a case are skipped."""
+    try:
+        case_id = UUID(subject)
+    except ValueError:
+        return
+    case = (await session.execute(
+        select(ServiceCase.region, ServiceCase.equipment_type, ServiceCase.created_at, ServiceCase.team)
+        .where(ServiceCase.id == case_id))).one_or_none()
+    if case is None:
+        return
+    rows = (await session.execute(select(CaseEvent).where(CaseEvent.case_id == subject)
+                                  .order_by(CaseEvent.occurred_at, CaseEvent.event_id))).scalars()
+    timeline = [TimelineEvent(e.event_id, e.event_type, e.actor, e.occurred_at, e.data) for e in rows]
+    today = now.astimezone(SITE_TIMEZONE).date()
+    team = [str(m.get("engineer_id")) for m in case.team or []]
+    facts = domain.case_facts(timeline, today=today, team=team)
+    day = case.created_at.astimezone(SITE_TIMEZONE).date()
+    engineers = sorted(facts.engineers)
+    where = {"case_id": case_id, "region": case.region, "equipment_type": case.equipment_type,
+             "engineers": engineers, "created_at": case.created_at, "period_day": day}
+    counts = {name: getattr(facts, name) for name in domain.CASE_COUNTS}
+    last = max((e.occurred_at for e in timeline), default=event_time)
+    await session.execute(_upsert(_facts, {**where, "month": day.strftime("%Y-%m"), **counts,
+                                           "last_event_at": last, "updated_at": now}))
+    await session.execute(delete(_engineers).where(_engineers.c.case_id == case_id))
+    if facts.engineers:
+        await session.execute(pg_insert(_engineers), [
+            {"case_id": case_id, "engineer_id": eng, "period_day": day,
+             **{name: getattr(e, name) for name in domain.ENGINEER_COUNTS}}
+            for eng, e in facts.engineers.items()])
+    status = summary(facts.steps)
+    await session.execute(_upsert(_summary, {
+        **where, "done": status["done"], "in_progress": status["in_progress"], "missing": status["missing"],
+        "not_applicable": status["not_applicable"], "findings": status["findings"],
+        "steps": domain.step_cells(facts.steps), "updated_at": now}))
+    READ_MODEL_LAG.labels("dispatch").observe(max(0.0, (now - event_time).total_seconds()))
+
+
+# ---------------------------------------------------------------- reading
+
+def _period(column: Any, period_from: date | None, period_to: date | None) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = []
+    if period_from is not None:
+        conds.append(column >= period_from)
+    if period_to is not None:
+        conds.append(column <= period_to)
+    return conds
+
+
+def _own(engineer: str | None) -> list[ColumnElement[bool]]:
+    """An engineer reads only the cases they are on."""
+    if engineer is None:
+        return []
+    return [_facts.c.case_id.in_(select(_engineers.c.case_id).where(_engineers.c.engineer_id == engineer))]
+
+
+async def kpi_totals(*, session: AsyncSession, group_by: GroupBy, period_from: date | None,
+                     period_to: date | None, region: str | None, engineer: str | None) -> list[dict[str, Any]]:
+    """The summed counts per group, with the number of cases: one aggregate over the read model."""
+    conds = [*_period(_facts.c.period_day, period_from, period_to), *_own(engineer)]
+    if region is not None:
+        conds.append(_facts.c.region == region)
+    if group_by == "engineer":
+        # engineer counts from the engineer's own rows; case counts for every engineer of the case
+        source = _engineers.join(_facts, _facts.c.case_id == _engineers.c.case_id)
+        key: Any = _engineers.c.engineer_id
+        cols = [func.sum(_engineers.c[n]).label(n) for n in domain.ENGINEER_COUNTS]
+        cols += [func.sum(_facts.c[n]).label(n) for n in domain.CASE_COUNTS if n not in domain.ENGINEER_COUNTS]
+        if engineer is not None:
+            conds.append(_engineers.c.engineer_id == engineer)
+    else:
+        source = _facts
+        key = {"all": literal("all"), "region": _facts.c.region, "equipment_type": _facts.c.equipment_type,
+               "month": _facts.c.month}[group_by]
+        cols = [func.sum(_facts.c[n]).label(n) for n in domain.CASE_COUNTS]
+    stmt = (select(key.label("group"), func.count().label("cases"), *cols).select_from(source)
+            .where(*conds).group_by(key).order_by(key))
+    return [dict(r._mapping) for r in await session.execute(stmt)]
+
+
+async def conformance_page(*, session: AsyncSession, region: str | None, period_from: date | None,
+                           period_to: date | None, engineer: str | None, limit: int,
+                           cursor: str | None) -> list[CaseConformanceSummary]:
+    """Cases x steps, newest first, keyset-paginated on (created_at, case_id) like the case list."""
+    conds = _period(_summary.c.period_day, period_from, period_to)
+    if region is not None:
+        conds.append(_summary.c.region == region)
+    if engineer is not None:
+        conds.append(_summary.c.case_id.in_(select(_engineers.c.case_id).where(_engineers.c.engineer_id == engineer)))
+    if cursor is not None:
+        created, last_id = decode_cursor(cursor)
+        conds.append(tuple_(_summary.c.created_at, _summary.c.case_id) < tuple_(created, last_id))
+    stmt = (select(CaseConformanceSummary).where(*conds)
+            .order_by(CaseConformanceSummary.created_at.desc(), CaseConformanceSummary.case_id.desc())  # type: ignore[attr-defined]
+            .limit(limit))
+    return list((await session.execute(stmt)).scalars())
