@@ -55,31 +55,31 @@ async def refresh_insight(session: AsyncSession, envelope: EventEnvelope, payloa
     await insight.refresh(session=session, subject=envelope.subject, event_time=envelope.time, now=utcnow())
 
 
-@handlers.on("EngineerArrived")
+@handlers.on(EngineerArrived)
 async def case_on_site(session: AsyncSession, envelope: EventEnvelope, payload: EngineerArrived) -> None:
     await service.move_status(session=session, case_id=payload.case_id, target=CaseStatus.ON_SITE,
                               actor=envelope.actor)
 
 
-@handlers.on("ServiceCompleted")
+@handlers.on(ServiceCompleted)
 async def case_completed(session: AsyncSession, envelope: EventEnvelope, payload: ServiceCompleted) -> None:
     await service.move_status(session=session, case_id=payload.case_id, target=CaseStatus.COMPLETED,
                               actor=envelope.actor)
 
 
-@handlers.on("ScheduleAtRisk")
+@handlers.on(ScheduleAtRisk)
 async def staffing_requested(session: AsyncSession, envelope: EventEnvelope, payload: ScheduleAtRisk) -> None:
     """S12: the deadline is at risk; a staffing request waits for the dispatcher."""
     await staffing.open_staffing_request(session=session, risk=payload, actor=envelope.actor)
 
 
-@handlers.on("ReferralRaised")
+@handlers.on(ReferralRaised)
 async def referral_raised(session: AsyncSession, envelope: EventEnvelope, payload: ReferralRaised) -> None:
     """S22: a referral for another product of the group, to route to its unit."""
     await routing.register(session=session, envelope=envelope, item=payload, kind="referral", topic=payload.product)
 
 
-@handlers.on("CustomerRequestEscalated")
+@handlers.on(CustomerRequestEscalated)
 async def request_escalated(session: AsyncSession, envelope: EventEnvelope,
                             payload: CustomerRequestEscalated) -> None:
     """S23: an abnormal customer request, to route to the unit or the regional centre."""
@@ -87,7 +87,7 @@ async def request_escalated(session: AsyncSession, envelope: EventEnvelope,
                            topic=payload.topic)
 
 
-@handlers.on("InternalDisagreementRaised")
+@handlers.on(InternalDisagreementRaised)
 async def disagreement_raised(session: AsyncSession, envelope: EventEnvelope,
                               payload: InternalDisagreementRaised) -> None:
     """S24: a disagreement between units, to mediate or escalate."""
@@ -95,7 +95,7 @@ async def disagreement_raised(session: AsyncSession, envelope: EventEnvelope,
                            topic=", ".join(payload.units) or None)
 
 
-@handlers.on("PreventiveActionDefined")
+@handlers.on(PreventiveActionDefined)
 async def preventive_action(session: AsyncSession, envelope: EventEnvelope,
                             payload: PreventiveActionDefined) -> None:
     """Quality's closed loop asks for a revised specification template (S5)."""

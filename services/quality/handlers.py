@@ -16,31 +16,31 @@ from shared.messaging.consumer import EventHandlers
 handlers = EventHandlers()
 
 
-@handlers.on("ServiceDispatched")
+@handlers.on(ServiceDispatched)
 async def remember_team(session: AsyncSession, envelope: EventEnvelope, payload: ServiceDispatched) -> None:
     await service.remember_team(session=session, event=payload)
 
 
-@handlers.on("ComplaintRaised")
+@handlers.on(ComplaintRaised)
 async def complaint_becomes_issue(session: AsyncSession, envelope: EventEnvelope, payload: ComplaintRaised) -> None:
     """S34: a complaint from the follow-up goes back into the quality loop."""
     await service.log_complaint(session=session, event=payload, actor=envelope.actor or "feedback")
 
 
-@handlers.on("RepairRequested")
+@handlers.on(RepairRequested)
 async def open_repair_order(session: AsyncSession, envelope: EventEnvelope, payload: RepairRequested) -> None:
     """S28: equipment taken back on site becomes a tracked repair order."""
     await repairs.open_from_request(session=session, event=payload, actor=envelope.actor or "onsite")
 
 
-@handlers.on("ProcessDataRecorded")
+@handlers.on(ProcessDataRecorded)
 async def failed_value_becomes_issue(session: AsyncSession, envelope: EventEnvelope,
                                      payload: ProcessDataRecorded) -> None:
     """S13/S25: every value measured outside its limits is seen by quality: an issue registered per entry."""
     await service.log_failed_value(session=session, event=payload, actor=envelope.actor or "onsite")
 
 
-@handlers.on("SpecificationTemplateRevised")
+@handlers.on(SpecificationTemplateRevised)
 async def template_revised(session: AsyncSession, envelope: EventEnvelope,
                            payload: SpecificationTemplateRevised) -> None:
     """The template revision a preventive action asked for has landed in dispatch."""

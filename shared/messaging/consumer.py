@@ -41,15 +41,24 @@ Handler = Callable[[AsyncSession, EventEnvelope, Any], Awaitable[None]]
 
 
 class EventHandlers:
-    """The events a service reacts to: `@handlers.on("ServiceDispatched")`."""
+    """The events a service reacts to, registered by their payload class: `@handlers.on(ServiceDispatched)`.
+
+    A class names the event's type and version exactly and is what the handler receives, so a
+    misspelt type cannot register a handler that never runs, and every field a handler reads is one
+    the event model declares.
+    """
 
     def __init__(self) -> None:
         self._by_type: dict[str, list[Handler]] = {}
 
-    def on(self, *event_types: str) -> Callable[[Handler], Handler]:
+    def on(self, *events: type[EventPayload]) -> Callable[[Handler], Handler]:
+        for cls in events:
+            if not (isinstance(cls, type) and issubclass(cls, EventPayload) and hasattr(cls, "event_type")):
+                raise TypeError(f"handlers are registered by event class, not {cls!r}")
+
         def register(fn: Handler) -> Handler:
-            for t in event_types:
-                self._by_type.setdefault(t, []).append(fn)
+            for cls in events:
+                self._by_type.setdefault(cls.event_type, []).append(fn)
             return fn
 
         return register

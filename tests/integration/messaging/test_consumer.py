@@ -70,7 +70,7 @@ async def test_poison_messages_are_dead_lettered_and_the_partition_moves_on(env)
     applied: list[str] = []
     handlers = EventHandlers()
 
-    @handlers.on("ServiceRequestAcknowledged")
+    @handlers.on(ServiceRequestAcknowledged)
     async def handle(session, envelope, payload: ServiceRequestAcknowledged) -> None:
         if payload.acknowledged_by == "bug":
             raise ValueError("a handler bug")

@@ -34,7 +34,7 @@ async def _run_batch(env, names: list[str], duplicate_first: bool):
     committed: list[str] = []
     handlers = EventHandlers()
 
-    @handlers.on("ServiceRequestAcknowledged")
+    @handlers.on(ServiceRequestAcknowledged)
     async def handle(session, envelope, payload: ServiceRequestAcknowledged) -> None:
         if payload.acknowledged_by == "bug":
             raise ValueError("a handler bug")
