@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any, Literal
 
 from services.dispatch.record.domain import (
@@ -42,14 +42,16 @@ class Ratio:
 
 
 def _when(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value
+    """A moment from event data; a time without a zone is taken as UTC (events carry aware times)."""
+    moment = value if isinstance(value, datetime) else None
     if isinstance(value, str):
         try:
-            return datetime.fromisoformat(value)
+            moment = datetime.fromisoformat(value)
         except ValueError:
             return None
-    return None
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment
 
 
 def _day(value: Any) -> date | None:

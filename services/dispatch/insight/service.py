@@ -3,11 +3,12 @@ consumer's transaction), read by the KPI and conformance-report endpoints. Never
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from prometheus_client import Histogram
+from prometheus_client import Counter, Histogram
 from sqlalchemy import ColumnElement, delete, func, literal, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -22,6 +23,10 @@ from shared.api.pagination import decode_cursor
 READ_MODEL_LAG = Histogram("insight_read_model_lag_seconds",
                            "Seconds from a case event's time to the insight read model including it",
                            ["service"], buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300))
+
+REFRESH_FAILURES = Counter("insight_refresh_failures_total",
+                           "Case events whose KPI rows could not be recomputed (logged with the case id)", ["service"])
+log = logging.getLogger(__name__)
 
 _facts = CaseKpiFacts.__table__  # type: ignore[attr-defined]
 _engineers = EngineerKpiFacts.__table__  # type: ignore[attr-defined]
@@ -51,7 +56,12 @@ async def refresh(*, session: AsyncSession, subject: str, event_time: datetime, 
     timeline = [TimelineEvent(e.event_id, e.event_type, e.actor, e.occurred_at, e.data) for e in rows]
     today = now.astimezone(SITE_TIMEZONE).date()
     team = [str(m.get("engineer_id")) for m in case.team or []]
-    facts = domain.case_facts(timeline, today=today, team=team)
+    try:
+        facts = domain.case_facts(timeline, today=today, team=team)
+    except Exception:  # a rule that cannot read this case's data must not hold up the timeline
+        log.exception("insight: the KPIs of case %s could not be computed; its rows stay as they were", case_id)
+        REFRESH_FAILURES.labels("dispatch").inc()
+        return
     day = case.created_at.astimezone(SITE_TIMEZONE).date()
     engineers = sorted(facts.engineers)
     where = {"case_id": case_id, "region": case.region, "equipment_type": case.equipment_type,

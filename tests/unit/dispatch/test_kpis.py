@@ -208,3 +208,9 @@ def test_kpi_values_divide_summed_counts_once_and_show_the_denominator():
     assert values["conformance_rate"] == {"kpi": "conformance_rate", "steps": "S1-S34", "unit": "share",
                                           "numerator": 0.0, "denominator": 0, "value": None}
     assert {k.name for k in domain.KPIS} == set(values)
+
+
+def test_a_time_without_a_zone_in_event_data_is_read_as_utc():
+    naive = ev("ServiceConditionsConfirmed", -5000, "disp-1", required_arrival=T0.replace(tzinfo=None).isoformat())
+    assert domain.on_time_arrival([naive, arrived("eng-1", -1), arrived("eng-2", 1)]) == {
+        "eng-1": Ratio(1, 1), "eng-2": Ratio(0, 1)}
