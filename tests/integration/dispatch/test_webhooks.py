@@ -23,11 +23,13 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from devstack.servers import free_port
 from services.dispatch.cases.models import CaseEvent
+from services.dispatch.webhooks.service import Claimed
+from services.dispatch.webhooks.worker import WebhookWorker
 from shared.events import EventEnvelope, EventPayload
 from shared.events.feedback import FollowUpCallScheduled
 from shared.events.onsite import EngineerCheckedIn, EngineerCheckedOut, MilestoneReached, TechnicalBriefingHeld
@@ -62,6 +64,8 @@ class Receiver:
 
     def __init__(self) -> None:
         self.endpoints: dict[str, Endpoint] = {}
+        self.raw: dict[str, Callable[[Request], Awaitable[Response]]] = {}  # /raw/<name>: any answer
+        self.raw_hits: list[str] = []
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
 
@@ -93,9 +97,15 @@ class Receiver:
             ep.headers.append(headers)
         return Response(status_code=status)
 
+    async def handle_raw(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        self.raw_hits.append(name)
+        return await self.raw[name](request)
+
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[Receiver]:
-        app = Starlette(routes=[Route("/hooks/{name}", self.handle, methods=["POST"])])
+        app = Starlette(routes=[Route("/hooks/{name}", self.handle, methods=["POST"]),
+                                Route("/raw/{name}", self.handle_raw, methods=["POST", "GET"])])
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
                                                lifespan="off"))
         server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # the test runner's
@@ -501,3 +511,53 @@ async def test_unsafe_urls_and_invalid_subscriptions_are_refused(ctx, cleanup):
     assert (await ctx.c.delete(f"/webhook-subscriptions/{created['id']}", headers=ctx.admin)).status_code == 204
     assert (await ctx.c.get(f"/webhook-subscriptions/{created['id']}", headers=ctx.admin)).status_code == 404
 
+
+
+async def test_the_worker_follows_no_redirect_reads_a_capped_answer_and_gives_up_at_its_timeout(ctx):
+    worker = WebhookWorker(ctx.env.settings("dispatch", webhook_allowed_hosts=["127.0.0.1/32"],
+                                            webhook_timeout_seconds=1, webhook_max_response_bytes=1024))
+    receiver = ctx.receiver
+
+    async def redirect(_request: Request) -> Response:
+        return RedirectResponse(f"{receiver.base}/raw/target", status_code=307)
+
+    async def target(_request: Request) -> Response:
+        return Response(status_code=200)
+
+    async def endless(_request: Request) -> Response:
+        async def chunks():
+            while True:  # an answer that never ends: only the first KiB is read
+                yield b"x" * 65536
+                await asyncio.sleep(0)
+
+        return StreamingResponse(chunks(), status_code=200)
+
+    async def hang(_request: Request) -> Response:
+        await asyncio.sleep(5)
+        return Response(status_code=200)
+
+    receiver.raw.update(redirect=redirect, target=target, endless=endless, hang=hang)
+
+    def claimed(url: str) -> Claimed:
+        return Claimed(id=uuid.uuid4(), subscription_id=uuid.uuid4(), event_id=uuid.uuid4(), case_id="c",
+                       attempts=0, queued_at=datetime.now(UTC), url=url, secrets=("whsec_" + "A" * 44,),
+                       body="{}")
+
+    try:
+        result = await worker.send(claimed(f"{receiver.base}/raw/redirect"))
+        assert result.status_code == 307 and result.error == "redirects are not followed"
+        assert "target" not in receiver.raw_hits
+        result = await worker.send(claimed(f"{receiver.base}/raw/endless"))
+        assert result.status_code == 200 and result.error is None and result.latency_ms < 1000
+        result = await worker.send(claimed(f"{receiver.base}/raw/hang"))
+        assert result.status_code is None and result.error == "no answer within 1 s"
+        assert 900 <= result.latency_ms < 3000
+        result = await worker.send(claimed(f"http://127.0.0.1:{free_port()}/nobody"))
+        assert result.status_code is None and result.error.startswith("ConnectError")
+        # an address refused at send time (the allow-list no longer covers it) is a failed attempt, not a request
+        strict = WebhookWorker(ctx.env.settings("dispatch"))
+        result = await strict.send(claimed(f"{receiver.base}/raw/target"))
+        assert result.status_code is None and "not allowed" in result.error
+        assert receiver.raw_hits.count("target") == 0
+    finally:
+        await worker.close()
