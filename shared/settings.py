@@ -7,10 +7,10 @@ service reads its own database URL while sharing the broker and security setting
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy.engine import make_url
 
 DEV_JWT_KEY = "dev-only-signing-key-change-me-0123456789abcdef"
 DEV_WEBHOOK_SECRET = "dev-only-crm-webhook-secret"
@@ -98,8 +98,8 @@ class ServiceSettings(BaseSettings):
         if self.jwt_jwks_url is None and self.jwt_signing_key.get_secret_value() == DEV_JWT_KEY:
             found.append("the development JWT signing key: set JWT_JWKS_URL")
         assert self.database_url is not None
-        password = make_url(self.database_url).password
-        if password is None or is_development_secret(str(password)):
+        password = urlsplit(self.database_url).password
+        if password is None or is_development_secret(unquote(password)):
             found.append("a database URL without a password or with a development password: set POSTGRES_URL "
                          f"or {self.service_name.upper()}_DATABASE_URL")
         return found

@@ -20,10 +20,46 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.api.routes import allowed_methods
 from shared.errors import is_invalid_data, is_unavailable
+from shared.problems import PROBLEM_BASE as PROBLEM_BASE
+from shared.problems import (
+    Conflict as Conflict,
+)
+from shared.problems import (
+    Forbidden as Forbidden,
+)
+from shared.problems import (
+    GateRefused as GateRefused,
+)
+from shared.problems import (
+    InvalidInput as InvalidInput,
+)
+from shared.problems import (
+    NotFound as NotFound,
+)
+from shared.problems import (
+    PayloadTooLarge as PayloadTooLarge,
+)
+from shared.problems import (
+    PreconditionFailed as PreconditionFailed,
+)
+from shared.problems import (
+    PreconditionRequired as PreconditionRequired,
+)
+from shared.problems import (  # the domain's errors, re-exported for the web layer
+    Problem as Problem,
+)
+from shared.problems import (
+    ServiceUnavailable as ServiceUnavailable,
+)
+from shared.problems import (
+    Unauthorized as Unauthorized,
+)
+from shared.problems import (
+    UnsupportedMediaType as UnsupportedMediaType,
+)
 
 log = logging.getLogger(__name__)
 
-PROBLEM_BASE = "https://fieldservice.example/problems/"
 MEDIA_TYPE = "application/problem+json"
 
 
@@ -61,83 +97,6 @@ class ProblemDetail(BaseModel):
     due_at: datetime | None = Field(default=None, description="When a follow-up call becomes due (409)")
     current_etag: str | None = Field(
         default=None, description="The resource's ETag now; reload, reapply and send it as If-Match (412)")
-
-
-class Problem(Exception):
-    """Base of domain errors that map to a problem response."""
-
-    status = 400
-    slug = "bad-request"
-    title = "Bad request"
-
-    def __init__(self, detail: str, **extra: Any) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.extra = extra
-
-    def body(self, instance: str | None = None) -> dict[str, Any]:
-        return {
-            "type": PROBLEM_BASE + self.slug,
-            "title": self.title,
-            "status": self.status,
-            "detail": self.detail,
-            "instance": instance,
-            **self.extra,
-        }
-
-
-class NotFound(Problem):
-    status, slug, title = 404, "not-found", "Not found"
-
-
-class Conflict(Problem):
-    status, slug, title = 409, "conflict", "Conflict"
-
-
-class InvalidInput(Problem):
-    status, slug, title = 422, "validation-error", "Invalid input"
-
-
-class PreconditionFailed(Problem):
-    status, slug, title = 412, "precondition-failed", "Precondition failed"
-
-
-class PreconditionRequired(Problem):
-    status, slug, title = 428, "precondition-required", "Precondition required"
-
-
-class Forbidden(Problem):
-    status, slug, title = 403, "forbidden", "Forbidden"
-
-
-class Unauthorized(Problem):
-    status, slug, title = 401, "unauthorized", "Unauthorized"
-
-
-class PayloadTooLarge(Problem):
-    status, slug, title = 413, "payload-too-large", "Payload too large"
-
-
-class UnsupportedMediaType(Problem):
-    status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
-
-
-class ServiceUnavailable(Problem):
-    status, slug, title = 503, "service-unavailable", "Service unavailable"
-
-
-class GateRefused(Problem):
-    """A step of the standard refused because conditions are not met (lists every one)."""
-
-    status, slug, title = 409, "gate-refused", "Gate refused"
-
-    def __init__(self, gate: str, missing: list[str], detail: str | None = None, **extra: Any) -> None:
-        super().__init__(
-            detail or f"{gate} refused: {'; '.join(missing)}",
-            gate=gate,
-            missing_conditions=missing,
-            **extra,
-        )
 
 
 def _problem(request: Request, status: int, slug: str, title: str, detail: str,

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
-from services.dispatch.cases.models import CaseStatus
-from shared.api.problems import GateRefused
+from shared.problems import GateRefused
+
+
+class CaseStatus(StrEnum):
+    RECEIVED = "received"
+    ACKNOWLEDGED = "acknowledged"
+    DISPATCHED = "dispatched"
+    ON_SITE = "on_site"
+    COMPLETED = "completed"
+    CLOSED = "closed"
+
 
 # Which status may follow which (events from onsite move a case on site and to completion).
 TRANSITIONS: dict[CaseStatus, set[CaseStatus]] = {

@@ -13,19 +13,11 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
+from services.dispatch.cases.domain import CaseStatus
 from shared.api.params import IsoDateTime
 from shared.api.text import NonBlank
 from shared.db import timestamptz
 from shared.events.dispatch import CaseContacts
-
-
-class CaseStatus(StrEnum):
-    RECEIVED = "received"
-    ACKNOWLEDGED = "acknowledged"
-    DISPATCHED = "dispatched"
-    ON_SITE = "on_site"
-    COMPLETED = "completed"
-    CLOSED = "closed"
 
 
 class Level(StrEnum):

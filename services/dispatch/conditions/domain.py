@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
+from typing import Protocol, TypeVar
 
-from services.dispatch.conditions.models import ConditionCall
-from shared.api.problems import GateRefused
+from shared.problems import GateRefused
 
 
-def latest(calls: Sequence[ConditionCall]) -> ConditionCall | None:
+class ConditionCall(Protocol):
+    """What the S2 rules read of a recorded condition call (the table row has more)."""
+
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def outcome(self) -> str: ...
+    @property
+    def new_date(self) -> date | None: ...
+
+
+Call = TypeVar("Call", bound=ConditionCall)
+
+
+def latest(calls: Sequence[Call]) -> Call | None:
     """The most recently recorded call (the order of recording, not the stated call time, decides)."""
     return max(calls, key=lambda c: c.created_at, default=None)
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from services.dispatch.cases.models import CaseStatus
+from services.dispatch.cases.domain import CaseStatus
 from services.dispatch.staffing.domain import Candidate, Requirement, team_problems
-from shared.api.problems import GateRefused
+from shared.problems import GateRefused
 
 
 def moved_window(planned_start: datetime | None, planned_end: datetime | None,

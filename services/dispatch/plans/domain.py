@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-from services.dispatch.plans.models import PlanStatus
-from shared.api.problems import GateRefused
+from enum import StrEnum
+
+from shared.problems import GateRefused
+
+
+class PlanStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    SUPERSEDED = "superseded"
 
 
 def check_editable(status: str) -> None:

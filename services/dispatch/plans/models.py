@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -13,14 +12,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
+from services.dispatch.plans.domain import PlanStatus
 from shared.api.text import NonBlank
-
-
-class PlanStatus(StrEnum):
-    DRAFT = "draft"
-    SUBMITTED = "submitted"
-    APPROVED = "approved"
-    SUPERSEDED = "superseded"
 
 
 class ServicePlan(SQLModel, table=True):

@@ -7,7 +7,7 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
-from shared.api.problems import Forbidden
+from shared.problems import Forbidden
 
 DEFAULT_ITEMS: tuple[tuple[str, str], ...] = (
     ("materials", "Materials"),

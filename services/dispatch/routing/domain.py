@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-from services.dispatch.routing.models import RoutedStatus
-from shared.api.problems import Forbidden, GateRefused
+from enum import StrEnum
+
+from shared.problems import Forbidden, GateRefused
+
+
+class RoutedStatus(StrEnum):
+    RAISED = "raised"
+    ASSIGNED = "assigned"
+    ESCALATED = "escalated"  # S24: mediation failed; the department heads answer
+    ANSWERED = "answered"
 
 
 def check_route(status: str) -> None:

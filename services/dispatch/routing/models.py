@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -11,15 +10,9 @@ from sqlalchemy import Column, DateTime, String
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
+from services.dispatch.routing.domain import RoutedStatus
 from shared.api.text import NonBlank
 from shared.events.dispatch import RoutedKind
-
-
-class RoutedStatus(StrEnum):
-    RAISED = "raised"
-    ASSIGNED = "assigned"
-    ESCALATED = "escalated"  # S24: mediation failed; the department heads answer
-    ANSWERED = "answered"
 
 
 class RoutedItem(SQLModel, table=True):

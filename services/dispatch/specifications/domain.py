@@ -3,10 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
-from services.dispatch.specifications.models import SpecificationTemplate
 from shared.events.dispatch import CheckSheet, CheckSheetItem
+
+
+class SpecificationTemplate(Protocol):
+    """What the S5 rules read of a template version (the table row has more)."""
+
+    @property
+    def template_id(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def equipment_type(self) -> str: ...
+    @property
+    def difficulty(self) -> str | None: ...
+    @property
+    def items(self) -> list[dict[str, Any]]: ...
+
+
+Template = TypeVar("Template", bound=SpecificationTemplate)
 
 
 def fits(template: SpecificationTemplate, *, equipment_type: str, difficulty: str) -> bool:
@@ -14,8 +36,9 @@ def fits(template: SpecificationTemplate, *, equipment_type: str, difficulty: st
     return template.equipment_type == equipment_type and template.difficulty in (None, difficulty)
 
 
-def newest(templates: Sequence[SpecificationTemplate]) -> list[SpecificationTemplate]:
-    best: dict[str, SpecificationTemplate] = {}
+def newest(templates: Sequence[Template]) -> list[Template]:
+    """S5: the newest version of each template."""
+    best: dict[str, Template] = {}
     for t in templates:
         if t.template_id not in best or t.version > best[t.template_id].version:
             best[t.template_id] = t

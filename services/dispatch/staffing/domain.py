@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from shared.api.problems import GateRefused
+from shared.problems import GateRefused
 
 LEVEL_SCORE = {"low": 0, "medium": 1, "high": 2}
 # S14: live high-voltage work is done by engineers holding this certificate, whatever the stored policy says.

@@ -14,7 +14,7 @@ from uuid import UUID
 
 from standardwebhooks.webhooks import Webhook
 
-from shared.api.problems import InvalidInput
+from shared.problems import InvalidInput
 
 SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from shared.api.problems import Conflict, Forbidden, GateRefused, InvalidInput
+from shared.problems import Conflict, Forbidden, GateRefused, InvalidInput
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.api.problems import GateRefused
+from shared.problems import GateRefused
 
 REGIONAL_CENTRE = "regional_centre"
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from shared.api.problems import InvalidInput
+from shared.problems import InvalidInput
 
 
 class QuestionType(StrEnum):

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from services.onsite.work.domain import ACCEPTED_FOR_FAILED
-from shared.api.problems import Forbidden, GateRefused
+from shared.problems import Forbidden, GateRefused
 
 OPEN_ISSUE_STATUSES = ("logged", "reopened")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 
-from shared.api.problems import GateRefused
+from shared.problems import GateRefused
 
 
 def may_leave(*, consent: bool, exception_reason: str | None, exception_approved_by: str | None) -> bool:

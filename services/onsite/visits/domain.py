@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from shared.api.problems import Forbidden
 from shared.events.onsite import ThreeCallEntry
+from shared.problems import Forbidden
 
 THREE_CALLS_ORDER = ("account_manager", "customer_contact", "site_interface")
 

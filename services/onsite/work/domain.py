@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from shared.api.problems import GateRefused, InvalidInput
 from shared.events.dispatch import CheckSheetItem
+from shared.problems import GateRefused, InvalidInput
 
 ALL_SCOPE = "all"
 

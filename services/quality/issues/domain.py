@@ -12,8 +12,20 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
-from services.quality.issues.models import IssueStatus
-from shared.api.problems import GateRefused
+from shared.problems import GateRefused
+
+
+class IssueStatus(StrEnum):
+    LOGGED = "logged"
+    RESOLVED_ON_SITE = "resolved_on_site"
+    ESCALATED = "escalated"
+    CONTAINED = "contained"
+    ROOT_CAUSE_IDENTIFIED = "root_cause_identified"
+    CORRECTIVE_ACTION_DEFINED = "corrective_action_defined"
+    PREVENTIVE_ACTION_DEFINED = "preventive_action_defined"
+    VERIFIED = "verified"
+    CLOSED = "closed"
+    REOPENED = "reopened"
 
 
 class Stage(StrEnum):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
@@ -13,24 +12,12 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
+from services.quality.issues.domain import IssueStatus
 from services.quality.sla.domain import ClockState
 from shared.api.params import IsoDateTime
 from shared.api.text import NonBlank
 from shared.db import timestamptz_column
 from shared.events.quality import Severity
-
-
-class IssueStatus(StrEnum):
-    LOGGED = "logged"
-    RESOLVED_ON_SITE = "resolved_on_site"
-    ESCALATED = "escalated"
-    CONTAINED = "contained"
-    ROOT_CAUSE_IDENTIFIED = "root_cause_identified"
-    CORRECTIVE_ACTION_DEFINED = "corrective_action_defined"
-    PREVENTIVE_ACTION_DEFINED = "preventive_action_defined"
-    VERIFIED = "verified"
-    CLOSED = "closed"
-    REOPENED = "reopened"
 
 
 class CaseTeam(SQLModel, table=True):
