@@ -4,7 +4,7 @@ consumer's transaction), read by the KPI and conformance-report endpoints. Never
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -95,6 +95,11 @@ def _period(column: Any, period_from: date | None, period_to: date | None) -> li
     return conds
 
 
+def _midnight(day: date) -> datetime:
+    """The start of a site's day (the period's days are the site's, like `period_day`)."""
+    return datetime.combine(day, time.min, tzinfo=SITE_TIMEZONE)
+
+
 def _own(engineer: str | None) -> list[ColumnElement[bool]]:
     """An engineer reads only the cases they are on."""
     if engineer is None:
@@ -129,8 +134,14 @@ async def kpi_totals(*, session: AsyncSession, group_by: GroupBy, period_from: d
 async def conformance_page(*, session: AsyncSession, region: str | None, period_from: date | None,
                            period_to: date | None, engineer: str | None, limit: int,
                            cursor: str | None) -> list[CaseConformanceSummary]:
-    """Cases x steps, newest first, keyset-paginated on (created_at, case_id) like the case list."""
-    conds = _period(_summary.c.period_day, period_from, period_to)
+    """Cases x steps, newest first, keyset-paginated on (created_at, case_id) like the case list. The period's
+    days become a range of `created_at` (the site's midnights), so the (region, created_at, case_id) index
+    both filters and orders."""
+    conds: list[ColumnElement[bool]] = []
+    if period_from is not None:
+        conds.append(_summary.c.created_at >= _midnight(period_from))
+    if period_to is not None:
+        conds.append(_summary.c.created_at < _midnight(period_to + timedelta(days=1)))
     if region is not None:
         conds.append(_summary.c.region == region)
     if engineer is not None:
