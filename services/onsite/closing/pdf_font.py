@@ -5,6 +5,9 @@ The glyphs come from Noto Sans CJK SC (SIL Open Font License 1.1), shipped on Py
 TrueType outlines, so for each document the font is cut down with fontTools to the characters the
 document uses and its outlines converted to TrueType (quadratic) curves; reportlab then subsets and
 embeds that. The same characters always give the same font bytes, so the same report gives the same PDF.
+
+reportlab keeps one registered font per PostScript name, so each cut gets its own name (from its
+characters) and is registered only while its document is built.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import io
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 
 from fontTools.pens.cu2quPen import Cu2QuPen
@@ -24,16 +29,19 @@ from reportlab.pdfbase.ttfonts import TTFont as ReportlabTTFont
 
 SIMPLIFIED_CHINESE = 2  # Noto Sans CJK SC in the collection (JP, KR, SC, TC, HK, then the Mono faces)
 MAX_CURVE_ERROR = 1.0  # font units (of 1000 per em): the cubic-to-quadratic conversion is invisible
-_lock = threading.Lock()
+_lock = threading.RLock()
 
 
-def truetype_subset(text: str) -> bytes:
-    """Noto Sans CJK SC reduced to the characters of `text`, with TrueType outlines (a .ttf file's bytes)."""
-    return _subset("".join(sorted(set(text) | {" "})))
+def truetype_subset(text: str) -> tuple[str, bytes]:
+    """Noto Sans CJK SC reduced to the characters of `text`, with TrueType outlines: (its PostScript name,
+    the .ttf file's bytes)."""
+    chars = "".join(sorted(set(text) | {" "}))
+    name = f"NotoSansSC-{hashlib.sha256(chars.encode()).hexdigest()[:16]}"
+    return name, _subset(chars, name)
 
 
 @lru_cache(maxsize=64)
-def _subset(chars: str) -> bytes:
+def _subset(chars: str, name: str) -> bytes:
     font = TTFont(str(FONT_PATH), fontNumber=SIMPLIFIED_CHINESE, lazy=False, recalcTimestamp=False)
     options = Options()
     options.layout_features, options.name_IDs, options.notdef_outline = [], ["*"], True
@@ -42,6 +50,9 @@ def _subset(chars: str) -> bytes:
     subsetter.populate(text=chars)
     subsetter.subset(font)
     _to_truetype_outlines(font)
+    for record in font["name"].names:
+        if record.nameID == 6:  # the PostScript name: reportlab registers fonts by it
+            record.string = name
     out = io.BytesIO()
     font.save(out)
     return out.getvalue()
@@ -73,11 +84,15 @@ def _to_truetype_outlines(font: TTFont) -> None:
     post.formatType, post.extraNames, post.mapping = 2.0, [], {}
 
 
-def register_for(text: str) -> str:
-    """Register (once) with reportlab the font subset for `text`; its name is derived from the subset's bytes."""
-    data = truetype_subset(text)
-    name = f"NotoSansSC-{hashlib.sha256(data).hexdigest()[:16]}"
+@contextmanager
+def registered_for(text: str) -> Iterator[str]:
+    """The font for `text` registered with reportlab while the block runs (one document at a time)."""
+    name, data = truetype_subset(text)
     with _lock:
-        if name not in pdfmetrics.getRegisteredFontNames():
-            pdfmetrics.registerFont(ReportlabTTFont(name, io.BytesIO(data)))
-    return name
+        font = ReportlabTTFont(name, io.BytesIO(data))
+        pdfmetrics.registerFont(font)
+        try:
+            yield name
+        finally:  # reportlab's registry is global and keyed by name: leave nothing behind
+            pdfmetrics._fonts.pop(name, None)
+            pdfmetrics._dynFaceNames.pop(font.face.name, None)

@@ -389,7 +389,11 @@ def _canvas(*args: Any, signed_at: datetime | None, **kwargs: Any) -> Canvas:
 def render_pdf(data: ReportData, signature_image: bytes | None = None) -> bytes:
     """The report as PDF bytes; the same data (and signature image) always give the same bytes."""
     content = blocks(data)
-    font = pdf_font.register_for("".join(_text(b) for b in content) + "无 / none0123456789-")
+    with pdf_font.registered_for("".join(_text(b) for b in content) + "无 / none0123456789-") as font:
+        return _build(content, font, data, signature_image)
+
+
+def _build(content: list[Block], font: str, data: ReportData, signature_image: bytes | None) -> bytes:
     body = ParagraphStyle("body", fontName=font, fontSize=8.5, leading=12, wordWrap="CJK")
     head = ParagraphStyle("head", parent=body, fontSize=14, leading=20, spaceAfter=6)
     sub = ParagraphStyle("sub", parent=body, fontSize=10.5, leading=15, spaceBefore=8, spaceAfter=4, keepWithNext=1)

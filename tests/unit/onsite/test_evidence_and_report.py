@@ -70,6 +70,8 @@ def test_the_service_report_embeds_its_chinese_font_and_is_reproducible():
     assert pdf.startswith(b"%PDF-") and b"STSong-Light" not in pdf and b"/FontFile2" in pdf
     assert b"Helvetica" not in pdf  # no font a reader would have to supply
     assert render_pdf(ReportData.model_validate(data.model_dump(mode="json"))) == pdf
+    other = render_pdf(data.model_copy(update={"customer_name": "备用保险丝"}))  # a font cut for other characters
+    assert b"/FontFile2" in other and render_pdf(data) == pdf
 
 
 def test_values_to_the_items_precision_and_times_in_the_sites_zone():
