@@ -13,6 +13,7 @@ from services.dispatch.dispatching.router import router as dispatching_router
 from services.dispatch.engineers.router import router as engineers_router
 from services.dispatch.handlers import handlers
 from services.dispatch.insight.router import router as insight_router
+from services.dispatch.insight.service import collect_kpis
 from services.dispatch.periodic import postponement_check
 from services.dispatch.plans.router import router as plans_router
 from services.dispatch.preparation.router import router as preparation_router
@@ -70,7 +71,7 @@ def create_app(settings: DispatchSettings | None = None) -> FastAPI:
         periodic=[(settings.postponement_check_seconds, postponement_check()),
                   *([(settings.webhook_poll_seconds, webhook_worker.job())] if settings.webhook_worker_enabled
                     else [])],
-        metrics_collectors=[collect_cases_by_status, collect_backlog],
+        metrics_collectors=[collect_cases_by_status, collect_backlog, collect_kpis],
         links=LINKS,
     ))
     app.state.webhook_worker = webhook_worker

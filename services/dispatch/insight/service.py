@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy import ColumnElement, delete, func, literal, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -17,7 +17,9 @@ from services.dispatch.cases.models import CaseEvent, ServiceCase
 from services.dispatch.insight import domain
 from services.dispatch.insight.models import CaseConformanceSummary, CaseKpiFacts, EngineerKpiFacts, GroupBy
 from services.dispatch.record.domain import SITE_TIMEZONE, TimelineEvent, summary
+from shared.api.app import ServiceRuntime
 from shared.api.pagination import decode_cursor
+from shared.clock import utcnow
 
 # the read model's lag: from the event's time to its case's rows being rewritten (decision 0085)
 READ_MODEL_LAG = Histogram("insight_read_model_lag_seconds",
@@ -26,6 +28,11 @@ READ_MODEL_LAG = Histogram("insight_read_model_lag_seconds",
 
 REFRESH_FAILURES = Counter("insight_refresh_failures_total",
                            "Case events whose KPI rows could not be recomputed (logged with the case id)", ["service"])
+# the KPIs of the site's current month by region (and region "all"), for the Grafana KPI dashboard
+KPI_VALUE = Gauge("kpi_value", "A KPI of docs/kpis.md for the site's current month (shares 0-1, NPS -100..100)",
+                  ["service", "kpi", "region"])
+KPI_DENOMINATOR = Gauge("kpi_denominator", "The count behind kpi_value (arrivals, engineer-days, cases, calls...)",
+                        ["service", "kpi", "region"])
 log = logging.getLogger(__name__)
 
 _facts = CaseKpiFacts.__table__  # type: ignore[attr-defined]
@@ -153,3 +160,22 @@ async def conformance_page(*, session: AsyncSession, region: str | None, period_
             .order_by(CaseConformanceSummary.created_at.desc(), CaseConformanceSummary.case_id.desc())  # type: ignore[attr-defined]
             .limit(limit))
     return list((await session.execute(stmt)).scalars())
+
+
+async def collect_kpis(runtime: ServiceRuntime) -> None:
+    """/metrics: the current month's KPIs (the site's month to date) by region and overall, from the read model
+    (two aggregates over an index range of this month's rows)."""
+    today = utcnow().astimezone(SITE_TIMEZONE).date()
+    first = today.replace(day=1)
+    async with runtime.sessions() as session:
+        totals = [*await kpi_totals(session=session, group_by="region", period_from=first, period_to=today,
+                                    region=None, engineer=None),
+                  *await kpi_totals(session=session, group_by="all", period_from=first, period_to=today,
+                                    region=None, engineer=None)]
+    KPI_VALUE.clear()
+    KPI_DENOMINATOR.clear()
+    for group in totals:
+        for kpi in domain.kpi_values(group):
+            KPI_DENOMINATOR.labels("dispatch", kpi["kpi"], str(group["group"])).set(kpi["denominator"])
+            if kpi["value"] is not None:
+                KPI_VALUE.labels("dispatch", kpi["kpi"], str(group["group"])).set(kpi["value"])

@@ -151,3 +151,9 @@ async def test_kpis_and_conformance_report_from_events_json_csv_and_scoped(flow,
     # the west case is there for national roles
     west_report = await report_page(flow.head, region=west)
     assert [i["case_id"] for i in west_report["items"]] == [elsewhere["id"]]
+
+    # the current month's KPIs by region on /metrics (the Grafana KPI dashboard), with the count behind each
+    metrics = (await flow.c.get("/metrics")).text
+    assert f'kpi_denominator{{kpi="on_time_arrival",region="{east}",service="dispatch"}} 2.0' in metrics
+    assert f'kpi_value{{kpi="on_time_arrival",region="{east}",service="dispatch"}} 0.5' in metrics
+    assert "insight_read_model_lag_seconds_bucket" in metrics
