@@ -25,7 +25,7 @@ import httpx
 from services.dispatch.settings import DispatchSettings
 from services.dispatch.webhooks import domain, service
 from services.dispatch.webhooks.service import AttemptResult, Claimed
-from shared.api.app import ServiceRuntime
+from shared.api.app import PeriodicJob, ServiceRuntime
 from shared.clock import utcnow
 from shared.db import transaction
 from shared.observability import WEBHOOK_BACKLOG, WEBHOOK_BACKLOG_AGE, WEBHOOK_DELIVERIES, WEBHOOK_LATENCY
@@ -59,7 +59,8 @@ class WebhookWorker:
 
     # --- the loop ---------------------------------------------------------------------------------
 
-    def job(self) -> Callable[[ServiceRuntime], object]:
+    def job(self) -> PeriodicJob:
+        """The periodic job of the service definition: it keeps running (`run`) until the service stops."""
         worker = self
 
         async def deliver_webhooks(runtime: ServiceRuntime) -> None:
