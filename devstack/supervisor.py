@@ -101,6 +101,9 @@ class LocalStack:
             "POSTGRES_URL": self.postgres_url,
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
             "PYTHONUNBUFFERED": "1",
+            # outbound webhooks may go to a receiver on this machine (decision 0083); never in production
+            "WEBHOOK_ALLOWED_HOSTS": os.environ.get("WEBHOOK_ALLOWED_HOSTS",
+                                                    '["localhost", "127.0.0.1/32", "::1/128"]'),
             **self.extra_env,
         }
 
