@@ -12,7 +12,8 @@ types:
   (health, readiness, metrics) list only the answers they can give;
 - the headers an endpoint sets (`ETag`, `Location`, `Idempotent-Replayed`, `Retry-After`) are
   documented on its success responses, found in the endpoint's code and the helpers it calls;
-- generic models get plain names (`Page[CaseRead]` is `CaseReadPage`, not `Page_CaseRead_`);
+- generic models and forms get plain names (`CaseReadPage`, not `Page_CaseRead_`; `UploadEvidenceForm`,
+  not `Body_uploadEvidence`);
 - in response schemas every property is `required` (a response model serialises every field;
   absent means null, never missing); a schema also used in requests is split into `<Name>Input`.
 """
@@ -119,14 +120,17 @@ def refine(document: dict[str, Any], routes: list[APIRoute]) -> dict[str, Any]:
 
 
 def _generic_names(document: dict[str, Any]) -> None:
-    """Pydantic names `Page[CaseRead]` `Page_CaseRead_`; a generator makes `PageCaseRead`: call it `CaseReadPage`."""
+    """Pydantic names `Page[CaseRead]` `Page_CaseRead_`: call it `CaseReadPage`; FastAPI names the form of
+    `uploadEvidence` `Body_uploadEvidence`: call it `UploadEvidenceForm`."""
     schemas: dict[str, Any] = document.get("components", {}).get("schemas", {})
     renames: dict[str, str] = {}
     for name in list(schemas):
-        match = re.fullmatch(r"([A-Za-z0-9]+)_([A-Za-z0-9]+)_", name)
-        if match and f"{match[2]}{match[1]}" not in schemas:
-            renames[name] = f"{match[2]}{match[1]}"
-            schemas[renames[name]] = {**schemas.pop(name), "title": renames[name]}
+        generic = re.fullmatch(r"([A-Za-z0-9]+)_([A-Za-z0-9]+)_", name)
+        form = re.fullmatch(r"Body_([A-Za-z0-9]+)", name)  # FastAPI's name of a form body: `Body_<operationId>`
+        new = f"{generic[2]}{generic[1]}" if generic else f"{form[1][:1].upper()}{form[1][1:]}Form" if form else None
+        if new is not None and new not in schemas:
+            renames[name] = new
+            schemas[new] = {**schemas.pop(name), "title": new}
     if renames:
         _rename_refs(document, renames)
 
@@ -178,19 +182,19 @@ def _headers(operation: dict[str, Any], route: APIRoute) -> None:
 
 def headers_set_by(function: Callable[..., Any], depth: int = 3) -> set[str]:
     """The documented response headers `function` sets (`x.headers["ETag"] = …`, `Response(headers={…})`),
-    also in the functions of this code base it calls, `depth` calls deep."""
+    also in the functions of its own package or `shared` it calls, `depth` calls deep."""
     found: set[str] = set()
-    _scan(function, depth, found, set())
+    function = inspect.unwrap(function)
+    home = (f"{function.__module__.split('.')[0]}.", "shared.")
+    _scan(function, depth, found, set(), home)
     return found
 
 
-def _scan(function: Any, depth: int, found: set[str], seen: set[int]) -> None:
+def _scan(function: Any, depth: int, found: set[str], seen: set[int], home: tuple[str, ...]) -> None:
     function = inspect.unwrap(function)
-    if id(function) in seen or not inspect.isfunction(function):
+    if id(function) in seen or not inspect.isfunction(function) or not function.__module__.startswith(home):
         return
     seen.add(id(function))
-    if not function.__module__.startswith(("services.", "shared.")):
-        return
     try:
         tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
     except (OSError, TypeError, SyntaxError):
@@ -207,7 +211,7 @@ def _scan(function: Any, depth: int, found: set[str], seen: set[int]) -> None:
             if depth > 0:
                 callee = _resolve(node.func, namespace)
                 if callee is not None and _passes_response(node, callee):
-                    _scan(callee, depth - 1, found, seen)
+                    _scan(callee, depth - 1, found, seen, home)
 
 
 def _passes_response(call: ast.Call, callee: Any) -> bool:
