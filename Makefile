@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install debian-packages run demo test test-unit test-integration test-e2e test-calendar test-faults chaos fuzz bench dashboard-png lint asyncapi config-reference token clean
+.PHONY: install debian-packages run demo test test-unit test-integration test-e2e test-calendar test-faults chaos fuzz bench dashboard-png screenshots lint asyncapi config-reference token clean
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -26,8 +26,9 @@ install: $(VENV)/.installed  ## Create the virtual environment from the lock fil
 # Debian packages the tests use (faketime pins the clock of whole processes; chromium and its
 # driver open the API documentation pages in a real browser, tests/e2e/test_docs_offline.py;
 # poppler-utils' pdftoppm, pdftotext and pdffonts read the S30 service report as a reader would,
-# tests/integration/onsite/test_service_report.py).
-DEBIAN_PACKAGES := faketime chromium chromium-driver poppler-utils
+# tests/integration/onsite/test_service_report.py; fonts-wqy-microhei draws the Chinese of the
+# supervisors' page in headless Chromium, tests/integration/dispatch/test_insight_page.py).
+DEBIAN_PACKAGES := faketime chromium chromium-driver poppler-utils fonts-wqy-microhei
 debian-packages:  ## Install the Debian packages the tests need, when missing (apt-get; sudo unless root)
 	devstack/ensure-debian-packages $(DEBIAN_PACKAGES)
 
@@ -88,6 +89,9 @@ test: lint debian-packages  ## Lint; unit, bounded fuzz and fault tests; integra
 
 dashboard-png: install  ## Draw docs/dashboard.png from a live stack's metrics under demo load
 	$(PY) -m devstack.dashboard
+
+screenshots: install debian-packages  ## PNGs of the supervisors' pages (decision 0085) into docs/, from headless Chromium
+	INSIGHT_SCREENSHOTS=docs $(PY) -m pytest tests/integration/dispatch/test_insight_page.py -q -p no:cacheprovider
 
 config-reference: install  ## Regenerate the configuration reference in docs/operations.md from the settings classes
 	$(PY) -m devstack.cli config-reference

@@ -12,6 +12,7 @@ from services.dispatch.delays.router import router as delays_router
 from services.dispatch.dispatching.router import router as dispatching_router
 from services.dispatch.engineers.router import router as engineers_router
 from services.dispatch.handlers import handlers
+from services.dispatch.insight.page import router as insight_page
 from services.dispatch.insight.router import router as insight_router
 from services.dispatch.insight.service import collect_kpis
 from services.dispatch.periodic import postponement_check
@@ -65,7 +66,7 @@ def create_app(settings: DispatchSettings | None = None) -> FastAPI:
         settings=settings,
         routers=[cases_router, conditions_router, engineers_router, staffing_router, plans_router,
                  specifications_router, preparation_router, dispatching_router, delays_router, routing_router,
-                 record_router, suggestions_router, webhooks_router, insight_router],
+                 record_router, suggestions_router, webhooks_router, insight_router, insight_page],
         handlers=handlers,
         subscribes_to=list(ALL_SERVICES),
         periodic=[(settings.postponement_check_seconds, postponement_check()),

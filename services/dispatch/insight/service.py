@@ -179,3 +179,28 @@ async def collect_kpis(runtime: ServiceRuntime) -> None:
             KPI_DENOMINATOR.labels("dispatch", kpi["kpi"], str(group["group"])).set(kpi["denominator"])
             if kpi["value"] is not None:
                 KPI_VALUE.labels("dispatch", kpi["kpi"], str(group["group"])).set(kpi["value"])
+
+
+# ---------------------------------------------------------------- the supervisors' page
+
+async def board(*, session: AsyncSession, region: str | None, engineer: str | None, limit: int = 50
+                ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The case board: cases by region and status, and the newest open cases with their conformance cells
+    and the time of their last event (the next step due is chosen by the page from the cells)."""
+    cases = ServiceCase.__table__  # type: ignore[attr-defined]
+    conds: list[ColumnElement[bool]] = []
+    if region is not None:
+        conds.append(cases.c.region == region)
+    if engineer is not None:
+        conds.append(cases.c.id.in_(select(_engineers.c.case_id).where(_engineers.c.engineer_id == engineer)))
+    counts = [dict(r._mapping) for r in await session.execute(
+        select(cases.c.region, cases.c.status, func.count().label("cases")).where(*conds)
+        .group_by(cases.c.region, cases.c.status).order_by(cases.c.region))]
+    open_rows = await session.execute(
+        select(cases.c.id, cases.c.crm_reference, cases.c.region, cases.c.status, cases.c.created_at,
+               _summary.c.steps, _facts.c.last_event_at)
+        .join(_summary, _summary.c.case_id == cases.c.id, isouter=True)
+        .join(_facts, _facts.c.case_id == cases.c.id, isouter=True)
+        .where(*conds, cases.c.status != "closed")
+        .order_by(cases.c.created_at.desc(), cases.c.id.desc()).limit(limit))
+    return counts, [dict(r._mapping) for r in open_rows]
