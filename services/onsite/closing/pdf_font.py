@@ -24,6 +24,7 @@ from fontTools.pens.ttGlyphPen import TTGlyphPen
 from fontTools.subset import Options, Subsetter
 from fontTools.ttLib import TTFont, newTable
 from noto_cjk_sans_otc import FONT_PATH
+from reportlab.lib import fonts
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont as ReportlabTTFont
 
@@ -96,3 +97,6 @@ def registered_for(text: str) -> Iterator[str]:
         finally:  # reportlab's registry is global and keyed by name: leave nothing behind
             pdfmetrics._fonts.pop(name, None)
             pdfmetrics._dynFaceNames.pop(font.face.name, None)
+            fonts._ps2tt_map.pop(name.lower(), None)
+            for style in [(name.lower(), bold, italic) for bold in (0, 1) for italic in (0, 1)]:
+                fonts._tt2ps_map.pop(style, None)
