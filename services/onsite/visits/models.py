@@ -17,6 +17,7 @@ from shared.api.params import IsoDateTime
 from shared.db import timestamptz
 from shared.events.dispatch import CaseContacts, TeamMember
 from shared.events.onsite import ThreeCallEntry
+from shared.events.quality import Severity
 
 
 class VisitStatus(StrEnum):
@@ -115,7 +116,7 @@ class ThreeCallsRead(BaseModel):
 class VisitIssueRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     issue_id: UUID
-    severity: str
+    severity: Severity
     failure_mode: str
     description: str
     status: str
