@@ -31,6 +31,8 @@ from devstack.stack import BY_NAME, SERVICES, plain_dsn
 from devstack.supervisor import LocalStack
 from shared.messaging.broker import header
 
+# The follow-up calls each case of the slice gets: the rating call and the closed issue's fix confirmation.
+CALL_REASONS = ("service_completed", "issue_closed")
 FAST = {
     "CONSUMER_SESSION_TIMEOUT_MS": "3000",
     "CONSUMER_HEARTBEAT_INTERVAL_MS": "300",
@@ -244,9 +246,11 @@ async def _published_events(conns: dict[str, asyncpg.Connection], case_ids: list
 
 async def _final_states(conns: dict[str, asyncpg.Connection], case_ids: list[str]) -> list[str]:
     problems: list[str] = []
+    # The slice does every duty of the standard, so dispatch closes the case (decision 0075); the visit
+    # stays completed in onsite.
     checks = {
         "dispatch": ("SELECT id::text AS case_id, status FROM service_case WHERE id::text = ANY($1::text[])",
-                     "completed"),
+                     "closed"),
         "onsite": ("SELECT case_id::text AS case_id, status FROM site_visit WHERE case_id::text = ANY($1::text[])",
                    "completed"),
     }
@@ -255,9 +259,11 @@ async def _final_states(conns: dict[str, asyncpg.Connection], case_ids: list[str
         for case_id in case_ids:
             if rows.get(case_id) != expected:
                 problems.append(f"{service}: case {case_id} is {rows.get(case_id)}, expected {expected}")
+    # One row per case, whatever was applied twice: one follow-up call per reason (the rating call and
+    # the closed issue's fix-confirmation call), one quality issue, one issue on the visit.
     exactly_one = {
-        "feedback": "SELECT case_id::text AS case_id, count(*) AS n FROM follow_up_call "
-                    "WHERE case_id::text = ANY($1::text[]) GROUP BY case_id",
+        "feedback": "SELECT case_id::text || ':' || reason::text AS case_id, count(*) AS n FROM follow_up_call "
+                    "WHERE case_id::text = ANY($1::text[]) GROUP BY case_id, reason::text",
         "quality": "SELECT case_id::text AS case_id, count(*) AS n FROM quality_issue "
                    "WHERE case_id::text = ANY($1::text[]) GROUP BY case_id",
         "onsite": "SELECT v.case_id::text AS case_id, count(*) AS n FROM visit_quality_issue i "
@@ -265,9 +271,10 @@ async def _final_states(conns: dict[str, asyncpg.Connection], case_ids: list[str
     }
     for service, sql in exactly_one.items():
         counts = {r["case_id"]: r["n"] for r in await conns[service].fetch(sql, case_ids)}
-        for case_id in case_ids:
-            if counts.get(case_id) != 1:
-                problems.append(f"{service}: case {case_id} has {counts.get(case_id, 0)} records, expected 1")
+        keys = [f"{c}:{reason}" for c in case_ids for reason in CALL_REASONS] if service == "feedback" else case_ids
+        for key in keys:
+            if counts.get(key) != 1:
+                problems.append(f"{service}: case {key} has {counts.get(key, 0)} records, expected 1")
     return problems
 
 
