@@ -14,9 +14,7 @@ from services.dispatch.insight import domain, service
 from services.dispatch.insight.models import (
     ConformanceReportRow,
     GroupBy,
-    KpiGroup,
     KpiReport,
-    KpiValue,
 )
 from shared.api.app import Sessions
 from shared.api.auth import Principal, Requires, Role
@@ -68,7 +66,7 @@ def _scope(principal: Principal, region: str | None) -> tuple[str | None, bool]:
 async def get_kpis(request: Request, principal: Reader, sessions: Sessions,
                    period_from: PeriodFrom = None, period_to: PeriodTo = None, group_by: GroupBy = "all",
                    region: Annotated[str | None, Query(max_length=64)] = None,
-                   fmt: Format = None) -> KpiReport | Response:
+                   fmt: Format = None) -> Response:
     region, visible = _scope(principal, region)
     totals = []
     if visible:
@@ -76,14 +74,15 @@ async def get_kpis(request: Request, principal: Reader, sessions: Sessions,
             totals = await service.kpi_totals(session=session, group_by=group_by, period_from=period_from,
                                               period_to=period_to, region=region,
                                               engineer=only_own_cases(principal))
-    groups = [KpiGroup(group=str(t["group"]), cases=int(t["cases"]),
-                       kpis=[KpiValue(**k) for k in domain.kpi_values(t)]) for t in totals]
+    # plain dicts (the KpiReport shape): by engineer, a region-month has thousands of groups x 16 KPIs
+    groups = [{"group": str(t["group"]), "cases": int(t["cases"]), "kpis": domain.kpi_values(t)} for t in totals]
     if _wants_csv(request, fmt):
         rows: list[list[object]] = [["group", "cases", "kpi", "steps", "unit", "numerator", "denominator", "value"]]
-        rows += [[g.group, g.cases, k.kpi, k.steps, k.unit, k.numerator, k.denominator,
-                  "" if k.value is None else k.value] for g in groups for k in g.kpis]
+        rows += [[g["group"], g["cases"], k["kpi"], k["steps"], k["unit"], k["numerator"], k["denominator"],
+                  "" if k["value"] is None else k["value"]] for g in groups for k in g["kpis"]]
         return _csv(rows, f"kpis-{group_by}.csv")
-    return KpiReport(group_by=group_by, period_from=period_from, period_to=period_to, groups=groups)
+    return JSONResponse({"group_by": group_by, "period_from": period_from and period_from.isoformat(),
+                         "period_to": period_to and period_to.isoformat(), "groups": groups})
 
 
 def _cell(cell: dict[str, Any]) -> str:
