@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from services.dispatch.board.router import router as board_router
 from services.dispatch.cases.models import CaseStatus, ServiceCase
 from services.dispatch.cases.router import router as cases_router
 from services.dispatch.conditions.router import router as conditions_router
@@ -66,7 +67,7 @@ def create_app(settings: DispatchSettings | None = None) -> FastAPI:
         settings=settings,
         routers=[cases_router, conditions_router, engineers_router, staffing_router, plans_router,
                  specifications_router, preparation_router, dispatching_router, delays_router, routing_router,
-                 record_router, suggestions_router, webhooks_router, insight_router, insight_page],
+                 record_router, suggestions_router, board_router, webhooks_router, insight_router, insight_page],
         handlers=handlers,
         subscribes_to=list(ALL_SERVICES),
         periodic=[(settings.postponement_check_seconds, postponement_check()),
