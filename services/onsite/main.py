@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from services.onsite.agenda.router import router as agenda_router
 from services.onsite.closing.router import router as closing_router
 from services.onsite.evidence.router import router as evidence_router
 from services.onsite.handlers import handlers
@@ -48,7 +49,7 @@ def create_app(settings: OnsiteSettings | None = None) -> FastAPI:
                     "receipt (steps S8-S33 of the standard).",
         settings=settings,
         routers=[visits_router, work_router, evidence_router, presence_router, records_router,
-                 closing_router],
+                 closing_router, agenda_router],
         handlers=handlers,
         subscribes_to=["dispatch", "quality"],
         periodic=[(settings.presence_check_interval_s, missing_presence_job()),

@@ -1,0 +1,45 @@
+"""HTTP: an engineer's agenda (visits, tasks pending and duties due per site-local day)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from services.onsite.agenda import service
+from services.onsite.agenda.models import AgendaRead
+from services.onsite.site_days import site_calendar
+from shared.api.app import Sessions
+from shared.api.auth import Principal, Requires, Role
+from shared.api.params import IsoDate
+from shared.api.problems import PROBLEM_RESPONSES, NotFound
+from shared.api.regions import region_scope
+
+router = APIRouter(tags=["agenda"])
+
+Reader = Annotated[Principal, Depends(Requires(Role.ENGINEER, Role.DISPATCHER, Role.DEPARTMENT_HEAD,
+                                               Role.REGIONAL_CENTRE, Role.ADMIN))]
+SUPERVISORS = (Role.ADMIN, Role.DISPATCHER, Role.DEPARTMENT_HEAD, Role.REGIONAL_CENTRE)
+
+
+@router.get("/engineers/{engineer_id}/agenda", response_model=AgendaRead,
+            responses={k: PROBLEM_RESPONSES[k] for k in (404, 422)},
+            summary="S8-S20: an engineer's visits, tasks pending and duties due per site-local day")
+async def get_agenda(
+    engineer_id: str, principal: Reader, sessions: Sessions,
+    period_from: Annotated[IsoDate | None, Query(alias="from", description="First day (site's calendar), "
+                                                 "inclusive; default today")] = None,
+    period_to: Annotated[IsoDate | None, Query(alias="to", description="Last day, inclusive (at most 62 days); "
+                                               "default a week from `from`")] = None,
+) -> AgendaRead:
+    # an engineer reads their own agenda only; another's is answered as if it did not exist
+    if not principal.has(*SUPERVISORS) and principal.subject != engineer_id:
+        raise NotFound(f"engineer {engineer_id} has no agenda here")
+    calendar = site_calendar()
+    first = period_from or calendar.day(datetime.now(UTC), "")
+    last = period_to or first + timedelta(days=6)
+    region = region_scope(principal) if principal.has(*SUPERVISORS) else None  # decision 0074
+    async with sessions() as session:
+        return await service.agenda(session=session, engineer_id=engineer_id, first=first, last=last,
+                                    region=region, calendar=calendar)
