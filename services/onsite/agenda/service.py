@@ -45,12 +45,12 @@ async def agenda(*, session: AsyncSession, engineer_id: str, first: date, last: 
     logged: dict[UUID, set[date]] = defaultdict(set)
     checklists: dict[UUID, set[tuple[UUID, date]]] = defaultdict(set)
     if ids:
-        arrivals = select(ThreeCallsRecord.visit_id, ThreeCallsRecord.engineer_id == engineer_id,
-                          func.min(ThreeCallsRecord.arrived_at)).where(ThreeCallsRecord.visit_id.in_(ids)).group_by(
-            ThreeCallsRecord.visit_id, ThreeCallsRecord.engineer_id == engineer_id)
-        for visit_id, is_mine, at in (await session.execute(arrivals)).all():
+        arrivals = (select(ThreeCallsRecord.visit_id, ThreeCallsRecord.engineer_id,
+                           func.min(ThreeCallsRecord.arrived_at)).where(ThreeCallsRecord.visit_id.in_(ids))
+                    .group_by(ThreeCallsRecord.visit_id, ThreeCallsRecord.engineer_id))
+        for visit_id, who, at in (await session.execute(arrivals)).all():
             team[visit_id] = min(at, team.get(visit_id, at))
-            if is_mine:
+            if who == engineer_id:
                 mine[visit_id] = at
         for t in (await session.execute(select(SiteTask).where(SiteTask.visit_id.in_(ids))
                                         .order_by(SiteTask.created_at, SiteTask.id))).scalars():
