@@ -21,6 +21,7 @@ from pathlib import Path
 
 import httpx
 
+from devstack.restart import replay_for_fresh_broker
 from devstack.servers import Broker, PostgresServer, port_is_free
 from devstack.stack import ROOT, SERVICES, ServiceSpec, create_databases, migrate
 
@@ -59,6 +60,8 @@ class LocalStack:
     postgres: PostgresServer | None = None
     broker: Broker | None = None
     services: dict[str, subprocess.Popen] = field(default_factory=dict)
+    # events per service marked unsent for a fresh broker at the last start (decision 0088)
+    replayed: dict[str, int] = field(default_factory=dict)
 
     def say(self, line: str) -> None:
         if not self.quiet:
@@ -88,7 +91,20 @@ class LocalStack:
         asyncio.run(create_databases(self.postgres_url, [s.name for s in SERVICES]))
         for spec in SERVICES:
             migrate(spec.name, self.database_url(spec.name))
+        if self.broker is not None:
+            self.replay_for_fresh_broker()
         self.say(f"PostgreSQL and broker ready, databases migrated in {time.monotonic() - started:.1f}s")
+
+    def replay_for_fresh_broker(self) -> None:
+        """Decision 0088: the broker just started holds nothing, the databases keep their outboxes, so
+        the events the previous broker may have lost are marked unsent and published again (in their
+        order) once the services start; the consumers skip the ones they already applied."""
+        assert self.postgres_url is not None
+        self.replayed = asyncio.run(replay_for_fresh_broker(
+            self.postgres_url, {s.name: self.database_url(s.name) for s in SERVICES}))
+        if any(self.replayed.values()):
+            self.say("fresh broker: events sent to the previous one are published again (consumers skip "
+                     "what they applied): " + ", ".join(f"{n} {c}" for n, c in self.replayed.items()))
 
     def database_url(self, service: str) -> str:
         assert self.postgres_url is not None
