@@ -337,7 +337,10 @@ def table(res: dict) -> str:
         "(uvicorn; relay and consumer off) answers; each request is sent one at a time, "
         f"{res['repeats']} times after 3 warm-ups, timed at the client (HTTP, token check and JSON "
         "included). Pages hold 50 cases, newest first; the deep page starts from a keyset cursor past "
-        "90% of the list. Cells: p50 / **p95**.",
+        "90% of the list. The insight read model (decision 0085) holds one KPI row and one conformance "
+        "summary row per case and one row per engineer of a team, with random counts; its requests are "
+        "`GET /kpis` for the region `east` and a month a year back (by month, and by engineer) and "
+        "`GET /conformance-report` pages of 50 cases (target p95 < 100 ms). Cells: p50 / **p95**.",
         "",
         header,
         "|---|" + "---|" * len(sizes),
