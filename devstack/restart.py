@@ -35,10 +35,10 @@ CREATE TABLE IF NOT EXISTS broker_epoch (
 """
 
 
-async def previous_broker_start(server_url: str) -> datetime | None:
+async def previous_broker_start(server_url: str, epoch_database: str = EPOCH_DATABASE) -> datetime | None:
     """When the previous fresh dev broker started (None: never recorded on this server)."""
-    await create_databases(server_url, [EPOCH_DATABASE])
-    conn = await asyncpg.connect(f"{plain_dsn(server_url.rstrip('/'))}/{EPOCH_DATABASE}", timeout=10)
+    await create_databases(server_url, [epoch_database])
+    conn = await asyncpg.connect(f"{plain_dsn(server_url.rstrip('/'))}/{epoch_database}", timeout=10)
     try:
         await conn.execute(_EPOCH_TABLE)
         return await conn.fetchval("SELECT started_at FROM broker_epoch WHERE id = 1")
@@ -46,9 +46,9 @@ async def previous_broker_start(server_url: str) -> datetime | None:
         await conn.close()
 
 
-async def record_broker_start(server_url: str) -> datetime:
+async def record_broker_start(server_url: str, epoch_database: str = EPOCH_DATABASE) -> datetime:
     """Record that a fresh broker starts now (the server's clock); every event sent to it is sent later."""
-    conn = await asyncpg.connect(f"{plain_dsn(server_url.rstrip('/'))}/{EPOCH_DATABASE}", timeout=10)
+    conn = await asyncpg.connect(f"{plain_dsn(server_url.rstrip('/'))}/{epoch_database}", timeout=10)
     try:
         await conn.execute(_EPOCH_TABLE)
         return await conn.fetchval(
@@ -72,7 +72,8 @@ async def mark_unsent_since(database_url: str, since: datetime | None) -> int:
         await conn.close()
 
 
-async def replay_for_fresh_broker(server_url: str, database_urls: Mapping[str, str]) -> dict[str, int]:
+async def replay_for_fresh_broker(server_url: str, database_urls: Mapping[str, str],
+                                  epoch_database: str = EPOCH_DATABASE) -> dict[str, int]:
     """Before the services start against a broker that holds nothing: queue again every event the
     previous broker may have lost; returns the number of events per service.
 
@@ -81,7 +82,7 @@ async def replay_for_fresh_broker(server_url: str, database_urls: Mapping[str, s
     Rows still unsent are published anyway; rows sent before the previous broker started went to an
     older broker and were either consumed there or marked again when the previous broker started.
     """
-    since = await previous_broker_start(server_url)
+    since = await previous_broker_start(server_url, epoch_database)
     counts = {service: await mark_unsent_since(url, since) for service, url in database_urls.items()}
-    await record_broker_start(server_url)
+    await record_broker_start(server_url, epoch_database)
     return counts
