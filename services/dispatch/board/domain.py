@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 from shared.problems import InvalidInput
 
 MAX_BOARD_DAYS = 62
+# the calendar the period may span (the site-day arithmetic stays clear of date.min and date.max)
+EARLIEST, LATEST = date(1970, 1, 1), date(9000, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,9 @@ class UnstaffedCase:
 
 def period_days(first: date, last: date, *, max_days: int = MAX_BOARD_DAYS) -> list[date]:
     """The board's days, `first` to `last` inclusive; a reversed or too long period is refused naming `to`."""
+    for name, day in (("from", first), ("to", last)):
+        if not EARLIEST <= day <= LATEST:
+            raise InvalidInput(f"`{name}` must be between {EARLIEST} and {LATEST}", field=name)
     if last < first:
         raise InvalidInput("`to` is before `from`", field="to")
     count = (last - first).days + 1

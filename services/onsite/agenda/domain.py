@@ -20,10 +20,15 @@ from shared.problems import InvalidInput
 DISPATCHED, ON_SITE, COMPLETED = "dispatched", "on_site", "completed"
 TASK_DONE = "done"
 MAX_AGENDA_DAYS = 62
+# the calendar the period may span (the site-day arithmetic stays clear of date.min and date.max)
+EARLIEST, LATEST = date(1970, 1, 1), date(9000, 12, 31)
 
 
 def period_days(first: date, last: date, *, max_days: int = MAX_AGENDA_DAYS) -> list[date]:
     """The agenda's days, `first` to `last` inclusive; a reversed or too long period is refused naming `to`."""
+    for name, day in (("from", first), ("to", last)):
+        if not EARLIEST <= day <= LATEST:
+            raise InvalidInput(f"`{name}` must be between {EARLIEST} and {LATEST}", field=name)
     if last < first:
         raise InvalidInput("`to` is before `from`", field="to")
     count = (last - first).days + 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -38,7 +38,7 @@ async def get_agenda(
         raise NotFound(f"engineer {engineer_id} has no agenda here")
     calendar = site_calendar()
     first = period_from or calendar.day(datetime.now(UTC), "")
-    last = period_to or first + timedelta(days=6)
+    last = period_to or (first + timedelta(days=6) if first < date(9000, 1, 1) else first)
     region = region_scope(principal) if principal.has(*SUPERVISORS) else None  # decision 0074
     async with sessions() as session:
         return await service.agenda(session=session, engineer_id=engineer_id, first=first, last=last,

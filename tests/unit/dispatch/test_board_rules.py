@@ -97,3 +97,12 @@ def test_unstaffed_cases_lack_a_team_or_engineers():
     out = domain.unstaffed(cases)
     assert [(u.case_id, u.missing) for u in out] == [("few", 2), ("none", 2), ("s12", 1)]
     assert out[0].reason.startswith("S3") and out[2].reason.startswith("S12")
+
+
+def test_a_period_at_the_calendars_ends_is_refused_not_overflowed():
+    with pytest.raises(InvalidInput) as early:
+        domain.period_days(date(1, 1, 1), date(1, 1, 2))
+    assert early.value.extra["field"] == "from"
+    with pytest.raises(InvalidInput) as late:
+        domain.period_days(date(9999, 12, 30), date(9999, 12, 31))
+    assert late.value.extra["field"] == "from"
