@@ -44,3 +44,14 @@ def test_the_kpi_dashboard_queries_series_dispatch_exposes_and_shows_every_kpi()
     counts = any("kpi_denominator" in e and "by (kpi)" in e for e in exprs)  # every KPI's count
     assert counts and shown <= {k.name for k in domain.KPIS}
     assert len(shown) >= 14
+
+
+def test_both_dashboards_reach_a_cluster_grafana_as_a_generated_configmap():
+    """In Kubernetes the dashboards travel as one ConfigMap the Grafana sidecar loads, generated from the files."""
+    from devstack.grafana_configmap import CONFIGMAP, render
+
+    assert CONFIGMAP.read_text() == render(), "regenerate: python -m devstack.grafana_configmap"
+    configmap = yaml.safe_load(CONFIGMAP.read_text())
+    assert configmap["metadata"]["labels"] == {"grafana_dashboard": "1"}
+    assert set(configmap["data"]) == {"fieldservice.json", "kpis.json"}
+    assert json.loads(configmap["data"]["kpis.json"]) == json.loads(DASHBOARD.read_text())
