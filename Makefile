@@ -83,8 +83,9 @@ bench: install  ## Benchmarks on their own servers (free ports) into docs/perfor
 
 # The integration and end-to-end tiers run twice, each time on a pinned clock (test-calendar),
 # instead of once more on today's: whatever day and hour today is, it is just another moment.
+# The offline documentation pages (headless Chromium) do not depend on the clock: they run once, here.
 test: lint debian-packages  ## Lint; unit, bounded fuzz and fault tests; integration and end-to-end tests on two pinned clocks
-	$(PY) -m pytest -q tests/unit tests/fuzz tests/faults
+	$(PY) -m pytest -q tests/unit tests/fuzz tests/faults tests/e2e/test_docs_offline.py
 	$(MAKE) --no-print-directory test-calendar
 
 dashboard-png: install  ## Draw docs/dashboard.png from a live stack's metrics under demo load

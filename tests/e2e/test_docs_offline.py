@@ -38,7 +38,7 @@ WAIT_SECONDS = 20
 
 def _require_chromium() -> None:
     if os.environ.get("FAKETIME"):
-        # `make test-calendar` reruns tests/e2e with the clock pinned: the pages do not depend on it
+        # `make test` checks the pages once on the real clock; the pinned reruns of tests/e2e skip them
         pytest.skip("documentation pages are checked in the run with the real clock")
     missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
     if not missing:
