@@ -8,3 +8,8 @@ from datetime import UTC, datetime
 def utcnow() -> datetime:
     """Now, as an aware UTC datetime (what every `timestamptz` column stores)."""
     return datetime.now(UTC)
+
+
+def timestamp() -> float:
+    """Now, as seconds since the epoch (signature windows, token expiry, ages)."""
+    return utcnow().timestamp()

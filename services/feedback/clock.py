@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
+
+from shared.clock import utcnow
 
 
 class Clock:
@@ -15,7 +17,7 @@ class Clock:
         self._fixed = fixed
 
     def now(self) -> datetime:
-        return self._fixed if self._fixed is not None else datetime.now(UTC)
+        return self._fixed if self._fixed is not None else utcnow()
 
     def set(self, moment: datetime | None) -> None:
         """Fix the time (None returns to the wall clock)."""

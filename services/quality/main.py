@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from fastapi import FastAPI
 
 from services.quality.catalogue.router import router as catalogue_router
@@ -18,13 +16,14 @@ from services.quality.sla.router import router as sla_router
 from services.quality.sla.service import sla_clock_job
 from shared.api.app import ServiceDefinition, ServiceRuntime, create_service_app
 from shared.api.links import ResourceLink
+from shared.clock import utcnow
 from shared.observability import ISSUES_PAST_SLA
 
 
 async def collect_issues_past_sla(runtime: ServiceRuntime) -> None:
     """/metrics: open issues past an SLA deadline now."""
     async with runtime.sessions() as session:
-        ISSUES_PAST_SLA.labels("quality").set(await count_past_sla(session=session, now=datetime.now(UTC)))
+        ISSUES_PAST_SLA.labels("quality").set(await count_past_sla(session=session, now=utcnow()))
 
 
 # OpenAPI links: where the id of each resource comes from (clients and stateful fuzzing)

@@ -9,10 +9,9 @@ copies them into the OpenAPI document (`x-required-roles`), which the security t
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -23,6 +22,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shared.api.problems import Forbidden, Unauthorized
 from shared.api.routes import api_routes
+from shared.clock import timestamp, utcnow
 from shared.settings import ServiceSettings
 
 
@@ -79,7 +79,7 @@ class TokenVerifier:
 
     async def verify(self, token: str) -> Principal:
         """The token's principal; a token verified in the last `jwt_cache_seconds` is not checked again."""
-        now = time.time()
+        now = timestamp()
         hit = self._verified.get(token)
         if hit is not None and hit[0] > now:
             return hit[1]
@@ -134,7 +134,7 @@ def issue_dev_token(
     **claims: Any,
 ) -> str:
     """Sign a token with the local development key (never valid in production)."""
-    now = datetime.now(UTC)
+    now = utcnow()
     body = {
         "sub": subject, "roles": roles, "iss": settings.jwt_issuer, "aud": settings.jwt_audience,
         "iat": now, "nbf": now, "exp": now + ttl, **claims,

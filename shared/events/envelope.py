@@ -7,13 +7,13 @@ one case stay in one partition and in order.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any, Literal
 from uuid import UUID, uuid4
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from shared import context
+from shared.clock import utcnow
 from shared.events.registry import EventPayload, registry
 from shared.tracing import current_trace_headers
 
@@ -46,7 +46,7 @@ class EventEnvelope(BaseModel):
             type=payload.event_type,
             version=payload.event_version,
             source=source,
-            time=datetime.now(UTC),
+            time=utcnow(),
             subject=subject,
             correlationid=context.current_correlation_id(),
             causationid=context.causation_id.get(),

@@ -6,7 +6,6 @@ Events are staged on the session and written by one multi-row INSERT just before
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import event, insert
@@ -14,6 +13,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared import context
+from shared.clock import utcnow
 from shared.events import EventEnvelope, EventPayload
 from shared.messaging.tables import OutboxMessage
 
@@ -34,7 +34,7 @@ def add_event(
     staged.append({
         "id": envelope.id, "aggregate_type": aggregate_type, "aggregate_id": subject,
         "event_type": envelope.type, "event_version": envelope.version,
-        "payload": envelope.model_dump(mode="json"), "created_at": datetime.now(UTC),
+        "payload": envelope.model_dump(mode="json"), "created_at": utcnow(),
         "attempts": 0,
     })
     return envelope

@@ -13,13 +13,13 @@ import asyncio
 import contextlib
 import json
 import logging
-import time
 import zlib
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
 from shared import failpoints
+from shared.clock import timestamp
 from shared.messaging.broker import ensure_topics_until_done, make_producer
 from shared.settings import ServiceSettings
 
@@ -129,7 +129,7 @@ async def outbox_backlog(conn: asyncpg.Connection) -> tuple[int, float]:
     row = await conn.fetchrow(
         "SELECT count(*) AS n, min(created_at) AS oldest FROM outbox_message WHERE sent_at IS NULL"
     )
-    age = 0.0 if row["oldest"] is None else max(0.0, time.time() - row["oldest"].timestamp())
+    age = 0.0 if row["oldest"] is None else max(0.0, timestamp() - row["oldest"].timestamp())
     return int(row["n"]), age
 
 

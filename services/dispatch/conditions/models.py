@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID, uuid4
 
@@ -14,6 +14,7 @@ from sqlmodel import SQLModel
 
 from shared.api.params import IsoDate, IsoDateTime
 from shared.api.text import NonBlank
+from shared.clock import utcnow
 
 CallOutcome = Literal["confirmed", "postponed"]
 
@@ -73,7 +74,7 @@ class ConditionCallCreate(BaseModel):
     @field_validator("called_at")
     @classmethod
     def _happened(cls, value: datetime) -> datetime:
-        if value > datetime.now(UTC) + timedelta(minutes=5):
+        if value > utcnow() + timedelta(minutes=5):
             raise ValueError("a call cannot be recorded before it happened")
         return value
 
@@ -83,7 +84,7 @@ class ConditionCallCreate(BaseModel):
         if info.data.get("outcome") == "confirmed":
             if value is None:
                 raise ValueError("required when the outcome is confirmed")
-            if value.required_arrival < datetime.now(UTC):
+            if value.required_arrival < utcnow():
                 raise ValueError("required_arrival must not be in the past")
         return value
 
@@ -100,7 +101,7 @@ class ConditionCallCreate(BaseModel):
         if info.data.get("outcome") == "postponed":
             if value is None:
                 raise ValueError("required when the outcome is postponed")
-            if value < datetime.now(UTC).date():
+            if value < utcnow().date():
                 raise ValueError("must not be in the past")
         return value
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -17,6 +16,7 @@ from shared.api.auth import Principal, Requires, Role
 from shared.api.concurrency import etag
 from shared.api.params import IsoDate
 from shared.api.problems import PROBLEM_RESPONSES
+from shared.clock import utcnow
 from shared.db import transaction
 
 router = APIRouter(tags=["service conditions (S2)"])
@@ -58,5 +58,5 @@ async def list_due_postponements(
     on: Annotated[IsoDate | None, Query(description="The day to evaluate (default: today, UTC)")] = None,
 ) -> list[DuePostponement]:
     async with sessions() as session:
-        rows = await service.due_postponements(session=session, today=on or datetime.now(UTC).date())
+        rows = await service.due_postponements(session=session, today=on or utcnow().date())
     return [service.as_due(call, case) for call, case in rows]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from uuid import UUID
 
 from sqlalchemy import func, select
@@ -14,6 +14,7 @@ from services.dispatch.conditions import domain
 from services.dispatch.conditions.models import ConditionCall, ConditionCallCreate, DuePostponement
 from services.dispatch.events import emit
 from shared.api.concurrency import check_if_match
+from shared.clock import utcnow
 from shared.events.dispatch import PostponementDue, ServiceConditionsConfirmed, ServicePostponed
 
 
@@ -23,7 +24,7 @@ async def record_call(*, session: AsyncSession, case_id: UUID, body: ConditionCa
     case = await cases.get(session=session, case_id=case_id, for_update=True)
     check_if_match(if_match, case.version)
     domain.check_call_allowed(str(case.status))
-    now = datetime.now(UTC)
+    now = utcnow()
     call = ConditionCall(
         case_id=case.id, outcome=body.outcome, called_at=body.called_at,
         details=body.conditions.model_dump(mode="json") if body.conditions else {},

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.api.params import IsoDateTime
 from shared.api.text import NonBlank
+from shared.clock import utcnow
 
 
 class ArrivalReschedule(BaseModel):
@@ -23,6 +24,6 @@ class ArrivalReschedule(BaseModel):
     @field_validator("new_arrival")
     @classmethod
     def _future(cls, value: datetime) -> datetime:
-        if value < datetime.now(UTC):
+        if value < utcnow():
             raise ValueError("must not be in the past")
         return value

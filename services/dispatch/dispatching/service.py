@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from uuid import UUID
 
 from sqlalchemy import func, select
@@ -22,6 +22,7 @@ from services.dispatch.preparation import service as preparation
 from services.dispatch.specifications import service as specifications
 from services.dispatch.staffing import domain as staffing_domain
 from shared.api.concurrency import check_if_match
+from shared.clock import utcnow
 from shared.events.dispatch import CaseContacts, CheckSheet, ServiceDispatched, TeamMember
 
 
@@ -73,7 +74,7 @@ async def dispatch(*, session: AsyncSession, case_id: UUID, command: DispatchCom
     plan = await plans.approved_plan(session=session, case_id=case.id)
     pack = await specifications.current_pack(session=session, case_id=case.id)
     case.status = CaseStatus.DISPATCHED
-    case.dispatched_at, case.dispatched_by = datetime.now(UTC), actor
+    case.dispatched_at, case.dispatched_by = utcnow(), actor
     cases.touch(case, actor)
     team = [TeamMember(**m) for m in case.team]
     pm = next((m.engineer_id for m in team if m.is_project_manager), None)

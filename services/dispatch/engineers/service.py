@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.dispatch.engineers.models import Engineer, EngineerCreate, EngineerUpdate
 from shared.api.concurrency import check_if_match
 from shared.api.problems import Conflict, NotFound
+from shared.clock import utcnow
 
 
 async def get(*, session: AsyncSession, engineer_id: str, for_update: bool = False) -> Engineer:
@@ -30,7 +29,7 @@ async def get_many(*, session: AsyncSession, engineer_ids: list[str]) -> dict[st
 async def create(*, session: AsyncSession, body: EngineerCreate, actor: str) -> Engineer:
     if (await session.execute(select(Engineer.id).where(Engineer.id == body.id))).first():
         raise Conflict(f"engineer {body.id} already exists")
-    now = datetime.now(UTC)
+    now = utcnow()
     data = body.model_dump(mode="json")
     engineer = Engineer(**data, created_at=now, created_by=actor, updated_at=now, updated_by=actor)
     session.add(engineer)
@@ -44,7 +43,7 @@ async def update(*, session: AsyncSession, engineer_id: str, body: EngineerUpdat
     for key, value in body.model_dump(mode="json").items():
         setattr(engineer, key, value)
     engineer.version += 1
-    engineer.updated_at, engineer.updated_by = datetime.now(UTC), actor
+    engineer.updated_at, engineer.updated_by = utcnow(), actor
     return engineer
 
 
@@ -68,5 +67,5 @@ async def deactivate(*, session: AsyncSession, engineer_id: str, actor: str, if_
     check_if_match(if_match, engineer.version)
     engineer.active = False
     engineer.version += 1
-    engineer.updated_at, engineer.updated_by = datetime.now(UTC), actor
+    engineer.updated_at, engineer.updated_by = utcnow(), actor
     return engineer

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -18,6 +17,7 @@ from services.dispatch.preparation.models import PreparationChecklist, Preparati
 from shared.api.auth import Principal, Role
 from shared.api.concurrency import check_if_match
 from shared.api.problems import InvalidInput
+from shared.clock import utcnow
 from shared.events.dispatch import PreparationCompleted
 
 
@@ -55,7 +55,7 @@ async def tick(*, session: AsyncSession, case_id: UUID, key: str, body: TickItem
     domain.check_may_tick(is_dispatcher=principal.has(Role.DISPATCHER, Role.ADMIN), subject=principal.subject,
                           team=[m["engineer_id"] for m in case.team])
     actor = principal.actor
-    now = datetime.now(UTC)
+    now = utcnow()
     found = await checklist(session=session, case_id=case.id, for_update=True)
     check_if_match(if_match, found.version if found else 0)
     if found is None:

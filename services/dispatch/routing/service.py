@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import select, tuple_
@@ -14,6 +14,7 @@ from services.dispatch.routing.models import AnswerItem, MediateItem, RoutedItem
 from shared.api.auth import Principal
 from shared.api.concurrency import check_if_match
 from shared.api.problems import NotFound
+from shared.clock import utcnow
 from shared.events import EventEnvelope
 from shared.events.dispatch import InternalDisagreementEscalated, RoutedItemAnswered, RoutedItemAssigned
 from shared.events.onsite import RaisedItem
@@ -46,7 +47,7 @@ async def route(*, session: AsyncSession, item_id: UUID, body: RouteItem, actor:
     check_if_match(if_match, item.version)
     domain.check_route(item.status)
     item.status, item.unit = RoutedStatus.ASSIGNED, body.unit
-    item.assigned_by, item.assigned_at = actor, datetime.now(UTC)
+    item.assigned_by, item.assigned_at = actor, utcnow()
     item.version += 1
     emit(session, RoutedItemAssigned(case_id=item.case_id, item_id=item.id, kind=item.kind, unit=body.unit,
                                      assigned_by=actor), case_id=item.case_id, actor=actor)
@@ -63,7 +64,7 @@ async def answer(*, session: AsyncSession, item_id: UUID, body: AnswerItem, prin
     on_behalf = domain.answering_on_behalf(status=item.status, unit=item.unit, roles=principal.roles,
                                            principal_unit=principal.unit, principal_region=principal.region)
     item.status, item.answer, item.answered_by, item.answered_at = (RoutedStatus.ANSWERED, body.answer, actor,
-                                                                    datetime.now(UTC))
+                                                                    utcnow())
     item.answered_on_behalf = on_behalf
     item.version += 1
     emit(session, RoutedItemAnswered(case_id=item.case_id, item_id=item.id, kind=item.kind, answer=body.answer,
@@ -80,7 +81,7 @@ async def mediate(*, session: AsyncSession, item_id: UUID, body: MediateItem, pr
     item = await get(session=session, item_id=item_id, for_update=True)
     check_if_match(if_match, item.version)
     domain.check_mediation(kind=item.kind, status=item.status)
-    now = datetime.now(UTC)
+    now = utcnow()
     item.mediation, item.mediated_by, item.mediated_at = body.mediation, actor, now
     item.version += 1
     if body.resolved:

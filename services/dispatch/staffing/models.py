@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -15,6 +15,7 @@ from sqlmodel import SQLModel
 from services.dispatch.cases.models import Level
 from shared.api.params import IsoDateTime
 from shared.api.text import NonBlank
+from shared.clock import utcnow
 
 
 class StaffingPolicy(SQLModel, table=True):
@@ -133,7 +134,7 @@ class AssignEngineers(BaseModel):
         start = info.data.get("planned_start")
         if start is not None and value <= start:
             raise ValueError("must be after planned_start")
-        if value < datetime.now(UTC):
+        if value < utcnow():
             raise ValueError("must not be in the past")
         return value
 

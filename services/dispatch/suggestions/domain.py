@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from services.dispatch.staffing.domain import Busy, Requirement, overlaps
+from shared.clock import utcnow
 
 UNSTAFFED_PENALTY = 10_000  # one unstaffed case outweighs any travel / balance difference
 TRAVEL_WEIGHT = 10
@@ -141,7 +142,7 @@ def cp_sat(engineers: Sequence[EngineerProfile], cases: Sequence[CaseNeed], *, t
 
     started = time.perf_counter()
     by_id = {e.engineer_id: e for e in engineers}
-    origin = min((c.start for c in cases), default=datetime.now().astimezone())
+    origin = min((c.start for c in cases), default=utcnow())
     model = cp_model.CpModel()
     x: dict[tuple[str, str], cp_model.IntVar] = {}
     intervals: dict[str, list] = {e.engineer_id: [] for e in engineers}

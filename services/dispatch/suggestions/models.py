@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from shared.api.params import IsoDateTime
+from shared.clock import utcnow
 
 
 class CaseSuggestionRequest(BaseModel):
@@ -44,7 +45,7 @@ class BatchSuggestionRequest(BaseModel):
         start = info.data.get("arrival_from")
         if start is not None and value <= start:
             raise ValueError("must be after arrival_from")
-        if value < datetime.now(UTC):
+        if value < utcnow():
             raise ValueError("must not be in the past")
         return value
 

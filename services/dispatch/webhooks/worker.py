@@ -18,7 +18,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import httpx
 
@@ -197,7 +197,7 @@ class WebhookWorker:
         pinned = url.copy_with(host=str(addresses[0]))
         extensions = {"sni_hostname": url.raw_host.decode("ascii")} if url.scheme == "https" else {}
         msg_id = str(delivery.event_id)
-        timestamp = datetime.now(UTC)
+        timestamp = utcnow()
         headers = {
             "host": url.netloc.decode("ascii"),
             "content-type": CONTENT_TYPE,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -15,6 +15,7 @@ from shared.api.auth import Principal, Requires, Role
 from shared.api.params import IsoDate
 from shared.api.problems import PROBLEM_RESPONSES, NotFound
 from shared.api.regions import region_scope
+from shared.clock import utcnow
 
 router = APIRouter(tags=["agenda"])
 
@@ -37,7 +38,7 @@ async def get_agenda(
     if not principal.has(*SUPERVISORS) and principal.subject != engineer_id:
         raise NotFound(f"engineer {engineer_id} has no agenda here")
     calendar = site_calendar()
-    first = period_from or calendar.day(datetime.now(UTC), "")
+    first = period_from or calendar.day(utcnow(), "")
     last = period_to or (first + timedelta(days=6) if first < date(9000, 1, 1) else first)
     region = region_scope(principal) if principal.has(*SUPERVISORS) else None  # decision 0074
     async with sessions() as session:

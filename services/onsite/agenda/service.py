@@ -17,13 +17,14 @@ from services.onsite.site_days import SiteCalendar
 from services.onsite.site_records.models import CustomerReport
 from services.onsite.visits.models import SiteVisit, ThreeCallsRecord
 from services.onsite.work.models import SafetyChecklist, SiteTask
+from shared.clock import utcnow
 
 
 async def agenda(*, session: AsyncSession, engineer_id: str, first: date, last: date, region: str | None,
                  calendar: SiteCalendar, now: datetime | None = None) -> AgendaRead:
     """S8-S20: the engineer's visits touching the period (of `region` only, for a regional centre)."""
     days = domain.period_days(first, last)
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     # the widest instants the period's site-local days can cover, whatever the zone
     start = datetime.combine(first, time.min, tzinfo=UTC) - timedelta(days=1)
     end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=UTC) + timedelta(days=1)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
 from sqlalchemy import select
@@ -23,6 +22,7 @@ from shared.api.problems import (
     Problem,
     UnsupportedMediaType,
 )
+from shared.clock import utcnow
 from shared.events.onsite import EvidenceAttached, EvidenceConfirmed
 from shared.storage import FileStorage
 
@@ -73,7 +73,7 @@ async def upload(*, session: AsyncSession, storage: FileStorage, visit_id: UUID,
         id=evidence_id, visit_id=visit.id, attached_kind=attached_kind, attached_id=attached_id,
         filename=filename[:255] or "upload", content_type=content_type.split(";")[0].strip().lower(), size=len(data),
         sha256=sha256, storage_key=key, important=important, description=description,
-        uploaded_by=principal.subject, uploaded_at=datetime.now(UTC),
+        uploaded_by=principal.subject, uploaded_at=utcnow(),
     )
     session.add(evidence)
     emit(session, EvidenceAttached(
@@ -116,7 +116,7 @@ async def confirm(*, session: AsyncSession, visit_id: UUID, evidence_id: UUID, c
     if evidence.confirmed_at is not None:
         raise GateRefused("evidence confirmation",
                           [f"S19: evidence {evidence_id} was already confirmed by {evidence.confirmed_by_customer}"])
-    evidence.confirmed_by_customer, evidence.confirmed_at = confirmed_by, datetime.now(UTC)
+    evidence.confirmed_by_customer, evidence.confirmed_at = confirmed_by, utcnow()
     emit(session, EvidenceConfirmed(case_id=visit.case_id, visit_id=visit.id, evidence_id=evidence.id,
                                     confirmed_by=confirmed_by), case_id=visit.case_id, actor=principal.actor)
     return evidence

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from uuid import UUID, uuid4
 
 from sqlalchemy import ColumnElement, and_, case, exists, func, literal, select
@@ -21,6 +21,7 @@ from services.onsite.visits import service as visits
 from services.onsite.visits.models import SiteVisit, ThreeCallsRecord, VisitStatus
 from shared.api.auth import Principal
 from shared.api.problems import GateRefused, InvalidInput
+from shared.clock import utcnow
 from shared.events.onsite import (
     DailyLogMissed,
     DailyLogSubmitted,
@@ -104,7 +105,7 @@ async def submit_log(*, session: AsyncSession, visit_id: UUID, body: DailyLogCre
             DailyLog.day == body.day))).first():
         raise GateRefused("daily log", [f"S20: the log of {body.day} is already submitted"])
     log = DailyLog(visit_id=visit.id, engineer_id=principal.subject, day=body.day, work_done=body.work_done,
-                   progress=body.progress, problems=body.problems, submitted_at=datetime.now(UTC))
+                   progress=body.progress, problems=body.problems, submitted_at=utcnow())
     session.add(log)
     emit(session, DailyLogSubmitted(case_id=visit.case_id, visit_id=visit.id, engineer_id=principal.subject,
                                     day=body.day), case_id=visit.case_id, actor=principal.actor)

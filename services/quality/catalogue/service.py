@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -11,6 +9,7 @@ from services.quality.catalogue.models import FailureMode, FailureModeCreate, Fa
 from shared.api.auth import Principal
 from shared.api.concurrency import check_if_match
 from shared.api.problems import Conflict, InvalidInput, NotFound
+from shared.clock import utcnow
 
 
 async def require_known(*, session: AsyncSession, code: str) -> FailureMode:
@@ -26,7 +25,7 @@ async def require_known(*, session: AsyncSession, code: str) -> FailureMode:
 async def create(*, session: AsyncSession, body: FailureModeCreate, principal: Principal) -> FailureMode:
     if await session.get(FailureMode, body.code) is not None:
         raise Conflict(f"failure mode {body.code!r} already exists")
-    now = datetime.now(UTC)
+    now = utcnow()
     mode = FailureMode(**body.model_dump(), created_at=now, created_by=principal.actor, updated_at=now,
                        updated_by=principal.actor)
     session.add(mode)
@@ -44,7 +43,7 @@ async def update(*, session: AsyncSession, code: str, body: FailureModeUpdate, p
         if value is not None:
             setattr(mode, name, value)
     mode.version += 1
-    mode.updated_at = datetime.now(UTC)
+    mode.updated_at = utcnow()
     mode.updated_by = principal.actor
     return mode
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
 from fastapi import UploadFile
@@ -16,6 +15,7 @@ from services.quality.issues.models import IssueJournalEntry
 from services.quality.settings import QualitySettings
 from shared.api.auth import Principal
 from shared.api.problems import Conflict, InvalidInput, NotFound, UnsupportedMediaType
+from shared.clock import utcnow
 from shared.storage import LocalFolderStorage
 
 
@@ -34,7 +34,7 @@ async def attach(*, session: AsyncSession, issue_id: UUID, upload: UploadFile, p
     key = f"{issue.id}/{evidence_id}"
     size, sha256 = await LocalFolderStorage(settings.evidence_dir).save_upload(
         upload, key, max_bytes=settings.evidence_max_bytes)
-    now = datetime.now(UTC)
+    now = utcnow()
     evidence = IssueEvidence(id=evidence_id, issue_id=issue.id, filename=filename, content_type=content_type,
                              size_bytes=size, sha256=sha256, storage_key=key, uploaded_at=now,
                              uploaded_by=principal.actor)

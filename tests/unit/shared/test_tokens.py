@@ -98,7 +98,7 @@ async def test_a_verified_token_is_remembered_but_never_past_its_expiry(monkeypa
     assert await verifier.verify(token) is first and checks == []  # served from the cache
     # past exp + leeway the cache has forgotten it: the token is checked again, and refused
     later = datetime.now(UTC).timestamp() + 5 + SETTINGS.jwt_leeway_seconds + 1
-    monkeypatch.setattr("shared.api.auth.time.time", lambda: later)
+    monkeypatch.setattr("shared.api.auth.timestamp", lambda: later)
 
     def decode_later(*args, **kwargs):  # what PyJWT says of this token at that time
         checks.append("decode")
