@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Literal
 
 from services.dispatch.record.domain import (
@@ -21,6 +21,8 @@ from services.dispatch.record.domain import (
     TimelineEvent,
     conformance,
     days_on_site,
+    event_day,
+    event_moment,
     summary,
     unclosed_items,
     visit_team,
@@ -39,32 +41,6 @@ NPS_PROMOTER, NPS_DETRACTOR = 9, 6
 class Ratio:
     numerator: float
     denominator: int
-
-
-def _when(value: Any) -> datetime | None:
-    """A moment from event data; a time without a zone is taken as UTC (events carry aware times)."""
-    moment = value if isinstance(value, datetime) else None
-    if isinstance(value, str):
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            return None
-    if moment is not None and moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment
-
-
-def _day(value: Any) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value[:10])
-        except ValueError:
-            return None
-    return None
 
 
 def _ordered(timeline: Sequence[TimelineEvent]) -> list[TimelineEvent]:
@@ -86,9 +62,9 @@ def agreed_arrival(timeline: Sequence[TimelineEvent], before: datetime) -> datet
         if e.occurred_at > before:
             break
         if e.event_type == "ServiceConditionsConfirmed":
-            agreed = _when(e.data.get("required_arrival")) or agreed
+            agreed = event_moment(e.data.get("required_arrival")) or agreed
         elif e.event_type == "ArrivalRescheduled":
-            agreed = _when(e.data.get("new_arrival")) or agreed
+            agreed = event_moment(e.data.get("new_arrival")) or agreed
     return agreed
 
 
@@ -122,7 +98,7 @@ def on_time_arrival(timeline: Sequence[TimelineEvent]) -> dict[str, Ratio]:
         if agreed is None or eng in later:
             out[eng] = prev
             continue
-        arrived = _when(e.data.get("arrived_at")) or e.occurred_at
+        arrived = event_moment(e.data.get("arrived_at")) or e.occurred_at
         out[eng] = Ratio(prev.numerator + int(arrived <= agreed + ON_TIME_GRACE), prev.denominator + 1)
     return out
 
@@ -160,7 +136,7 @@ def presence_compliance(timeline: Sequence[TimelineEvent], *, today: date | None
     ctx = Context(_ordered(timeline), today, tz)
 
     def keyed(*types: str) -> set[tuple[str, date | None]]:
-        return {(str(e.data.get("engineer_id")), _day(e.data.get("day"))) for e in ctx.of(*types)}
+        return {(str(e.data.get("engineer_id")), event_day(e.data.get("day"))) for e in ctx.of(*types)}
 
     days = {(eng, d) for eng, span in days_on_site(ctx).items() for d in span}
     days |= {k for k in keyed("SignInMissed", "SignOutMissed", "DailyLogMissed") if k[1] is not None}

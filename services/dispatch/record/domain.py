@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -84,18 +84,21 @@ class Judgement:
 
 # ---------------------------------------------------------------- reading event data
 
-def _when(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value
+def event_moment(value: Any) -> datetime | None:
+    """A moment from event data; a time without a zone is taken as UTC (events carry aware times)."""
+    moment = value if isinstance(value, datetime) else None
     if isinstance(value, str):
         try:
-            return datetime.fromisoformat(value)
+            moment = datetime.fromisoformat(value)
         except ValueError:
             return None
-    return None
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment
 
 
-def _date(value: Any) -> date | None:
+def event_day(value: Any) -> date | None:
+    """A calendar day from event data (a date, a moment's date or ISO text)."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -169,17 +172,17 @@ def days_on_site(ctx: Context) -> dict[str, list[date]]:
     The work on site ends with the signed receipt (S30): onsite accepts no sign-in after it, so a day
     after the service's completion (signing out and leaving after midnight, waiting for transport) is
     not a working day to sign in or log."""
-    completed = [ctx.day(_when(e.data.get("completed_at")) or e.occurred_at) for e in ctx.of("ServiceCompleted")]
+    completed = [ctx.day(event_moment(e.data.get("completed_at")) or e.occurred_at) for e in ctx.of("ServiceCompleted")]
     work_ended = min(completed) if completed else None
     start: dict[str, date] = {}
     for e in ctx.of("EngineerArrived"):
         eng = str(e.data.get("engineer_id"))
-        day = ctx.day(_when(e.data.get("arrived_at")) or e.occurred_at)
+        day = ctx.day(event_moment(e.data.get("arrived_at")) or e.occurred_at)
         start[eng] = min(start.get(eng, day), day)
     end: dict[str, date] = {}
     for e in ctx.of("EngineerDeparted"):
         eng = str(e.data.get("engineer_id"))
-        end[eng] = ctx.day(_when(e.data.get("departed_at")) or e.occurred_at)
+        end[eng] = ctx.day(event_moment(e.data.get("departed_at")) or e.occurred_at)
     for e in ctx.of("LeaveDecided"):
         eng = str(e.data.get("engineer_id"))
         if (e.data.get("consent") or e.data.get("exception_approved")) and eng not in end:
@@ -200,10 +203,10 @@ def days_on_site(ctx: Context) -> dict[str, list[date]]:
 def _daily_presence(step: Step, own: Sequence[TimelineEvent], ctx: Context) -> Judgement:
     """S10: on every day on site each engineer signed in and signed out (onsite's SignInMissed and
     SignOutMissed already report some days: those are not reported twice)."""
-    signed_in = {(str(e.data.get("engineer_id")), _date(e.data.get("day"))) for e in ctx.of("EngineerCheckedIn")}
-    signed_out = {(str(e.data.get("engineer_id")), _date(e.data.get("day"))) for e in ctx.of("EngineerCheckedOut")}
-    out_flagged = {(str(e.data.get("engineer_id")), _date(e.data.get("day"))) for e in ctx.of("SignOutMissed")}
-    in_flagged = {(str(e.data.get("engineer_id")), _date(e.data.get("day"))) for e in ctx.of("SignInMissed")}
+    signed_in = {(str(e.data.get("engineer_id")), event_day(e.data.get("day"))) for e in ctx.of("EngineerCheckedIn")}
+    signed_out = {(str(e.data.get("engineer_id")), event_day(e.data.get("day"))) for e in ctx.of("EngineerCheckedOut")}
+    out_flagged = {(str(e.data.get("engineer_id")), event_day(e.data.get("day"))) for e in ctx.of("SignOutMissed")}
+    in_flagged = {(str(e.data.get("engineer_id")), event_day(e.data.get("day"))) for e in ctx.of("SignInMissed")}
     gaps: list[Finding] = []
     for eng, days in sorted(days_on_site(ctx).items()):
         for day in days:
@@ -217,13 +220,13 @@ def _daily_presence(step: Step, own: Sequence[TimelineEvent], ctx: Context) -> J
 
 def _daily_log(step: Step, own: Sequence[TimelineEvent], ctx: Context) -> Judgement:
     """S20: on every day on site each engineer sent a daily work log (DailyLogMissed already reports some)."""
-    logged = {(str(e.data.get("engineer_id")), _date(e.data.get("day"))) for e in ctx.of("DailyLogSubmitted")}
-    flagged = {(str(e.data.get("engineer_id")), _date(e.data.get("day"))) for e in ctx.of("DailyLogMissed")}
+    logged = {(str(e.data.get("engineer_id")), event_day(e.data.get("day"))) for e in ctx.of("DailyLogSubmitted")}
+    flagged = {(str(e.data.get("engineer_id")), event_day(e.data.get("day"))) for e in ctx.of("DailyLogMissed")}
     gaps = [_gap(f"S20: {eng} sent no daily work log for {day}", day)
             for eng, days in sorted(days_on_site(ctx).items()) for day in days
             if (eng, day) not in logged and (eng, day) not in flagged]
     missed = [e for e in own if e.event_type == "DailyLogMissed"
-              and (str(e.data.get("engineer_id")), _date(e.data.get("day"))) not in logged]
+              and (str(e.data.get("engineer_id")), event_day(e.data.get("day"))) not in logged]
     return Judgement(fulfilled=not gaps and not missed, gaps=gaps)
 
 
@@ -247,7 +250,7 @@ def _periodic_reports(step: Step, own: Sequence[TimelineEvent], ctx: Context) ->
     if not on_site:
         return Judgement(fulfilled=not any(e.event_type == "CustomerReportOverdue" for e in own))
     period = timedelta(days=report_period_days(ctx))
-    flagged = [ctx.day(_when(e.data.get("due_at")) or e.occurred_at) for e in own
+    flagged = [ctx.day(event_moment(e.data.get("due_at")) or e.occurred_at) for e in own
                if e.event_type == "CustomerReportOverdue"]
     reports = sorted(ctx.day(e.occurred_at) for e in own if e.event_type == "CustomerReportSent")
     anchor, gaps = min(on_site), []
