@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+from shared import clock
 from shared.api.problems import Unauthorized
 
 TIMESTAMP_HEADER = "X-Signature-Timestamp"
@@ -33,7 +34,7 @@ def verify_signature(
         ts = int(timestamp)
     except ValueError:
         raise Unauthorized(f"{TIMESTAMP_HEADER} must be Unix seconds") from None
-    current = timestamp() if now is None else now
+    current = clock.timestamp() if now is None else now
     if abs(current - ts) > window_s:
         raise Unauthorized("the webhook timestamp is outside the 5-minute replay window")
     matched = False
