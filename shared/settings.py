@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,6 +28,19 @@ def is_development_secret(value: str) -> bool:
 
 
 MAX_UPLOAD_BYTES = 20 * 1_048_576
+
+
+class SiteCalendarSettings(BaseSettings):
+    """The sites' time zones, for the services that count a site's days (onsite, dispatch)."""
+
+    site_timezone: ZoneInfo = Field(
+        default=ZoneInfo("Asia/Shanghai"),
+        description="Time zone (IANA name) whose calendar days are a site's days (S10 sign-in, S14 checklist, "
+                    "S20 log) in regions without an entry in `SITE_TIMEZONES`")
+    site_timezones: dict[str, ZoneInfo] = Field(
+        default_factory=dict,
+        description="Time zone of the sites of each region (JSON object, region -> IANA name), e.g. "
+                    "`{\"west\": \"Asia/Urumqi\"}`; other regions use `SITE_TIMEZONE`")
 
 
 class ServiceSettings(BaseSettings):

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from pydantic import AliasChoices, Field, SecretStr
 
-from shared.settings import DEV_WEBHOOK_SECRET, ServiceSettings, is_development_secret
+from shared.settings import DEV_WEBHOOK_SECRET, ServiceSettings, SiteCalendarSettings, is_development_secret
 
 
-class DispatchSettings(ServiceSettings):
+class DispatchSettings(ServiceSettings, SiteCalendarSettings):
     service_name: str = "dispatch"
     database_url: str | None = Field(
         default=None, validation_alias=AliasChoices("DISPATCH_DATABASE_URL", "database_url")
@@ -23,15 +22,6 @@ class DispatchSettings(ServiceSettings):
                                               "are looked for")
     suggestion_time_limit_seconds: float = Field(default=5, gt=0, le=120,
                                                  description="CP-SAT time limit of a suggested assignment")
-    # The sites' calendar days (decision 0087), the same settings as onsite's
-    site_timezone: ZoneInfo = Field(
-        default=ZoneInfo("Asia/Shanghai"),
-        description="Time zone (IANA name) whose calendar days are a site's days (S10 sign-in, S14 checklist, "
-                    "S20 log) in regions without an entry in `SITE_TIMEZONES`")
-    site_timezones: dict[str, ZoneInfo] = Field(
-        default_factory=dict,
-        description="Time zone of the sites of each region (JSON object, region -> IANA name), e.g. "
-                    "`{\"west\": \"Asia/Urumqi\"}`; other regions use `SITE_TIMEZONE`")
     # Outbound webhooks (decision 0083)
     webhook_worker_enabled: bool = Field(default=True, description="Outbound webhooks: run the delivery worker "
                                          "in this process (off: the replica only queues deliveries)")

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from pydantic import AliasChoices, Field, field_validator
 
-from shared.settings import MAX_UPLOAD_BYTES, ServiceSettings
+from shared.settings import MAX_UPLOAD_BYTES, ServiceSettings, SiteCalendarSettings
 
 
-class OnsiteSettings(ServiceSettings):
+class OnsiteSettings(ServiceSettings, SiteCalendarSettings):
     service_name: str = "onsite"
     database_url: str | None = Field(
         default=None, validation_alias=AliasChoices("ONSITE_DATABASE_URL", "database_url")
@@ -24,14 +23,6 @@ class OnsiteSettings(ServiceSettings):
         description="Content types accepted for evidence uploads (checked against the file's first bytes)")
     presence_check_interval_s: float = Field(
         default=600.0, description="Seconds between runs of the missing sign-out / daily-log check (S10, S20)")
-    site_timezone: ZoneInfo = Field(
-        default=ZoneInfo("Asia/Shanghai"),
-        description="Time zone (IANA name) whose calendar days are a site's days (S10 sign-in, S14 checklist, "
-                    "S20 log) in regions without an entry in `SITE_TIMEZONES`")
-    site_timezones: dict[str, ZoneInfo] = Field(
-        default_factory=dict,
-        description="Time zone of the sites of each region (JSON object, region -> IANA name), e.g. "
-                    "`{\"west\": \"Asia/Urumqi\"}`; other regions use `SITE_TIMEZONE`")
     reported_time_skew_s: float = Field(
         default=300.0, ge=0,
         description="Clock skew allowed for times people report on site (arrival, sign-in/out, witnesses, receipt, "

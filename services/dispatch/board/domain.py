@@ -7,27 +7,11 @@ names the step of the standard it comes from.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, tzinfo
-from zoneinfo import ZoneInfo
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 
-from shared.problems import InvalidInput
-
-MAX_BOARD_DAYS = 62
-# the calendar the period may span (the site-day arithmetic stays clear of date.min and date.max)
-EARLIEST, LATEST = date(1970, 1, 1), date(9000, 12, 31)
-
-
-@dataclass(frozen=True)
-class SiteZones:
-    """S3: the board's days are the sites' calendar days: a time zone per region, a default for the others."""
-
-    default: tzinfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
-    by_region: Mapping[str, tzinfo] = field(default_factory=dict)
-
-    def zone(self, region: str) -> tzinfo:
-        return self.by_region.get(region, self.default)
+from shared.site_calendar import SiteCalendar, local_days
 
 
 @dataclass(frozen=True)
@@ -121,27 +105,6 @@ class UnstaffedCase:
     reason: str
 
 
-def period_days(first: date, last: date, *, max_days: int = MAX_BOARD_DAYS) -> list[date]:
-    """The board's days, `first` to `last` inclusive; a reversed or too long period is refused naming `to`."""
-    for name, day in (("from", first), ("to", last)):
-        if not EARLIEST <= day <= LATEST:
-            raise InvalidInput(f"`{name}` must be between {EARLIEST} and {LATEST}", field=name)
-    if last < first:
-        raise InvalidInput("`to` is before `from`", field="to")
-    count = (last - first).days + 1
-    if count > max_days:
-        raise InvalidInput(f"the period is {count} days, at most {max_days} are shown", field="to")
-    return [first + timedelta(days=i) for i in range(count)]
-
-
-def local_days(start: datetime, end: datetime, zone: tzinfo) -> list[date]:
-    """The site-local calendar days an interval [start, end) touches (an instant ending at midnight does
-    not touch the next day)."""
-    first = start.astimezone(zone).date()
-    last = (end - timedelta(microseconds=1)).astimezone(zone).date() if end > start else first
-    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
-
-
 def overlaps(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datetime) -> bool:
     """S3: the same rule as the gate's double-booking check (touching windows do not overlap)."""
     return a_start < b_end and b_start < a_end
@@ -204,7 +167,7 @@ def day_conflicts(engineer: EngineerRow, bookings: Sequence[BookingRow], day: da
 
 
 def engineer_line(engineer: EngineerRow, bookings: Sequence[BookingRow], days: Sequence[date],
-                  zones: SiteZones) -> EngineerLine:
+                  zones: SiteCalendar) -> EngineerLine:
     """S3: one engineer's row of the board: per site-local day the bookings (in the case's site zone),
     the leave (in the engineer's home region's zone), certificates ending that day and the conflicts."""
 
@@ -222,7 +185,7 @@ def engineer_line(engineer: EngineerRow, bookings: Sequence[BookingRow], days: S
 
 
 def board(engineers: Sequence[EngineerRow], bookings: Sequence[BookingRow], days: Sequence[date],
-          zones: SiteZones) -> list[EngineerLine]:
+          zones: SiteCalendar) -> list[EngineerLine]:
     """S3: the grid, one line per engineer in the given order."""
     by_engineer: dict[str, list[BookingRow]] = {}
     for b in bookings:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from services.dispatch.board import domain, service
+from services.dispatch.board import service
 from services.dispatch.board.models import BoardRead
 from shared.api.app import Sessions
 from shared.api.auth import Principal, Requires, Role
@@ -14,6 +14,7 @@ from shared.api.pagination import PageSize
 from shared.api.params import IsoDate
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.api.regions import region_scope
+from shared.site_calendar import MAX_PERIOD_DAYS, SiteCalendar, period_days
 
 router = APIRouter(tags=["board"])
 
@@ -27,17 +28,17 @@ async def get_board(
     request: Request, principal: Reader, sessions: Sessions,
     period_from: Annotated[IsoDate, Query(alias="from", description="First day (site's calendar), inclusive")],
     period_to: Annotated[IsoDate, Query(alias="to", description=f"Last day, inclusive (at most "
-                                                                  f"{domain.MAX_BOARD_DAYS} days)")],
+                                                                  f"{MAX_PERIOD_DAYS} days)")],
     region: Annotated[str | None, Query(max_length=64, description="Engineers of this home region and cases "
                                                                    "of this region (default: all)")] = None,
     limit: PageSize = 50,
     cursor: Annotated[str | None, Query(max_length=64, description="`next_cursor` of the previous page")] = None,
 ) -> BoardRead:
     settings = request.app.state.settings
-    zones = domain.SiteZones(settings.site_timezone, dict(settings.site_timezones))
+    zones = SiteCalendar.from_settings(settings)
     scope = region_scope(principal)  # a regional centre reads its own region only (decision 0074)
     if scope is not None and region not in (None, scope):
-        domain.period_days(period_from, period_to)
+        period_days(period_from, period_to)
         return BoardRead(period_from=period_from, period_to=period_to, region=region, engineers=[],
                          unstaffed_cases=[])
     async with sessions() as session:

@@ -26,6 +26,7 @@ from services.dispatch.specifications.models import SpecificationPack
 from services.dispatch.staffing import domain as staffing_domain
 from services.dispatch.staffing import service as staffing
 from services.dispatch.staffing.models import EngineerAssignment, StaffingPolicy, StaffingRequest
+from shared.site_calendar import SiteCalendar, period_days
 
 MAX_UNSTAFFED = 500
 
@@ -94,13 +95,13 @@ async def _waiting(session: AsyncSession, *, region: str | None, start: datetime
     return out
 
 
-async def board(*, session: AsyncSession, first: date, last: date, region: str | None, zones: domain.SiteZones,
+async def board(*, session: AsyncSession, first: date, last: date, region: str | None, zones: SiteCalendar,
                 limit: int, after: str | None) -> BoardRead:
     """S3: engineers (active, of the region, keyset by id) x site-local days, and the unstaffed cases."""
-    days = domain.period_days(first, last)
+    days = period_days(first, last)
     # the widest instants the period's site-local days can cover, whatever the zone
-    start = datetime.combine(first, time.min, tzinfo=zones.default) - timedelta(days=1)
-    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zones.default) + timedelta(days=1)
+    start = datetime.combine(first, time.min, tzinfo=zones.default_zone) - timedelta(days=1)
+    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zones.default_zone) + timedelta(days=1)
 
     stmt = select(Engineer).where(Engineer.active.is_(True))
     if region is not None:

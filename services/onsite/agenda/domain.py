@@ -13,28 +13,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from uuid import UUID
 
-from services.onsite.site_days import local_day
-from shared.problems import InvalidInput
+from shared.site_calendar import local_day
 
 # The visit statuses (kept here as strings: the domain knows no tables).
 DISPATCHED, ON_SITE, COMPLETED = "dispatched", "on_site", "completed"
 TASK_DONE = "done"
-MAX_AGENDA_DAYS = 62
-# the calendar the period may span (the site-day arithmetic stays clear of date.min and date.max)
-EARLIEST, LATEST = date(1970, 1, 1), date(9000, 12, 31)
-
-
-def period_days(first: date, last: date, *, max_days: int = MAX_AGENDA_DAYS) -> list[date]:
-    """The agenda's days, `first` to `last` inclusive; a reversed or too long period is refused naming `to`."""
-    for name, day in (("from", first), ("to", last)):
-        if not EARLIEST <= day <= LATEST:
-            raise InvalidInput(f"`{name}` must be between {EARLIEST} and {LATEST}", field=name)
-    if last < first:
-        raise InvalidInput("`to` is before `from`", field="to")
-    count = (last - first).days + 1
-    if count > max_days:
-        raise InvalidInput(f"the period is {count} days, at most {max_days} are shown", field="to")
-    return [first + timedelta(days=i) for i in range(count)]
 
 
 @dataclass(frozen=True)

@@ -13,17 +13,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.onsite.agenda import domain
 from services.onsite.agenda.models import AgendaDay, AgendaDuty, AgendaRead, AgendaTask, AgendaVisit
 from services.onsite.presence.models import DailyLog, DailyPresence
-from services.onsite.site_days import SiteCalendar
 from services.onsite.site_records.models import CustomerReport
 from services.onsite.visits.models import SiteVisit, ThreeCallsRecord
 from services.onsite.work.models import SafetyChecklist, SiteTask
 from shared.clock import utcnow
+from shared.site_calendar import SiteCalendar, period_days
 
 
 async def agenda(*, session: AsyncSession, engineer_id: str, first: date, last: date, region: str | None,
                  calendar: SiteCalendar, now: datetime | None = None) -> AgendaRead:
     """S8-S20: the engineer's visits touching the period (of `region` only, for a regional centre)."""
-    days = domain.period_days(first, last)
+    days = period_days(first, last)
     now = now or utcnow()
     # the widest instants the period's site-local days can cover, whatever the zone
     start = datetime.combine(first, time.min, tzinfo=UTC) - timedelta(days=1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from datetime import date, timedelta
 
-from services.onsite.site_days import working_days
+from shared.site_calendar import working_days
 
 
 def sign_out_day(day: date, signed_in: Mapping[date, bool]) -> date | None:

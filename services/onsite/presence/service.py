@@ -15,7 +15,7 @@ from services.onsite.events import emit
 from services.onsite.paging import keyset_page
 from services.onsite.presence import domain
 from services.onsite.presence.models import DailyLog, DailyLogCreate, DailyPresence, Location, MissedSignIn
-from services.onsite.site_days import SiteCalendar, local_day, site_calendar
+from services.onsite.site_days import site_calendar
 from services.onsite.site_records.models import LeaveRequest
 from services.onsite.visits import service as visits
 from services.onsite.visits.models import SiteVisit, ThreeCallsRecord, VisitStatus
@@ -30,6 +30,7 @@ from shared.events.onsite import (
     SignInMissed,
     SignOutMissed,
 )
+from shared.site_calendar import SiteCalendar, local_day
 
 SYSTEM_ACTOR = "system:onsite"
 

@@ -8,9 +8,10 @@ import pytest
 
 from services.dispatch.board import domain
 from shared.problems import InvalidInput
+from shared.site_calendar import SiteCalendar, period_days
 
-ZONES = domain.SiteZones()  # Asia/Shanghai
-DAYS = domain.period_days(date(2027, 3, 1), date(2027, 3, 7))
+ZONES = SiteCalendar()  # Asia/Shanghai
+DAYS = period_days(date(2027, 3, 1), date(2027, 3, 7))
 
 
 def at(day: int, hour: int) -> datetime:
@@ -30,12 +31,12 @@ def cell(line: domain.EngineerLine, day: int) -> domain.DayCell:
 
 
 def test_the_period_is_bounded_and_names_the_field():
-    assert len(domain.period_days(date(2027, 1, 1), date(2027, 3, 3))) == 62
+    assert len(period_days(date(2027, 1, 1), date(2027, 3, 3))) == 62
     with pytest.raises(InvalidInput) as too_long:
-        domain.period_days(date(2027, 1, 1), date(2027, 3, 4))
+        period_days(date(2027, 1, 1), date(2027, 3, 4))
     assert too_long.value.extra["field"] == "to"
     with pytest.raises(InvalidInput):
-        domain.period_days(date(2027, 1, 2), date(2027, 1, 1))
+        period_days(date(2027, 1, 2), date(2027, 1, 1))
 
 
 def test_days_are_the_sites_days_not_utc_days():
@@ -101,8 +102,8 @@ def test_unstaffed_cases_lack_a_team_or_engineers():
 
 def test_a_period_at_the_calendars_ends_is_refused_not_overflowed():
     with pytest.raises(InvalidInput) as early:
-        domain.period_days(date(1, 1, 1), date(1, 1, 2))
+        period_days(date(1, 1, 1), date(1, 1, 2))
     assert early.value.extra["field"] == "from"
     with pytest.raises(InvalidInput) as late:
-        domain.period_days(date(9999, 12, 30), date(9999, 12, 31))
+        period_days(date(9999, 12, 30), date(9999, 12, 31))
     assert late.value.extra["field"] == "from"

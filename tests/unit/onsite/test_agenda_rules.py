@@ -10,6 +10,7 @@ import pytest
 
 from services.onsite.agenda import domain
 from shared.problems import InvalidInput
+from shared.site_calendar import period_days
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 EVERY_DAY = range(7)
@@ -99,5 +100,5 @@ def test_the_agenda_lists_visits_and_pending_tasks_per_day():
 
 def test_the_period_is_bounded():
     with pytest.raises(InvalidInput):
-        domain.period_days(d(1), date(2027, 5, 2))
-    assert len(domain.period_days(d(1), d(7))) == 7
+        period_days(d(1), date(2027, 5, 2))
+    assert len(period_days(d(1), d(7))) == 7

@@ -10,9 +10,9 @@ from pydantic import ValidationError
 
 from services.onsite.presence.domain import days_without_sign_in, sign_out_day
 from services.onsite.settings import OnsiteSettings
-from services.onsite.site_days import SiteCalendar, local_day, working_days
 from services.onsite.work.domain import TaskView, check_day_safety
 from shared.api.problems import GateRefused
+from shared.site_calendar import SiteCalendar, local_day, working_days
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 DAY = date(2026, 11, 16)  # a Monday
