@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from shared.site_calendar import SiteCalendar, local_days
 
@@ -171,8 +171,15 @@ def engineer_line(engineer: EngineerRow, bookings: Sequence[BookingRow], days: S
     """S3: one engineer's row of the board: per site-local day the bookings (in the case's site zone),
     the leave (in the engineer's home region's zone), certificates ending that day and the conflicts."""
 
+    # Intervals are cut to the shown period first: a leave of years (or one ending in 9999) costs
+    # the same as a day, and no instant near datetime's limits is moved into a zone (overflow).
+    period_start = datetime.combine(days[0], time.min, tzinfo=UTC) - timedelta(days=2)
+    period_end = datetime.combine(days[-1], time.min, tzinfo=UTC) + timedelta(days=3)
+
     def day_of(start: datetime, end: datetime, region: str) -> list[date]:
-        return local_days(start, end, zones.zone(region))
+        if end <= period_start or start >= period_end:
+            return []
+        return local_days(max(start, period_start), min(end, period_end), zones.zone(region))
 
     mine = [b for b in bookings if b.engineer_id == engineer.engineer_id]
     cells = []

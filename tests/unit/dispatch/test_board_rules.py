@@ -107,3 +107,14 @@ def test_a_period_at_the_calendars_ends_is_refused_not_overflowed():
     with pytest.raises(InvalidInput) as late:
         period_days(date(9999, 12, 30), date(9999, 12, 31))
     assert late.value.extra["field"] == "from"
+
+
+def test_leave_and_bookings_reaching_datetimes_limits_cost_a_day_and_do_not_overflow():
+    """A leave from year 1 to year 9999 (as a fuzzer enters) is shown on every day of the period, in
+    constant work per day, and a booking ending at datetime's last instant does not overflow the zone."""
+    forever = domain.LeaveRow(datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, 23, 59, tzinfo=UTC), "leave")
+    endless = booking("c1", at(2, 0), datetime(9999, 12, 31, 23, 59, tzinfo=UTC))
+    line = domain.engineer_line(engineer(leave=(forever,)), [endless], DAYS, ZONES)
+    assert all(c.leave == (forever,) for c in line.days)
+    assert cell(line, 1).bookings == () and cell(line, 7).bookings == (endless,)
+    assert {k.kind for k in cell(line, 3).conflicts} == {"booking_during_leave"}
