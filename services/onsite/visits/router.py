@@ -6,10 +6,12 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response, status
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.onsite.visits import service
 from services.onsite.visits.models import (
     ArrivalCreate,
+    SiteVisit,
     SiteVisitRead,
     ThreeCallsRead,
     VisitIssueRead,
@@ -28,7 +30,7 @@ VisitReader = Annotated[Principal, Depends(Requires(
 Engineer = Annotated[Principal, Depends(Requires(Role.ENGINEER, admin=False))]
 
 
-async def read_visit(session, visit) -> SiteVisitRead:
+async def read_visit(session: AsyncSession, visit: SiteVisit) -> SiteVisitRead:
     """The visit with its arrivals and quality issues."""
     arrivals, issues = await service.details(session=session, visit=visit)
     out = SiteVisitRead.model_validate(visit)

@@ -7,6 +7,7 @@ from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import func, select, tuple_
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.onsite.events import emit
@@ -41,9 +42,9 @@ def check_reported(visit: SiteVisit, *, step: str, field: str, at: datetime | No
 
 async def arrived_at(session: AsyncSession, visit_id: UUID, engineer_id: str | None = None) -> datetime | None:
     """S8: the first arrival on the visit (of one engineer, if given)."""
-    stmt = select(func.min(ThreeCallsRecord.arrived_at)).where(ThreeCallsRecord.visit_id == visit_id)
+    stmt = select(func.min(col(ThreeCallsRecord.arrived_at))).where(col(ThreeCallsRecord.visit_id) == visit_id)
     if engineer_id is not None:
-        stmt = stmt.where(ThreeCallsRecord.engineer_id == engineer_id)
+        stmt = stmt.where(col(ThreeCallsRecord.engineer_id) == engineer_id)
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
@@ -56,7 +57,7 @@ def can_read(visit: SiteVisit, principal: Principal) -> bool:
 
 
 async def get(*, session: AsyncSession, visit_id: UUID, principal: Principal, for_update: bool = False) -> SiteVisit:
-    stmt = select(SiteVisit).where(SiteVisit.id == visit_id)
+    stmt = select(SiteVisit).where(col(SiteVisit.id) == visit_id)
     if for_update:
         stmt = stmt.with_for_update()
     visit = (await session.execute(stmt)).scalar_one_or_none()
@@ -93,7 +94,8 @@ def touch(visit: SiteVisit, principal: Principal) -> None:
 async def open_visit(*, session: AsyncSession, event: ServiceDispatched, actor: str,
                      dispatched_at: datetime | None = None) -> SiteVisit | None:
     """ServiceDispatched opens the visit (once per case); None when it was already open."""
-    existing = (await session.execute(select(SiteVisit).where(SiteVisit.case_id == event.case_id))).scalar_one_or_none()
+    existing = (await session.execute(
+        select(SiteVisit).where(col(SiteVisit.case_id) == event.case_id))).scalar_one_or_none()
     if existing is not None:
         return None
     now = utcnow()
@@ -139,7 +141,8 @@ async def record_arrival(
 
 async def note_issue(*, session: AsyncSession, event: IssueLogged) -> None:
     """IssueLogged: the visit of that case shows the issue (once, whatever the event id)."""
-    visit = (await session.execute(select(SiteVisit).where(SiteVisit.case_id == event.case_id))).scalar_one_or_none()
+    visit = (await session.execute(
+        select(SiteVisit).where(col(SiteVisit.case_id) == event.case_id))).scalar_one_or_none()
     if visit is None or await session.get(VisitQualityIssue, event.issue_id) is not None:
         return
     session.add(VisitQualityIssue(
@@ -150,11 +153,12 @@ async def note_issue(*, session: AsyncSession, event: IssueLogged) -> None:
 
 async def details(*, session: AsyncSession, visit: SiteVisit) -> tuple[list[ThreeCallsRecord], list[VisitQualityIssue]]:
     arrivals = (await session.execute(
-        select(ThreeCallsRecord).where(ThreeCallsRecord.visit_id == visit.id).order_by(ThreeCallsRecord.arrived_at)
+        select(ThreeCallsRecord).where(col(ThreeCallsRecord.visit_id) == visit.id)
+        .order_by(col(ThreeCallsRecord.arrived_at))
     )).scalars()
     issues = (await session.execute(
-        select(VisitQualityIssue).where(VisitQualityIssue.visit_id == visit.id)
-        .order_by(VisitQualityIssue.logged_at)
+        select(VisitQualityIssue).where(col(VisitQualityIssue.visit_id) == visit.id)
+        .order_by(col(VisitQualityIssue.logged_at))
     )).scalars()
     return list(arrivals), list(issues)
 
@@ -166,14 +170,14 @@ async def list_visits(
     stmt = select(SiteVisit)
     if cursor:
         after_at, after_id = decode_cursor(cursor)
-        stmt = stmt.where(tuple_(SiteVisit.created_at, SiteVisit.id) < tuple_(after_at, after_id))
+        stmt = stmt.where(tuple_(col(SiteVisit.created_at), col(SiteVisit.id)) < tuple_(after_at, after_id))
     if case_id is not None:
-        stmt = stmt.where(SiteVisit.case_id == case_id)
+        stmt = stmt.where(col(SiteVisit.case_id) == case_id)
     if not principal.has(Role.ADMIN, Role.DISPATCHER, Role.REGIONAL_CENTRE, Role.DEPARTMENT_HEAD):
-        stmt = stmt.where(SiteVisit.engineer_ids.contains([principal.subject]))
+        stmt = stmt.where(col(SiteVisit.engineer_ids).contains([principal.subject]))
     elif (region := region_scope(principal)) is not None:
-        stmt = stmt.where(SiteVisit.region == region)
-    stmt = stmt.order_by(SiteVisit.created_at.desc(), SiteVisit.id.desc()).limit(limit + 1)
+        stmt = stmt.where(col(SiteVisit.region) == region)
+    stmt = stmt.order_by(col(SiteVisit.created_at).desc(), col(SiteVisit.id).desc()).limit(limit + 1)
     rows = list((await session.execute(stmt)).scalars())
     if len(rows) <= limit:
         return rows, None
@@ -194,7 +198,7 @@ async def issue_changed(*, session: AsyncSession, issue_id: UUID, status: str | 
 
 async def add_staff(*, session: AsyncSession, event: StaffAdded, actor: str) -> None:
     """S12: engineers dispatch added after ScheduleAtRisk join the team (once each, whatever the event id)."""
-    visit = (await session.execute(select(SiteVisit).where(SiteVisit.case_id == event.case_id)
+    visit = (await session.execute(select(SiteVisit).where(col(SiteVisit.case_id) == event.case_id)
                                    .with_for_update())).scalar_one_or_none()
     if visit is None:
         return
@@ -211,7 +215,7 @@ async def add_staff(*, session: AsyncSession, event: StaffAdded, actor: str) -> 
 async def reschedule(*, session: AsyncSession, event: ArrivalRescheduled, actor: str) -> None:
     """S7: the visit shows the planned window dispatch moved (a case rescheduled before dispatch
     has no visit yet: ServiceDispatched carries the moved window). Applying it again changes nothing."""
-    visit = (await session.execute(select(SiteVisit).where(SiteVisit.case_id == event.case_id)
+    visit = (await session.execute(select(SiteVisit).where(col(SiteVisit.case_id) == event.case_id)
                                    .with_for_update())).scalar_one_or_none()
     if visit is None or visit.status == VisitStatus.COMPLETED:
         return
