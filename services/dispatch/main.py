@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from services.dispatch.board.router import router as board_router
 from services.dispatch.cases.models import CaseStatus, ServiceCase
@@ -36,8 +37,8 @@ from shared.settings import ALL_SERVICES
 async def collect_cases_by_status(runtime: ServiceRuntime) -> None:
     """/metrics: how many cases are in each status now."""
     async with runtime.sessions() as session:
-        rows = dict((await session.execute(
-            select(ServiceCase.status, func.count()).group_by(ServiceCase.status))).all())
+        rows: dict[str, int] = dict((await session.execute(
+            select(col(ServiceCase.status), func.count()).group_by(col(ServiceCase.status)))).all())
     for status in CaseStatus:
         CASES_BY_STATUS.labels("dispatch", status.value).set(rows.get(status.value, 0))
 

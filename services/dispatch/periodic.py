@@ -6,12 +6,12 @@ from collections.abc import Callable
 from datetime import datetime
 
 from services.dispatch.conditions import service as conditions
-from shared.api.app import ServiceRuntime
+from shared.api.app import PeriodicJob, ServiceRuntime
 from shared.clock import utcnow
 from shared.db import transaction
 
 
-def postponement_check(clock: Callable[[], datetime] = utcnow):
+def postponement_check(clock: Callable[[], datetime] = utcnow) -> PeriodicJob:
     """S2: announce postponements that came due (PostponementDue), each once."""
 
     async def check_due_postponements(runtime: ServiceRuntime) -> None:

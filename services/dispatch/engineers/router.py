@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/engineers", tags=["engineers"])
 Dispatcher = Annotated[Principal, Depends(Requires(Role.DISPATCHER))]
 Reader = Annotated[Principal, Depends(Requires(Role.DISPATCHER, Role.DEPARTMENT_HEAD, Role.REGIONAL_CENTRE))]
 IfMatch = Annotated[str | None, Header(description="ETag as read; a stale one gives 412")]
-_ERR = {k: PROBLEM_RESPONSES[k] for k in (404, 409, 412)}
+_ERR: dict[int | str, dict[str, Any]] = {k: PROBLEM_RESPONSES[k] for k in (404, 409, 412)}
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=EngineerRead, summary="Add an engineer",

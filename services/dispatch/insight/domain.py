@@ -139,7 +139,7 @@ def presence_compliance(timeline: Sequence[TimelineEvent], *, today: date | None
         return {(str(e.data.get("engineer_id")), event_day(e.data.get("day"))) for e in ctx.of(*types)}
 
     days = {(eng, d) for eng, span in days_on_site(ctx).items() for d in span}
-    days |= {k for k in keyed("SignInMissed", "SignOutMissed", "DailyLogMissed") if k[1] is not None}
+    days |= {(eng, d) for eng, d in keyed("SignInMissed", "SignOutMissed", "DailyLogMissed") if d is not None}
     signed_in, signed_out = keyed("EngineerCheckedIn"), keyed("EngineerCheckedOut")
     logged = keyed("DailyLogSubmitted")
     out: dict[str, PresenceDays] = {}

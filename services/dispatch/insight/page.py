@@ -47,7 +47,7 @@ TOP_ENGINEERS = 15
 class PageRequires(Requires):
     """`Requires` that also reads the token from the `access_token` cookie (a browser sends no header)."""
 
-    async def __call__(  # type: ignore[override]
+    async def __call__(
         self, request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
     ) -> Principal:
         if credentials is None and request.cookies.get(COOKIE):
@@ -59,7 +59,8 @@ Viewer = Annotated[Principal, Depends(PageRequires(
     Role.DEPARTMENT_HEAD, Role.QUALITY_ENGINEER, Role.DISPATCHER, Role.REGIONAL_CENTRE, Role.ENGINEER))]
 LangQuery = Annotated[Lang, Query(description="en or zh")]
 Region = Annotated[str | None, Query(max_length=64)]
-HTML = {200: {"content": {"text/html": {"schema": {"type": "string"}}}, "description": "An HTML page"}}
+HTML: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/html": {"schema": {"type": "string"}}}, "description": "An HTML page"}}
 
 router = APIRouter(prefix="/insight", tags=["insight page"])
 

@@ -75,7 +75,8 @@ async def get_kpis(request: Request, principal: Reader, sessions: Sessions,
                                               period_to=period_to, region=region,
                                               engineer=only_own_cases(principal))
     # plain dicts (the KpiReport shape): by engineer, a region-month has thousands of groups x 16 KPIs
-    groups = [{"group": str(t["group"]), "cases": int(t["cases"]), "kpis": domain.kpi_values(t)} for t in totals]
+    groups: list[dict[str, Any]] = [{"group": str(t["group"]), "cases": int(t["cases"]), "kpis": domain.kpi_values(t)}
+                                    for t in totals]
     if _wants_csv(request, fmt):
         rows: list[list[object]] = [["group", "cases", "kpi", "steps", "unit", "numerator", "denominator", "value"]]
         rows += [[g["group"], g["cases"], k["kpi"], k["steps"], k["unit"], k["numerator"], k["denominator"],

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Response, status
 
 from services.dispatch.cases import service as cases
 from services.dispatch.plans import service
-from services.dispatch.plans.models import ServicePlanRead, ServicePlanWrite
+from services.dispatch.plans.models import ServicePlan, ServicePlanRead, ServicePlanWrite
 from shared.api.app import Sessions
 from shared.api.auth import Principal, Requires, Role
 from shared.api.concurrency import etag
@@ -22,10 +22,10 @@ Author = Annotated[Principal, Depends(Requires(Role.DISPATCHER))]
 Approver = Annotated[Principal, Depends(Requires(Role.DISPATCHER, Role.DEPARTMENT_HEAD))]
 Reader = Annotated[Principal, Depends(Requires(Role.DISPATCHER, Role.DEPARTMENT_HEAD, Role.REGIONAL_CENTRE))]
 IfMatch = Annotated[str | None, Header(description="ETag of the plan as read; a stale one gives 412")]
-_ERR = {k: PROBLEM_RESPONSES[k] for k in (404, 409, 412)}
+_ERR: dict[int | str, dict[str, Any]] = {k: PROBLEM_RESPONSES[k] for k in (404, 409, 412)}
 
 
-def _read(plan, response: Response) -> ServicePlanRead:
+def _read(plan: ServicePlan, response: Response) -> ServicePlanRead:
     response.headers["ETag"] = etag(plan.version)
     return ServicePlanRead.model_validate(plan)
 

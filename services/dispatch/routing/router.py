@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Response
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/routed-items", tags=["routing (S22-S24)"])
 Dispatcher = Annotated[Principal, Depends(Requires(Role.DISPATCHER))]
 Unit = Annotated[Principal, Depends(Requires(Role.DISPATCHER, Role.DEPARTMENT_HEAD, Role.REGIONAL_CENTRE))]
 IfMatch = Annotated[str | None, Header(description="ETag of the item as read; a stale one gives 412")]
-_ERR = {k: PROBLEM_RESPONSES[k] for k in (404, 409, 412)}
+_ERR: dict[int | str, dict[str, Any]] = {k: PROBLEM_RESPONSES[k] for k in (404, 409, 412)}
 
 
 @router.get("", response_model=Page[RoutedItemRead], summary="S22-S24: routed items, oldest first")

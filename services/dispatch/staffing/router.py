@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Response
@@ -29,7 +29,7 @@ Dispatcher = Annotated[Principal, Depends(Requires(Role.DISPATCHER))]
 PolicyEditor = Annotated[Principal, Depends(Requires(Role.DISPATCHER, Role.DEPARTMENT_HEAD))]
 Reader = Annotated[Principal, Depends(Requires(Role.DISPATCHER, Role.DEPARTMENT_HEAD, Role.REGIONAL_CENTRE))]
 IfMatch = Annotated[str | None, Header(description="ETag as read; a stale one gives 412")]
-_ERR = {k: PROBLEM_RESPONSES[k] for k in (404, 409, 412)}
+_ERR: dict[int | str, dict[str, Any]] = {k: PROBLEM_RESPONSES[k] for k in (404, 409, 412)}
 
 
 @router.get("/staffing-policy", response_model=StaffingPolicyRead, summary="S3: the current staffing rule table")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
@@ -34,10 +34,10 @@ router = APIRouter(prefix="/webhook-subscriptions", tags=["outbound webhooks"])
 
 Integrator = Annotated[Principal, Depends(Requires(Role.INTEGRATION_ADMIN))]
 IfMatch = Annotated[str | None, Header(description="ETag of the subscription as read; a stale one gives 412")]
-_ERR = {k: PROBLEM_RESPONSES[k] for k in (404, 409, 412)}
-_404 = {404: PROBLEM_RESPONSES[404]}
-_404_409 = {k: PROBLEM_RESPONSES[k] for k in (404, 409)}
-_404_412 = {k: PROBLEM_RESPONSES[k] for k in (404, 412)}
+_ERR: dict[int | str, dict[str, Any]] = {k: PROBLEM_RESPONSES[k] for k in (404, 409, 412)}
+_404: dict[int | str, dict[str, Any]] = {404: PROBLEM_RESPONSES[404]}
+_404_409: dict[int | str, dict[str, Any]] = {k: PROBLEM_RESPONSES[k] for k in (404, 409)}
+_404_412: dict[int | str, dict[str, Any]] = {k: PROBLEM_RESPONSES[k] for k in (404, 412)}
 
 
 def _settings(request: Request) -> DispatchSettings:
