@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from uuid import UUID
 
 from sqlalchemy import func, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.dispatch.board import domain
@@ -51,8 +52,8 @@ def _required_certificates(policy_certs: list[dict], equipment_type: str, sheets
 async def _packs(session: AsyncSession, case_ids: set[UUID]) -> dict[UUID, list[dict]]:
     if not case_ids:
         return {}
-    rows = await session.execute(select(SpecificationPack.case_id, SpecificationPack.sheets).where(
-        SpecificationPack.case_id.in_(case_ids), SpecificationPack.superseded_at.is_(None)))
+    rows = await session.execute(select(col(SpecificationPack.case_id), col(SpecificationPack.sheets)).where(
+        col(SpecificationPack.case_id).in_(case_ids), col(SpecificationPack.superseded_at).is_(None)))
     return {case_id: sheets for case_id, sheets in rows.all()}
 
 
@@ -60,24 +61,25 @@ async def _waiting(session: AsyncSession, *, region: str | None, start: datetime
                    policy: StaffingPolicy) -> list[domain.WaitingCase]:
     """S3: acknowledged cases of the period (by planned window, else required arrival) with their team size;
     S12: dispatched cases of the period with open staffing requests."""
-    team = (select(EngineerAssignment.case_id, func.count().label("n"))
-            .where(EngineerAssignment.released_at.is_(None)).group_by(EngineerAssignment.case_id).subquery())
-    window_start = func.coalesce(ServiceCase.planned_start, ServiceCase.required_arrival)
-    window_end = func.coalesce(ServiceCase.planned_end, ServiceCase.required_arrival + timedelta(days=1))
+    team = (select(col(EngineerAssignment.case_id), func.count().label("n"))
+            .where(col(EngineerAssignment.released_at).is_(None)).group_by(col(EngineerAssignment.case_id))
+            .subquery())
+    window_start = func.coalesce(col(ServiceCase.planned_start), col(ServiceCase.required_arrival))
+    window_end = func.coalesce(col(ServiceCase.planned_end), col(ServiceCase.required_arrival) + timedelta(days=1))
     stmt = (select(ServiceCase, func.coalesce(team.c.n, 0))
-            .outerjoin(team, team.c.case_id == ServiceCase.id)
-            .where(ServiceCase.status == CaseStatus.ACKNOWLEDGED, window_start < end, window_end > start)
-            .order_by(window_start, ServiceCase.id).limit(MAX_UNSTAFFED))
-    requested = (select(StaffingRequest.case_id, func.sum(StaffingRequest.engineers_requested).label("n"))
-                 .where(StaffingRequest.status == "open").group_by(StaffingRequest.case_id).subquery())
+            .outerjoin(team, team.c.case_id == col(ServiceCase.id))
+            .where(col(ServiceCase.status) == CaseStatus.ACKNOWLEDGED, window_start < end, window_end > start)
+            .order_by(window_start, col(ServiceCase.id)).limit(MAX_UNSTAFFED))
+    requested = (select(col(StaffingRequest.case_id), func.sum(col(StaffingRequest.engineers_requested)).label("n"))
+                 .where(col(StaffingRequest.status) == "open").group_by(col(StaffingRequest.case_id)).subquery())
     s12 = (select(ServiceCase, func.coalesce(team.c.n, 0), requested.c.n)
-           .join(requested, requested.c.case_id == ServiceCase.id)
-           .outerjoin(team, team.c.case_id == ServiceCase.id)
-           .where(ServiceCase.status.in_((CaseStatus.DISPATCHED, CaseStatus.ON_SITE)),
-                  ServiceCase.planned_start < end, ServiceCase.planned_end > start)
+           .join(requested, requested.c.case_id == col(ServiceCase.id))
+           .outerjoin(team, team.c.case_id == col(ServiceCase.id))
+           .where(col(ServiceCase.status).in_((CaseStatus.DISPATCHED, CaseStatus.ON_SITE)),
+                  col(ServiceCase.planned_start) < end, col(ServiceCase.planned_end) > start)
            .limit(MAX_UNSTAFFED))
     if region is not None:
-        stmt, s12 = stmt.where(ServiceCase.region == region), s12.where(ServiceCase.region == region)
+        stmt, s12 = stmt.where(col(ServiceCase.region) == region), s12.where(col(ServiceCase.region) == region)
     rows = [(c, n, 0) for c, n in (await session.execute(stmt)).all()]
     rows += [(c, n, int(r)) for c, n, r in (await session.execute(s12)).all()]
     packs = await _packs(session, {c.id for c, _, _ in rows})
@@ -103,21 +105,21 @@ async def board(*, session: AsyncSession, first: date, last: date, region: str |
     start = datetime.combine(first, time.min, tzinfo=zones.default_zone) - timedelta(days=1)
     end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zones.default_zone) + timedelta(days=1)
 
-    stmt = select(Engineer).where(Engineer.active.is_(True))
+    stmt = select(Engineer).where(col(Engineer.active).is_(True))
     if region is not None:
-        stmt = stmt.where(Engineer.home_region == region)
+        stmt = stmt.where(col(Engineer.home_region) == region)
     if after:
-        stmt = stmt.where(Engineer.id > after)
-    engineers = list((await session.execute(stmt.order_by(Engineer.id).limit(limit + 1))).scalars())
+        stmt = stmt.where(col(Engineer.id) > after)
+    engineers = list((await session.execute(stmt.order_by(col(Engineer.id)).limit(limit + 1))).scalars())
     more = len(engineers) > limit
     engineers = engineers[:limit]
 
-    booked = (select(EngineerAssignment, ServiceCase.crm_reference, ServiceCase.status, ServiceCase.region,
-                     ServiceCase.equipment_type)
-              .join(ServiceCase, ServiceCase.id == EngineerAssignment.case_id)
-              .where(EngineerAssignment.engineer_id.in_([e.id for e in engineers]),
-                     EngineerAssignment.released_at.is_(None),
-                     EngineerAssignment.planned_start < end, EngineerAssignment.planned_end > start))
+    booked = (select(EngineerAssignment, col(ServiceCase.crm_reference), col(ServiceCase.status),
+                     col(ServiceCase.region), col(ServiceCase.equipment_type))
+              .join(ServiceCase, col(ServiceCase.id) == col(EngineerAssignment.case_id))
+              .where(col(EngineerAssignment.engineer_id).in_([e.id for e in engineers]),
+                     col(EngineerAssignment.released_at).is_(None),
+                     col(EngineerAssignment.planned_start) < end, col(EngineerAssignment.planned_end) > start))
     rows = (await session.execute(booked)).all() if engineers else []
     policy = await staffing.current_policy(session=session)
     packs = await _packs(session, {a.case_id for a, *_ in rows})
@@ -154,6 +156,6 @@ def _line(line: domain.EngineerLine) -> BoardEngineer:
                                    is_project_manager=b.is_project_manager) for b in cell.bookings],
             leave=[BoardLeave(start=u.start, end=u.end, reason=u.reason) for u in cell.leave],
             certificates_expiring=[_certificate(c) for c in cell.certificates_expiring],
-            conflicts=[BoardConflict(kind=c.kind, case_ids=[UUID(i) for i in c.case_ids],  # type: ignore[arg-type]
+            conflicts=[BoardConflict(kind=c.kind, case_ids=[UUID(i) for i in c.case_ids],
                                      detail=c.detail) for c in cell.conflicts])
             for cell in line.days])
