@@ -3,7 +3,7 @@ completion (S30), the service report PDF, departure (S33)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Request, Response, status
@@ -44,7 +44,7 @@ VisitReader = Annotated[Principal, Depends(Requires(
     Role.ENGINEER, Role.DISPATCHER, Role.REGIONAL_CENTRE, Role.DEPARTMENT_HEAD))]
 Engineer = Annotated[Principal, Depends(Requires(Role.ENGINEER, admin=False))]
 IfMatch = Annotated[str | None, Header(description="ETag of the visit as read; a stale one gives 412")]
-WRITE = {k: PROBLEM_RESPONSES[k] for k in (404, 409)}
+WRITE: dict[int | str, dict[str, Any]] = {k: PROBLEM_RESPONSES[k] for k in (404, 409)}
 
 
 @router.post("/checks", response_model=CheckRead, status_code=status.HTTP_201_CREATED, responses=WRITE,

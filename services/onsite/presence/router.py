@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, status
@@ -23,7 +23,7 @@ VisitReader = Annotated[Principal, Depends(Requires(
     Role.ENGINEER, Role.DISPATCHER, Role.REGIONAL_CENTRE, Role.DEPARTMENT_HEAD))]
 Supervisor = Annotated[Principal, Depends(Requires(Role.DISPATCHER, Role.REGIONAL_CENTRE, Role.DEPARTMENT_HEAD))]
 Engineer = Annotated[Principal, Depends(Requires(Role.ENGINEER, admin=False))]
-WRITE = {k: PROBLEM_RESPONSES[k] for k in (404, 409)}
+WRITE: dict[int | str, dict[str, Any]] = {k: PROBLEM_RESPONSES[k] for k in (404, 409)}
 
 
 @router.post("/visits/{visit_id}/check-ins", response_model=PresenceRead, status_code=status.HTTP_201_CREATED,

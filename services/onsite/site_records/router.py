@@ -3,11 +3,13 @@ raised items (S22-S24), training (S31), customer information (S32)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, status
+from pydantic import BaseModel
 from sqlalchemy import select
+from sqlmodel import SQLModel
 
 from services.onsite.site_records import service
 from services.onsite.site_records.models import (
@@ -49,11 +51,13 @@ VisitReader = Annotated[Principal, Depends(Requires(
     Role.ENGINEER, Role.DISPATCHER, Role.REGIONAL_CENTRE, Role.DEPARTMENT_HEAD))]
 Engineer = Annotated[Principal, Depends(Requires(Role.ENGINEER, admin=False))]
 CatalogueOwner = Annotated[Principal, Depends(Requires(Role.DEPARTMENT_HEAD))]
-WRITE = {k: PROBLEM_RESPONSES[k] for k in (404, 409)}
+WRITE: dict[int | str, dict[str, Any]] = {k: PROBLEM_RESPONSES[k] for k in (404, 409)}
 V = "/visits/{visit_id}"
+Read = TypeVar("Read", bound=BaseModel)
 
 
-async def _listed(sessions, principal, visit_id, model, at, read, limit: int, cursor: str | None) -> Page:
+async def _listed(sessions: Sessions, principal: Principal, visit_id: UUID, model: type[SQLModel], at: Any,
+                  read: type[Read], limit: int, cursor: str | None) -> Page[Read]:
     async with sessions() as session:
         await visits.get(session=session, visit_id=visit_id, principal=principal)
         rows, next_cursor = await service.list_of(session=session, model=model, visit_id=visit_id, at=at,

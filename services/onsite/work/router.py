@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Path, Response, status
@@ -44,8 +44,8 @@ VisitReader = Annotated[Principal, Depends(Requires(
 Engineer = Annotated[Principal, Depends(Requires(Role.ENGINEER, admin=False))]
 IfMatch = Annotated[str | None, Header(description="ETag of the task as read; a stale one gives 412")]
 ItemId = Annotated[str, Path(min_length=1, max_length=100)]
-WRITE = {k: PROBLEM_RESPONSES[k] for k in (404, 409)}
-GATED = {k: PROBLEM_RESPONSES[k] for k in (404, 409, 412)}
+WRITE: dict[int | str, dict[str, Any]] = {k: PROBLEM_RESPONSES[k] for k in (404, 409)}
+GATED: dict[int | str, dict[str, Any]] = {k: PROBLEM_RESPONSES[k] for k in (404, 409, 412)}
 
 
 # ---- S9
