@@ -6,6 +6,7 @@ import hashlib
 from uuid import UUID, uuid4
 
 from sqlalchemy import select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.onsite.events import emit
@@ -87,7 +88,7 @@ async def upload(*, session: AsyncSession, storage: FileStorage, visit_id: UUID,
 async def get(*, session: AsyncSession, visit_id: UUID, evidence_id: UUID, principal: Principal,
               for_update: bool = False) -> EvidenceFile:
     await visits.get(session=session, visit_id=visit_id, principal=principal)
-    stmt = select(EvidenceFile).where(EvidenceFile.id == evidence_id, EvidenceFile.visit_id == visit_id)
+    stmt = select(EvidenceFile).where(col(EvidenceFile.id) == evidence_id, col(EvidenceFile.visit_id) == visit_id)
     if for_update:
         stmt = stmt.with_for_update()
     evidence = (await session.execute(stmt)).scalar_one_or_none()
@@ -124,13 +125,14 @@ async def confirm(*, session: AsyncSession, visit_id: UUID, evidence_id: UUID, c
 
 async def list_evidence(*, session: AsyncSession, visit_id: UUID, limit: int,
                         cursor: str | None) -> tuple[list[EvidenceFile], str | None]:
-    return await keyset_page(session, select(EvidenceFile).where(EvidenceFile.visit_id == visit_id),
+    return await keyset_page(session, select(EvidenceFile).where(col(EvidenceFile.visit_id) == visit_id),
                              model=EvidenceFile, at=EvidenceFile.uploaded_at, limit=limit, cursor=cursor)
 
 
 async def milestones_without_evidence(*, session: AsyncSession, visit_id: UUID) -> list[Milestone]:
     """S19: every milestone result needs a photo or document; these have none yet."""
-    with_evidence = select(EvidenceFile.attached_id).where(EvidenceFile.visit_id == visit_id,
-                                                           EvidenceFile.attached_kind == "milestone")
+    with_evidence = select(col(EvidenceFile.attached_id)).where(col(EvidenceFile.visit_id) == visit_id,
+                                                                col(EvidenceFile.attached_kind) == "milestone")
     return list((await session.execute(select(Milestone).where(
-        Milestone.visit_id == visit_id, Milestone.id.not_in(with_evidence)).order_by(Milestone.created_at))).scalars())
+        col(Milestone.visit_id) == visit_id, col(Milestone.id).not_in(with_evidence))
+        .order_by(col(Milestone.created_at)))).scalars())
