@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID
 
 from sqlalchemy import func, or_, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.onsite.agenda import domain
@@ -29,12 +30,12 @@ async def agenda(*, session: AsyncSession, engineer_id: str, first: date, last: 
     start = datetime.combine(first, time.min, tzinfo=UTC) - timedelta(days=1)
     end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=UTC) + timedelta(days=1)
     stmt = select(SiteVisit).where(
-        SiteVisit.engineer_ids.contains([engineer_id]),
-        or_(SiteVisit.completed_at.is_(None), SiteVisit.completed_at >= start),
-        or_(SiteVisit.planned_start.is_(None), SiteVisit.planned_start < end,
-            SiteVisit.status != domain.DISPATCHED))
+        col(SiteVisit.engineer_ids).contains([engineer_id]),
+        or_(col(SiteVisit.completed_at).is_(None), col(SiteVisit.completed_at) >= start),
+        or_(col(SiteVisit.planned_start).is_(None), col(SiteVisit.planned_start) < end,
+            col(SiteVisit.status) != domain.DISPATCHED))
     if region is not None:
-        stmt = stmt.where(SiteVisit.region == region)
+        stmt = stmt.where(col(SiteVisit.region) == region)
     visits = list((await session.execute(stmt)).scalars())
     ids = [v.id for v in visits]
     mine: dict[UUID, datetime] = {}
@@ -46,34 +47,35 @@ async def agenda(*, session: AsyncSession, engineer_id: str, first: date, last: 
     logged: dict[UUID, set[date]] = defaultdict(set)
     checklists: dict[UUID, set[tuple[UUID, date]]] = defaultdict(set)
     if ids:
-        arrivals = (select(ThreeCallsRecord.visit_id, ThreeCallsRecord.engineer_id,
-                           func.min(ThreeCallsRecord.arrived_at)).where(ThreeCallsRecord.visit_id.in_(ids))
-                    .group_by(ThreeCallsRecord.visit_id, ThreeCallsRecord.engineer_id))
+        arrivals = (select(col(ThreeCallsRecord.visit_id), col(ThreeCallsRecord.engineer_id),
+                           func.min(col(ThreeCallsRecord.arrived_at))).where(col(ThreeCallsRecord.visit_id).in_(ids))
+                    .group_by(col(ThreeCallsRecord.visit_id), col(ThreeCallsRecord.engineer_id)))
         for visit_id, who, at in (await session.execute(arrivals)).all():
             team[visit_id] = min(at, team.get(visit_id, at))
             if who == engineer_id:
                 mine[visit_id] = at
-        for t in (await session.execute(select(SiteTask).where(SiteTask.visit_id.in_(ids))
-                                        .order_by(SiteTask.created_at, SiteTask.id))).scalars():
+        for t in (await session.execute(select(SiteTask).where(col(SiteTask.visit_id).in_(ids))
+                                        .order_by(col(SiteTask.created_at), col(SiteTask.id)))).scalars():
             tasks[t.visit_id].append(domain.TaskFacts(t.id, t.title, t.status, t.planned_start, t.planned_end,
                                                       t.started_at, t.done_at))
-        for visit_id, sent_at in (await session.execute(select(CustomerReport.visit_id, CustomerReport.sent_at)
-                                                        .where(CustomerReport.visit_id.in_(ids)))).all():
+        sent = select(col(CustomerReport.visit_id), col(CustomerReport.sent_at)).where(
+            col(CustomerReport.visit_id).in_(ids))
+        for visit_id, sent_at in (await session.execute(sent)).all():
             reports[visit_id].append(sent_at)
-        presence = select(DailyPresence.visit_id, DailyPresence.day, DailyPresence.checked_out_at).where(
-            DailyPresence.visit_id.in_(ids), DailyPresence.engineer_id == engineer_id,
-            DailyPresence.day >= first, DailyPresence.day <= last)
+        presence = select(col(DailyPresence.visit_id), col(DailyPresence.day), col(DailyPresence.checked_out_at)).where(
+            col(DailyPresence.visit_id).in_(ids), col(DailyPresence.engineer_id) == engineer_id,
+            col(DailyPresence.day) >= first, col(DailyPresence.day) <= last)
         for visit_id, day, out in (await session.execute(presence)).all():
             signed_in[visit_id].add(day)
             if out is not None:
                 signed_out[visit_id].add(day)
-        logs = select(DailyLog.visit_id, DailyLog.day).where(
-            DailyLog.visit_id.in_(ids), DailyLog.engineer_id == engineer_id, DailyLog.day >= first,
-            DailyLog.day <= last)
+        logs = select(col(DailyLog.visit_id), col(DailyLog.day)).where(
+            col(DailyLog.visit_id).in_(ids), col(DailyLog.engineer_id) == engineer_id, col(DailyLog.day) >= first,
+            col(DailyLog.day) <= last)
         for visit_id, day in (await session.execute(logs)).all():
             logged[visit_id].add(day)
-        checks = select(SafetyChecklist.visit_id, SafetyChecklist.task_id, SafetyChecklist.day).where(
-            SafetyChecklist.visit_id.in_(ids), SafetyChecklist.day >= first, SafetyChecklist.day <= last)
+        checks = select(col(SafetyChecklist.visit_id), col(SafetyChecklist.task_id), col(SafetyChecklist.day)).where(
+            col(SafetyChecklist.visit_id).in_(ids), col(SafetyChecklist.day) >= first, col(SafetyChecklist.day) <= last)
         for visit_id, task_id, day in (await session.execute(checks)).all():
             checklists[visit_id].add((task_id, day))
     facts = [domain.VisitFacts(
@@ -95,5 +97,5 @@ def _visit(a: domain.AgendaVisit) -> AgendaVisit:
         region=v.region, status=v.status, arrived=a.arrived,
         tasks_pending=[AgendaTask(task_id=t.task_id, title=t.title, status=t.status, planned_start=t.planned_start,
                                   planned_end=t.planned_end) for t in a.tasks_pending],
-        duties=[AgendaDuty(kind=d.kind, step=d.step, done=d.done, task_id=d.task_id,  # type: ignore[arg-type]
+        duties=[AgendaDuty(kind=d.kind, step=d.step, done=d.done, task_id=d.task_id,
                            detail=d.detail) for d in a.duties])
