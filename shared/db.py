@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy import Column, DateTime
+from sqlalchemy import Column, DateTime, Table, inspect
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.settings import ServiceSettings
@@ -26,8 +27,17 @@ def timestamptz_column(*, nullable: bool) -> Column:
     return Column(timestamptz(), nullable=nullable)
 
 
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table a `table=True` model maps, for plain Core statements (SQLModel does not
+    declare `__table__` to the type checker)."""
+    table = inspect(model).local_table
+    assert isinstance(table, Table)  # a table model maps exactly one Table
+    return table
+
+
 def make_engine(settings: ServiceSettings) -> AsyncEngine:
     """The service's async engine (asyncpg), with a statement timeout on every connection."""
+    assert settings.database_url is not None  # the settings' validator fills it in
     return create_async_engine(
         settings.database_url,
         pool_size=settings.db_pool_size,

@@ -15,7 +15,7 @@ from typing import Any
 
 from alembic import command, context
 from alembic.config import Config
-from sqlalchemy import pool
+from sqlalchemy import Table, pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
@@ -32,9 +32,9 @@ def service_tables(service: str) -> frozenset[str]:
         if module.name.rsplit(".", 1)[-1] == "models":
             importlib.import_module(module.name)
     prefix = f"{package.__name__}."
-    registry = SQLModel._sa_registry  # type: ignore[attr-defined]  # SQLModel's registry is not typed public API
+    registry = SQLModel._sa_registry
     return frozenset(mapper.local_table.name for mapper in registry.mappers
-                     if mapper.class_.__module__.startswith(prefix) and mapper.local_table is not None)
+                     if mapper.class_.__module__.startswith(prefix) and isinstance(mapper.local_table, Table))
 
 
 def include_owned(owned: Iterable[str]) -> Callable[[Any, str | None, str, bool, Any], bool]:
@@ -66,6 +66,8 @@ def run_env(service_tables: Iterable[str]) -> None:
     """Body of a service's env.py: migrate only that service's tables and the shared ones."""
     include_object = include_owned(service_tables)
     url = context.config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("the Alembic configuration names no sqlalchemy.url (see alembic_config)")
 
     def do_run(connection: Connection) -> None:
         context.configure(

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
 from opentelemetry.trace import SpanKind
 
@@ -36,6 +36,7 @@ def configure_tracing(service: str, exporter: SpanExporter | None = None) -> boo
     global _configured
     if _configured:
         return True
+    processor: SpanProcessor
     if exporter is None:
         if not tracing_requested():
             return False

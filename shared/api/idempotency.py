@@ -26,8 +26,9 @@ class IdempotencyRecord(SQLModel, table=True):
     request_hash: str = Field(sa_column=Column(String(64), nullable=False))
     status_code: int
     response: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
-    created_at: datetime = Field(
-        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=text("now()"))
+    # None until the row is written: the database sets it (NOT NULL, `now()`)
+    created_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=False, server_default=text("now()"))
     )
 
 

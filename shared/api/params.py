@@ -7,6 +7,7 @@ a date is a client error, not midnight of 1970. Used by query parameters and req
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
@@ -16,7 +17,7 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:?\d{2})$")
 
 
-def _iso(pattern: re.Pattern[str], what: str):
+def _iso(pattern: re.Pattern[str], what: str) -> Callable[[Any], Any]:
     def check(value: Any) -> Any:
         if isinstance(value, date):  # datetime is a date too: already parsed
             return value

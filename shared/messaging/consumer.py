@@ -24,6 +24,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared import context, failpoints
@@ -236,7 +237,7 @@ class EventConsumer:
                 .values([{"consumer_group": self.group, "event_id": e.id, "event_type": e.type}
                          for e, _, _ in items])
                 .on_conflict_do_nothing()
-                .returning(ProcessedEvent.event_id)
+                .returning(col(ProcessedEvent.event_id))
             )).scalars())
             for envelope, payload, handlers in items:
                 if envelope.id not in fresh:
@@ -328,7 +329,7 @@ class EventConsumer:
                 delay = min(delay * 2, 5)
 
 
-async def _unless_stopped(work, stop: asyncio.Event) -> bool:
+async def _unless_stopped(work: Awaitable[object], stop: asyncio.Event) -> bool:
     """Run `work` unless `stop` is set first (then `work` is cancelled); True if it finished."""
     task = asyncio.ensure_future(work)
     stopper = asyncio.ensure_future(stop.wait())

@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared import context
 from shared.clock import utcnow
+from shared.db import table_of
 from shared.events import EventEnvelope, EventPayload
 from shared.messaging.tables import OutboxMessage
 
@@ -41,7 +42,7 @@ def add_event(
 
 
 _STAGED = "outbox.staged"
-_INSERT = insert(OutboxMessage.__table__)  # type: ignore[arg-type]
+_INSERT = insert(table_of(OutboxMessage))
 
 
 @event.listens_for(Session, "before_commit")

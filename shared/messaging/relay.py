@@ -129,6 +129,7 @@ async def outbox_backlog(conn: asyncpg.Connection) -> tuple[int, float]:
     row = await conn.fetchrow(
         "SELECT count(*) AS n, min(created_at) AS oldest FROM outbox_message WHERE sent_at IS NULL"
     )
+    assert row is not None  # an aggregate without GROUP BY always returns one row
     age = 0.0 if row["oldest"] is None else max(0.0, timestamp() - row["oldest"].timestamp())
     return int(row["n"]), age
 
