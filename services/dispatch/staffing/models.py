@@ -28,7 +28,8 @@ class StaffingPolicy(SQLModel, table=True):
     required_certificates: list[dict[str, Any]] = SQLField(sa_column=Column(JSONB, nullable=False))
     note: str = ""
     created_by: str
-    created_at: datetime = SQLField(sa_column=Column(DateTime(timezone=True), nullable=False))
+    # always set on a stored version; none on the built-in table (version 0, never stored)
+    created_at: datetime | None = SQLField(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
 class EngineerAssignment(SQLModel, table=True):

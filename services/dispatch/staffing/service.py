@@ -6,6 +6,7 @@ from datetime import date, datetime
 from uuid import UUID
 
 from sqlalchemy import func, select, text, tuple_
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.dispatch.cases import service as cases
@@ -34,7 +35,7 @@ ACTIVE_CASE = (CaseStatus.RECEIVED, CaseStatus.ACKNOWLEDGED, CaseStatus.DISPATCH
 
 async def current_policy(*, session: AsyncSession) -> StaffingPolicy:
     """The newest stored version, or the built-in table as version 0."""
-    stmt = select(StaffingPolicy).order_by(StaffingPolicy.version.desc()).limit(1)
+    stmt = select(StaffingPolicy).order_by(col(StaffingPolicy.version).desc()).limit(1)
     found = (await session.execute(stmt)).scalar_one_or_none()
     return found or StaffingPolicy(version=0, rules=domain.default_rules(), required_certificates=[],
                                    note="built-in default", created_by="system", created_at=None)
@@ -68,8 +69,9 @@ async def requirement(*, session: AsyncSession, case: ServiceCase,
     """The S3 requirement for the case under the current policy, or under the given version."""
     policy = await (current_policy(session=session) if version is None else get_policy(session=session,
                                                                                        version=version))
-    pack = (await session.execute(select(SpecificationPack.sheets).where(
-        SpecificationPack.case_id == case.id, SpecificationPack.superseded_at.is_(None)))).scalar_one_or_none()
+    pack = (await session.execute(select(col(SpecificationPack.sheets)).where(
+        col(SpecificationPack.case_id) == case.id, col(SpecificationPack.superseded_at).is_(None)))
+    ).scalar_one_or_none()
     req = domain.requirement_for(policy.rules, policy.required_certificates, urgency=case.urgency,
                                  difficulty=case.difficulty, customer_importance=case.customer_importance,
                                  equipment_type=case.equipment_type, live_hv=domain.has_live_hv_work(pack or []))
@@ -89,15 +91,15 @@ async def candidates(*, session: AsyncSession, choices: list[TeamChoice], start:
     """Load the proposed engineers (locked, so two assignments of one engineer serialise) with their
     calendar and their other assignments that touch the window."""
     ids = sorted({c.engineer_id for c in choices})
-    rows = (await session.execute(select(Engineer).where(Engineer.id.in_(ids)).order_by(Engineer.id)
+    rows = (await session.execute(select(Engineer).where(col(Engineer.id).in_(ids)).order_by(col(Engineer.id))
                                   .with_for_update())).scalars()
     engineers = {e.id: e for e in rows}
     busy: dict[str, list[domain.Busy]] = {i: [] for i in ids}
-    stmt = (select(EngineerAssignment, ServiceCase.crm_reference)
-            .join(ServiceCase, ServiceCase.id == EngineerAssignment.case_id)
-            .where(EngineerAssignment.engineer_id.in_(ids), EngineerAssignment.released_at.is_(None),
-                   EngineerAssignment.case_id != exclude_case, ServiceCase.status.in_(ACTIVE_CASE),
-                   EngineerAssignment.planned_start < end, EngineerAssignment.planned_end > start))
+    stmt = (select(EngineerAssignment, col(ServiceCase.crm_reference))
+            .join(ServiceCase, col(ServiceCase.id) == col(EngineerAssignment.case_id))
+            .where(col(EngineerAssignment.engineer_id).in_(ids), col(EngineerAssignment.released_at).is_(None),
+                   col(EngineerAssignment.case_id) != exclude_case, col(ServiceCase.status).in_(ACTIVE_CASE),
+                   col(EngineerAssignment.planned_start) < end, col(EngineerAssignment.planned_end) > start))
     for a, ref in (await session.execute(stmt)).all():
         busy[a.engineer_id].append(domain.Busy(a.planned_start, a.planned_end, f"case {ref}"))
     for e in engineers.values():
@@ -130,7 +132,7 @@ async def assign(*, session: AsyncSession, case_id: UUID, command: AssignEnginee
     domain.check_assignment(team, unknown, req, command.planned_start, command.planned_end)
     now = utcnow()
     for old in (await session.execute(select(EngineerAssignment).where(
-            EngineerAssignment.case_id == case.id, EngineerAssignment.released_at.is_(None)))).scalars():
+            col(EngineerAssignment.case_id) == case.id, col(EngineerAssignment.released_at).is_(None)))).scalars():
         old.released_at = now
     members = _members(team)
     for m in members:
@@ -150,7 +152,8 @@ async def assign(*, session: AsyncSession, case_id: UUID, command: AssignEnginee
 
 async def open_staffing_request(*, session: AsyncSession, risk: ScheduleAtRisk, actor: str) -> None:
     """S12: ScheduleAtRisk opens a staffing request (once per risk, however often it arrives)."""
-    if (await session.execute(select(StaffingRequest.id).where(StaffingRequest.risk_id == risk.risk_id))).first():
+    known = select(col(StaffingRequest.id)).where(col(StaffingRequest.risk_id) == risk.risk_id)
+    if (await session.execute(known)).first():
         return
     if await session.get(ServiceCase, risk.case_id) is None:
         return
@@ -162,20 +165,20 @@ async def open_staffing_request(*, session: AsyncSession, risk: ScheduleAtRisk, 
 async def list_staffing_requests(*, session: AsyncSession, status: str | None, case_id: UUID | None, limit: int,
                                  after: tuple[datetime, UUID] | None) -> list[StaffingRequest]:
     """Oldest first, keyset-paginated on (created_at, id)."""
-    stmt = select(StaffingRequest).order_by(StaffingRequest.created_at, StaffingRequest.id).limit(limit)
+    stmt = select(StaffingRequest).order_by(col(StaffingRequest.created_at), col(StaffingRequest.id)).limit(limit)
     if after is not None:
-        stmt = stmt.where(tuple_(StaffingRequest.created_at, StaffingRequest.id) > tuple_(*after))
+        stmt = stmt.where(tuple_(col(StaffingRequest.created_at), col(StaffingRequest.id)) > tuple_(*after))
     if status:
-        stmt = stmt.where(StaffingRequest.status == status)
+        stmt = stmt.where(col(StaffingRequest.status) == status)
     if case_id:
-        stmt = stmt.where(StaffingRequest.case_id == case_id)
+        stmt = stmt.where(col(StaffingRequest.case_id) == case_id)
     return list((await session.execute(stmt)).scalars())
 
 
 async def add_staff(*, session: AsyncSession, request_id: UUID, command: AddStaff, actor: str,
                     if_match: str | None) -> StaffingRequest:
     """S12: the dispatcher adds engineers under the S3 rules -> StaffAdded."""
-    request = (await session.execute(select(StaffingRequest).where(StaffingRequest.id == request_id)
+    request = (await session.execute(select(StaffingRequest).where(col(StaffingRequest.id) == request_id)
                                      .with_for_update())).scalar_one_or_none()
     if request is None:
         raise NotFound(f"staffing request {request_id} does not exist")
@@ -186,6 +189,8 @@ async def add_staff(*, session: AsyncSession, request_id: UUID, command: AddStaf
     if case.status not in (CaseStatus.DISPATCHED, CaseStatus.ON_SITE):
         raise GateRefused("staff addition", [f"S12: staff is added to a dispatched case (this one is {case.status})"])
     start, end = case.planned_start, case.planned_end
+    if end is None:  # S3 staffed the case for its planned window before dispatch: there is no window to extend
+        raise GateRefused("staff addition", ["S12: the case has no planned window (S3)"])
     if request.customer_deadline and end and request.customer_deadline > end:
         end = request.customer_deadline
     start = max(start, utcnow()) if start else utcnow()
@@ -218,5 +223,5 @@ async def add_staff(*, session: AsyncSession, request_id: UUID, command: AddStaf
 
 async def assigned_count(*, session: AsyncSession, engineer_id: str) -> int:
     stmt = select(func.count()).select_from(EngineerAssignment).where(
-        EngineerAssignment.engineer_id == engineer_id, EngineerAssignment.released_at.is_(None))
+        col(EngineerAssignment.engineer_id) == engineer_id, col(EngineerAssignment.released_at).is_(None))
     return (await session.execute(stmt)).scalar_one()
