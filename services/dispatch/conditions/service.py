@@ -6,6 +6,7 @@ from datetime import date, datetime
 from uuid import UUID
 
 from sqlalchemy import func, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.dispatch.cases import service as cases
@@ -50,22 +51,22 @@ async def record_call(*, session: AsyncSession, case_id: UUID, body: ConditionCa
 
 
 async def calls_of(*, session: AsyncSession, case_id: UUID) -> list[ConditionCall]:
-    stmt = select(ConditionCall).where(ConditionCall.case_id == case_id).order_by(ConditionCall.created_at)
+    stmt = select(ConditionCall).where(col(ConditionCall.case_id) == case_id).order_by(col(ConditionCall.created_at))
     return list((await session.execute(stmt)).scalars())
 
 
 async def due_postponements(*, session: AsyncSession, today: date,
                             for_update: bool = False) -> list[tuple[ConditionCall, ServiceCase]]:
     """S2: postponements whose agreed date has come and that no later call has settled."""
-    last_call = (select(ConditionCall.case_id, func.max(ConditionCall.created_at).label("at"))
-                 .group_by(ConditionCall.case_id).subquery())
+    last_call = (select(col(ConditionCall.case_id), func.max(col(ConditionCall.created_at)).label("at"))
+                 .group_by(col(ConditionCall.case_id)).subquery())
     stmt = (select(ConditionCall, ServiceCase)
-            .join(last_call, (last_call.c.case_id == ConditionCall.case_id)
-                  & (last_call.c.at == ConditionCall.created_at))
-            .join(ServiceCase, ServiceCase.id == ConditionCall.case_id)
-            .where(ConditionCall.outcome == "postponed", ConditionCall.new_date <= today,
-                   ServiceCase.status == CaseStatus.ACKNOWLEDGED)
-            .order_by(ConditionCall.new_date, ConditionCall.case_id))
+            .join(last_call, (last_call.c.case_id == col(ConditionCall.case_id))
+                  & (last_call.c.at == col(ConditionCall.created_at)))
+            .join(ServiceCase, col(ServiceCase.id) == col(ConditionCall.case_id))
+            .where(col(ConditionCall.outcome) == "postponed", col(ConditionCall.new_date) <= today,
+                   col(ServiceCase.status) == CaseStatus.ACKNOWLEDGED)
+            .order_by(col(ConditionCall.new_date), col(ConditionCall.case_id)))
     if for_update:
         stmt = stmt.with_for_update(of=ConditionCall, skip_locked=True)
     rows = (await session.execute(stmt)).all()
