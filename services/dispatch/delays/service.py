@@ -5,6 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from sqlalchemy import select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.dispatch.cases import service as cases
@@ -45,8 +46,8 @@ async def reschedule(*, session: AsyncSession, case_id: UUID, body: ArrivalResch
     if case.planned_start is not None:
         shift = start - case.planned_start
         bookings = (await session.execute(select(EngineerAssignment).where(
-            EngineerAssignment.case_id == case.id, EngineerAssignment.released_at.is_(None))
-            .order_by(EngineerAssignment.engineer_id).with_for_update())).scalars()
+            col(EngineerAssignment.case_id) == case.id, col(EngineerAssignment.released_at).is_(None))
+            .order_by(col(EngineerAssignment.engineer_id)).with_for_update())).scalars()
         for booking in bookings:
             booking.planned_start, booking.planned_end = booking.planned_start + shift, booking.planned_end + shift
     case.planned_start, case.planned_end = start, end
