@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from uuid import UUID
 
 from sqlalchemy import select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.dispatch.cases import service as cases
@@ -29,10 +30,10 @@ from shared.api.problems import GateRefused
 
 async def profiles(*, session: AsyncSession, exclude_cases: set[UUID]) -> list[domain.EngineerProfile]:
     """Active engineers with their skills, certificates, calendar and current assignments."""
-    engineers = list((await session.execute(select(Engineer).where(Engineer.active.is_(True)))).scalars())
+    engineers = list((await session.execute(select(Engineer).where(col(Engineer.active).is_(True)))).scalars())
     busy: dict[str, list[staffing_domain.Busy]] = {e.id: [] for e in engineers}
-    stmt = (select(EngineerAssignment).join(ServiceCase, ServiceCase.id == EngineerAssignment.case_id)
-            .where(EngineerAssignment.released_at.is_(None), ServiceCase.status.in_(staffing.ACTIVE_CASE)))
+    stmt = (select(EngineerAssignment).join(ServiceCase, col(ServiceCase.id) == col(EngineerAssignment.case_id))
+            .where(col(EngineerAssignment.released_at).is_(None), col(ServiceCase.status).in_(staffing.ACTIVE_CASE)))
     for a in (await session.execute(stmt)).scalars():
         if a.case_id not in exclude_cases and a.engineer_id in busy:
             busy[a.engineer_id].append(staffing_domain.Busy(a.planned_start, a.planned_end, "assignment"))
@@ -89,10 +90,11 @@ async def suggest_for_case(*, session: AsyncSession, case_id: UUID, body: CaseSu
 
 async def suggest_batch(*, session: AsyncSession, body: BatchSuggestionRequest, time_limit: float) -> SuggestionRead:
     """All acknowledged, unstaffed cases whose required arrival falls in the period, staffed together."""
-    stmt = (select(ServiceCase).where(ServiceCase.status == CaseStatus.ACKNOWLEDGED, ServiceCase.staffed_at.is_(None),
-                                      ServiceCase.required_arrival >= body.arrival_from,
-                                      ServiceCase.required_arrival < body.arrival_to)
-            .order_by(ServiceCase.required_arrival, ServiceCase.id).limit(1000))
+    stmt = (select(ServiceCase).where(col(ServiceCase.status) == CaseStatus.ACKNOWLEDGED,
+                                      col(ServiceCase.staffed_at).is_(None),
+                                      col(ServiceCase.required_arrival) >= body.arrival_from,
+                                      col(ServiceCase.required_arrival) < body.arrival_to)
+            .order_by(col(ServiceCase.required_arrival), col(ServiceCase.id)).limit(1000))
     waiting = list((await session.execute(stmt)).scalars())
     needs = [await _need(session, c, c.required_arrival, c.required_arrival + timedelta(days=body.duration_days))
              for c in waiting]
