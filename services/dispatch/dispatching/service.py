@@ -6,6 +6,7 @@ from datetime import date
 from uuid import UUID
 
 from sqlalchemy import func, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.dispatch.cases import domain
@@ -30,9 +31,9 @@ async def readiness(*, session: AsyncSession, case: ServiceCase) -> domain.Dispa
     """Everything the S6 gate checks, read from the case's own records."""
     calls = await conditions.calls_of(session=session, case_id=case.id)
     newest_plan = (await session.execute(
-        select(ServicePlan.status).where(ServicePlan.case_id == case.id)
-        .where(ServicePlan.revision == select(func.max(ServicePlan.revision))
-               .where(ServicePlan.case_id == case.id).scalar_subquery()))).scalar_one_or_none()
+        select(col(ServicePlan.status)).where(col(ServicePlan.case_id) == case.id)
+        .where(col(ServicePlan.revision) == select(func.max(col(ServicePlan.revision)))
+               .where(col(ServicePlan.case_id) == case.id).scalar_subquery()))).scalar_one_or_none()
     approved = await plans.approved_plan(session=session, case_id=case.id)
     pack = await specifications.current_pack(session=session, case_id=case.id)
     checklist = await preparation.checklist(session=session, case_id=case.id)
@@ -55,7 +56,7 @@ async def _live_work_missing(session: AsyncSession, case: ServiceCase, sheets: l
     if not staffing_domain.has_live_hv_work(sheets) or not case.team:
         return []
     ids = [m["engineer_id"] for m in case.team]
-    engineers = {e.id: e for e in (await session.execute(select(Engineer).where(Engineer.id.in_(ids)))).scalars()}
+    engineers = {e.id: e for e in (await session.execute(select(Engineer).where(col(Engineer.id).in_(ids)))).scalars()}
     team = []
     for engineer_id in ids:
         found = engineers.get(engineer_id)
