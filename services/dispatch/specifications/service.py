@@ -5,6 +5,7 @@ from __future__ import annotations
 from uuid import UUID, uuid4
 
 from sqlalchemy import select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.dispatch.cases import service as cases
@@ -26,8 +27,8 @@ from shared.events.quality import PreventiveActionDefined
 
 
 async def latest(*, session: AsyncSession, template_id: str, for_update: bool = False) -> SpecificationTemplate:
-    stmt = (select(SpecificationTemplate).where(SpecificationTemplate.template_id == template_id)
-            .order_by(SpecificationTemplate.version.desc()).limit(1))
+    stmt = (select(SpecificationTemplate).where(col(SpecificationTemplate.template_id) == template_id)
+            .order_by(col(SpecificationTemplate.version).desc()).limit(1))
     if for_update:
         stmt = stmt.with_for_update()
     found = (await session.execute(stmt)).scalar_one_or_none()
@@ -37,8 +38,8 @@ async def latest(*, session: AsyncSession, template_id: str, for_update: bool = 
 
 
 async def version_of(*, session: AsyncSession, template_id: str, version: int) -> SpecificationTemplate:
-    stmt = select(SpecificationTemplate).where(SpecificationTemplate.template_id == template_id,
-                                               SpecificationTemplate.version == version)
+    stmt = select(SpecificationTemplate).where(col(SpecificationTemplate.template_id) == template_id,
+                                               col(SpecificationTemplate.version) == version)
     found = (await session.execute(stmt)).scalar_one_or_none()
     if found is None:
         raise NotFound(f"specification template {template_id} has no version {version}")
@@ -46,8 +47,8 @@ async def version_of(*, session: AsyncSession, template_id: str, version: int) -
 
 
 async def create_template(*, session: AsyncSession, body: TemplateCreate, actor: str) -> SpecificationTemplate:
-    exists = (await session.execute(select(SpecificationTemplate.id).where(
-        SpecificationTemplate.template_id == body.template_id))).first()
+    exists = (await session.execute(select(col(SpecificationTemplate.id)).where(
+        col(SpecificationTemplate.template_id) == body.template_id))).first()
     if exists:
         raise Conflict(f"template {body.template_id} exists; revise it with a new version")
     template = SpecificationTemplate(**body.model_dump(mode="json"), version=1, created_by=actor,
@@ -78,7 +79,7 @@ async def list_templates(*, session: AsyncSession, equipment_type: str | None,
     """The newest version of each template, optionally those fitting an equipment type / difficulty."""
     stmt = select(SpecificationTemplate)
     if equipment_type:
-        stmt = stmt.where(SpecificationTemplate.equipment_type == equipment_type)
+        stmt = stmt.where(col(SpecificationTemplate.equipment_type) == equipment_type)
     rows = domain.newest(list((await session.execute(stmt)).scalars()))
     if difficulty:
         rows = [t for t in rows if t.difficulty in (None, difficulty)]
@@ -107,7 +108,7 @@ async def attach_pack(*, session: AsyncSession, case_id: UUID, body: PackCreate,
             f"S5: no template exists for equipment type {case.equipment_type} and difficulty {case.difficulty}"])
     now = utcnow()
     for old in (await session.execute(select(SpecificationPack).where(
-            SpecificationPack.case_id == case.id, SpecificationPack.superseded_at.is_(None)))).scalars():
+            col(SpecificationPack.case_id) == case.id, col(SpecificationPack.superseded_at).is_(None)))).scalars():
         old.superseded_at = now
     pack_id = uuid4()
     sheets = domain.instantiate(fitting, pack_id)
@@ -122,8 +123,8 @@ async def attach_pack(*, session: AsyncSession, case_id: UUID, body: PackCreate,
 
 
 async def current_pack(*, session: AsyncSession, case_id: UUID) -> SpecificationPack | None:
-    stmt = select(SpecificationPack).where(SpecificationPack.case_id == case_id,
-                                           SpecificationPack.superseded_at.is_(None))
+    stmt = select(SpecificationPack).where(col(SpecificationPack.case_id) == case_id,
+                                           col(SpecificationPack.superseded_at).is_(None))
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
@@ -139,9 +140,9 @@ async def apply_preventive_action(*, session: AsyncSession, action: PreventiveAc
         return []
     revised = []
     for t in targets:
-        done = (await session.execute(select(SpecificationTemplate.id).where(
-            SpecificationTemplate.template_id == t.template_id,
-            SpecificationTemplate.issue_id == action.issue_id))).first()
+        done = (await session.execute(select(col(SpecificationTemplate.id)).where(
+            col(SpecificationTemplate.template_id) == t.template_id,
+            col(SpecificationTemplate.issue_id) == action.issue_id))).first()
         if done:
             continue  # the same preventive action arrived again
         item = domain.preventive_item(action.issue_id, action.action)
