@@ -6,6 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.dispatch.cases import service as cases
@@ -22,7 +23,7 @@ from shared.events.dispatch import PreparationCompleted
 
 
 async def checklist(*, session: AsyncSession, case_id: UUID, for_update: bool = False) -> PreparationChecklist | None:
-    stmt = select(PreparationChecklist).where(PreparationChecklist.case_id == case_id)
+    stmt = select(PreparationChecklist).where(col(PreparationChecklist.case_id) == case_id)
     if for_update:
         stmt = stmt.with_for_update()
     return (await session.execute(stmt)).scalar_one_or_none()
@@ -32,8 +33,8 @@ async def items_of(*, session: AsyncSession, case_id: UUID,
                    found: PreparationChecklist | None) -> list[dict[str, Any]]:
     """S6: the items the newest S4 plan and the latest confirmed S2 call ask for, with the ticks recorded."""
     plan_items = (await session.execute(
-        select(ServicePlan.preparation_items).where(ServicePlan.case_id == case_id)
-        .order_by(ServicePlan.revision.desc()).limit(1))).scalar_one_or_none() or []
+        select(col(ServicePlan.preparation_items)).where(col(ServicePlan.case_id) == case_id)
+        .order_by(col(ServicePlan.revision).desc()).limit(1))).scalar_one_or_none() or []
     calls = await conditions.calls_of(session=session, case_id=case_id)
     confirmed = [c for c in calls if c.outcome == "confirmed"]
     company_items = (confirmed[-1].details or {}).get("company_preparation", []) if confirmed else []
