@@ -11,6 +11,7 @@ from uuid import UUID
 from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy import ColumnElement, delete, func, literal, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.dispatch.cases.models import CaseEvent, ServiceCase
@@ -54,12 +55,13 @@ async def refresh(*, session: AsyncSession, subject: str, event_time: datetime, 
     except ValueError:
         return
     case = (await session.execute(
-        select(ServiceCase.region, ServiceCase.equipment_type, ServiceCase.created_at, ServiceCase.team)
-        .where(ServiceCase.id == case_id))).one_or_none()
+        select(col(ServiceCase.region), col(ServiceCase.equipment_type), col(ServiceCase.created_at),
+               col(ServiceCase.team))
+        .where(col(ServiceCase.id) == case_id))).one_or_none()
     if case is None:
         return
-    rows = (await session.execute(select(CaseEvent).where(CaseEvent.case_id == subject)
-                                  .order_by(CaseEvent.occurred_at, CaseEvent.event_id))).scalars()
+    rows = (await session.execute(select(CaseEvent).where(col(CaseEvent.case_id) == subject)
+                                  .order_by(col(CaseEvent.occurred_at), col(CaseEvent.event_id)))).scalars()
     timeline = [TimelineEvent(e.event_id, e.event_type, e.actor, e.occurred_at, e.data) for e in rows]
     today = now.astimezone(SITE_TIMEZONE).date()
     team = [str(m.get("engineer_id")) for m in case.team or []]
@@ -157,7 +159,7 @@ async def conformance_page(*, session: AsyncSession, region: str | None, period_
         created, last_id = decode_cursor(cursor)
         conds.append(tuple_(_summary.c.created_at, _summary.c.case_id) < tuple_(created, last_id))
     stmt = (select(CaseConformanceSummary).where(*conds)
-            .order_by(CaseConformanceSummary.created_at.desc(), CaseConformanceSummary.case_id.desc())  # type: ignore[attr-defined]
+            .order_by(col(CaseConformanceSummary.created_at).desc(), col(CaseConformanceSummary.case_id).desc())
             .limit(limit))
     return list((await session.execute(stmt)).scalars())
 
