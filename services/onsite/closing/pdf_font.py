@@ -18,6 +18,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from typing import Any, cast
 
 from fontTools.pens.cu2quPen import Cu2QuPen
 from fontTools.pens.ttGlyphPen import TTGlyphPen
@@ -95,8 +96,10 @@ def registered_for(text: str) -> Iterator[str]:
         try:
             yield name
         finally:  # reportlab's registry is global and keyed by name: leave nothing behind
-            pdfmetrics._fonts.pop(name, None)
-            pdfmetrics._dynFaceNames.pop(font.face.name, None)
-            fonts._ps2tt_map.pop(name.lower(), None)
+            # (its private maps, which reportlab's stubs do not declare)
+            metrics, maps = cast(Any, pdfmetrics), cast(Any, fonts)
+            metrics._fonts.pop(name, None)
+            metrics._dynFaceNames.pop(font.face.name, None)
+            maps._ps2tt_map.pop(name.lower(), None)
             for style in [(name.lower(), bold, italic) for bold in (0, 1) for italic in (0, 1)]:
-                fonts._tt2ps_map.pop(style, None)
+                maps._tt2ps_map.pop(style, None)

@@ -14,7 +14,7 @@ import hashlib
 import io
 from datetime import datetime, tzinfo
 from functools import partial
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
@@ -26,6 +26,7 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from sqlalchemy import select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.onsite.closing import pdf_font
@@ -159,7 +160,7 @@ async def gather(*, session: AsyncSession, visit: SiteVisit, zone: tzinfo,
     records = (await session.execute(rows(ProcessDataRecord, ProcessDataRecord.recorded_at))).scalars().all()
     failed: dict[Any, list[Reading]] = {}
     for reading in (await session.execute(rows(ProcessDataReading, ProcessDataReading.recorded_at).where(
-            ProcessDataReading.passed.is_(False)))).scalars():
+            col(ProcessDataReading.passed).is_(False)))).scalars():
         failed.setdefault(reading.record_id, []).append(
             Reading(value=reading.value, unit=reading.unit, at=reading.recorded_at))
     witnesses = (await session.execute(rows(WitnessRecord, WitnessRecord.signed_at))).scalars()
@@ -172,7 +173,7 @@ async def gather(*, session: AsyncSession, visit: SiteVisit, zone: tzinfo,
     values = []
     for r in records:
         task = tasks.get(r.task_id)
-        item = next((i for i in (task.items if task else []) if i["item_id"] == r.item_id), {})
+        item: dict[str, Any] = next((i for i in (task.items if task else []) if i["item_id"] == r.item_id), {})
         values.append(ValueLine(
             task=task.title if task else "", item_id=r.item_id, item_text=item.get("text", ""), value=r.value,
             unit=r.unit or item.get("unit"), lower_limit=item.get("lower_limit"), upper_limit=item.get("upper_limit"),
@@ -382,7 +383,8 @@ def _pdf_date(moment: datetime | None) -> Any:
 
 def _canvas(*args: Any, signed_at: datetime | None, **kwargs: Any) -> Canvas:
     canvas = Canvas(*args, **{**kwargs, "invariant": 1})
-    canvas._doc.setDateFormatter(_pdf_date(signed_at))  # reportlab has no public setter
+    # reportlab has no public setter (and its stubs do not declare the document)
+    cast(Any, canvas)._doc.setDateFormatter(_pdf_date(signed_at))
     return canvas
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.onsite.closing import domain, report
@@ -69,7 +70,7 @@ async def unrecorded_items(session: AsyncSession, visit_id: UUID) -> list[str]:
     """Check-sheet items of the visit's tasks without a recorded value (as `task title/item id`)."""
     tasks = await work.tasks(session=session, visit_id=visit_id)
     recorded = {(r.task_id, r.item_id) for r in (await session.execute(
-        select(ProcessDataRecord).where(ProcessDataRecord.visit_id == visit_id))).scalars()}
+        select(ProcessDataRecord).where(col(ProcessDataRecord.visit_id) == visit_id))).scalars()}
     return [f"{t.title}/{item['item_id']}" for t in tasks for item in t.items
             if (t.id, item["item_id"]) not in recorded]
 
@@ -80,12 +81,12 @@ async def work_state(session: AsyncSession, visit_id: UUID) -> domain.WorkState:
     tasks = await work.tasks(session=session, visit_id=visit_id)
     titles = {t.id: t.title for t in tasks}
     records = list((await session.execute(select(ProcessDataRecord).where(
-        ProcessDataRecord.visit_id == visit_id).order_by(ProcessDataRecord.recorded_at))).scalars())
+        col(ProcessDataRecord.visit_id) == visit_id).order_by(col(ProcessDataRecord.recorded_at)))).scalars())
     milestones = await work.milestones(session=session, visit_id=visit_id)
-    witnessed = set((await session.execute(select(WitnessRecord.subject_id).where(
-        WitnessRecord.visit_id == visit_id, WitnessRecord.subject_kind != "concession"))).scalars())
-    with_evidence = set((await session.execute(select(EvidenceFile.attached_id).where(
-        EvidenceFile.visit_id == visit_id, EvidenceFile.attached_kind == "milestone"))).scalars())
+    witnessed = set((await session.execute(select(col(WitnessRecord.subject_id)).where(
+        col(WitnessRecord.visit_id) == visit_id, col(WitnessRecord.subject_kind) != "concession"))).scalars())
+    with_evidence = set((await session.execute(select(col(EvidenceFile.attached_id)).where(
+        col(EvidenceFile.visit_id) == visit_id, col(EvidenceFile.attached_kind) == "milestone"))).scalars())
     return domain.WorkState(
         tasks=tuple((t.title, t.status) for t in tasks),
         entries=tuple(domain.EntryView(
@@ -105,9 +106,10 @@ async def record_check(*, session: AsyncSession, visit_id: UUID, body: CheckCrea
     """S26: a self-check (every item recorded) or a cross-check of another team engineer's items."""
     visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
     engineer_id = body.engineer_id or principal.subject
-    checks = list((await session.execute(select(EngineerCheck).where(EngineerCheck.visit_id == visit.id))).scalars())
+    checks = list((await session.execute(
+        select(EngineerCheck).where(col(EngineerCheck.visit_id) == visit.id))).scalars())
     items = sum(1 for r in (await session.execute(select(ProcessDataRecord).where(
-        ProcessDataRecord.visit_id == visit.id, ProcessDataRecord.recorded_by == engineer_id))).scalars())
+        col(ProcessDataRecord.visit_id) == visit.id, col(ProcessDataRecord.recorded_by) == engineer_id))).scalars())
     if engineer_id == principal.subject:
         domain.check_self_check(unrecorded_items=await unrecorded_items(session, visit.id),
                                 failed_items=domain.failed_without_disposition(
@@ -121,6 +123,7 @@ async def record_check(*, session: AsyncSession, visit_id: UUID, body: CheckCrea
     check = EngineerCheck(visit_id=visit.id, engineer_id=engineer_id, checker_id=principal.subject, items=items,
                           findings=body.findings, checked_at=utcnow())
     session.add(check)
+    payload: SelfCheckCompleted | CrossCheckCompleted
     if engineer_id == principal.subject:
         payload = SelfCheckCompleted(case_id=visit.case_id, visit_id=visit.id, engineer_id=engineer_id, items=items)
     else:
@@ -132,8 +135,8 @@ async def record_check(*, session: AsyncSession, visit_id: UUID, body: CheckCrea
 
 
 async def checks(*, session: AsyncSession, visit_id: UUID) -> list[EngineerCheck]:
-    return list((await session.execute(select(EngineerCheck).where(EngineerCheck.visit_id == visit_id)
-                                       .order_by(EngineerCheck.checked_at))).scalars())
+    return list((await session.execute(select(EngineerCheck).where(col(EngineerCheck.visit_id) == visit_id)
+                                       .order_by(col(EngineerCheck.checked_at)))).scalars())
 
 
 # ---------------------------------------------------------------- S27, S28, S29
@@ -174,8 +177,8 @@ async def take_back_for_repair(*, session: AsyncSession, visit_id: UUID, body: R
     """S28: damaged equipment taken back; the receipt stays with the customer -> RepairRequested (quality opens
     the repair order)."""
     visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
-    if (await session.execute(select(RepairTakeBack.id).where(
-            RepairTakeBack.receipt_number == body.receipt_number))).first():
+    if (await session.execute(select(col(RepairTakeBack.id)).where(
+            col(RepairTakeBack.receipt_number) == body.receipt_number))).first():
         raise Conflict(f"receipt {body.receipt_number} is already used")
     repair = RepairTakeBack(visit_id=visit.id, receipt_number=body.receipt_number, equipment=body.equipment,
                             serial_number=body.serial_number, fault=body.fault, taken_by=principal.subject,
@@ -210,7 +213,8 @@ async def dispatch_drawings(*, session: AsyncSession, visit_id: UUID, body: Draw
     """S29: revised drawings sent to the company and mailed to the customer -> DrawingsDispatched."""
     visit = await visits.get_for_team_member(session=session, visit_id=visit_id, principal=principal)
     revisions = list((await session.execute(select(DrawingRevision).where(
-        DrawingRevision.visit_id == visit.id, DrawingRevision.id.in_(body.revision_ids)).with_for_update())).scalars())
+        col(DrawingRevision.visit_id) == visit.id, col(DrawingRevision.id).in_(body.revision_ids))
+        .with_for_update())).scalars())
     unknown = set(body.revision_ids) - {r.id for r in revisions}
     if unknown:
         raise NotFound(f"drawing revisions not on this visit: {', '.join(sorted(map(str, unknown)))}")
@@ -231,7 +235,8 @@ async def declare_no_drawing_deviations(*, session: AsyncSession, visit_id: UUID
                                         principal: Principal) -> ClosingRecord:
     """S29: nothing deviated from the drawings (so there is nothing to send)."""
     visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
-    if (await session.execute(select(DrawingRevision.id).where(DrawingRevision.visit_id == visit.id))).first():
+    if (await session.execute(
+            select(col(DrawingRevision.id)).where(col(DrawingRevision.visit_id) == visit.id))).first():
         raise GateRefused("no drawing deviations",
                           ["S29: drawing revisions are recorded on this visit; dispatch them instead"])
     record = await _closing(session, visit)
@@ -244,22 +249,23 @@ async def declare_no_drawing_deviations(*, session: AsyncSession, visit_id: UUID
 
 
 async def drawing_revisions(*, session: AsyncSession, visit_id: UUID) -> list[DrawingRevision]:
-    return list((await session.execute(select(DrawingRevision).where(DrawingRevision.visit_id == visit_id)
-                                       .order_by(DrawingRevision.recorded_at))).scalars())
+    return list((await session.execute(select(DrawingRevision).where(col(DrawingRevision.visit_id) == visit_id)
+                                       .order_by(col(DrawingRevision.recorded_at)))).scalars())
 
 
 # ---------------------------------------------------------------- S30
 
 async def completion_missing(*, session: AsyncSession, visit: SiteVisit) -> list[str]:
     """Everything the S30 gate still needs for this visit: the work finished (S13, S17, S19, S25), S26-S29."""
-    arrived = (await session.execute(select(ThreeCallsRecord.id).where(
-        ThreeCallsRecord.visit_id == visit.id).limit(1))).first() is not None
+    arrived = (await session.execute(select(col(ThreeCallsRecord.id)).where(
+        col(ThreeCallsRecord.visit_id) == visit.id).limit(1))).first() is not None
     pairs = [(c.engineer_id, c.checker_id) for c in await checks(session=session, visit_id=visit.id)]
     s26 = domain.s26_missing(team=visit.engineer_ids, checks=pairs,
                              unrecorded_items=await unrecorded_items(session, visit.id))
     record = await session.get(ClosingRecord, visit.id)
     revisions = await drawing_revisions(session=session, visit_id=visit.id)
-    issues = (await session.execute(select(VisitQualityIssue).where(VisitQualityIssue.visit_id == visit.id))).scalars()
+    issues = (await session.execute(
+        select(VisitQualityIssue).where(col(VisitQualityIssue.visit_id) == visit.id))).scalars()
     return domain.completion_missing(
         arrived=arrived, already_completed=visit.status == VisitStatus.COMPLETED,
         work=domain.work_missing(await work_state(session, visit.id)), s26=s26,
@@ -364,9 +370,9 @@ async def verify_report(*, session: AsyncSession, visit: SiteVisit, pdf: bytes) 
 async def depart(*, session: AsyncSession, visit_id: UUID, body: DepartureCreate, principal: Principal) -> Departure:
     """S33: an engineer leaves; the last departure closes the visit -> EngineerDeparted."""
     visit = await visits.get_for_team_member(session=session, visit_id=visit_id, principal=principal)
-    departures = list((await session.execute(select(Departure).where(Departure.visit_id == visit.id))).scalars())
+    departures = list((await session.execute(select(Departure).where(col(Departure.visit_id) == visit.id))).scalars())
     pending = [t.title for t in (await session.execute(select(SiteTask).where(
-        SiteTask.visit_id == visit.id, SiteTask.status != TaskStatus.DONE))).scalars()]
+        col(SiteTask.visit_id) == visit.id, col(SiteTask.status) != TaskStatus.DONE))).scalars()]
     domain.check_departure_gate(
         completed=visit.status == VisitStatus.COMPLETED,
         already_departed=any(d.engineer_id == principal.subject for d in departures),
@@ -374,6 +380,9 @@ async def depart(*, session: AsyncSession, visit_id: UUID, body: DepartureCreate
         department_head_informed=body.department_head_informed_at is not None,
         site_manager_agreed=bool((body.site_manager_agreed_by or "").strip()), pending_tasks=pending,
     )
+    # the gate above refused a departure without these
+    assert body.regional_centre_informed_at is not None and body.department_head_informed_at is not None
+    assert body.site_manager_agreed_by is not None
     receipt = await session.get(ServiceReport, visit.id)
     visits.check_reported(visit, step="S33 departure", field="body.departed_at", at=body.departed_at, after=[
         Earlier("the engineer's arrival", await visits.arrived_at(session, visit.id, principal.subject)),
@@ -382,14 +391,14 @@ async def depart(*, session: AsyncSession, visit_id: UUID, body: DepartureCreate
         visits.check_reported(visit, step="S33 departure", field=f"body.{field}", at=getattr(body, field))
     departure = Departure(
         visit_id=visit.id, engineer_id=principal.subject, departed_at=body.departed_at,
-        regional_centre_informed_at=body.regional_centre_informed_at,  # type: ignore[arg-type]
-        department_head_informed_at=body.department_head_informed_at,  # type: ignore[arg-type]
-        site_manager_agreed_by=body.site_manager_agreed_by,  # type: ignore[arg-type]
+        regional_centre_informed_at=body.regional_centre_informed_at,
+        department_head_informed_at=body.department_head_informed_at,
+        site_manager_agreed_by=body.site_manager_agreed_by,
     )
     session.add(departure)
     # Engineers who left mid-way with consent or an approved exception (S21) will not depart again.
-    left = set((await session.execute(select(LeaveRequest.engineer_id).where(
-        LeaveRequest.visit_id == visit.id, LeaveRequest.may_leave.is_(True)))).scalars())
+    left = set((await session.execute(select(col(LeaveRequest.engineer_id)).where(
+        col(LeaveRequest.visit_id) == visit.id, col(LeaveRequest.may_leave).is_(True)))).scalars())
     gone = {d.engineer_id for d in departures} | left | {principal.subject}
     last = set(visit.engineer_ids) <= gone
     if last:
@@ -411,5 +420,5 @@ def _receipt_signed_at(receipt: ServiceReport | None) -> datetime | None:
 
 
 async def departures(*, session: AsyncSession, visit_id: UUID) -> list[Departure]:
-    return list((await session.execute(select(Departure).where(Departure.visit_id == visit_id)
-                                       .order_by(Departure.departed_at))).scalars())
+    return list((await session.execute(select(Departure).where(col(Departure.visit_id) == visit_id)
+                                       .order_by(col(Departure.departed_at)))).scalars())
