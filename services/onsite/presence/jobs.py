@@ -6,12 +6,12 @@ from collections.abc import Callable
 from datetime import datetime
 
 from services.onsite.presence.service import flag_missing
-from shared.api.app import ServiceRuntime
+from shared.api.app import PeriodicJob, ServiceRuntime
 from shared.clock import utcnow
 from shared.db import transaction
 
 
-def missing_presence_job(clock: Callable[[], datetime] = utcnow):
+def missing_presence_job(clock: Callable[[], datetime] = utcnow) -> PeriodicJob:
     """A `periodic` job for the service definition; `clock` is injectable so tests control time."""
 
     async def flag_missing_sign_outs_and_logs(runtime: ServiceRuntime) -> None:

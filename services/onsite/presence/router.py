@@ -64,9 +64,9 @@ async def whereabouts(principal: Supervisor, sessions: Sessions) -> list[Whereab
         out_known = p.checked_out_at is not None and p.out_latitude is not None and p.out_longitude is not None
         out.append(WhereaboutsRead(
             engineer_id=p.engineer_id, visit_id=v.id, site_name=v.site_name, on_site=not out_known,
-            at=p.checked_out_at if out_known else p.checked_in_at,  # type: ignore[arg-type]
-            latitude=p.out_latitude if out_known else p.in_latitude,  # type: ignore[arg-type]
-            longitude=p.out_longitude if out_known else p.in_longitude,  # type: ignore[arg-type]
+            at=p.checked_out_at if out_known else p.checked_in_at,
+            latitude=p.out_latitude if out_known else p.in_latitude,
+            longitude=p.out_longitude if out_known else p.in_longitude,
             accuracy_m=p.out_accuracy_m if out_known else p.in_accuracy_m))
     return out
 

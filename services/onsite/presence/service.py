@@ -8,6 +8,7 @@ from uuid import UUID, uuid4
 
 from sqlalchemy import ColumnElement, and_, case, exists, func, literal, select
 from sqlalchemy.dialects.postgresql import distinct_on, insert
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.onsite.closing.models import Departure
@@ -40,9 +41,9 @@ async def check_in(*, session: AsyncSession, visit_id: UUID, body: Location, pri
     visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
     visits.check_reported(visit, step="S10 sign-in", field="body.at", at=body.at)
     day = site_calendar().day(body.at, visit.region)
-    if (await session.execute(select(DailyPresence.id).where(
-            DailyPresence.visit_id == visit.id, DailyPresence.engineer_id == principal.subject,
-            DailyPresence.day == day))).first():
+    if (await session.execute(select(col(DailyPresence.id)).where(
+            col(DailyPresence.visit_id) == visit.id, col(DailyPresence.engineer_id) == principal.subject,
+            col(DailyPresence.day) == day))).first():
         raise GateRefused("sign-in", [f"S10: {principal.subject} has already signed in on {day}"])
     presence = DailyPresence(visit_id=visit.id, engineer_id=principal.subject, day=day, checked_in_at=body.at,
                              in_latitude=body.latitude, in_longitude=body.longitude, in_accuracy_m=body.accuracy_m)
@@ -63,8 +64,8 @@ async def check_out(*, session: AsyncSession, visit_id: UUID, body: Location, pr
     visits.check_reported(visit, step="S10 sign-out", field="body.at", at=body.at)
     day = site_calendar().day(body.at, visit.region)
     candidates = {p.day: p for p in (await session.execute(select(DailyPresence).where(
-        DailyPresence.visit_id == visit.id, DailyPresence.engineer_id == principal.subject,
-        DailyPresence.day.in_([day, day - timedelta(days=1)])).with_for_update())).scalars()}
+        col(DailyPresence.visit_id) == visit.id, col(DailyPresence.engineer_id) == principal.subject,
+        col(DailyPresence.day).in_([day, day - timedelta(days=1)])).with_for_update())).scalars()}
     closes = domain.sign_out_day(day, {d: p.checked_out_at is not None for d, p in candidates.items()})
     presence = candidates[closes] if closes is not None else None
     if presence is None:
@@ -85,15 +86,15 @@ async def check_out(*, session: AsyncSession, visit_id: UUID, body: Location, pr
 
 async def presences(*, session: AsyncSession, visit_id: UUID, limit: int,
                     cursor: str | None) -> tuple[list[DailyPresence], str | None]:
-    return await keyset_page(session, select(DailyPresence).where(DailyPresence.visit_id == visit_id),
+    return await keyset_page(session, select(DailyPresence).where(col(DailyPresence.visit_id) == visit_id),
                              model=DailyPresence, at=DailyPresence.checked_in_at, limit=limit, cursor=cursor)
 
 
 async def whereabouts(*, session: AsyncSession) -> list[tuple[DailyPresence, SiteVisit]]:
     """S10: every engineer's latest sign-in or sign-out (one query)."""
-    latest = (select(DailyPresence, SiteVisit).join(SiteVisit, SiteVisit.id == DailyPresence.visit_id)
-              .ext(distinct_on(DailyPresence.engineer_id))
-              .order_by(DailyPresence.engineer_id, DailyPresence.checked_in_at.desc()))
+    latest = (select(DailyPresence, SiteVisit).join(SiteVisit, col(SiteVisit.id) == col(DailyPresence.visit_id))
+              .ext(distinct_on(col(DailyPresence.engineer_id)))
+              .order_by(col(DailyPresence.engineer_id), col(DailyPresence.checked_in_at).desc()))
     return [(p, v) for p, v in (await session.execute(latest)).all()]
 
 
@@ -101,9 +102,9 @@ async def submit_log(*, session: AsyncSession, visit_id: UUID, body: DailyLogCre
                      principal: Principal) -> DailyLog:
     """S20: the engineer's daily work log -> DailyLogSubmitted (one per engineer and day)."""
     visit = await visits.get_for_team_member(session=session, visit_id=visit_id, principal=principal)
-    if (await session.execute(select(DailyLog.id).where(
-            DailyLog.visit_id == visit.id, DailyLog.engineer_id == principal.subject,
-            DailyLog.day == body.day))).first():
+    if (await session.execute(select(col(DailyLog.id)).where(
+            col(DailyLog.visit_id) == visit.id, col(DailyLog.engineer_id) == principal.subject,
+            col(DailyLog.day) == body.day))).first():
         raise GateRefused("daily log", [f"S20: the log of {body.day} is already submitted"])
     log = DailyLog(visit_id=visit.id, engineer_id=principal.subject, day=body.day, work_done=body.work_done,
                    progress=body.progress, problems=body.problems, submitted_at=utcnow())
@@ -116,14 +117,14 @@ async def submit_log(*, session: AsyncSession, visit_id: UUID, body: DailyLogCre
 
 async def logs(*, session: AsyncSession, visit_id: UUID, limit: int,
                cursor: str | None) -> tuple[list[DailyLog], str | None]:
-    return await keyset_page(session, select(DailyLog).where(DailyLog.visit_id == visit_id),
+    return await keyset_page(session, select(DailyLog).where(col(DailyLog.visit_id) == visit_id),
                              model=DailyLog, at=DailyLog.submitted_at, limit=limit, cursor=cursor)
 
 
 def _site_today(now: datetime, calendar: SiteCalendar) -> ColumnElement[date]:
     """The site day of `now` for each visit's region, as an SQL expression."""
     default = literal(local_day(now, calendar.default_zone))
-    whens = [(SiteVisit.region == region, local_day(now, zone)) for region, zone in calendar.zones.items()]
+    whens = [(col(SiteVisit.region) == region, local_day(now, zone)) for region, zone in calendar.zones.items()]
     return case(*whens, else_=default) if whens else default
 
 
@@ -135,13 +136,14 @@ async def flag_missing(*, session: AsyncSession, now: datetime, calendar: SiteCa
     clock. Returns how many flags were raised.
     """
     calendar = calendar or site_calendar()
-    has_log = exists().where(and_(DailyLog.visit_id == DailyPresence.visit_id,
-                                  DailyLog.engineer_id == DailyPresence.engineer_id, DailyLog.day == DailyPresence.day))
+    has_log = exists().where(and_(col(DailyLog.visit_id) == col(DailyPresence.visit_id),
+                                  col(DailyLog.engineer_id) == col(DailyPresence.engineer_id),
+                                  col(DailyLog.day) == col(DailyPresence.day)))
     rows = (await session.execute(
-        select(DailyPresence, SiteVisit).join(SiteVisit, SiteVisit.id == DailyPresence.visit_id)
-        .where(DailyPresence.day < _site_today(now, calendar))
-        .where(((DailyPresence.checked_out_at.is_(None)) & (DailyPresence.sign_out_missed.is_(False)))
-               | ((DailyPresence.log_missed.is_(False)) & ~has_log))
+        select(DailyPresence, SiteVisit).join(SiteVisit, col(SiteVisit.id) == col(DailyPresence.visit_id))
+        .where(col(DailyPresence.day) < _site_today(now, calendar))
+        .where(((col(DailyPresence.checked_out_at).is_(None)) & (col(DailyPresence.sign_out_missed).is_(False)))
+               | ((col(DailyPresence.log_missed).is_(False)) & ~has_log))
         .with_for_update(of=DailyPresence, skip_locked=True)
     )).all()
     flags = 0
@@ -151,9 +153,9 @@ async def flag_missing(*, session: AsyncSession, now: datetime, calendar: SiteCa
             emit(session, SignOutMissed(case_id=visit.case_id, visit_id=visit.id, engineer_id=presence.engineer_id,
                                         day=presence.day), case_id=visit.case_id, actor=SYSTEM_ACTOR)
             flags += 1
-        logged = (await session.execute(select(DailyLog.id).where(
-            DailyLog.visit_id == visit.id, DailyLog.engineer_id == presence.engineer_id,
-            DailyLog.day == presence.day))).first()
+        logged = (await session.execute(select(col(DailyLog.id)).where(
+            col(DailyLog.visit_id) == visit.id, col(DailyLog.engineer_id) == presence.engineer_id,
+            col(DailyLog.day) == presence.day))).first()
         if not presence.log_missed and logged is None:
             presence.log_missed = True
             emit(session, DailyLogMissed(case_id=visit.case_id, visit_id=visit.id, engineer_id=presence.engineer_id,
@@ -167,17 +169,18 @@ async def flag_days_without_sign_in(*, session: AsyncSession, now: datetime, cal
     sign in on a past working day of the site -> SignInMissed, and DailyLogMissed when no log of that day
     was sent either. Once per engineer and day, whichever replica runs the check (a unique row per day).
     """
-    departed = exists().where(Departure.visit_id == ThreeCallsRecord.visit_id,
-                              Departure.engineer_id == ThreeCallsRecord.engineer_id)
-    let_go = exists().where(LeaveRequest.visit_id == ThreeCallsRecord.visit_id,
-                            LeaveRequest.engineer_id == ThreeCallsRecord.engineer_id, LeaveRequest.may_leave.is_(True))
+    departed = exists().where(col(Departure.visit_id) == col(ThreeCallsRecord.visit_id),
+                              col(Departure.engineer_id) == col(ThreeCallsRecord.engineer_id))
+    let_go = exists().where(col(LeaveRequest.visit_id) == col(ThreeCallsRecord.visit_id),
+                            col(LeaveRequest.engineer_id) == col(ThreeCallsRecord.engineer_id),
+                            col(LeaveRequest.may_leave).is_(True))
     on_site = (await session.execute(
-        select(SiteVisit.id, SiteVisit.case_id, SiteVisit.region, ThreeCallsRecord.engineer_id,
-               func.min(ThreeCallsRecord.arrived_at))
-        .join(ThreeCallsRecord, ThreeCallsRecord.visit_id == SiteVisit.id)
-        .where(SiteVisit.closed_at.is_(None), SiteVisit.status != VisitStatus.DISPATCHED, ~departed, ~let_go)
-        .group_by(SiteVisit.id, SiteVisit.case_id, SiteVisit.region, ThreeCallsRecord.engineer_id)
-        .order_by(SiteVisit.id, ThreeCallsRecord.engineer_id)  # one order of inserts: replicas never deadlock
+        select(col(SiteVisit.id), col(SiteVisit.case_id), col(SiteVisit.region), col(ThreeCallsRecord.engineer_id),
+               func.min(col(ThreeCallsRecord.arrived_at)))
+        .join(ThreeCallsRecord, col(ThreeCallsRecord.visit_id) == col(SiteVisit.id))
+        .where(col(SiteVisit.closed_at).is_(None), col(SiteVisit.status) != VisitStatus.DISPATCHED, ~departed, ~let_go)
+        .group_by(col(SiteVisit.id), col(SiteVisit.case_id), col(SiteVisit.region), col(ThreeCallsRecord.engineer_id))
+        .order_by(col(SiteVisit.id), col(ThreeCallsRecord.engineer_id))  # one order of inserts: replicas never deadlock
     )).all()
     if not on_site:
         return 0
@@ -186,8 +189,8 @@ async def flag_days_without_sign_in(*, session: AsyncSession, now: datetime, cal
     async def days_of(model: type[DailyPresence] | type[DailyLog] | type[MissedSignIn]
                       ) -> dict[tuple[UUID, str], set[date]]:
         days: dict[tuple[UUID, str], set[date]] = defaultdict(set)
-        for v, e, d in (await session.execute(select(model.visit_id, model.engineer_id, model.day)
-                                              .where(model.visit_id.in_(visit_ids)))).all():  # type: ignore[attr-defined]
+        for v, e, d in (await session.execute(select(col(model.visit_id), col(model.engineer_id), col(model.day))
+                                              .where(col(model.visit_id).in_(visit_ids)))).all():
             days[(v, e)].add(d)
         return days
 
@@ -206,7 +209,7 @@ async def flag_days_without_sign_in(*, session: AsyncSession, now: datetime, cal
                 insert(MissedSignIn).values(id=uuid4(), visit_id=visit_id, engineer_id=engineer_id, day=day,
                                             log_missed=log_missed, flagged_at=now)
                 .on_conflict_do_nothing(index_elements=["visit_id", "engineer_id", "day"])
-                .returning(MissedSignIn.id))).first()
+                .returning(col(MissedSignIn.id)))).first()
             if inserted is None:  # another run flagged it meanwhile
                 continue
             emit(session, SignInMissed(case_id=case_id, visit_id=visit_id, engineer_id=engineer_id, day=day),

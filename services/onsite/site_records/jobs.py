@@ -6,12 +6,12 @@ from collections.abc import Callable
 from datetime import datetime
 
 from services.onsite.site_records.service import flag_overdue_reports, flag_refused_leave
-from shared.api.app import ServiceRuntime
+from shared.api.app import PeriodicJob, ServiceRuntime
 from shared.clock import utcnow
 from shared.db import transaction
 
 
-def consequences_job(clock: Callable[[], datetime] = utcnow):
+def consequences_job(clock: Callable[[], datetime] = utcnow) -> PeriodicJob:
     """A `periodic` job for the service definition; `clock` is injectable so tests control time."""
 
     async def flag_overdue_reports_and_refused_leave(runtime: ServiceRuntime) -> None:
