@@ -10,6 +10,7 @@ import importlib
 from typing import Any
 
 import yaml
+from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from devstack.stack import ROOT, SERVICES
@@ -71,7 +72,8 @@ def _handled_events() -> dict[str, set[str]]:
 
 def build() -> dict[str, Any]:
     payloads = registry.all()
-    _, top = models_json_schema([(c, "validation") for c in [EventEnvelope, *payloads]], ref_template=REF)
+    models: list[type[BaseModel]] = [EventEnvelope, *payloads]
+    _, top = models_json_schema([(c, "validation") for c in models], ref_template=REF)
     schemas = top.get("$defs", {})
     messages: dict[str, Any] = {}
     channels: dict[str, Any] = {}

@@ -13,6 +13,7 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -53,7 +54,8 @@ def _rate(points: list[tuple[float, float]], window: float = 5.0) -> list[tuple[
     return out
 
 
-def _by(store: Series, label: str, keep=lambda labels: True) -> dict[str, list[tuple[float, float]]]:
+def _by(store: Series, label: str,
+        keep: Callable[[dict[str, str]], bool] = lambda labels: True) -> dict[str, list[tuple[float, float]]]:
     """Sum series by one label, sample by sample."""
     grouped: dict[str, dict[float, float]] = defaultdict(lambda: defaultdict(float))
     for key, points in store.items():
@@ -65,7 +67,8 @@ def _by(store: Series, label: str, keep=lambda labels: True) -> dict[str, list[t
     return {name: sorted(values.items()) for name, values in grouped.items()}
 
 
-def _p95(store: Series, label: str, keep=lambda labels: True, window: float = 5.0) -> dict[str, list]:
+def _p95(store: Series, label: str, keep: Callable[[dict[str, str]], bool] = lambda labels: True,
+         window: float = 5.0) -> dict[str, list]:
     """p95 from histogram buckets over a sliding window, by one label."""
     buckets: dict[str, dict[float, dict[float, float]]] = defaultdict(lambda: defaultdict(dict))
     for key, points in store.items():

@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any, Literal, TypeVar
 
 import httpx
@@ -353,8 +354,8 @@ def _work_task(j: Journey, vid: str, task: dict) -> None:
     r = _by_the_day(j, base, lambda: onsite.post(f"{base}/start", headers=eng))
     assert r.status_code == 200, r.text
     for item in task["items"]:
-        r = _by_the_day(j, base, lambda item=item: onsite.put(
-            f"{base}/items/{item['item_id']}", headers=eng, json=_onsite_item_value(item)))
+        r = _by_the_day(j, base, partial(
+            onsite.put, f"{base}/items/{item['item_id']}", headers=eng, json=_onsite_item_value(item)))
         assert r.status_code == 200, r.text
         entry = r.json()
         if entry["requires_photo"]:
@@ -368,8 +369,7 @@ def _work_task(j: Journey, vid: str, task: dict) -> None:
                 "role": "customer engineer", "signature": {"kind": "typed", "typed_name": "Wang Fang",
                                                            "signed_at": _now().isoformat()}})
             assert r.status_code == 201, r.text
-        r = _by_the_day(j, base, lambda item=item: onsite.post(f"{base}/items/{item['item_id']}/sign-off",
-                                                               headers=eng))
+        r = _by_the_day(j, base, partial(onsite.post, f"{base}/items/{item['item_id']}/sign-off", headers=eng))
         assert r.status_code == 200, r.text
     r = _by_the_day(j, base, lambda: onsite.post(f"{base}/completion", headers=eng))
     assert r.status_code == 200, r.text

@@ -14,8 +14,10 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO, Any
 
 PG_SYSTEM_USER = "embedded_postgres"
 
@@ -66,7 +68,7 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
     return True
 
 
-def _demote(user: str | None):
+def _demote(user: str | None) -> Callable[[], None] | None:
     """preexec_fn that drops root to `user` (PostgreSQL refuses to run as root)."""
     if user is None:
         return None
@@ -135,7 +137,7 @@ class PostgresServer:
             except PermissionError:
                 pass
 
-    def start(self, timeout: float = 60.0, stdout=None) -> None:
+    def start(self, timeout: float = 60.0, stdout: int | IO[Any] | None = None) -> None:
         """Start the server as a child process and wait until it accepts connections."""
         self.init()
         user = _ensure_system_user()
@@ -187,7 +189,7 @@ class Broker:
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30.0, stdout=None) -> None:
+    def start(self, timeout: float = 30.0, stdout: int | IO[Any] | None = None) -> None:
         url = f"tcp://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
             [tansu_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url,

@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 
 import httpx
 
@@ -67,7 +68,7 @@ class LocalStack:
         if not self.quiet:
             _say("stack", line)
 
-    def _out(self):
+    def _out(self) -> int:
         return subprocess.DEVNULL if self.quiet else subprocess.PIPE
 
     def start_infrastructure(self) -> None:
@@ -78,6 +79,7 @@ class LocalStack:
                 raise RuntimeError(f"port {self.pg_port} is taken: stop what uses it or set POSTGRES_URL")
             self.postgres.start(stdout=self._out())
             if not self.quiet:
+                assert self.postgres.proc is not None  # started just above
                 _pump_in_background("postgres", self.postgres.proc)
             self.postgres_url = self.postgres.url
         if self.bootstrap_servers is None:
@@ -86,6 +88,7 @@ class LocalStack:
             self.broker = Broker(self.broker_port)
             self.broker.start(stdout=self._out())
             if not self.quiet:
+                assert self.broker.proc is not None  # started just above
                 _pump_in_background("broker", self.broker.proc)
             self.bootstrap_servers = self.broker.bootstrap
         asyncio.run(create_databases(self.postgres_url, [s.name for s in SERVICES]))
@@ -197,7 +200,7 @@ def main() -> int:
     )
     stopping = threading.Event()
 
-    def request_stop(signum, _frame) -> None:
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
         stopping.set()
 
     signal.signal(signal.SIGINT, request_stop)
