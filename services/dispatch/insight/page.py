@@ -20,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from services.dispatch.cases import service as cases
 from services.dispatch.insight import charts, domain, service
 from services.dispatch.insight.i18n import Lang, labels
+from services.dispatch.insight.models import GroupBy
 from services.dispatch.record import domain as record
 from shared.api.app import Sessions
 from shared.api.auth import Principal, Requires, Role
@@ -146,12 +147,12 @@ async def charts_page(request: Request, principal: Viewer, sessions: Sessions, l
                       period_to: Annotated[IsoDate | None, Query()] = None) -> HTMLResponse:
     filters = {"region": region, "period_from": period_from, "period_to": period_to}
     region, visible = _scope(principal, region)
-    groups: dict[str, list[dict[str, Any]]] = {"month": [], "region": [], "engineer": []}
+    groups: dict[GroupBy, list[dict[str, Any]]] = {"month": [], "region": [], "engineer": []}
     if visible:
         async with sessions() as session:
             for group_by in groups:
                 groups[group_by] = await service.kpi_totals(
-                    session=session, group_by=group_by, period_from=period_from, period_to=period_to,  # type: ignore[arg-type]
+                    session=session, group_by=group_by, period_from=period_from, period_to=period_to,
                     region=region, engineer=cases.only_own_cases(principal))
     t = labels(lang)
 

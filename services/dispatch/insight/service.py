@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from prometheus_client import Counter, Gauge, Histogram
-from sqlalchemy import ColumnElement, delete, func, literal, select, tuple_
+from sqlalchemy import ColumnElement, FromClause, delete, func, literal, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -21,6 +21,7 @@ from services.dispatch.record.domain import SITE_TIMEZONE, TimelineEvent, summar
 from shared.api.app import ServiceRuntime
 from shared.api.pagination import decode_cursor
 from shared.clock import utcnow
+from shared.db import table_of
 
 # the read model's lag: from the event's time to its case's rows being rewritten (decision 0085)
 READ_MODEL_LAG = Histogram("insight_read_model_lag_seconds",
@@ -36,9 +37,9 @@ KPI_DENOMINATOR = Gauge("kpi_denominator", "The count behind kpi_value (arrivals
                         ["service", "kpi", "region"])
 log = logging.getLogger(__name__)
 
-_facts = CaseKpiFacts.__table__  # type: ignore[attr-defined]
-_engineers = EngineerKpiFacts.__table__  # type: ignore[attr-defined]
-_summary = CaseConformanceSummary.__table__  # type: ignore[attr-defined]
+_facts = table_of(CaseKpiFacts)
+_engineers = table_of(EngineerKpiFacts)
+_summary = table_of(CaseConformanceSummary)
 
 
 def _upsert(table: Any, values: dict[str, Any], key: str = "case_id") -> Any:
@@ -124,7 +125,7 @@ async def kpi_totals(*, session: AsyncSession, group_by: GroupBy, period_from: d
         conds.append(_facts.c.region == region)
     if group_by == "engineer":
         # engineer counts from the engineer's own rows; case counts for every engineer of the case
-        source = _engineers.join(_facts, _facts.c.case_id == _engineers.c.case_id)
+        source: FromClause = _engineers.join(_facts, _facts.c.case_id == _engineers.c.case_id)
         key: Any = _engineers.c.engineer_id
         cols = [func.sum(_engineers.c[n]).label(n) for n in domain.ENGINEER_COUNTS]
         cols += [func.sum(_facts.c[n]).label(n) for n in domain.CASE_COUNTS if n not in domain.ENGINEER_COUNTS]
@@ -189,7 +190,7 @@ async def board(*, session: AsyncSession, region: str | None, engineer: str | No
                 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The case board: cases by region and status, and the newest open cases with their conformance cells
     and the time of their last event (the next step due is chosen by the page from the cells)."""
-    cases = ServiceCase.__table__  # type: ignore[attr-defined]
+    cases = table_of(ServiceCase)
     conds: list[ColumnElement[bool]] = []
     if region is not None:
         conds.append(cases.c.region == region)
