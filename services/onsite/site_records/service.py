@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from sqlalchemy import func, select
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.onsite.events import emit
@@ -100,8 +100,8 @@ async def add_process_record(*, session: AsyncSession, visit_id: UUID, body: Pro
     visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
     evidence_found: bool | None = None
     if body.change_document_evidence_id is not None:
-        found = (await session.execute(select(EvidenceFile.id).where(
-            EvidenceFile.id == body.change_document_evidence_id, EvidenceFile.visit_id == visit.id))).first()
+        found = (await session.execute(select(col(EvidenceFile.id)).where(
+            col(EvidenceFile.id) == body.change_document_evidence_id, col(EvidenceFile.visit_id) == visit.id))).first()
         evidence_found = found is not None
     domain.check_process_record(kind=body.kind, reason=body.reason, approved_by=body.approved_by,
                                 participants=body.participants, change_document=body.change_document,
@@ -142,7 +142,8 @@ async def approve_leave_exception(*, session: AsyncSession, visit_id: UUID, leav
     LeaveExceptionApproved; the engineer may then leave."""
     visit = await visits.get(session=session, visit_id=visit_id, principal=principal, for_update=True)
     leave = (await session.execute(select(LeaveRequest).where(
-        LeaveRequest.id == leave_id, LeaveRequest.visit_id == visit.id).with_for_update())).scalar_one_or_none()
+        col(LeaveRequest.id) == leave_id, col(LeaveRequest.visit_id) == visit.id)
+        .with_for_update())).scalar_one_or_none()
     if leave is None:
         raise NotFound(f"leave request {leave_id} is not on this visit")
     domain.check_exception_approval(consent=leave.consent, exception_reason=leave.exception_reason,
@@ -162,16 +163,16 @@ async def flag_refused_leave(*, session: AsyncSession, now: datetime) -> int:
     afterwards, or has a day after the refusal without a sign-in on the still-open visit, is flagged once
     -> LeaveRefusalBreached."""
     rows = (await session.execute(
-        select(LeaveRequest, SiteVisit).join(SiteVisit, SiteVisit.id == LeaveRequest.visit_id)
-        .where(LeaveRequest.may_leave.is_(False), LeaveRequest.breach_flagged_at.is_(None),
-               SiteVisit.completed_at.is_(None))
+        select(LeaveRequest, SiteVisit).join(SiteVisit, col(SiteVisit.id) == col(LeaveRequest.visit_id))
+        .where(col(LeaveRequest.may_leave).is_(False), col(LeaveRequest.breach_flagged_at).is_(None),
+               col(SiteVisit.completed_at).is_(None))
         .with_for_update(of=LeaveRequest, skip_locked=True))).all()
     flags = 0
     calendar = site_calendar()
     for leave, visit in rows:
         decided_on = calendar.day(leave.decided_at, visit.region)  # the site's days, like the sign-ins (S10)
-        presence = (await session.execute(select(DailyPresence.visit_id, DailyPresence.day).where(
-            DailyPresence.engineer_id == leave.engineer_id, DailyPresence.day > decided_on))).all()
+        presence = (await session.execute(select(col(DailyPresence.visit_id), col(DailyPresence.day)).where(
+            col(DailyPresence.engineer_id) == leave.engineer_id, col(DailyPresence.day) > decided_on))).all()
         breach = domain.refused_leave_breach(
             decided_on=decided_on, today=calendar.day(now, visit.region),
             signed_in_days=[d for v, d in presence if v == visit.id],
@@ -181,7 +182,7 @@ async def flag_refused_leave(*, session: AsyncSession, now: datetime) -> int:
         how, day = breach
         leave.breach_flagged_at = now
         emit(session, LeaveRefusalBreached(case_id=visit.case_id, visit_id=visit.id, leave_id=leave.id,
-                                           engineer_id=leave.engineer_id, how=how, day=day),  # type: ignore[arg-type]
+                                           engineer_id=leave.engineer_id, how=how, day=day),
              case_id=visit.case_id, actor="system:onsite")
         flags += 1
     return flags
@@ -190,15 +191,15 @@ async def flag_refused_leave(*, session: AsyncSession, now: datetime) -> int:
 async def flag_overdue_reports(*, session: AsyncSession, now: datetime) -> int:
     """S16 periodic check: an open visit whose last report to the customer (or arrival) is older than the
     plan's reporting period is flagged once per missed due date -> CustomerReportOverdue."""
-    last_report = (select(CustomerReport.visit_id, func.max(CustomerReport.sent_at).label("at"))
-                   .group_by(CustomerReport.visit_id).subquery())
-    arrival = (select(ThreeCallsRecord.visit_id, func.min(ThreeCallsRecord.arrived_at).label("at"))
-               .group_by(ThreeCallsRecord.visit_id).subquery())
+    last_report = (select(col(CustomerReport.visit_id), func.max(col(CustomerReport.sent_at)).label("at"))
+                   .group_by(col(CustomerReport.visit_id)).subquery())
+    arrival = (select(col(ThreeCallsRecord.visit_id), func.min(col(ThreeCallsRecord.arrived_at)).label("at"))
+               .group_by(col(ThreeCallsRecord.visit_id)).subquery())
     rows = (await session.execute(
         select(SiteVisit, last_report.c.at, arrival.c.at)
-        .join(arrival, arrival.c.visit_id == SiteVisit.id)
-        .outerjoin(last_report, last_report.c.visit_id == SiteVisit.id)
-        .where(SiteVisit.status == VisitStatus.ON_SITE, SiteVisit.plan.is_not(None))
+        .join(arrival, arrival.c.visit_id == col(SiteVisit.id))
+        .outerjoin(last_report, last_report.c.visit_id == col(SiteVisit.id))
+        .where(col(SiteVisit.status) == VisitStatus.ON_SITE, col(SiteVisit.plan).is_not(None))
         .with_for_update(of=SiteVisit, skip_locked=True))).all()
     flags = 0
     for visit, reported_at, arrived_at in rows:
@@ -229,7 +230,7 @@ async def raise_item(*, session: AsyncSession, visit_id: UUID, body: RaisedItemC
     if body.kind == "referral":
         payload = ReferralRaised(**common, product=subject)
     elif body.kind == "abnormal_request":
-        payload = CustomerRequestEscalated(**common, topic=body.topic)  # type: ignore[arg-type]
+        payload = CustomerRequestEscalated(**common, topic=body.topic)
     else:
         payload = InternalDisagreementRaised(**common, units=body.units)
     emit(session, payload, case_id=visit.case_id, actor=principal.actor)
@@ -265,7 +266,7 @@ async def deliver_training(*, session: AsyncSession, visit_id: UUID, body: Train
     """S31: training with approved materials only -> TrainingDelivered."""
     visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
     catalogue = {m.code: m.approved for m in (await session.execute(
-        select(TrainingMaterial).where(TrainingMaterial.code.in_(body.materials)))).scalars()}
+        select(TrainingMaterial).where(col(TrainingMaterial.code).in_(body.materials)))).scalars()}
     domain.check_training_materials(body.materials, catalogue)
     domain.check_training_evaluation(evaluation_scores=body.evaluation_scores,
                                      evaluation_declined=body.evaluation_declined)
