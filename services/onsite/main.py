@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from services.onsite.agenda.router import router as agenda_router
 from services.onsite.closing.router import router as closing_router
@@ -26,7 +27,7 @@ async def collect_visits_on_site(runtime: ServiceRuntime) -> None:
     """/metrics: visits with engineers on site now."""
     async with runtime.sessions() as session:
         count = (await session.execute(select(func.count()).select_from(SiteVisit).where(
-            SiteVisit.status == VisitStatus.ON_SITE))).scalar_one()
+            col(SiteVisit.status) == VisitStatus.ON_SITE))).scalar_one()
     VISITS_ON_SITE.labels("onsite").set(count)
 
 

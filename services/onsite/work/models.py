@@ -207,7 +207,7 @@ class WitnessRecord(SQLModel, table=True):
 # ---------------------------------------------------------------- API shapes
 
 _Text = Field(default="", max_length=4000)
-_Points = Field(default_factory=list, max_length=50)
+_Points: list[str] = Field(default_factory=list, max_length=50)
 
 
 class BriefingCreate(BaseModel):
