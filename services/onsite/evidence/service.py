@@ -29,7 +29,8 @@ from shared.storage import FileStorage
 
 # The first bytes of each accepted type: the declared content type must match the content.
 MAGIC = {"image/jpeg": (b"\xff\xd8\xff",), "image/png": (b"\x89PNG\r\n\x1a\n",), "application/pdf": (b"%PDF-",)}
-CHECKED_TARGETS = {"task": SiteTask, "process_data": ProcessDataRecord, "milestone": Milestone}
+CHECKED_TARGETS: dict[str, type[SiteTask] | type[ProcessDataRecord] | type[Milestone]] = {
+    "task": SiteTask, "process_data": ProcessDataRecord, "milestone": Milestone}
 
 
 class EvidenceCorrupted(Problem):
@@ -62,8 +63,8 @@ async def upload(*, session: AsyncSession, storage: FileStorage, visit_id: UUID,
     if model is not None:
         if attached_id is None:
             raise InvalidInput(f"evidence for a {attached_kind} needs attached_id", field="attached_id")
-        found = (await session.execute(select(model.id).where(  # type: ignore[attr-defined]
-            model.id == attached_id, model.visit_id == visit.id))).first()  # type: ignore[attr-defined]
+        found = (await session.execute(select(col(model.id)).where(
+            col(model.id) == attached_id, col(model.visit_id) == visit.id))).first()
         if found is None:
             raise NotFound(f"{attached_kind} {attached_id} does not exist on this visit")
     evidence_id = uuid4()

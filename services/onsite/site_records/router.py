@@ -9,7 +9,6 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel
 from sqlalchemy import select
-from sqlmodel import SQLModel
 
 from services.onsite.site_records import service
 from services.onsite.site_records.models import (
@@ -56,7 +55,7 @@ V = "/visits/{visit_id}"
 Read = TypeVar("Read", bound=BaseModel)
 
 
-async def _listed(sessions: Sessions, principal: Principal, visit_id: UUID, model: type[SQLModel], at: Any,
+async def _listed(sessions: Sessions, principal: Principal, visit_id: UUID, model: type[service.VisitRecord], at: Any,
                   read: type[Read], limit: int, cursor: str | None) -> Page[Read]:
     async with sessions() as session:
         await visits.get(session=session, visit_id=visit_id, principal=principal)

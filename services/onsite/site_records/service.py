@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from sqlalchemy import func, select
-from sqlmodel import SQLModel, col
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.onsite.events import emit
@@ -55,13 +55,15 @@ from shared.events.onsite import (
     TrainingDelivered,
 )
 
-Row = TypeVar("Row", bound=SQLModel)
+# The records of a visit listed page by page (each kind has its visit_id).
+VisitRecord = TypeVar("VisitRecord", CommunicationEntry, CustomerReport, ProcessRecord, LeaveRequest, RaisedItem,
+                      TrainingSession, CustomerInformation)
 
 
-async def list_of(*, session: AsyncSession, model: type[Row], visit_id: UUID, at: Any, limit: int,
-                  cursor: str | None) -> tuple[list[Row], str | None]:
+async def list_of(*, session: AsyncSession, model: type[VisitRecord], visit_id: UUID, at: Any, limit: int,
+                  cursor: str | None) -> tuple[list[VisitRecord], str | None]:
     """One page of the rows of one record kind on a visit, oldest first."""
-    stmt = select(model).where(model.visit_id == visit_id)  # type: ignore[attr-defined]
+    stmt = select(model).where(col(model.visit_id) == visit_id)
     return await keyset_page(session, stmt, model=model, at=at, limit=limit, cursor=cursor)
 
 
