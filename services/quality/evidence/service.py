@@ -7,6 +7,7 @@ from uuid import UUID, uuid4
 
 from fastapi import UploadFile
 from sqlalchemy import select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.quality.evidence.models import IssueEvidence
@@ -46,7 +47,8 @@ async def attach(*, session: AsyncSession, issue_id: UUID, upload: UploadFile, p
 
 async def list_for_issue(*, session: AsyncSession, issue_id: UUID, principal: Principal) -> list[IssueEvidence]:
     await issues.get(session=session, issue_id=issue_id, principal=principal)
-    stmt = select(IssueEvidence).where(IssueEvidence.issue_id == issue_id).order_by(IssueEvidence.uploaded_at)
+    stmt = (select(IssueEvidence).where(col(IssueEvidence.issue_id) == issue_id)
+            .order_by(col(IssueEvidence.uploaded_at)))
     return list((await session.execute(stmt)).scalars())
 
 

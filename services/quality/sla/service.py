@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.quality.events import emit
@@ -30,13 +31,13 @@ FALLBACK_MINUTES = {"critical": (240, 4320), "major": (1440, 14400), "minor": (4
 
 
 async def list_targets(*, session: AsyncSession) -> list[SlaTarget]:
-    return list((await session.execute(select(SlaTarget).order_by(SlaTarget.severity))).scalars())
+    return list((await session.execute(select(SlaTarget).order_by(col(SlaTarget.severity)))).scalars())
 
 
 async def set_target(*, session: AsyncSession, severity: str, body: SlaTargetUpdate, principal: Principal,
                      if_match: str | None) -> SlaTarget:
     """Configure the targets of a severity; they apply to issues logged from now on."""
-    target = (await session.execute(select(SlaTarget).where(SlaTarget.severity == severity)
+    target = (await session.execute(select(SlaTarget).where(col(SlaTarget.severity) == severity)
                                     .with_for_update())).scalar_one_or_none()
     if target is None:
         target = SlaTarget(severity=severity, **body.model_dump(), updated_at=utcnow(), updated_by=principal.actor)
@@ -124,10 +125,10 @@ async def check_clocks(*, session: AsyncSession, now: datetime) -> int:
     Returns how many warnings and breaches were recorded.
     """
     stmt = (select(QualityIssue).where(
-        QualityIssue.sla_paused_since.is_(None), QualityIssue.closed_at.is_(None),
-        or_(QualityIssue.response_breached_at.is_(None) & QualityIssue.responded_at.is_(None),
-            QualityIssue.resolution_breached_at.is_(None)))
-        .order_by(QualityIssue.created_at).with_for_update(skip_locked=True).limit(500))
+        col(QualityIssue.sla_paused_since).is_(None), col(QualityIssue.closed_at).is_(None),
+        or_(col(QualityIssue.response_breached_at).is_(None) & col(QualityIssue.responded_at).is_(None),
+            col(QualityIssue.resolution_breached_at).is_(None)))
+        .order_by(col(QualityIssue.created_at)).with_for_update(skip_locked=True).limit(500))
     recorded = 0
     for issue in (await session.execute(stmt)).scalars():
         for which in ("response", "resolution"):
@@ -141,6 +142,7 @@ def _check_one(session: AsyncSession, issue: QualityIssue, which: str, now: date
     warned, breached = f"{which}_warned_at", f"{which}_breached_at"
     if clock.stopped_at is not None or getattr(issue, breached) is not None:
         return 0
+    payload: IssueSlaBreached | IssueSlaWarning
     if state == "breached":
         setattr(issue, breached, now)
         kind, payload = "sla_breached", IssueSlaBreached(issue_id=issue.id, case_id=issue.case_id, clock=which,
