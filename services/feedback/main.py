@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI
 from prometheus_client import Gauge
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from services.feedback.calls import service as calls
 from services.feedback.calls.models import CallStatus, FollowUpCall
@@ -43,7 +44,7 @@ def follow_up_sweep(settings: FeedbackSettings, clock: Clock) -> PeriodicJob:
     return sweep_follow_up_calls
 
 
-def follow_up_metrics(clock: Clock):
+def follow_up_metrics(clock: Clock) -> PeriodicJob:
     """/metrics: how many calls wait in the queue, are held, are scheduled for later."""
 
     async def collect_follow_up_calls(runtime: ServiceRuntime) -> None:
@@ -52,9 +53,10 @@ def follow_up_metrics(clock: Clock):
             due = (await session.execute(select(func.count()).select_from(
                 calls.queue_stmt(now).subquery()))).scalar_one()
             held = (await session.execute(select(func.count()).select_from(FollowUpCall).where(
-                FollowUpCall.status == CallStatus.SCHEDULED, FollowUpCall.lease_expires_at > now))).scalar_one()
+                col(FollowUpCall.status) == CallStatus.SCHEDULED, col(FollowUpCall.lease_expires_at) > now
+            ))).scalar_one()
             scheduled = (await session.execute(select(func.count()).select_from(FollowUpCall).where(
-                FollowUpCall.status == CallStatus.SCHEDULED))).scalar_one()
+                col(FollowUpCall.status) == CallStatus.SCHEDULED))).scalar_one()
         FOLLOW_UP_CALLS.labels("due").set(due)
         FOLLOW_UP_CALLS.labels("held").set(held)
         FOLLOW_UP_CALLS.labels("scheduled").set(scheduled)

@@ -34,7 +34,7 @@ _SLUGS = {403: "forbidden", 409: "conflict", 410: "link-gone", 412: "preconditio
 
 HELD_BY_ANOTHER = {409: {"title": "Conflict", "detail": "the call is held by agent-017 until 2026-12-02T03:15:00Z",
                          "held_by": "agent-017", "lease_expires_at": "2026-12-02T03:15:00Z"}}
-OUTCOME_GATE = {
+OUTCOME_GATE: dict[int, dict[str, Any]] = {
     403: {"title": "Forbidden", "detail": "this call is held by another agent"},
     409: {"title": "Gate refused", "type": PROBLEM_BASE + "gate-refused", "gate": "S34 follow-up call outcome",
           "detail": "S34 follow-up call outcome refused: the customer's survey answers for this call "

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.feedback.agents import acting_agent
 from services.feedback.calls import domain, service
@@ -165,7 +166,7 @@ async def record_attempt(
 ) -> Any:
     agent = acting_agent(principal, body.agent)
 
-    async def work(session) -> dict[str, Any]:
+    async def work(session: AsyncSession) -> dict[str, Any]:
         attempt = await service.record_attempt(session=session, call_id=call_id, command=body, agent=agent,
                                                actor=principal.actor, now=now, policy=policy, if_match=if_match)
         return AttemptRead.model_validate(attempt).model_dump(mode="json")
@@ -186,7 +187,7 @@ async def record_outcome(
 ) -> Any:
     agent = acting_agent(principal, body.agent)
 
-    async def work(session) -> dict[str, Any]:
+    async def work(session: AsyncSession) -> dict[str, Any]:
         answered = bool(await surveys.responses_for_call(session=session, call_id=call_id))
         call = await service.record_outcome(session=session, call_id=call_id, command=body, agent=agent,
                                             actor=principal.actor, now=now, survey_answered=answered,

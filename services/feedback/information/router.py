@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.feedback.agents import acting_agent
 from services.feedback.clock import Now
@@ -42,7 +43,7 @@ async def capture_customer_information(call_id: UUID, body: InformationCreate, p
     agent = acting_agent(principal, body.agent)
     routing = request.app.state.settings.customer_info_routing
 
-    async def work(session) -> dict[str, Any]:
+    async def work(session: AsyncSession) -> dict[str, Any]:
         info = await service.capture_on_call(session=session, call_id=call_id, body=body, agent=agent,
                                              actor=principal.actor, now=now, routing=routing)
         return InformationRead.model_validate(info).model_dump(mode="json")

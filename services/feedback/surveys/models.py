@@ -7,6 +7,7 @@ from typing import Any, Literal
 from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
+from pydantic.json_schema import JsonDict
 from sqlalchemy import Column, Float, Index, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
@@ -110,7 +111,7 @@ class Question(BaseModel):
     measure: Literal["csat", "nps"] | None = Field(default=None, description="The question that gives CSAT or NPS")
 
 
-QUESTIONNAIRE_EXAMPLE = {
+QUESTIONNAIRE_EXAMPLE: JsonDict = {
     "title_zh": "安装调试服务回访", "title_en": "Installation and commissioning follow-up",
     "questions": [
         {"id": "overall", "type": "scale_1_5", "text_zh": "您对本次服务的总体满意度？",  # noqa: RUF001
@@ -162,10 +163,11 @@ class Answer(BaseModel):
         return self
 
 
-ANSWERS_EXAMPLE = {"agent": "agent-017", "questionnaire_id": "follow-up", "questionnaire_version": 1, "answers": [
-    {"question_id": "overall", "value": 4}, {"question_id": "recommend", "value": 9},
-    {"question_id": "engineer", "value": 5}, {"question_id": "on_time", "value": "yes"},
-    {"question_id": "comment", "value": "清洁做得很好 / site left clean"}]}
+ANSWERS_EXAMPLE: JsonDict = {
+    "agent": "agent-017", "questionnaire_id": "follow-up", "questionnaire_version": 1, "answers": [
+        {"question_id": "overall", "value": 4}, {"question_id": "recommend", "value": 9},
+        {"question_id": "engineer", "value": 5}, {"question_id": "on_time", "value": "yes"},
+        {"question_id": "comment", "value": "清洁做得很好 / site left clean"}]}
 
 
 class SurveyAnswersCreate(BaseModel):

@@ -8,9 +8,11 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.feedback.agents import acting_agent
 from services.feedback.clock import Now
+from services.feedback.complaints.models import Complaint
 from services.feedback.idempotent import IdempotencyKey, run_idempotent
 from services.feedback.openapi import ANSWERS_DO_NOT_FIT, problem_responses
 from services.feedback.surveys import service
@@ -22,6 +24,7 @@ from services.feedback.surveys.models import (
     SurveyAnswersCreate,
     SurveyLinkCreate,
     SurveyLinkRead,
+    SurveyResponse,
     SurveyResponseRead,
 )
 from services.feedback.surveys.service import SurveyPolicy
@@ -51,7 +54,7 @@ Policy = Annotated[SurveyPolicy, Depends(survey_policy)]
 
 
 
-def _read(response, complaints) -> dict[str, Any]:
+def _read(response: SurveyResponse, complaints: list[Complaint]) -> dict[str, Any]:
     return SurveyResponseRead.model_validate(response).model_copy(
         update={"complaint_ids": [c.id for c in complaints]}).model_dump(mode="json")
 
@@ -118,7 +121,7 @@ async def answer_on_call(
     agent = acting_agent(principal, body.agent)
     answers = [a.model_dump() for a in body.answers]
 
-    async def work(session) -> dict[str, Any]:
+    async def work(session: AsyncSession) -> dict[str, Any]:
         recorded, raised = await service.answer_on_call(
             session=session, call_id=call_id, questionnaire_id=body.questionnaire_id,
             version=body.questionnaire_version, answers=answers, agent=agent, actor=principal.actor, now=now,
@@ -141,7 +144,7 @@ async def create_link(
 ) -> Any:
     acting_agent(principal, body.agent)
 
-    async def work(session) -> dict[str, Any]:
+    async def work(session: AsyncSession) -> dict[str, Any]:
         link, token = await service.create_link(session=session, call_id=call_id, actor=principal.actor, now=now,
                                                 policy=policy)
         return SurveyLinkRead(link_id=link.id, call_id=link.call_id, token=token,
