@@ -42,6 +42,14 @@ WEBHOOK_BACKLOG = Gauge("webhook_backlog", "Outbound webhook deliveries pending 
                         ["service", "subscription"])
 WEBHOOK_BACKLOG_AGE = Gauge("webhook_backlog_oldest_age_seconds", "Age of the oldest pending outbound webhook "
                             "delivery per subscription", ["service", "subscription"])
+# Notifications to people (dispatch, decision 0090).
+NOTIFICATIONS = Counter("notifications_total", "Notification send attempts by channel and outcome (sent, "
+                        "retried: failed and queued again, failed: no more attempts)",
+                        ["service", "channel", "outcome"])
+NOTIFICATION_BACKLOG = Gauge("notification_backlog", "Notifications due and not sent yet, per channel",
+                             ["service", "channel"])
+NOTIFICATION_BACKLOG_AGE = Gauge("notification_backlog_oldest_age_seconds", "Age of the oldest notification due "
+                                 "and not sent yet, per channel", ["service", "channel"])
 
 
 class JsonFormatter(logging.Formatter):

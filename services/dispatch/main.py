@@ -17,6 +17,9 @@ from services.dispatch.handlers import handlers
 from services.dispatch.insight.page import router as insight_page
 from services.dispatch.insight.router import router as insight_router
 from services.dispatch.insight.service import collect_kpis
+from services.dispatch.notifications.handlers import queue_notifications_handler
+from services.dispatch.notifications.router import router as notifications_router
+from services.dispatch.notifications.worker import NotificationWorker, backlog_collector
 from services.dispatch.periodic import postponement_check
 from services.dispatch.plans.router import router as plans_router
 from services.dispatch.preparation.router import router as preparation_router
@@ -58,6 +61,10 @@ def create_app(settings: DispatchSettings | None = None) -> FastAPI:
     settings = settings or get_settings()
     # outbound webhooks (decision 0083); on app.state so tests can drive its clock
     webhook_worker = WebhookWorker(settings)
+    # notifications to people (decision 0090); on app.state so tests can pin its clock and adapter
+    notification_worker = NotificationWorker(settings)
+    app_handlers = handlers.copy()
+    app_handlers.on_any(queue_notifications_handler(notification_worker))
     app = create_service_app(ServiceDefinition(
         name="dispatch",
         title="Dispatch service",
@@ -68,16 +75,21 @@ def create_app(settings: DispatchSettings | None = None) -> FastAPI:
         settings=settings,
         routers=[cases_router, conditions_router, engineers_router, staffing_router, plans_router,
                  specifications_router, preparation_router, dispatching_router, delays_router, routing_router,
-                 record_router, suggestions_router, board_router, webhooks_router, insight_router, insight_page],
-        handlers=handlers,
+                 record_router, suggestions_router, board_router, webhooks_router, notifications_router,
+                 insight_router, insight_page],
+        handlers=app_handlers,
         subscribes_to=list(ALL_SERVICES),
         periodic=[(settings.postponement_check_seconds, postponement_check()),
                   *([(settings.webhook_poll_seconds, webhook_worker.job())] if settings.webhook_worker_enabled
+                    else []),
+                  *([(settings.notify_poll_seconds, notification_worker.job())] if settings.notify_worker_enabled
                     else [])],
-        metrics_collectors=[collect_cases_by_status, collect_backlog, collect_kpis],
+        metrics_collectors=[collect_cases_by_status, collect_backlog,
+                            backlog_collector(lambda: notification_worker.clock()), collect_kpis],
         links=LINKS,
     ))
     app.state.webhook_worker = webhook_worker
+    app.state.notification_worker = notification_worker
     return app
 
 

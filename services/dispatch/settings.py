@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import time
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 
+from services.dispatch.notifications.domain import Language
 from shared.settings import DEV_WEBHOOK_SECRET, ServiceSettings, SiteCalendarSettings, is_development_secret
 
 
@@ -52,6 +55,45 @@ class DispatchSettings(ServiceSettings, SiteCalendarSettings):
         default_factory=list, description="Outbound webhooks: hosts (names or IP networks, e.g. `localhost`, "
         "`127.0.0.0/8`) a subscription may use although they resolve to private, loopback or link-local "
         "addresses, and over plain HTTP. Empty in production; development and tests list their own machine")
+    # Notifications to people (decision 0090)
+    notify_adapter: Literal["apprise", "log"] = Field(
+        default="log", description="Notifications: `apprise` sends e-mail (NOTIFY_EMAIL_URL), SMS (NOTIFY_SMS_URL) "
+        "and WeCom / DingTalk / Feishu messages; `log` only writes them to the log (development)")
+    notify_email_url: SecretStr | None = Field(
+        default=None, description="Notifications: the SMTP server as an apprise URL, e.g. "
+        "`mailtos://user:password@smtp.example.com` (STARTTLS) or `mailto://127.0.0.1:2525?mode=insecure` (the dev "
+        "sink); the recipient is added as `to`")
+    notify_email_from: str = Field(default="noreply@fieldservice.local",
+                                   description="Notifications: the sender's e-mail address")
+    notify_sender_name: str = Field(default="Field service", description="Notifications: the sender's name")
+    notify_sms_url: SecretStr | None = Field(
+        default=None, description="Notifications: an apprise URL of an SMS service with `{phone}` where the number "
+        "goes, e.g. `twilio://SID:TOKEN@+15550000000/{phone}`; unset: phone numbers are not reachable")
+    notify_messenger_schemes: list[str] = Field(
+        default_factory=lambda: ["wecombot", "dingtalk", "feishu", "lark"],
+        description="Notifications: apprise URL schemes a recipient's address may use (enterprise messengers); "
+        "no other URL is ever called")
+    notify_default_language: Language = Field(
+        default=Language.ZH, description="Notifications: the language of recipients without one (zh or en)")
+    notify_customer_window_start: time = Field(
+        default=time(8, 0), description="Notifications: customers are contacted from this site time on (their "
+        "region's SITE_TIMEZONES zone)...")
+    notify_customer_window_end: time = Field(
+        default=time(20, 0), description="Notifications: ...until this site time; outside it a message waits queued")
+    notify_worker_enabled: bool = Field(default=True, description="Notifications: run the sending worker in this "
+                                        "process (off: the replica only queues messages)")
+    notify_poll_seconds: float = Field(default=1.0, gt=0, le=60, description="Notifications: how often the worker "
+                                       "looks for due messages when idle, in seconds")
+    notify_max_concurrency: int = Field(default=8, ge=1, le=64, description="Notifications: messages being sent at "
+                                        "once per replica")
+    notify_timeout_seconds: float = Field(default=30, gt=0, le=300, description="Notifications: time limit of one "
+                                          "send, in seconds")
+    notify_retry_base_seconds: float = Field(default=30, gt=0, description="Notifications: delay before the first "
+                                             "retry; it doubles with each attempt (with jitter)")
+    notify_retry_max_delay_seconds: float = Field(default=3600, gt=0, description="Notifications: longest delay "
+                                                  "between two attempts")
+    notify_max_attempts: int = Field(default=8, ge=1, le=100, description="Notifications: attempts before a "
+                                     "message is `failed`")
 
     def development_secrets(self) -> list[str]:
         found = super().development_secrets()

@@ -69,6 +69,12 @@ class EventHandlers:
         self._by_type.setdefault("*", []).append(fn)
         return fn
 
+    def copy(self) -> EventHandlers:
+        """Another registry with the same handlers, to which one app adds its own (bound to its settings)."""
+        other = EventHandlers()
+        other._by_type = {event_type: list(fns) for event_type, fns in self._by_type.items()}
+        return other
+
     def for_type(self, event_type: str) -> list[Handler]:
         return [*self._by_type.get(event_type, []), *self._by_type.get("*", [])]
 

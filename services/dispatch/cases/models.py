@@ -54,6 +54,7 @@ class ServiceCase(SQLModel, table=True):
     difficulty: str
     customer_importance: str
     contacts: dict[str, Any] = SQLField(sa_column=Column(JSONB, nullable=False))
+    customer_language: str | None = SQLField(default=None, sa_column=Column(String(16), nullable=True))
     status: str = SQLField(default=CaseStatus.RECEIVED, sa_column=Column(String(32), nullable=False))
     team: list[dict[str, Any]] = SQLField(default_factory=list, sa_column=Column(JSONB, nullable=False,
                                                                                  server_default="[]"))
@@ -115,6 +116,11 @@ class ServiceRequestCreate(BaseModel):
     difficulty: Level
     customer_importance: Level
     contacts: CaseContacts
+    customer_language: str | None = Field(
+        default=None, max_length=16, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$", examples=["zh", "en"],
+        description="The customer contact's preferred language for notifications (BCP 47, e.g. `zh`, `en`); "
+                    "other languages and none get NOTIFY_DEFAULT_LANGUAGE. The contact's e-mail (else phone) "
+                    "in `contacts.customer_contact` is where the customer's notifications go")
 
 
 class TeamMemberIn(BaseModel):
@@ -152,6 +158,7 @@ class ServiceCaseRead(BaseModel):
     difficulty: str
     customer_importance: str
     contacts: CaseContacts
+    customer_language: str | None = None
     status: CaseStatus
     team: list[TeamMemberIn]
     planned_start: datetime | None

@@ -1,0 +1,137 @@
+"""The sending worker of notifications (decision 0090): a background job of every dispatch replica.
+
+It leases due messages (SKIP LOCKED: never two replicas on one), hands each to the configured adapter
+outside any database transaction, at most `notify_max_concurrency` at once, and records the outcome.
+A failing channel only fills its own retries: other messages, and dispatch's consumer, never wait.
+`clock` decides what is due (tests pin it or move it by hours).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+from services.dispatch.notifications import domain, service
+from services.dispatch.notifications.adapters import Notifier, OutgoingMessage, notifier_from_settings
+from services.dispatch.notifications.domain import Channel, NotificationStatus
+from services.dispatch.notifications.service import Claimed
+from services.dispatch.settings import DispatchSettings
+from shared.api.app import PeriodicJob, ServiceRuntime
+from shared.clock import utcnow
+from shared.db import transaction
+from shared.observability import NOTIFICATION_BACKLOG, NOTIFICATION_BACKLOG_AGE, NOTIFICATIONS
+
+log = logging.getLogger(__name__)
+
+
+class NotificationWorker:
+    """Sends due messages; `run` is registered as a periodic job and keeps running until stop."""
+
+    def __init__(self, settings: DispatchSettings, *, notifier: Notifier | None = None,
+                 clock: Callable[[], datetime] = utcnow, rand: Callable[[], float] = random.random) -> None:
+        self.settings = settings
+        self.notifier = notifier or notifier_from_settings(settings)
+        self.clock = clock
+        self.rand = rand
+        self.policy = domain.RetryPolicy(
+            base=timedelta(seconds=settings.notify_retry_base_seconds),
+            max_delay=timedelta(seconds=settings.notify_retry_max_delay_seconds),
+            max_attempts=settings.notify_max_attempts)
+        self.window = (settings.notify_customer_window_start, settings.notify_customer_window_end)
+        # a lease outlives the send it covers; a replica that dies leaves the message to the next after it
+        self.lease = timedelta(seconds=settings.notify_timeout_seconds + 30)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._wake = asyncio.Event()
+
+    def job(self) -> PeriodicJob:
+        worker = self
+
+        async def send_notifications(runtime: ServiceRuntime) -> None:
+            await worker.run(runtime)
+
+        return send_notifications
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self, runtime: ServiceRuntime) -> None:
+        try:
+            while not runtime.stop.is_set():
+                try:
+                    await self.pump(runtime)
+                except Exception:
+                    log.exception("notification worker: claiming messages failed")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.settings.notify_poll_seconds)
+                self._wake.clear()
+        finally:
+            await self.drain(timeout=5)  # what is cut off is sent again when its lease ends
+
+    async def pump(self, runtime: ServiceRuntime) -> int:
+        """One round: lease as many due messages as there are free slots and start sending them."""
+        free = self.settings.notify_max_concurrency - len(self._tasks)
+        if free <= 0:
+            return 0
+        now = self.clock()
+        async with transaction(runtime.sessions) as session:
+            claimed = await service.claim(session=session, now=now, limit=free, lease_until=now + self.lease)
+        for message in claimed:
+            task = asyncio.create_task(self._send(runtime, message), name=f"notification-{message.id}")
+            self._tasks.add(task)
+            task.add_done_callback(self._done)
+        return len(claimed)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._wake.set()
+
+    async def _send(self, runtime: ServiceRuntime, message: Claimed) -> None:
+        error: str | None = None
+        try:
+            await self.notifier.send(OutgoingMessage(
+                id=str(message.id), address=message.address, channel=Channel(message.channel),
+                subject=message.subject, body=message.body, language=message.language))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the adapter's failure, whatever it is, is this attempt's error
+            error = str(exc) or type(exc).__name__
+        try:
+            async with transaction(runtime.sessions) as session:
+                outcome = await service.record_outcome(
+                    session=session, message_id=message.id, error=error, now=self.clock(), policy=self.policy,
+                    rand=self.rand(), window=self.window)
+        except Exception:
+            # the lease expires and the message is sent again: at least once
+            log.exception("notification worker: recording the outcome of %s failed", message.id)
+            return
+        if outcome is not None:
+            label = "retried" if outcome == NotificationStatus.QUEUED else outcome.value
+            NOTIFICATIONS.labels(self.settings.service_name, message.channel, label).inc()
+
+    async def drain(self, timeout: float) -> None:
+        """Wait for the sends in flight (tests, shutdown); cancel what is left after `timeout`."""
+        if self._tasks:
+            _done, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending)
+
+
+def backlog_collector(clock: Callable[[], datetime] = utcnow) -> Callable[[ServiceRuntime], Awaitable[None]]:
+    async def collect_notification_backlog(runtime: ServiceRuntime) -> None:
+        """/metrics: due messages not sent yet and the age of the oldest, per channel."""
+        async with runtime.sessions() as session:
+            rows = await service.backlog(session=session, now=clock())
+        name = runtime.settings.service_name
+        NOTIFICATION_BACKLOG.clear()
+        NOTIFICATION_BACKLOG_AGE.clear()
+        for channel, due, age in rows:
+            NOTIFICATION_BACKLOG.labels(name, channel).set(due)
+            NOTIFICATION_BACKLOG_AGE.labels(name, channel).set(age)
+
+    return collect_notification_backlog
