@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install debian-packages run demo test test-unit test-integration test-e2e test-calendar test-faults chaos fuzz bench dashboard-png screenshots lint asyncapi config-reference token clean
+.PHONY: install debian-packages run demo test test-unit test-integration test-e2e test-calendar test-faults chaos fuzz bench dashboard-png screenshots lint typecheck asyncapi config-reference token clean
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -45,6 +45,9 @@ lint: install  ## ruff, import contracts, AsyncAPI (current, compatible with the
 	$(PY) -m devstack.cli event-compat
 	$(PY) -m devstack.cli migrations-check
 	$(PY) -m devstack.cli config-reference --check
+
+typecheck: install  ## mypy over shared, services and devstack (pyproject.toml's [tool.mypy], decision 0089)
+	$(VENV)/bin/mypy
 
 asyncapi: install  ## Regenerate docs/asyncapi.yaml from the event models
 	$(PY) -m devstack.cli asyncapi
