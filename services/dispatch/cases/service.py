@@ -25,6 +25,7 @@ from shared.api.concurrency import check_if_match
 from shared.api.pagination import decode_cursor
 from shared.api.problems import NotFound
 from shared.api.regions import in_region_scope
+from shared.api.resources import get_or_404
 from shared.clock import utcnow
 from shared.events import EventEnvelope
 from shared.events.dispatch import (
@@ -36,13 +37,7 @@ from shared.events.dispatch import (
 
 
 async def get(*, session: AsyncSession, case_id: UUID, for_update: bool = False) -> ServiceCase:
-    stmt = select(ServiceCase).where(ServiceCase.id == case_id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    case = (await session.execute(stmt)).scalar_one_or_none()
-    if case is None:
-        raise NotFound(f"service case {case_id} does not exist")
-    return case
+    return await get_or_404(session, ServiceCase, case_id, what="service case", for_update=for_update)
 
 
 def only_own_cases(principal: Principal) -> str | None:

@@ -7,18 +7,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.dispatch.engineers.models import Engineer, EngineerCreate, EngineerUpdate
 from shared.api.concurrency import check_if_match
-from shared.api.problems import Conflict, NotFound
+from shared.api.problems import Conflict
+from shared.api.resources import get_or_404
 from shared.clock import utcnow
 
 
 async def get(*, session: AsyncSession, engineer_id: str, for_update: bool = False) -> Engineer:
-    stmt = select(Engineer).where(Engineer.id == engineer_id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    found = (await session.execute(stmt)).scalar_one_or_none()
-    if found is None:
-        raise NotFound(f"engineer {engineer_id} does not exist")
-    return found
+    return await get_or_404(session, Engineer, engineer_id, what="engineer", for_update=for_update)
 
 
 async def get_many(*, session: AsyncSession, engineer_ids: list[str]) -> dict[str, Engineer]:

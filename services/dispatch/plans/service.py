@@ -12,7 +12,7 @@ from services.dispatch.events import emit
 from services.dispatch.plans import domain
 from services.dispatch.plans.models import PlanStatus, ServicePlan, ServicePlanWrite
 from shared.api.concurrency import check_if_match
-from shared.api.problems import NotFound
+from shared.api.resources import get_or_404
 from shared.clock import utcnow
 from shared.events.dispatch import PlanStep, ServicePlanApproved, ServicePlanSummary
 
@@ -30,13 +30,7 @@ async def create(*, session: AsyncSession, case_id: UUID, body: ServicePlanWrite
 
 
 async def get(*, session: AsyncSession, plan_id: UUID, for_update: bool = False) -> ServicePlan:
-    stmt = select(ServicePlan).where(ServicePlan.id == plan_id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    plan = (await session.execute(stmt)).scalar_one_or_none()
-    if plan is None:
-        raise NotFound(f"service plan {plan_id} does not exist")
-    return plan
+    return await get_or_404(session, ServicePlan, plan_id, what="service plan", for_update=for_update)
 
 
 def _touch(plan: ServicePlan, actor: str) -> None:

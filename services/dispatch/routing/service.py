@@ -13,7 +13,7 @@ from services.dispatch.routing import domain
 from services.dispatch.routing.models import AnswerItem, MediateItem, RoutedItem, RoutedStatus, RouteItem
 from shared.api.auth import Principal
 from shared.api.concurrency import check_if_match
-from shared.api.problems import NotFound
+from shared.api.resources import get_or_404
 from shared.clock import utcnow
 from shared.events import EventEnvelope
 from shared.events.dispatch import InternalDisagreementEscalated, RoutedItemAnswered, RoutedItemAssigned
@@ -31,13 +31,7 @@ async def register(*, session: AsyncSession, envelope: EventEnvelope, item: Rais
 
 
 async def get(*, session: AsyncSession, item_id: UUID, for_update: bool = False) -> RoutedItem:
-    stmt = select(RoutedItem).where(RoutedItem.id == item_id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    found = (await session.execute(stmt)).scalar_one_or_none()
-    if found is None:
-        raise NotFound(f"routed item {item_id} does not exist")
-    return found
+    return await get_or_404(session, RoutedItem, item_id, what="routed item", for_update=for_update)
 
 
 async def route(*, session: AsyncSession, item_id: UUID, body: RouteItem, actor: str,

@@ -32,6 +32,7 @@ from services.dispatch.webhooks.models import (
 )
 from shared.api.concurrency import check_if_match
 from shared.api.problems import Conflict, NotFound
+from shared.api.resources import get_or_404
 from shared.events import EventEnvelope
 from shared.events.dispatch import WebhookSubscriptionDisabled
 
@@ -75,13 +76,8 @@ async def create(*, session: AsyncSession, body: SubscriptionCreate, actor: str,
 
 
 async def get(*, session: AsyncSession, subscription_id: UUID, for_update: bool = False) -> WebhookSubscription:
-    stmt = select(WebhookSubscription).where(WebhookSubscription.id == subscription_id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    found = (await session.execute(stmt)).scalar_one_or_none()
-    if found is None:
-        raise NotFound(f"webhook subscription {subscription_id} does not exist")
-    return found
+    return await get_or_404(session, WebhookSubscription, subscription_id, what="webhook subscription",
+                            for_update=for_update)
 
 
 async def list_subscriptions(*, session: AsyncSession, enabled: bool | None, limit: int,

@@ -25,7 +25,8 @@ from services.feedback.events import emit
 from services.feedback.settings import FeedbackSettings
 from shared.api.concurrency import check_if_match
 from shared.api.pagination import decode_cursor
-from shared.api.problems import Conflict, InvalidInput, NotFound
+from shared.api.problems import Conflict, InvalidInput
+from shared.api.resources import get_or_404
 from shared.events import EventEnvelope
 from shared.events.feedback import FollowUpCallAttempted, FollowUpCallCompleted, FollowUpCallScheduled
 from shared.events.onsite import ServiceCompleted
@@ -119,13 +120,7 @@ async def schedule_fix_confirmation(
 
 
 async def get(*, session: AsyncSession, call_id: UUID, for_update: bool = False) -> FollowUpCall:
-    stmt = select(FollowUpCall).where(FollowUpCall.id == call_id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    call = (await session.execute(stmt)).scalar_one_or_none()
-    if call is None:
-        raise NotFound(f"follow-up call {call_id} does not exist")
-    return call
+    return await get_or_404(session, FollowUpCall, call_id, what="follow-up call", for_update=for_update)
 
 
 async def attempts_of(*, session: AsyncSession, call_id: UUID) -> list[FollowUpCallAttempt]:

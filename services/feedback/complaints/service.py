@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.feedback.complaints.models import Complaint
 from services.feedback.events import emit
-from shared.api.problems import NotFound
+from shared.api.resources import get_or_404
 from shared.events.feedback import ComplaintRaised
 
 # Quality's issue events and the state each one means for the customer's complaint.
@@ -76,10 +76,7 @@ async def for_call(*, session: AsyncSession, call_id: UUID) -> list[Complaint]:
 
 
 async def get(*, session: AsyncSession, complaint_id: UUID) -> Complaint:
-    complaint = await session.get(Complaint, complaint_id)
-    if complaint is None:
-        raise NotFound(f"complaint {complaint_id} does not exist")
-    return complaint
+    return await get_or_404(session, Complaint, complaint_id, what="complaint")
 
 
 async def list_complaints(*, session: AsyncSession, case_id: UUID | None, limit: int,

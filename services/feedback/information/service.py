@@ -20,6 +20,7 @@ from services.feedback.information.models import (
 from shared.api.auth import Principal
 from shared.api.concurrency import check_if_match
 from shared.api.problems import NotFound
+from shared.api.resources import get_or_404
 from shared.events import EventEnvelope
 from shared.events.feedback import CustomerInformationAnswered, CustomerInformationRouted
 from shared.events.onsite import CustomerInformationCaptured
@@ -56,10 +57,7 @@ async def capture_on_site(*, session: AsyncSession, envelope: EventEnvelope, eve
 
 
 async def get(*, session: AsyncSession, info_id: UUID, for_update: bool = False) -> CustomerInformation:
-    stmt = select(CustomerInformation).where(CustomerInformation.id == info_id)
-    info = (await session.execute(stmt.with_for_update() if for_update else stmt)).scalar_one_or_none()
-    if info is None:
-        raise NotFound(f"customer information {info_id} does not exist")
+    info = await get_or_404(session, CustomerInformation, info_id, what="customer information", for_update=for_update)
     return info
 
 

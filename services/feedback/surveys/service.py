@@ -27,6 +27,7 @@ from services.feedback.surveys.models import (
     SurveyResponse,
 )
 from shared.api.problems import Conflict, GateRefused, NotFound, Problem
+from shared.api.resources import get_or_404
 from shared.events.feedback import FeedbackRecorded, SurveyAnswered
 from shared.events.onsite import ServiceCompleted, TrainingDelivered
 
@@ -183,9 +184,7 @@ async def answer_by_link(*, session: AsyncSession, token: str, answers: list[dic
 
 
 async def get_response(*, session: AsyncSession, response_id: UUID) -> SurveyResponse:
-    response = await session.get(SurveyResponse, response_id)
-    if response is None:
-        raise NotFound(f"survey response {response_id} does not exist")
+    response = await get_or_404(session, SurveyResponse, response_id, what="survey response")
     return response
 
 

@@ -25,6 +25,7 @@ from shared.api.auth import Principal, Role
 from shared.api.pagination import decode_cursor, encode_cursor
 from shared.api.problems import Forbidden, GateRefused, NotFound
 from shared.api.regions import in_region_scope, region_scope
+from shared.api.resources import get_or_404
 from shared.clock import utcnow
 from shared.events.dispatch import ArrivalRescheduled, ServiceDispatched, StaffAdded
 from shared.events.onsite import EngineerArrived
@@ -57,12 +58,7 @@ def can_read(visit: SiteVisit, principal: Principal) -> bool:
 
 
 async def get(*, session: AsyncSession, visit_id: UUID, principal: Principal, for_update: bool = False) -> SiteVisit:
-    stmt = select(SiteVisit).where(col(SiteVisit.id) == visit_id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    visit = (await session.execute(stmt)).scalar_one_or_none()
-    if visit is None:
-        raise NotFound(f"site visit {visit_id} does not exist")
+    visit = await get_or_404(session, SiteVisit, visit_id, what="site visit", for_update=for_update)
     if not can_read(visit, principal):
         # Same answer as for a missing visit: do not reveal other teams' visits.
         raise NotFound(f"site visit {visit_id} does not exist")

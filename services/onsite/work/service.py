@@ -6,6 +6,7 @@ from datetime import datetime
 from uuid import UUID, uuid4
 
 from sqlalchemy import func, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.onsite.events import emit
@@ -42,6 +43,7 @@ from services.onsite.work.models import (
 from shared.api.auth import Principal
 from shared.api.concurrency import check_if_match
 from shared.api.problems import GateRefused, InvalidInput, NotFound
+from shared.api.resources import get_or_404
 from shared.clock import utcnow
 from shared.events.dispatch import CheckSheetItem, ServiceDispatched
 from shared.events.onsite import (
@@ -114,10 +116,9 @@ async def escalate_dispute(*, session: AsyncSession, visit_id: UUID, dispute_id:
                            principal: Principal) -> BriefingDispute:
     """S9: escalate an open disputed point to unit leadership or the regional centre."""
     visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
-    dispute = (await session.execute(select(BriefingDispute).where(
-        BriefingDispute.id == dispute_id, BriefingDispute.visit_id == visit.id).with_for_update())).scalar_one_or_none()
-    if dispute is None:
-        raise NotFound(f"disputed point {dispute_id} does not exist on this visit")
+    dispute = await get_or_404(session, BriefingDispute, dispute_id, what="disputed point",
+                               within=col(BriefingDispute.visit_id) == visit.id, where="on this visit",
+                               for_update=True)
     if dispute.status != DisputeStatus.OPEN:
         raise GateRefused("dispute escalation", [f"S9: the disputed point is already {dispute.status}"])
     dispute.status = DisputeStatus.ESCALATED
@@ -165,13 +166,8 @@ async def permits(*, session: AsyncSession, visit_id: UUID) -> list[WorkPermit]:
 # ---------------------------------------------------------------- S12 tasks and plan
 
 async def get_task(*, session: AsyncSession, visit: SiteVisit, task_id: UUID, for_update: bool = False) -> SiteTask:
-    stmt = select(SiteTask).where(SiteTask.id == task_id, SiteTask.visit_id == visit.id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    task = (await session.execute(stmt)).scalar_one_or_none()
-    if task is None:
-        raise NotFound(f"task {task_id} does not exist on this visit")
-    return task
+    return await get_or_404(session, SiteTask, task_id, what="task", within=col(SiteTask.visit_id) == visit.id,
+                            where="on this visit", for_update=for_update)
 
 
 async def tasks(*, session: AsyncSession, visit_id: UUID) -> list[SiteTask]:
@@ -464,10 +460,8 @@ async def sign_off_milestone(*, session: AsyncSession, visit_id: UUID, milestone
                              principal: Principal) -> Milestone:
     """S13/S17: a milestone is reached when signed off, with its witness when one is required."""
     visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
-    milestone = (await session.execute(select(Milestone).where(
-        Milestone.id == milestone_id, Milestone.visit_id == visit.id).with_for_update())).scalar_one_or_none()
-    if milestone is None:
-        raise NotFound(f"milestone {milestone_id} does not exist on this visit")
+    milestone = await get_or_404(session, Milestone, milestone_id, what="milestone",
+                                 within=col(Milestone.visit_id) == visit.id, where="on this visit", for_update=True)
     witness = await _has_witness(session, milestone.id)
     domain.check_sign_off(what=f"milestone '{milestone.title}'", requires_witness=milestone.requires_witness,
                           has_witness=witness is not None, already_signed=milestone.reached_at is not None)

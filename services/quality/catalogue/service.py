@@ -8,7 +8,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.quality.catalogue.models import FailureMode, FailureModeCreate, FailureModeUpdate
 from shared.api.auth import Principal
 from shared.api.concurrency import check_if_match
-from shared.api.problems import Conflict, InvalidInput, NotFound
+from shared.api.problems import Conflict, InvalidInput
+from shared.api.resources import get_or_404
 from shared.clock import utcnow
 
 
@@ -34,10 +35,7 @@ async def create(*, session: AsyncSession, body: FailureModeCreate, principal: P
 
 async def update(*, session: AsyncSession, code: str, body: FailureModeUpdate, principal: Principal,
                  if_match: str | None) -> FailureMode:
-    mode = (await session.execute(select(FailureMode).where(FailureMode.code == code)
-                                  .with_for_update())).scalar_one_or_none()
-    if mode is None:
-        raise NotFound(f"failure mode {code!r} does not exist")
+    mode = await get_or_404(session, FailureMode, code, what="failure mode", for_update=True)
     check_if_match(if_match, mode.version)
     for name, value in body.model_dump(exclude_unset=True).items():
         if value is not None:

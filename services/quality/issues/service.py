@@ -35,6 +35,7 @@ from shared.api.auth import Principal, Role
 from shared.api.concurrency import check_if_match
 from shared.api.pagination import decode_cursor
 from shared.api.problems import Forbidden, InvalidInput, NotFound
+from shared.api.resources import get_or_404
 from shared.clock import utcnow
 from shared.events.dispatch import ServiceDispatched, SpecificationTemplateRevised
 from shared.events.feedback import ComplaintRaised
@@ -106,14 +107,7 @@ def _require_mover(issue: QualityIssue, principal: Principal) -> None:
 
 async def _locked(session: AsyncSession, principal: Principal, issue_id: UUID, if_match: str | None) -> QualityIssue:
     """The issue, row-locked for a change; 404 if absent or not visible, 412 if If-Match is stale."""
-    issue = (await session.execute(select(QualityIssue).where(QualityIssue.id == issue_id)
-                                   .with_for_update())).scalar_one_or_none()
-    if issue is None:
-        raise NotFound(f"quality issue {issue_id} does not exist")
-    try:
-        await _require_on_case(session, principal, issue.case_id)
-    except NotFound:
-        raise NotFound(f"quality issue {issue_id} does not exist") from None
+    issue = await get(session=session, issue_id=issue_id, principal=principal, for_update=True)
     check_if_match(if_match, issue.version)
     return issue
 
@@ -362,10 +356,9 @@ async def record_template_revision(*, session: AsyncSession, event: Specificatio
 
 # ---- reads -----------------------------------------------------------------------------------
 
-async def get(*, session: AsyncSession, issue_id: UUID, principal: Principal) -> QualityIssue:
-    issue = await session.get(QualityIssue, issue_id)
-    if issue is None:
-        raise NotFound(f"quality issue {issue_id} does not exist")
+async def get(*, session: AsyncSession, issue_id: UUID, principal: Principal, for_update: bool = False) -> QualityIssue:
+    """The issue (row-locked when asked); 404 if absent or on a case the engineer is not on."""
+    issue = await get_or_404(session, QualityIssue, issue_id, what="quality issue", for_update=for_update)
     try:
         await _require_on_case(session, principal, issue.case_id)
     except NotFound:

@@ -14,7 +14,8 @@ from services.quality.repairs import domain
 from services.quality.repairs.models import RepairOrder, RepairOrderCreate, RepairStatusEntry
 from shared.api.concurrency import check_if_match
 from shared.api.pagination import decode_cursor
-from shared.api.problems import Conflict, NotFound
+from shared.api.problems import Conflict
+from shared.api.resources import get_or_404
 from shared.clock import utcnow
 from shared.events.onsite import RepairRequested
 from shared.events.quality import RepairOrderOpened, RepairStatusChanged
@@ -70,10 +71,7 @@ async def open_from_request(*, session: AsyncSession, event: RepairRequested, ac
 async def change_status(*, session: AsyncSession, order_id: UUID, status: str, note: str, actor: str,
                         if_match: str | None) -> RepairOrder:
     """S28: move the repair on one step; the customer is notified of every change."""
-    order = (await session.execute(select(RepairOrder).where(RepairOrder.id == order_id)
-                                   .with_for_update())).scalar_one_or_none()
-    if order is None:
-        raise NotFound(f"repair order {order_id} does not exist")
+    order = await get_or_404(session, RepairOrder, order_id, what="repair order", for_update=True)
     check_if_match(if_match, order.version)
     domain.status_change_gate(order.status, status)
     now = utcnow()
@@ -85,9 +83,7 @@ async def change_status(*, session: AsyncSession, order_id: UUID, status: str, n
 
 
 async def get(*, session: AsyncSession, order_id: UUID) -> tuple[RepairOrder, list[RepairStatusEntry]]:
-    order = await session.get(RepairOrder, order_id)
-    if order is None:
-        raise NotFound(f"repair order {order_id} does not exist")
+    order = await get_or_404(session, RepairOrder, order_id, what="repair order")
     entries = (await session.execute(select(RepairStatusEntry).where(RepairStatusEntry.repair_order_id == order_id)
                                      .order_by(RepairStatusEntry.at, RepairStatusEntry.id))).scalars()
     return order, list(entries)
