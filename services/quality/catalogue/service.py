@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.quality.catalogue.models import FailureMode, FailureModeCreate, FailureModeUpdate
@@ -47,7 +48,7 @@ async def update(*, session: AsyncSession, code: str, body: FailureModeUpdate, p
 
 
 async def list_all(*, session: AsyncSession, include_retired: bool) -> list[FailureMode]:
-    stmt = select(FailureMode).order_by(FailureMode.code)
+    stmt = select(FailureMode).order_by(col(FailureMode.code))
     if not include_retired:
-        stmt = stmt.where(FailureMode.active.is_(True))
+        stmt = stmt.where(col(FailureMode.active).is_(True))
     return list((await session.execute(stmt)).scalars())

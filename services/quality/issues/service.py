@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import select, tuple_
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.quality.catalogue.service import require_known
@@ -118,7 +119,7 @@ def _logged_event(issue: QualityIssue) -> IssueLogged:
     return IssueLogged(
         issue_id=issue.id, case_id=issue.case_id, visit_id=issue.visit_id, product=issue.product,
         model=issue.model, serial_number=issue.serial_number, failure_mode=issue.failure_mode,
-        severity=issue.severity, description=issue.description, source=issue.source,  # type: ignore[arg-type]
+        severity=issue.severity, description=issue.description, source=issue.source,
         logged_by=issue.logged_by, customer_visible=issue.customer_visible, complaint_id=issue.complaint_id,
     )
 
@@ -141,8 +142,8 @@ async def log_issue(*, session: AsyncSession, body: QualityIssueCreate, principa
 
 async def log_complaint(*, session: AsyncSession, event: ComplaintRaised, actor: str) -> QualityIssue | None:
     """S34: a complaint from the follow-up call becomes an issue with source `complaint` (once per complaint)."""
-    existing = (await session.execute(select(QualityIssue.id)
-                                      .where(QualityIssue.complaint_id == event.complaint_id))).first()
+    existing = (await session.execute(select(col(QualityIssue.id))
+                                      .where(col(QualityIssue.complaint_id) == event.complaint_id))).first()
     if existing is not None:
         return None
     now = utcnow()
@@ -175,7 +176,7 @@ async def log_failed_value(*, session: AsyncSession, event: ProcessDataRecorded,
                "upper_limit": event.upper_limit}
     now = utcnow()
     ref = measurement_ref(event)
-    existing = (await session.execute(select(QualityIssue).where(QualityIssue.measurement_ref == ref)
+    existing = (await session.execute(select(QualityIssue).where(col(QualityIssue.measurement_ref) == ref)
                                       .with_for_update())).scalar_one_or_none()
     if existing is not None:
         journal(session, existing, "failed_reading", reading, by=actor, at=now)
@@ -339,7 +340,7 @@ async def record_template_revision(*, session: AsyncSession, event: Specificatio
     """S5 <- S25: dispatch revised the template a preventive action asked for; the issue shows when it landed."""
     stmt = select(QualityIssue).with_for_update()
     if event.issue_id is not None:
-        stmt = stmt.where(QualityIssue.id == event.issue_id)
+        stmt = stmt.where(col(QualityIssue.id) == event.issue_id)
     else:  # no issue named: every issue whose preventive action asked for this template
         stmt = stmt.where(QualityIssue.loop["preventive_action"]["template_id"].astext == event.template_id)
     now = utcnow()
@@ -368,8 +369,8 @@ async def get(*, session: AsyncSession, issue_id: UUID, principal: Principal, fo
 
 async def history(*, session: AsyncSession, issue_id: UUID, principal: Principal) -> list[IssueJournalEntry]:
     await get(session=session, issue_id=issue_id, principal=principal)
-    stmt = (select(IssueJournalEntry).where(IssueJournalEntry.issue_id == issue_id)
-            .order_by(IssueJournalEntry.at, IssueJournalEntry.id))
+    stmt = (select(IssueJournalEntry).where(col(IssueJournalEntry.issue_id) == issue_id)
+            .order_by(col(IssueJournalEntry.at), col(IssueJournalEntry.id)))
     return list((await session.execute(stmt)).scalars())
 
 
@@ -412,12 +413,12 @@ async def search(
             stmt = stmt.where(getattr(QualityIssue, name) == value)
     now = utcnow()
     if min_age_days is not None:
-        stmt = stmt.where(QualityIssue.created_at <= now - timedelta(days=min_age_days))
+        stmt = stmt.where(col(QualityIssue.created_at) <= now - timedelta(days=min_age_days))
     if max_age_days is not None:
-        stmt = stmt.where(QualityIssue.created_at >= now - timedelta(days=max_age_days))
+        stmt = stmt.where(col(QualityIssue.created_at) >= now - timedelta(days=max_age_days))
     if cursor:
         at, last_id = decode_cursor(cursor)
-        stmt = stmt.where(tuple_(QualityIssue.created_at, QualityIssue.id) < tuple_(at, last_id))
-    stmt = stmt.order_by(QualityIssue.created_at.desc(), QualityIssue.id.desc()).limit(limit + 1)
+        stmt = stmt.where(tuple_(col(QualityIssue.created_at), col(QualityIssue.id)) < tuple_(at, last_id))
+    stmt = stmt.order_by(col(QualityIssue.created_at).desc(), col(QualityIssue.id).desc()).limit(limit + 1)
     rows = list((await session.execute(stmt)).scalars())
     return rows[:limit], len(rows) > limit

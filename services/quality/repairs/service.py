@@ -7,6 +7,7 @@ from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import select, tuple_
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.quality.events import emit
@@ -32,7 +33,7 @@ def _record_status(session: AsyncSession, order: RepairOrder, status: str, note:
         repair_order_id=order.id, status=status, note=note, at=now, by=actor, customer_notified_at=now,
         customer_notification=domain.customer_notification(order.receipt_number, order.equipment, status, note))
     session.add(entry)
-    emit(session, RepairStatusChanged(repair_order_id=order.id, case_id=order.case_id, status=status,  # type: ignore[arg-type]
+    emit(session, RepairStatusChanged(repair_order_id=order.id, case_id=order.case_id, status=status,
                                       customer_notified_at=now, note=note), case_id=order.case_id, actor=actor)
     return entry
 
@@ -42,7 +43,8 @@ async def open_order(*, session: AsyncSession, body: RepairOrderCreate, actor: s
     """S28: open a repair order (status received, customer told) -> RepairOrderOpened, RepairStatusChanged."""
     now = utcnow()
     receipt = body.receipt_number or _receipt_number(now)
-    taken = (await session.execute(select(RepairOrder.id).where(RepairOrder.receipt_number == receipt))).first()
+    taken = (await session.execute(select(col(RepairOrder.id))
+                                   .where(col(RepairOrder.receipt_number) == receipt))).first()
     if taken is not None:
         raise Conflict(f"receipt number {receipt} is already used by repair order {taken[0]}")
     order = RepairOrder(**body.model_dump(exclude={"receipt_number"}), receipt_number=receipt,
@@ -58,8 +60,8 @@ async def open_order(*, session: AsyncSession, body: RepairOrderCreate, actor: s
 
 async def open_from_request(*, session: AsyncSession, event: RepairRequested, actor: str) -> RepairOrder | None:
     """S28: onsite took equipment back (RepairRequested); one order per request, however often it arrives."""
-    existing = (await session.execute(select(RepairOrder.id)
-                                      .where(RepairOrder.repair_request_id == event.repair_request_id))).first()
+    existing = (await session.execute(select(col(RepairOrder.id))
+                                      .where(col(RepairOrder.repair_request_id) == event.repair_request_id))).first()
     if existing is not None:
         return None
     body = RepairOrderCreate(case_id=event.case_id, visit_id=event.visit_id, receipt_number=event.receipt_number,
@@ -84,8 +86,9 @@ async def change_status(*, session: AsyncSession, order_id: UUID, status: str, n
 
 async def get(*, session: AsyncSession, order_id: UUID) -> tuple[RepairOrder, list[RepairStatusEntry]]:
     order = await get_or_404(session, RepairOrder, order_id, what="repair order")
-    entries = (await session.execute(select(RepairStatusEntry).where(RepairStatusEntry.repair_order_id == order_id)
-                                     .order_by(RepairStatusEntry.at, RepairStatusEntry.id))).scalars()
+    entries = (await session.execute(select(RepairStatusEntry)
+                                     .where(col(RepairStatusEntry.repair_order_id) == order_id)
+                                     .order_by(col(RepairStatusEntry.at), col(RepairStatusEntry.id)))).scalars()
     return order, list(entries)
 
 
@@ -93,14 +96,14 @@ async def search(*, session: AsyncSession, case_id: UUID | None, receipt_number:
                  limit: int, cursor: str | None) -> tuple[list[RepairOrder], bool]:
     stmt = select(RepairOrder)
     if case_id is not None:
-        stmt = stmt.where(RepairOrder.case_id == case_id)
+        stmt = stmt.where(col(RepairOrder.case_id) == case_id)
     if receipt_number is not None:
-        stmt = stmt.where(RepairOrder.receipt_number == receipt_number)
+        stmt = stmt.where(col(RepairOrder.receipt_number) == receipt_number)
     if status is not None:
-        stmt = stmt.where(RepairOrder.status == status)
+        stmt = stmt.where(col(RepairOrder.status) == status)
     if cursor:
         at, last_id = decode_cursor(cursor)
-        stmt = stmt.where(tuple_(RepairOrder.created_at, RepairOrder.id) < tuple_(at, last_id))
-    rows = list((await session.execute(stmt.order_by(RepairOrder.created_at.desc(), RepairOrder.id.desc())
+        stmt = stmt.where(tuple_(col(RepairOrder.created_at), col(RepairOrder.id)) < tuple_(at, last_id))
+    rows = list((await session.execute(stmt.order_by(col(RepairOrder.created_at).desc(), col(RepairOrder.id).desc())
                                        .limit(limit + 1))).scalars())
     return rows[:limit], len(rows) > limit
