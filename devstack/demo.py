@@ -110,9 +110,32 @@ DEMO_TEMPLATE = {
 }
 
 
+# Decision 0090: who the demo's messages go to (make run keeps the mails in .data/mail/)
+DEMO_CUSTOMER_EMAIL = "zhang.min@jsgrid.example.cn"
+DEMO_RECIPIENTS = (  # role, address, language (the customer's comes from the case: zh)
+    ("dispatcher", "dispatch.{region}@company.example.com", "en"),
+    ("regional_centre", "centre.{region}@company.example.com", "en"),
+    ("department_head", "service.head@company.example.com", "zh"),
+    ("service_department", "service.department@company.example.com", "zh"),
+)
+
+
+def register_recipients(j: Journey) -> None:
+    """The staff directory of notifications for the demo's region (already there on a second run: 409)."""
+    for role, address, language in DEMO_RECIPIENTS:
+        r = j.client.http["dispatch"].post("/notification-recipients", headers=j.dispatcher, json={
+            "role": role, "region": j.region, "name": f"{role.replace('_', ' ')} ({j.region})",
+            "address": address.format(region=j.region), "language": language})
+        assert r.status_code in (201, 409), r.text
+    j.step(f"notification recipients of region {j.region}: " + ", ".join(role for role, _, _ in DEMO_RECIPIENTS))
+
+
 def case_request(j: Journey) -> dict[str, Any]:
-    """The CRM request: urgent, important work needs two engineers (S3's policy); a routine job one."""
+    """The CRM request: urgent, important work needs two engineers (S3's policy); a routine job one. The
+    customer contact has an e-mail address and reads Chinese (notifications, decision 0090)."""
     request = sample_request(j.reference)
+    request["contacts"]["customer_contact"]["email"] = DEMO_CUSTOMER_EMAIL
+    request["customer_language"] = "zh"
     if len(j.engineers) == 1:
         request.update(urgency="medium", difficulty="medium", customer_importance="medium")
     return request
@@ -646,19 +669,43 @@ def show_conformance(j: Journey) -> dict:
     return conformance
 
 
+def case_notifications(client: StackClient, case_id: str, headers: dict[str, str]) -> list[dict]:
+    r = client.http["dispatch"].get("/notifications", headers=headers, params={"case_id": case_id, "limit": 200})
+    assert r.status_code == 200, r.text
+    return r.json()["items"]
+
+
+def show_notifications(j: Journey) -> list[dict]:
+    """The messages the case's events sent to people (decision 0090): the customer (zh), the dispatcher and
+    the regional centre (en) at least; a customer's message outside 08:00-20:00 site time waits queued."""
+    def told() -> list[dict] | None:
+        rows = case_notifications(j.client, j.ids["case"], j.dispatcher)
+        sent = {r["audience"] for r in rows if r["status"] == "sent"}
+        waiting = {r["audience"] for r in rows if r["status"] == "queued"
+                   and datetime.fromisoformat(r["next_attempt_at"]) > _now()}
+        return rows if {"dispatcher", "regional_centre"} <= sent and "customer" in sent | waiting else None
+
+    rows = j.wait("the customer, the dispatcher and the regional centre told", told)
+    j.step(f"notifications of the case: {len(rows)} message(s)")
+    for r in rows:
+        j.say(f"          {r['status']:<9} {r['audience']:<18} {r['language']} {r['address']:<40} {r['subject']}")
+    return rows
+
+
 def run_slice(client: StackClient, *, timeout: float, say: Callable[[str], None] = print, engineers: int = 2,
               issue_path: IssuePath = "closed_loop") -> dict[str, Any]:
     """One case through all four services, over HTTP and Kafka, with a team of `engineers` (1 or 2):
     every duty of the standard done, so the case closes; returns its ids, timeline and conformance."""
     j = Journey(client, timeout, say, team_size=engineers, issue_path=issue_path)
-    for phase in (prepare_and_dispatch, work_on_site, raise_quality_issue, complete_on_site, follow_up,
-                  close_quality_loop):
+    for phase in (register_recipients, prepare_and_dispatch, work_on_site, raise_quality_issue, complete_on_site,
+                  follow_up, close_quality_loop):
         phase(j)
     timeline = show_case_record(j)
     conformance = show_conformance(j)
+    notifications = show_notifications(j)
     return {"case_id": j.ids["case"], "visit_id": j.ids["visit"], "issue_id": j.ids["issue"],
             "call_id": j.ids["call"], "engineers": list(j.engineers), "timeline": timeline,
-            "conformance": conformance}
+            "conformance": conformance, "notifications": notifications}
 
 
 def main() -> int:

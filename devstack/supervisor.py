@@ -2,7 +2,8 @@
 
 Starts PostgreSQL (embedded wheel, data kept in `.data/postgres`) unless POSTGRES_URL is set,
 the Tansu broker on 127.0.0.1:9092 unless KAFKA_BOOTSTRAP_SERVERS is set, creates the four
-databases, migrates them, and runs the four services under uvicorn. SIGINT / SIGTERM stop all
+databases, migrates them, starts an SMTP sink keeping every mail dispatch sends as an .eml file
+under `.data/mail/` (decision 0090), and runs the four services under uvicorn. SIGINT / SIGTERM stop all
 of it, services first. The end-to-end tests start the same stack on other ports.
 """
 
@@ -22,6 +23,7 @@ from types import FrameType
 
 import httpx
 
+from devstack.mailsink import MailSink
 from devstack.restart import replay_for_fresh_broker
 from devstack.servers import Broker, PostgresServer, port_is_free
 from devstack.stack import ROOT, SERVICES, ServiceSpec, create_databases, migrate
@@ -57,6 +59,9 @@ class LocalStack:
     postgres_url: str | None = None
     bootstrap_servers: str | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
+    # the dev SMTP sink (decision 0090): None picks a free port; NOTIFY_EMAIL_URL set outside skips it
+    smtp_port: int | None = None
+    mail_sink: MailSink | None = None
     quiet: bool = False
     postgres: PostgresServer | None = None
     broker: Broker | None = None
@@ -96,7 +101,20 @@ class LocalStack:
             migrate(spec.name, self.database_url(spec.name))
         if self.broker is not None:
             self.replay_for_fresh_broker()
+        self.start_mail_sink()
         self.say(f"PostgreSQL and broker ready, databases migrated in {time.monotonic() - started:.1f}s")
+
+    def start_mail_sink(self) -> None:
+        """A real SMTP server on loopback keeping each mail dispatch sends (`.data/mail/NNNNN.eml`), unless
+        NOTIFY_EMAIL_URL points dispatch at another server."""
+        if "NOTIFY_EMAIL_URL" in os.environ or "NOTIFY_EMAIL_URL" in self.extra_env:
+            return
+        sink = MailSink(directory=self.data_dir / "mail")
+        if self.smtp_port is not None:
+            sink.port = self.smtp_port
+        self.mail_sink = sink.start()
+        self.say(f"SMTP sink on 127.0.0.1:{self.mail_sink.port}: the mails sent are kept in "
+                 f"{self.mail_sink.directory} (open an .eml file with any mail reader)")
 
     def replay_for_fresh_broker(self) -> None:
         """Decision 0088: the broker just started holds nothing, the databases keep their outboxes, so
@@ -123,6 +141,8 @@ class LocalStack:
             # outbound webhooks may go to a receiver on this machine (decision 0083); never in production
             "WEBHOOK_ALLOWED_HOSTS": os.environ.get("WEBHOOK_ALLOWED_HOSTS",
                                                     '["localhost", "127.0.0.1/32", "::1/128"]'),
+            # notifications go to the SMTP sink by apprise (decision 0090)
+            **({"NOTIFY_ADAPTER": "apprise", "NOTIFY_EMAIL_URL": self.mail_sink.url} if self.mail_sink else {}),
             **self.extra_env,
         }
 
@@ -184,6 +204,8 @@ class LocalStack:
                 proc.send_signal(signal.SIGTERM)
         for name in list(self.services):
             self.stop_service(name)
+        if self.mail_sink is not None:
+            self.mail_sink.stop()
         if self.broker is not None:
             self.broker.stop()
         if self.postgres is not None:
@@ -197,6 +219,7 @@ def main() -> int:
         broker_port=int(os.environ.get("DEV_BROKER_PORT", "9092")),
         postgres_url=os.environ.get("POSTGRES_URL"),
         bootstrap_servers=os.environ.get("KAFKA_BOOTSTRAP_SERVERS"),
+        smtp_port=int(os.environ.get("DEV_SMTP_PORT", "2525")),
     )
     stopping = threading.Event()
 
