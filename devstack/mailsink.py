@@ -60,7 +60,8 @@ class MailSink:
         """The apprise URL dispatch sends e-mail with (NOTIFY_EMAIL_URL): plain SMTP, no login."""
         return f"mailto://{self.host}:{self.port}?mode=insecure"
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802 (aiosmtpd's hook name)
+    # aiosmtpd calls this hook by its name
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         if self.refuse:
             return "554 5.7.1 refused by the test sink"
         raw = envelope.original_content or envelope.content or b""
