@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -12,8 +14,9 @@ import httpx
 
 from devstack.client import sample_request
 from shared.api.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from shared.events import EventEnvelope, EventPayload
 from shared.settings import DEV_WEBHOOK_SECRET
-from tests.integration.conftest import TestEnv, bearer
+from tests.integration.conftest import TestEnv, bearer, producer, running_app
 
 
 def unique(prefix: str) -> str:
@@ -137,3 +140,25 @@ TEMPLATE = {
         {"item_id": "photo-nameplate", "text": "Nameplate photo", "kind": "photo"},
     ],
 }
+
+
+@asynccontextmanager
+async def dispatch_flow(env: TestEnv, **settings: Any) -> AsyncIterator[DispatchFlow]:
+    """A running dispatch app (with `settings` overridden) driven by a DispatchFlow; `flow.app` reaches its
+    database and workers directly."""
+    async with running_app(env, "dispatch", **settings) as (app, client):
+        flow = DispatchFlow(env, client)
+        flow.app = app
+        yield flow
+
+
+def envelope(service: str, payload: EventPayload, case_id: str, actor: str) -> EventEnvelope:
+    """An event of `service` about one case, as that service would publish it."""
+    return EventEnvelope.wrap(payload, source=f"/fieldservice/{service}", subject=case_id, actor=actor)
+
+
+async def publish(env: TestEnv, *envelopes: tuple[str, EventEnvelope]) -> None:
+    """Publish each (service, envelope) on that service's topic, keyed by its case."""
+    async with producer(env) as p:
+        for service, e in envelopes:
+            await p.send_and_wait(f"{service}.events", e.to_bytes(), key=e.subject.encode())

@@ -12,9 +12,8 @@ import pytest
 from shared.events.feedback import FollowUpCallCompleted, FollowUpCallScheduled
 from shared.events.onsite import EngineerArrived, EngineerDeparted, ServiceCompleted, ThreeCallEntry
 from shared.events.quality import IssueLogged, IssueResolvedOnSite
-from tests.integration.conftest import running_app, wait_async
-from tests.integration.dispatch.conftest import DispatchFlow
-from tests.integration.dispatch.test_case_record import envelope, publish
+from tests.integration.conftest import wait_async
+from tests.integration.dispatch.conftest import dispatch_flow, envelope, publish
 
 pytestmark = pytest.mark.integration
 
@@ -23,9 +22,7 @@ NOW = datetime.now(UTC)
 
 @pytest.fixture(scope="module")
 async def flow(env):
-    async with running_app(env, "dispatch") as (app, client):
-        f = DispatchFlow(env, client)
-        f.app = app
+    async with dispatch_flow(env) as f:
         yield f
 
 

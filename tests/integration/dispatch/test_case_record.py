@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 
 from services.dispatch.cases.models import CaseEvent
 from services.dispatch.record.domain import SITE_TIMEZONE
-from shared.events import EventEnvelope, EventPayload
 from shared.events.feedback import FollowUpCallCompleted, FollowUpCallScheduled
 from shared.events.onsite import (
     EngineerArrived,
@@ -26,8 +25,8 @@ from shared.events.onsite import (
     ThreeCallEntry,
 )
 from shared.events.quality import IssueLogged, IssueResolvedOnSite, PreventiveActionDefined
-from tests.integration.conftest import bearer, producer, running_app, wait_async
-from tests.integration.dispatch.conftest import DispatchFlow
+from tests.integration.conftest import bearer, wait_async
+from tests.integration.dispatch.conftest import dispatch_flow, envelope, publish
 
 pytestmark = pytest.mark.integration
 
@@ -37,20 +36,8 @@ SITE_DAY = NOW.astimezone(SITE_TIMEZONE).date()  # the site's day the conformanc
 
 @pytest.fixture(scope="module")
 async def flow(env):
-    async with running_app(env, "dispatch") as (app, client):
-        f = DispatchFlow(env, client)
-        f.app = app
+    async with dispatch_flow(env) as f:
         yield f
-
-
-def envelope(service: str, payload: EventPayload, case_id: str, actor: str) -> EventEnvelope:
-    return EventEnvelope.wrap(payload, source=f"/fieldservice/{service}", subject=case_id, actor=actor)
-
-
-async def publish(env, *envelopes: tuple[str, EventEnvelope]) -> None:
-    async with producer(env) as p:
-        for service, e in envelopes:
-            await p.send_and_wait(f"{service}.events", e.to_bytes(), key=e.subject.encode())
 
 
 async def test_conformance_over_events_of_all_four_services(flow, env):

@@ -14,17 +14,15 @@ from shared.db import transaction
 from shared.events import EventEnvelope
 from shared.events.onsite import InternalDisagreementRaised, RaisedItem, ReferralRaised
 from shared.messaging.tables import OutboxMessage
-from tests.integration.conftest import bearer, running_app
-from tests.integration.dispatch.conftest import PLAN, TEMPLATE, DispatchFlow, unique
+from tests.integration.conftest import bearer
+from tests.integration.dispatch.conftest import PLAN, TEMPLATE, dispatch_flow, unique
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 async def flow(env):
-    async with running_app(env, "dispatch", consumer_enabled=False) as (app, client):
-        f = DispatchFlow(env, client)
-        f.app = app
+    async with dispatch_flow(env, consumer_enabled=False) as f:
         yield f
 
 

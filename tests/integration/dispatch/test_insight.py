@@ -11,11 +11,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.dispatch.record.domain import SITE_TIMEZONE
-from shared.events import EventEnvelope, EventPayload
+from shared.events import EventPayload
 from shared.events.feedback import FollowUpCallCompleted, SurveyAnswered
 from shared.events.onsite import EngineerArrived, RepairRequested, ServiceCompleted, ThreeCallEntry
-from tests.integration.conftest import bearer, producer, running_app, wait_async
-from tests.integration.dispatch.conftest import DispatchFlow, unique
+from tests.integration.conftest import bearer, wait_async
+from tests.integration.dispatch.conftest import dispatch_flow, envelope, publish, unique
 
 pytestmark = pytest.mark.integration
 
@@ -26,18 +26,8 @@ PERIOD = {"period_from": (TODAY - timedelta(days=1)).isoformat(), "period_to": (
 
 @pytest.fixture(scope="module")
 async def flow(env):
-    async with running_app(env, "dispatch") as (_app, client):
-        yield DispatchFlow(env, client)
-
-
-def envelope(service: str, payload: EventPayload, case_id: str, actor: str) -> EventEnvelope:
-    return EventEnvelope.wrap(payload, source=f"/fieldservice/{service}", subject=case_id, actor=actor)
-
-
-async def publish(env, *envelopes: tuple[str, EventEnvelope]) -> None:
-    async with producer(env) as p:
-        for service, e in envelopes:
-            await p.send_and_wait(f"{service}.events", e.to_bytes(), key=e.subject.encode())
+    async with dispatch_flow(env) as f:
+        yield f
 
 
 CALLS = [ThreeCallEntry(party=p, called_at=NOW - timedelta(hours=3 - i), outcome="reached")

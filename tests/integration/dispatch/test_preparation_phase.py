@@ -8,17 +8,15 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from services.dispatch.periodic import postponement_check
-from tests.integration.conftest import read_topic, running_app
-from tests.integration.dispatch.conftest import DispatchFlow, unique
+from tests.integration.conftest import read_topic
+from tests.integration.dispatch.conftest import dispatch_flow, unique
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 async def flow(env):
-    async with running_app(env, "dispatch", consumer_enabled=False) as (app, client):
-        f = DispatchFlow(env, client)
-        f.app = app
+    async with dispatch_flow(env, consumer_enabled=False) as f:
         yield f
 
 

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from services.dispatch.staffing.models import EngineerAssignment
-from tests.integration.conftest import read_topic, running_app
-from tests.integration.dispatch.conftest import DispatchFlow
+from tests.integration.conftest import read_topic
+from tests.integration.dispatch.conftest import DispatchFlow, dispatch_flow
 from tests.integration.dispatch.test_preparation_phase import events_of
 
 pytestmark = pytest.mark.integration
@@ -17,9 +17,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 async def flow(env):
-    async with running_app(env, "dispatch", consumer_enabled=False) as (app, client):
-        f = DispatchFlow(env, client)
-        f.app = app
+    async with dispatch_flow(env, consumer_enabled=False) as f:
         yield f
 
 

@@ -31,12 +31,12 @@ from devstack.servers import free_port
 from services.dispatch.cases.models import CaseEvent
 from services.dispatch.webhooks.service import Claimed
 from services.dispatch.webhooks.worker import WebhookWorker
-from shared.events import EventEnvelope, EventPayload
+from shared.events import EventEnvelope
 from shared.events.feedback import FollowUpCallScheduled
 from shared.events.onsite import EngineerCheckedIn, EngineerCheckedOut, MilestoneReached, TechnicalBriefingHeld
 from shared.events.quality import IssueLogged
-from tests.integration.conftest import bearer, producer, running_app, wait_async
-from tests.integration.dispatch.conftest import DispatchFlow, unique
+from tests.integration.conftest import bearer, running_app, wait_async
+from tests.integration.dispatch.conftest import DispatchFlow, envelope, publish, unique
 
 pytestmark = pytest.mark.integration
 
@@ -208,16 +208,6 @@ async def cleanup(ctx) -> AsyncIterator[list[str]]:
     yield created
     for sid in created:
         await ctx.c.delete(f"/webhook-subscriptions/{sid}", headers=ctx.admin)
-
-
-def envelope(service: str, payload: EventPayload, case_id: str, actor: str) -> EventEnvelope:
-    return EventEnvelope.wrap(payload, source=f"/fieldservice/{service}", subject=case_id, actor=actor)
-
-
-async def publish(env, *envelopes: tuple[str, EventEnvelope]) -> None:
-    async with producer(env) as p:
-        for service, e in envelopes:
-            await p.send_and_wait(f"{service}.events", e.to_bytes(), key=e.subject.encode())
 
 
 def onsite_day(case_id: str) -> list[tuple[str, EventEnvelope]]:
