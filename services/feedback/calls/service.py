@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.feedback.calls import domain
@@ -72,9 +73,9 @@ async def schedule_after_service(
     *, session: AsyncSession, envelope: EventEnvelope, event: ServiceCompleted, policy: CallPolicy, now: datetime
 ) -> FollowUpCall | None:
     """S34: a completed service puts a rating call in the call centre's queue (once per visit)."""
-    existing = await session.execute(select(FollowUpCall.id).where(
-        FollowUpCall.case_id == event.case_id, FollowUpCall.reason == CallReason.SERVICE_COMPLETED,
-        or_(FollowUpCall.visit_id == event.visit_id, FollowUpCall.source_event_id == envelope.id)))
+    existing = await session.execute(select(col(FollowUpCall.id)).where(
+        col(FollowUpCall.case_id) == event.case_id, col(FollowUpCall.reason) == CallReason.SERVICE_COMPLETED,
+        or_(col(FollowUpCall.visit_id) == event.visit_id, col(FollowUpCall.source_event_id) == envelope.id)))
     if existing.first() is not None:
         return None  # the same completion again under another event id
     reason = CallReason.SERVICE_COMPLETED
@@ -94,14 +95,14 @@ async def schedule_fix_confirmation(
     """S34 / S25: a closed customer-visible issue: the call centre confirms the fix with the customer."""
     if not event.customer_visible:
         return None
-    open_call = await session.execute(select(FollowUpCall.id).where(
-        FollowUpCall.issue_id == event.issue_id, FollowUpCall.reason == CallReason.ISSUE_CLOSED,
-        or_(FollowUpCall.status == CallStatus.SCHEDULED, FollowUpCall.source_event_id == envelope.id)))
+    open_call = await session.execute(select(col(FollowUpCall.id)).where(
+        col(FollowUpCall.issue_id) == event.issue_id, col(FollowUpCall.reason) == CallReason.ISSUE_CLOSED,
+        or_(col(FollowUpCall.status) == CallStatus.SCHEDULED, col(FollowUpCall.source_event_id) == envelope.id)))
     if open_call.first() is not None:
         return None
     # Customer details come from the case's rating call when feedback already knows the case.
-    known = (await session.execute(select(FollowUpCall).where(FollowUpCall.case_id == event.case_id)
-                                   .order_by(FollowUpCall.created_at).limit(1))).scalar_one_or_none()
+    known = (await session.execute(select(FollowUpCall).where(col(FollowUpCall.case_id) == event.case_id)
+                                   .order_by(col(FollowUpCall.created_at)).limit(1))).scalar_one_or_none()
     reason = CallReason.ISSUE_CLOSED
     return _schedule(session, FollowUpCall(
         case_id=event.case_id, reason=reason, source_event_id=envelope.id, issue_id=event.issue_id,
@@ -124,8 +125,8 @@ async def get(*, session: AsyncSession, call_id: UUID, for_update: bool = False)
 
 
 async def attempts_of(*, session: AsyncSession, call_id: UUID) -> list[FollowUpCallAttempt]:
-    stmt = select(FollowUpCallAttempt).where(FollowUpCallAttempt.call_id == call_id).order_by(
-        FollowUpCallAttempt.number)
+    stmt = select(FollowUpCallAttempt).where(col(FollowUpCallAttempt.call_id) == call_id).order_by(
+        col(FollowUpCallAttempt.number))
     return list((await session.execute(stmt)).scalars())
 
 
@@ -136,15 +137,16 @@ async def list_calls(
     """Every call, earliest due first, keyset-paginated on (due_at, id); `held_by` an agent's running leases."""
     stmt = select(FollowUpCall)
     if held_by is not None and now is not None:
-        stmt = stmt.where(FollowUpCall.claimed_by == held_by, FollowUpCall.lease_expires_at > now)
+        stmt = stmt.where(col(FollowUpCall.claimed_by) == held_by, col(FollowUpCall.lease_expires_at) > now)
     if case_id is not None:
-        stmt = stmt.where(FollowUpCall.case_id == case_id)
+        stmt = stmt.where(col(FollowUpCall.case_id) == case_id)
     if status is not None:
-        stmt = stmt.where(FollowUpCall.status == status)
+        stmt = stmt.where(col(FollowUpCall.status) == status)
     if cursor is not None:
         due, last_id = decode_cursor(cursor)
-        stmt = stmt.where(or_(FollowUpCall.due_at > due, and_(FollowUpCall.due_at == due, FollowUpCall.id > last_id)))
-    stmt = stmt.order_by(FollowUpCall.due_at, FollowUpCall.id).limit(limit)
+        stmt = stmt.where(or_(col(FollowUpCall.due_at) > due,
+                              and_(col(FollowUpCall.due_at) == due, col(FollowUpCall.id) > last_id)))
+    stmt = stmt.order_by(col(FollowUpCall.due_at), col(FollowUpCall.id)).limit(limit)
     return list((await session.execute(stmt)).scalars())
 
 
@@ -161,10 +163,11 @@ def _decode_queue_cursor(cursor: str) -> tuple[int, datetime, UUID]:
         raise InvalidInput("cursor is not valid", field="cursor") from None
 
 
-def queue_stmt(now: datetime):
+def queue_stmt(now: datetime) -> Select[FollowUpCall]:
     """Due, scheduled calls nobody holds (the agents' queue, unordered)."""
-    unheld = or_(FollowUpCall.lease_expires_at.is_(None), FollowUpCall.lease_expires_at <= now)
-    return select(FollowUpCall).where(FollowUpCall.status == CallStatus.SCHEDULED, FollowUpCall.due_at <= now, unheld)
+    unheld = or_(col(FollowUpCall.lease_expires_at).is_(None), col(FollowUpCall.lease_expires_at) <= now)
+    return select(FollowUpCall).where(col(FollowUpCall.status) == CallStatus.SCHEDULED,
+                                      col(FollowUpCall.due_at) <= now, unheld)
 
 
 async def queue(*, session: AsyncSession, now: datetime, limit: int, cursor: str | None,
@@ -172,15 +175,15 @@ async def queue(*, session: AsyncSession, now: datetime, limit: int, cursor: str
     """The agents' queue: due calls nobody holds, highest priority first, then the oldest due."""
     stmt = queue_stmt(now)
     if region is not None:
-        stmt = stmt.where(FollowUpCall.region == region)
+        stmt = stmt.where(col(FollowUpCall.region) == region)
     if cursor is not None:
         p, due, last_id = _decode_queue_cursor(cursor)
         stmt = stmt.where(or_(
-            FollowUpCall.priority < p,
-            and_(FollowUpCall.priority == p, or_(
-                FollowUpCall.due_at > due, and_(FollowUpCall.due_at == due, FollowUpCall.id > last_id))),
+            col(FollowUpCall.priority) < p,
+            and_(col(FollowUpCall.priority) == p, or_(
+                col(FollowUpCall.due_at) > due, and_(col(FollowUpCall.due_at) == due, col(FollowUpCall.id) > last_id))),
         ))
-    stmt = stmt.order_by(FollowUpCall.priority.desc(), FollowUpCall.due_at, FollowUpCall.id).limit(limit)
+    stmt = stmt.order_by(col(FollowUpCall.priority).desc(), col(FollowUpCall.due_at), col(FollowUpCall.id)).limit(limit)
     return list((await session.execute(stmt)).scalars())
 
 
@@ -215,7 +218,7 @@ async def claim(*, session: AsyncSession, call_id: UUID, agent: str, actor: str,
 async def claim_next(*, session: AsyncSession, agent: str, actor: str, now: datetime,
                      policy: CallPolicy) -> FollowUpCall | None:
     """The top of the queue, leased to `agent`; concurrent callers skip each other's row."""
-    stmt = (queue_stmt(now).order_by(FollowUpCall.priority.desc(), FollowUpCall.due_at, FollowUpCall.id)
+    stmt = (queue_stmt(now).order_by(col(FollowUpCall.priority).desc(), col(FollowUpCall.due_at), col(FollowUpCall.id))
             .limit(1).with_for_update(skip_locked=True))
     call = (await session.execute(stmt)).scalar_one_or_none()
     return None if call is None else _lease(call, agent, actor, now, policy)
@@ -253,7 +256,7 @@ def _close(session: AsyncSession, call: FollowUpCall, *, status: CallStatus, out
     call.closed_by = actor
     call.claimed_by = call.claimed_at = call.lease_expires_at = None
     _touch(call, actor, now)
-    emit(session, FollowUpCallCompleted(call_id=call.id, case_id=call.case_id, outcome=outcome,  # type: ignore[arg-type]
+    emit(session, FollowUpCallCompleted(call_id=call.id, case_id=call.case_id, outcome=outcome,
                                         attempts=call.attempts, agent=agent), case_id=call.case_id, actor=actor)
 
 
@@ -319,15 +322,15 @@ def complete_by_customer_answer(session: AsyncSession, call: FollowUpCall, *, ac
 async def sweep(*, session: AsyncSession, now: datetime, policy: CallPolicy) -> dict[str, int]:
     """Periodic S34 check: free expired leases, close calls whose retry period is over as unreachable."""
     expired = list((await session.execute(select(FollowUpCall).where(
-        FollowUpCall.status == CallStatus.SCHEDULED, FollowUpCall.lease_expires_at <= now,
+        col(FollowUpCall.status) == CallStatus.SCHEDULED, col(FollowUpCall.lease_expires_at) <= now,
     ).with_for_update(skip_locked=True))).scalars())
     for call in expired:
         call.claimed_by = call.claimed_at = call.lease_expires_at = None
         _touch(call, SERVICE_ACTOR, now)
     tried = list((await session.execute(select(FollowUpCall).where(
-        FollowUpCall.status == CallStatus.SCHEDULED, FollowUpCall.first_attempt_at.is_not(None),
-        FollowUpCall.reached_at.is_(None), FollowUpCall.due_at <= now,
-        or_(FollowUpCall.lease_expires_at.is_(None), FollowUpCall.lease_expires_at <= now),
+        col(FollowUpCall.status) == CallStatus.SCHEDULED, col(FollowUpCall.first_attempt_at).is_not(None),
+        col(FollowUpCall.reached_at).is_(None), col(FollowUpCall.due_at) <= now,
+        or_(col(FollowUpCall.lease_expires_at).is_(None), col(FollowUpCall.lease_expires_at) <= now),
     ).with_for_update(skip_locked=True))).scalars())
     unreachable = 0
     for call in tried:

@@ -6,6 +6,7 @@ from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.feedback.complaints.models import Complaint
@@ -47,7 +48,7 @@ async def link_issue(*, session: AsyncSession, issue_id: UUID, complaint_id: UUI
     """S34: quality logged an issue from the complaint the event names: link the two. Never guessed from
     the order of complaints (a dead-lettered event would shift every later link); a repeated IssueLogged
     changes nothing."""
-    stmt = select(Complaint).where(Complaint.id == complaint_id).with_for_update()
+    stmt = select(Complaint).where(col(Complaint.id) == complaint_id).with_for_update()
     complaint = (await session.execute(stmt)).scalars().first()
     if complaint is None or complaint.issue_id == issue_id:
         return None
@@ -63,7 +64,7 @@ async def follow_issue(*, session: AsyncSession, issue_id: UUID, event_type: str
     if state is None:
         return 0
     complaints = list((await session.execute(
-        select(Complaint).where(Complaint.issue_id == issue_id).with_for_update())).scalars())
+        select(Complaint).where(col(Complaint.issue_id) == issue_id).with_for_update())).scalars())
     for complaint in complaints:
         complaint.issue_state = state
         complaint.issue_updated_at = now
@@ -71,7 +72,7 @@ async def follow_issue(*, session: AsyncSession, issue_id: UUID, event_type: str
 
 
 async def for_call(*, session: AsyncSession, call_id: UUID) -> list[Complaint]:
-    stmt = select(Complaint).where(Complaint.call_id == call_id).order_by(Complaint.raised_at)
+    stmt = select(Complaint).where(col(Complaint.call_id) == call_id).order_by(col(Complaint.raised_at))
     return list((await session.execute(stmt)).scalars())
 
 
@@ -84,9 +85,10 @@ async def list_complaints(*, session: AsyncSession, case_id: UUID | None, limit:
     """Newest first, keyset-paginated on (raised_at, id)."""
     stmt = select(Complaint)
     if case_id is not None:
-        stmt = stmt.where(Complaint.case_id == case_id)
+        stmt = stmt.where(col(Complaint.case_id) == case_id)
     if cursor is not None:
         at, last = cursor
-        stmt = stmt.where((Complaint.raised_at < at) | ((Complaint.raised_at == at) & (Complaint.id < last)))
-    stmt = stmt.order_by(Complaint.raised_at.desc(), Complaint.id.desc()).limit(limit)
+        stmt = stmt.where((col(Complaint.raised_at) < at)
+                          | ((col(Complaint.raised_at) == at) & (col(Complaint.id) < last)))
+    stmt = stmt.order_by(col(Complaint.raised_at).desc(), col(Complaint.id).desc()).limit(limit)
     return list((await session.execute(stmt)).scalars())

@@ -6,6 +6,7 @@ from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.feedback.calls import service as calls
@@ -89,14 +90,14 @@ async def list_information(
     """Oldest routed first (what waits longest for an answer), keyset-paginated on (routed_at, id)."""
     stmt = select(CustomerInformation)
     if status is not None:
-        stmt = stmt.where(CustomerInformation.status == status)
+        stmt = stmt.where(col(CustomerInformation.status) == status)
     if department is not None:
-        stmt = stmt.where(CustomerInformation.department == department)
+        stmt = stmt.where(col(CustomerInformation.department) == department)
     if case_id is not None:
-        stmt = stmt.where(CustomerInformation.case_id == case_id)
+        stmt = stmt.where(col(CustomerInformation.case_id) == case_id)
     if cursor is not None:
         at, last = cursor
-        stmt = stmt.where((CustomerInformation.routed_at > at)
-                          | ((CustomerInformation.routed_at == at) & (CustomerInformation.id > last)))
-    stmt = stmt.order_by(CustomerInformation.routed_at, CustomerInformation.id).limit(limit)
+        stmt = stmt.where((col(CustomerInformation.routed_at) > at)
+                          | ((col(CustomerInformation.routed_at) == at) & (col(CustomerInformation.id) > last)))
+    stmt = stmt.order_by(col(CustomerInformation.routed_at), col(CustomerInformation.id)).limit(limit)
     return list((await session.execute(stmt)).scalars())

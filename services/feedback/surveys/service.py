@@ -11,6 +11,7 @@ from uuid import UUID
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.feedback.calls import service as calls
@@ -54,8 +55,9 @@ class SurveyPolicy:
 
 async def get_questionnaire(*, session: AsyncSession, questionnaire_id: str, version: int | None) -> Questionnaire:
     """A given version, or the latest one."""
-    stmt = select(Questionnaire).where(Questionnaire.questionnaire_id == questionnaire_id)
-    stmt = stmt.where(Questionnaire.version == version) if version else stmt.order_by(Questionnaire.version.desc())
+    stmt = select(Questionnaire).where(col(Questionnaire.questionnaire_id) == questionnaire_id)
+    stmt = (stmt.where(col(Questionnaire.version) == version) if version
+            else stmt.order_by(col(Questionnaire.version).desc()))
     found = (await session.execute(stmt.limit(1))).scalar_one_or_none()
     if found is None:
         which = f"version {version}" if version else "any version"
@@ -65,18 +67,20 @@ async def get_questionnaire(*, session: AsyncSession, questionnaire_id: str, ver
 
 async def list_questionnaires(*, session: AsyncSession) -> list[Questionnaire]:
     """The latest version of every questionnaire."""
-    latest = (select(Questionnaire.questionnaire_id, func.max(Questionnaire.version).label("v"))
-              .group_by(Questionnaire.questionnaire_id).subquery())
-    stmt = select(Questionnaire).join(latest, (Questionnaire.questionnaire_id == latest.c.questionnaire_id)
-                                      & (Questionnaire.version == latest.c.v)).order_by(Questionnaire.questionnaire_id)
+    latest = (select(col(Questionnaire.questionnaire_id), func.max(col(Questionnaire.version)).label("v"))
+              .group_by(col(Questionnaire.questionnaire_id)).subquery())
+    stmt = (select(Questionnaire)
+            .join(latest, (col(Questionnaire.questionnaire_id) == latest.c.questionnaire_id)
+                  & (col(Questionnaire.version) == latest.c.v))
+            .order_by(col(Questionnaire.questionnaire_id)))
     return list((await session.execute(stmt)).scalars())
 
 
 async def add_version(*, session: AsyncSession, questionnaire_id: str, body: QuestionnaireCreate, actor: str,
                       now: datetime) -> Questionnaire:
     """A new version; earlier answers keep pointing at the version they answered."""
-    current = (await session.execute(select(func.max(Questionnaire.version)).where(
-        Questionnaire.questionnaire_id == questionnaire_id))).scalar_one()
+    current = (await session.execute(select(func.max(col(Questionnaire.version))).where(
+        col(Questionnaire.questionnaire_id) == questionnaire_id))).scalar_one()
     version = Questionnaire(questionnaire_id=questionnaire_id, version=(current or 0) + 1,
                             title_zh=body.title_zh, title_en=body.title_en,
                             questions=[q.model_dump(mode="json") for q in body.questions],
@@ -93,7 +97,7 @@ async def _record_answers(
     channel: str, answered_by: str, actor: str, now: datetime, policy: SurveyPolicy,
 ) -> tuple[SurveyResponse, list[Complaint]]:
     domain.check_answers(questionnaire.questionnaire_id, questionnaire.version, questionnaire.questions, answers)
-    if (await session.execute(select(SurveyResponse.id).where(SurveyResponse.call_id == call.id))).first():
+    if (await session.execute(select(col(SurveyResponse.id)).where(col(SurveyResponse.call_id) == call.id))).first():
         raise Conflict("this call already has survey answers")
     scores = domain.measured_scores(questionnaire.questions, answers)
     response = SurveyResponse(case_id=call.case_id, call_id=call.id, questionnaire_id=questionnaire.questionnaire_id,
@@ -104,7 +108,7 @@ async def _record_answers(
     emit(session, SurveyAnswered(
         response_id=response.id, case_id=call.case_id, call_id=call.id,
         questionnaire_id=questionnaire.questionnaire_id, questionnaire_version=questionnaire.version,
-        csat=scores.csat, nps=scores.nps, channel=channel,  # type: ignore[arg-type]
+        csat=scores.csat, nps=scores.nps, channel=channel,
     ), case_id=call.case_id, actor=actor)
     findings = domain.complaint_findings(questionnaire.questions, answers, scale_threshold=policy.scale_threshold,
                                          nps_threshold=policy.nps_threshold)
@@ -143,7 +147,7 @@ async def create_link(*, session: AsyncSession, call_id: UUID, actor: str, now: 
                       policy: SurveyPolicy) -> tuple[SurveyLink, str]:
     """A one-time link for the customer (e.g. sent by SMS when the phone is not convenient)."""
     call = await calls.get(session=session, call_id=call_id)
-    if (await session.execute(select(SurveyResponse.id).where(SurveyResponse.call_id == call.id))).first():
+    if (await session.execute(select(col(SurveyResponse.id)).where(col(SurveyResponse.call_id) == call.id))).first():
         raise Conflict("this call already has survey answers")
     questionnaire = await get_questionnaire(session=session, questionnaire_id=policy.questionnaire_id, version=None)
     token = secrets.token_urlsafe(32)
@@ -157,7 +161,7 @@ async def create_link(*, session: AsyncSession, call_id: UUID, actor: str, now: 
 async def open_link(*, session: AsyncSession, token: str, now: datetime,
                     for_update: bool = False) -> tuple[SurveyLink, Questionnaire]:
     """The link's questionnaire, while the link is unused and unexpired (404 unknown, 410 gone)."""
-    stmt = select(SurveyLink).where(SurveyLink.token_hash == _hash(token))
+    stmt = select(SurveyLink).where(col(SurveyLink.token_hash) == _hash(token))
     link = (await session.execute(stmt.with_for_update() if for_update else stmt)).scalar_one_or_none()
     if link is None:
         raise NotFound("no such survey link")
@@ -189,7 +193,7 @@ async def get_response(*, session: AsyncSession, response_id: UUID) -> SurveyRes
 
 
 async def responses_for_call(*, session: AsyncSession, call_id: UUID) -> list[SurveyResponse]:
-    stmt = select(SurveyResponse).where(SurveyResponse.call_id == call_id)
+    stmt = select(SurveyResponse).where(col(SurveyResponse.call_id) == call_id)
     return list((await session.execute(stmt)).scalars())
 
 
@@ -199,10 +203,10 @@ async def responses_for_call(*, session: AsyncSession, call_id: UUID) -> list[Su
 async def _record_feedback(session: AsyncSession, record: FeedbackRecord) -> FeedbackRecord | None:
     values = record.model_dump()
     inserted = await session.execute(insert(FeedbackRecord).values(**values).on_conflict_do_nothing(
-        constraint="uq_feedback_record_source").returning(FeedbackRecord.id))
+        constraint="uq_feedback_record_source").returning(col(FeedbackRecord.id)))
     if inserted.first() is None:
         return None  # the same rating or evaluation again under another event id
-    emit(session, FeedbackRecorded(feedback_id=record.id, case_id=record.case_id, kind=record.kind,  # type: ignore[arg-type]
+    emit(session, FeedbackRecorded(feedback_id=record.id, case_id=record.case_id, kind=record.kind,
                                    score=record.score), case_id=record.case_id, actor=SERVICE_ACTOR)
     return record
 
@@ -238,14 +242,14 @@ async def feedback_records(*, session: AsyncSession, case_id: UUID | None, kind:
     """Newest first, keyset-paginated on (recorded_at, id)."""
     stmt = select(FeedbackRecord)
     if case_id is not None:
-        stmt = stmt.where(FeedbackRecord.case_id == case_id)
+        stmt = stmt.where(col(FeedbackRecord.case_id) == case_id)
     if kind is not None:
-        stmt = stmt.where(FeedbackRecord.kind == kind)
+        stmt = stmt.where(col(FeedbackRecord.kind) == kind)
     if cursor is not None:
         at, last = cursor
-        stmt = stmt.where((FeedbackRecord.recorded_at < at)
-                          | ((FeedbackRecord.recorded_at == at) & (FeedbackRecord.id < last)))
-    stmt = stmt.order_by(FeedbackRecord.recorded_at.desc(), FeedbackRecord.id.desc()).limit(limit)
+        stmt = stmt.where((col(FeedbackRecord.recorded_at) < at)
+                          | ((col(FeedbackRecord.recorded_at) == at) & (col(FeedbackRecord.id) < last)))
+    stmt = stmt.order_by(col(FeedbackRecord.recorded_at).desc(), col(FeedbackRecord.id).desc()).limit(limit)
     return list((await session.execute(stmt)).scalars())
 
 
