@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.dispatch.engineers.models import Engineer, EngineerCreate, EngineerUpdate
@@ -17,12 +18,12 @@ async def get(*, session: AsyncSession, engineer_id: str, for_update: bool = Fal
 
 
 async def get_many(*, session: AsyncSession, engineer_ids: list[str]) -> dict[str, Engineer]:
-    rows = (await session.execute(select(Engineer).where(Engineer.id.in_(engineer_ids)))).scalars()
+    rows = (await session.execute(select(Engineer).where(col(Engineer.id).in_(engineer_ids)))).scalars()
     return {e.id: e for e in rows}
 
 
 async def create(*, session: AsyncSession, body: EngineerCreate, actor: str) -> Engineer:
-    if (await session.execute(select(Engineer.id).where(Engineer.id == body.id))).first():
+    if (await session.execute(select(col(Engineer.id)).where(col(Engineer.id) == body.id))).first():
         raise Conflict(f"engineer {body.id} already exists")
     now = utcnow()
     data = body.model_dump(mode="json")
@@ -45,16 +46,16 @@ async def update(*, session: AsyncSession, engineer_id: str, body: EngineerUpdat
 async def list_engineers(*, session: AsyncSession, region: str | None, equipment_type: str | None,
                          min_grade: int | None, limit: int, after: str | None) -> list[Engineer]:
     """Keyset-paginated by id."""
-    stmt = select(Engineer).where(Engineer.active.is_(True))
+    stmt = select(Engineer).where(col(Engineer.active).is_(True))
     if region:
-        stmt = stmt.where(Engineer.home_region == region)
+        stmt = stmt.where(col(Engineer.home_region) == region)
     if min_grade:
-        stmt = stmt.where(Engineer.grade >= min_grade)
+        stmt = stmt.where(col(Engineer.grade) >= min_grade)
     if equipment_type:
-        stmt = stmt.where(Engineer.skills.contains([{"equipment_type": equipment_type}]))
+        stmt = stmt.where(col(Engineer.skills).contains([{"equipment_type": equipment_type}]))
     if after:
-        stmt = stmt.where(Engineer.id > after)
-    return list((await session.execute(stmt.order_by(Engineer.id).limit(limit))).scalars())
+        stmt = stmt.where(col(Engineer.id) > after)
+    return list((await session.execute(stmt.order_by(col(Engineer.id)).limit(limit))).scalars())
 
 
 async def deactivate(*, session: AsyncSession, engineer_id: str, actor: str, if_match: str | None) -> Engineer:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from sqlalchemy import func, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.dispatch.cases import service as cases
@@ -20,8 +21,8 @@ from shared.events.dispatch import PlanStep, ServicePlanApproved, ServicePlanSum
 async def create(*, session: AsyncSession, case_id: UUID, body: ServicePlanWrite, actor: str) -> ServicePlan:
     """S4: a new draft revision of the case's plan."""
     case = await cases.get(session=session, case_id=case_id, for_update=True)
-    last = (await session.execute(select(func.max(ServicePlan.revision))
-                                  .where(ServicePlan.case_id == case.id))).scalar_one()
+    last = (await session.execute(select(func.max(col(ServicePlan.revision)))
+                                  .where(col(ServicePlan.case_id) == case.id))).scalar_one()
     now = utcnow()
     plan = ServicePlan(case_id=case.id, revision=(last or 0) + 1, **body.model_dump(mode="json"),
                        created_by=actor, created_at=now, updated_by=actor, updated_at=now)
@@ -64,7 +65,7 @@ async def approve(*, session: AsyncSession, plan_id: UUID, actor: str, if_match:
     check_if_match(if_match, plan.version)
     domain.check_approval(plan.status, plan.created_by, actor)
     for older in (await session.execute(select(ServicePlan).where(
-            ServicePlan.case_id == plan.case_id, ServicePlan.status == PlanStatus.APPROVED))).scalars():
+            col(ServicePlan.case_id) == plan.case_id, col(ServicePlan.status) == PlanStatus.APPROVED))).scalars():
         older.status = PlanStatus.SUPERSEDED
     plan.status, plan.approved_by, plan.approved_at = PlanStatus.APPROVED, actor, utcnow()
     _touch(plan, actor)
@@ -74,12 +75,13 @@ async def approve(*, session: AsyncSession, plan_id: UUID, actor: str, if_match:
 
 
 async def plans_of(*, session: AsyncSession, case_id: UUID) -> list[ServicePlan]:
-    stmt = select(ServicePlan).where(ServicePlan.case_id == case_id).order_by(ServicePlan.revision)
+    stmt = select(ServicePlan).where(col(ServicePlan.case_id) == case_id).order_by(col(ServicePlan.revision))
     return list((await session.execute(stmt)).scalars())
 
 
 async def approved_plan(*, session: AsyncSession, case_id: UUID) -> ServicePlan | None:
-    stmt = select(ServicePlan).where(ServicePlan.case_id == case_id, ServicePlan.status == PlanStatus.APPROVED)
+    stmt = select(ServicePlan).where(col(ServicePlan.case_id) == case_id,
+                                     col(ServicePlan.status) == PlanStatus.APPROVED)
     return (await session.execute(stmt)).scalar_one_or_none()
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import select, tuple_
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.dispatch.events import emit
@@ -95,10 +96,11 @@ async def mediate(*, session: AsyncSession, item_id: UUID, body: MediateItem, pr
 async def list_items(*, session: AsyncSession, status: str | None, kind: str | None, unit: str | None,
                      case_id: UUID | None, limit: int, after: tuple[datetime, UUID] | None) -> list[RoutedItem]:
     stmt = select(RoutedItem)
-    for column, value in ((RoutedItem.status, status), (RoutedItem.kind, kind), (RoutedItem.unit, unit),
-                          (RoutedItem.case_id, case_id)):
+    for column, value in ((col(RoutedItem.status), status), (col(RoutedItem.kind), kind), (col(RoutedItem.unit), unit),
+                          (col(RoutedItem.case_id), case_id)):
         if value is not None:
             stmt = stmt.where(column == value)
     if after is not None:
-        stmt = stmt.where(tuple_(RoutedItem.raised_at, RoutedItem.id) > tuple_(*after))
-    return list((await session.execute(stmt.order_by(RoutedItem.raised_at, RoutedItem.id).limit(limit))).scalars())
+        stmt = stmt.where(tuple_(col(RoutedItem.raised_at), col(RoutedItem.id)) > tuple_(*after))
+    stmt = stmt.order_by(col(RoutedItem.raised_at), col(RoutedItem.id)).limit(limit)
+    return list((await session.execute(stmt)).scalars())

@@ -15,6 +15,7 @@ from uuid import UUID, uuid4
 
 from sqlalchemy import String, any_, func, literal, or_, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.dispatch.cases.models import ServiceCase
@@ -33,13 +34,14 @@ from services.dispatch.webhooks.models import (
 from shared.api.concurrency import check_if_match
 from shared.api.problems import Conflict, NotFound
 from shared.api.resources import get_or_404
+from shared.db import table_of
 from shared.events import EventEnvelope
 from shared.events.dispatch import WebhookSubscriptionDisabled
 
-_subscriptions = WebhookSubscription.__table__  # type: ignore[attr-defined]
-_deliveries = WebhookDelivery.__table__  # type: ignore[attr-defined]
-_events = WebhookEvent.__table__  # type: ignore[attr-defined]
-_attempts = WebhookAttempt.__table__  # type: ignore[attr-defined]
+_subscriptions = table_of(WebhookSubscription)
+_deliveries = table_of(WebhookDelivery)
+_events = table_of(WebhookEvent)
+_attempts = table_of(WebhookAttempt)
 
 
 # --- subscriptions --------------------------------------------------------------------------------
@@ -84,10 +86,10 @@ async def list_subscriptions(*, session: AsyncSession, enabled: bool | None, lim
                              after: tuple[datetime, UUID] | None) -> list[WebhookSubscription]:
     stmt = select(WebhookSubscription)
     if enabled is not None:
-        stmt = stmt.where(WebhookSubscription.enabled == enabled)
+        stmt = stmt.where(col(WebhookSubscription.enabled) == enabled)
     if after is not None:
-        stmt = stmt.where(tuple_(WebhookSubscription.created_at, WebhookSubscription.id) > tuple_(*after))
-    stmt = stmt.order_by(WebhookSubscription.created_at, WebhookSubscription.id).limit(limit)
+        stmt = stmt.where(tuple_(col(WebhookSubscription.created_at), col(WebhookSubscription.id)) > tuple_(*after))
+    stmt = stmt.order_by(col(WebhookSubscription.created_at), col(WebhookSubscription.id)).limit(limit)
     return list((await session.execute(stmt)).scalars())
 
 
@@ -170,7 +172,7 @@ async def enqueue(*, session: AsyncSession, envelope: EventEnvelope, now: dateti
     case_region = None
     if any(region is not None for _, _, region in rows) and (case_id := _case_uuid(envelope.subject)) is not None:
         case_region = (await session.execute(
-            select(ServiceCase.region).where(ServiceCase.id == case_id))).scalar_one_or_none()
+            select(col(ServiceCase.region)).where(col(ServiceCase.id) == case_id))).scalar_one_or_none()
     targets = [sid for sid, types, region in rows
                if domain.wants(types, region, event_type=envelope.type, case_region=case_region)]
     if not targets:
@@ -284,7 +286,7 @@ async def record_attempt(*, session: AsyncSession, claimed: Claimed, result: Att
     subscription's failing streak moves, and a subscription failing for `disable_after` is disabled
     (WebhookSubscriptionDisabled). None: the delivery is gone (its subscription was deleted)."""
     delivery = (await session.execute(
-        select(WebhookDelivery).where(WebhookDelivery.id == claimed.id).with_for_update())).scalar_one_or_none()
+        select(WebhookDelivery).where(col(WebhookDelivery.id) == claimed.id).with_for_update())).scalar_one_or_none()
     if delivery is None or delivery.status != DeliveryStatus.PENDING:
         return None
     attempt = delivery.attempts + 1
@@ -320,9 +322,9 @@ async def _failed(*, session: AsyncSession, subscription_id: UUID, now: datetime
         update(_subscriptions).where(_subscriptions.c.id == subscription_id)
         .values(failing_since=func.coalesce(_subscriptions.c.failing_since, now))
         .returning(_subscriptions.c.failing_since))).scalar_one_or_none()
-    if not domain.should_disable(failing_since, now, disable_after):
+    if failing_since is None or not domain.should_disable(failing_since, now, disable_after):
         return
-    reason = (f"every delivery failed since {failing_since.isoformat()} "  # type: ignore[union-attr]
+    reason = (f"every delivery failed since {failing_since.isoformat()} "
               f"(longer than {disable_after})")
     disabled = (await session.execute(
         update(_subscriptions).where(_subscriptions.c.id == subscription_id, _subscriptions.c.enabled.is_(True))
@@ -347,24 +349,24 @@ async def release(*, session: AsyncSession, delivery_id: UUID) -> None:
 async def list_deliveries(*, session: AsyncSession, subscription_id: UUID, status: str | None, limit: int,
                           after: tuple[datetime, UUID] | None) -> list[WebhookDelivery]:
     await get(session=session, subscription_id=subscription_id)
-    stmt = select(WebhookDelivery).where(WebhookDelivery.subscription_id == subscription_id)
+    stmt = select(WebhookDelivery).where(col(WebhookDelivery.subscription_id) == subscription_id)
     if status is not None:
-        stmt = stmt.where(WebhookDelivery.status == status)
+        stmt = stmt.where(col(WebhookDelivery.status) == status)
     if after is not None:
-        stmt = stmt.where(tuple_(WebhookDelivery.created_at, WebhookDelivery.id) > tuple_(*after))
-    stmt = stmt.order_by(WebhookDelivery.created_at, WebhookDelivery.id).limit(limit)
+        stmt = stmt.where(tuple_(col(WebhookDelivery.created_at), col(WebhookDelivery.id)) > tuple_(*after))
+    stmt = stmt.order_by(col(WebhookDelivery.created_at), col(WebhookDelivery.id)).limit(limit)
     return list((await session.execute(stmt)).scalars())
 
 
 async def list_attempts(*, session: AsyncSession, subscription_id: UUID, delivery_id: UUID | None, limit: int,
                         after: tuple[datetime, UUID] | None) -> list[WebhookAttempt]:
     await get(session=session, subscription_id=subscription_id)
-    stmt = select(WebhookAttempt).where(WebhookAttempt.subscription_id == subscription_id)
+    stmt = select(WebhookAttempt).where(col(WebhookAttempt.subscription_id) == subscription_id)
     if delivery_id is not None:
-        stmt = stmt.where(WebhookAttempt.delivery_id == delivery_id)
+        stmt = stmt.where(col(WebhookAttempt.delivery_id) == delivery_id)
     if after is not None:
-        stmt = stmt.where(tuple_(WebhookAttempt.attempted_at, WebhookAttempt.id) > tuple_(*after))
-    stmt = stmt.order_by(WebhookAttempt.attempted_at, WebhookAttempt.id).limit(limit)
+        stmt = stmt.where(tuple_(col(WebhookAttempt.attempted_at), col(WebhookAttempt.id)) > tuple_(*after))
+    stmt = stmt.order_by(col(WebhookAttempt.attempted_at), col(WebhookAttempt.id)).limit(limit)
     return list((await session.execute(stmt)).scalars())
 
 
@@ -373,7 +375,7 @@ async def redrive(*, session: AsyncSession, subscription_id: UUID, delivery_id: 
     """Queue one dead-lettered or delivered delivery again: due now, a fresh retry window, the same
     `webhook-id`; it keeps its place in its case's order (later pending ones wait for it)."""
     delivery = (await session.execute(select(WebhookDelivery).where(
-        WebhookDelivery.id == delivery_id, WebhookDelivery.subscription_id == subscription_id)
+        col(WebhookDelivery.id) == delivery_id, col(WebhookDelivery.subscription_id) == subscription_id)
         .with_for_update())).scalar_one_or_none()
     if delivery is None:
         raise NotFound(f"delivery {delivery_id} of webhook subscription {subscription_id} does not exist")
