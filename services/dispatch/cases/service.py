@@ -7,6 +7,7 @@ from uuid import UUID, uuid4
 
 from sqlalchemy import bindparam, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.dispatch.cases import domain
@@ -27,6 +28,7 @@ from shared.api.problems import NotFound
 from shared.api.regions import in_region_scope
 from shared.api.resources import get_or_404
 from shared.clock import utcnow
+from shared.db import table_of
 from shared.events import EventEnvelope
 from shared.events.dispatch import (
     CaseClosed,
@@ -58,7 +60,7 @@ async def get_visible(*, session: AsyncSession, case_id: UUID, principal: Princi
     return case
 
 
-_cases = ServiceCase.__table__  # type: ignore[attr-defined]
+_cases = table_of(ServiceCase)
 # built once with bind parameters, so each request reuses the compiled statement
 _OPEN_CASE = pg_insert(_cases).on_conflict_do_nothing(index_elements=[_cases.c.crm_reference]).returning(*_cases.c)
 _CASE_BY_REFERENCE = select(*_cases.c).where(_cases.c.crm_reference == bindparam("reference"))
@@ -121,30 +123,30 @@ async def list_cases(*, session: AsyncSession, search: CaseSearch, limit: int, c
     """Search cases, newest first, keyset-paginated on (created_at, id)."""
     stmt = select(ServiceCase)
     if search.status is not None:
-        stmt = stmt.where(ServiceCase.status == search.status)
+        stmt = stmt.where(col(ServiceCase.status) == search.status)
     if search.region is not None:
-        stmt = stmt.where(ServiceCase.region == search.region)
+        stmt = stmt.where(col(ServiceCase.region) == search.region)
     if search.customer is not None:
-        stmt = stmt.where(ServiceCase.customer_name.ilike(f"%{_escape_like(search.customer)}%", escape="\\"))
+        stmt = stmt.where(col(ServiceCase.customer_name).ilike(f"%{_escape_like(search.customer)}%", escape="\\"))
     if search.engineer is not None:
         # through the current assignments (a plain column with real statistics), not `team @> ...`,
         # whose estimate can lead the planner to walk the whole table (docs/performance.md)
-        stmt = stmt.where(ServiceCase.id.in_(select(EngineerAssignment.case_id).where(
-            EngineerAssignment.engineer_id == search.engineer, EngineerAssignment.released_at.is_(None))))
+        stmt = stmt.where(col(ServiceCase.id).in_(select(col(EngineerAssignment.case_id)).where(
+            col(EngineerAssignment.engineer_id) == search.engineer, col(EngineerAssignment.released_at).is_(None))))
     if search.created_from is not None:
-        stmt = stmt.where(ServiceCase.created_at >= search.created_from)
+        stmt = stmt.where(col(ServiceCase.created_at) >= search.created_from)
     if search.created_to is not None:
-        stmt = stmt.where(ServiceCase.created_at < search.created_to)
+        stmt = stmt.where(col(ServiceCase.created_at) < search.created_to)
     if search.planned_from is not None:
-        stmt = stmt.where(ServiceCase.planned_end >= search.planned_from)
+        stmt = stmt.where(col(ServiceCase.planned_end) >= search.planned_from)
     if search.planned_to is not None:
-        stmt = stmt.where(ServiceCase.planned_start < search.planned_to)
+        stmt = stmt.where(col(ServiceCase.planned_start) < search.planned_to)
     if cursor is not None:
         created, last_id = decode_cursor(cursor)
         # a row comparison, not `a < x OR (a = x AND b < y)`: PostgreSQL turns it into an index range
         # on (created_at, id) and starts the scan at the cursor instead of filtering from the top
-        stmt = stmt.where(tuple_(ServiceCase.created_at, ServiceCase.id) < tuple_(created, last_id))
-    stmt = stmt.order_by(ServiceCase.created_at.desc(), ServiceCase.id.desc()).limit(limit)
+        stmt = stmt.where(tuple_(col(ServiceCase.created_at), col(ServiceCase.id)) < tuple_(created, last_id))
+    stmt = stmt.order_by(col(ServiceCase.created_at).desc(), col(ServiceCase.id).desc()).limit(limit)
     return list((await session.execute(stmt)).scalars())
 
 
@@ -168,8 +170,8 @@ async def timeline(*, session: AsyncSession, case_id: UUID, principal: Principal
         await get(session=session, case_id=case_id)
     else:
         await get_visible(session=session, case_id=case_id, principal=principal)
-    stmt = select(CaseEvent).where(CaseEvent.case_id == str(case_id)).order_by(CaseEvent.occurred_at,
-                                                                              CaseEvent.event_id)
+    stmt = (select(CaseEvent).where(col(CaseEvent.case_id) == str(case_id))
+            .order_by(col(CaseEvent.occurred_at), col(CaseEvent.event_id)))
     return list((await session.execute(stmt)).scalars())
 
 
@@ -178,18 +180,18 @@ async def timeline_page(*, session: AsyncSession, case_id: UUID, principal: Prin
     """One page of the timeline, oldest first, keyset-paginated on (occurred_at, event_id) like the case
     list (the same cursor), so a long commissioning is read page by page."""
     await get_visible(session=session, case_id=case_id, principal=principal)
-    stmt = select(CaseEvent).where(CaseEvent.case_id == str(case_id))
+    stmt = select(CaseEvent).where(col(CaseEvent.case_id) == str(case_id))
     if cursor is not None:
         occurred, last_id = decode_cursor(cursor)
-        stmt = stmt.where(tuple_(CaseEvent.occurred_at, CaseEvent.event_id) > tuple_(occurred, last_id))
-    stmt = stmt.order_by(CaseEvent.occurred_at, CaseEvent.event_id).limit(limit)
+        stmt = stmt.where(tuple_(col(CaseEvent.occurred_at), col(CaseEvent.event_id)) > tuple_(occurred, last_id))
+    stmt = stmt.order_by(col(CaseEvent.occurred_at), col(CaseEvent.event_id)).limit(limit)
     return list((await session.execute(stmt)).scalars())
 
 
 async def move_status(*, session: AsyncSession, case_id: UUID, target: CaseStatus, actor: str) -> None:
     """Follow the visit (from onsite events); an event that arrives late never moves a case back."""
     case = (await session.execute(
-        select(ServiceCase).where(ServiceCase.id == case_id).with_for_update()
+        select(ServiceCase).where(col(ServiceCase.id) == case_id).with_for_update()
     )).scalar_one_or_none()
     if case is None or not domain.can_move(CaseStatus(case.status), target):
         return
@@ -209,16 +211,17 @@ async def settle_closure(*, session: AsyncSession, subject: str, event_type: str
         return
     ending = (CaseStatus.COMPLETED, CaseStatus.CLOSED)
     # a plain read first: most such events are about cases still at work, which need no lock
-    status = (await session.execute(select(ServiceCase.status).where(ServiceCase.id == case_id))).scalar_one_or_none()
+    status = (await session.execute(select(col(ServiceCase.status)).where(col(ServiceCase.id) == case_id))
+              ).scalar_one_or_none()
     if status not in ending:
         return
     case = (await session.execute(
-        select(ServiceCase).where(ServiceCase.id == case_id).with_for_update()
+        select(ServiceCase).where(col(ServiceCase.id) == case_id).with_for_update()
     )).scalar_one_or_none()
     if case is None or case.status not in ending:
         return
     rows = (await session.execute(select(CaseEvent).where(
-        CaseEvent.case_id == subject, CaseEvent.event_type.in_(record.CLOSURE_EVENTS)))).scalars()
+        col(CaseEvent.case_id) == subject, col(CaseEvent.event_type).in_(record.CLOSURE_EVENTS)))).scalars()
     missing = record.closure_missing([record.TimelineEvent(e.event_id, e.event_type, e.actor, e.occurred_at, e.data)
                                       for e in rows])
     if case.status == CaseStatus.COMPLETED and not missing:
