@@ -30,15 +30,16 @@ from services.dispatch.notifications.models import (
 from services.dispatch.notifications.render import render
 from services.dispatch.settings import DispatchSettings
 from shared.api.problems import Conflict, NotFound
+from shared.db import table_of
 from shared.events import EventEnvelope
 from shared.problems import InvalidInput
 from shared.site_calendar import SiteCalendar
 
 log = logging.getLogger(__name__)
 
-_messages = Notification.__table__  # type: ignore[attr-defined]
-_recipients = NotificationRecipient.__table__  # type: ignore[attr-defined]
-_opt_outs = NotificationOptOut.__table__  # type: ignore[attr-defined]
+_messages = table_of(Notification)
+_recipients = table_of(NotificationRecipient)
+_opt_outs = table_of(NotificationOptOut)
 
 
 @dataclass(frozen=True)
