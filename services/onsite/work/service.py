@@ -124,7 +124,7 @@ async def escalate_dispute(*, session: AsyncSession, visit_id: UUID, dispute_id:
     dispute.status = DisputeStatus.ESCALATED
     dispute.escalated_to, dispute.escalated_by, dispute.escalated_at = escalated_to, principal.subject, utcnow()
     emit(session, BriefingDisputeEscalated(case_id=visit.case_id, visit_id=visit.id, dispute_id=dispute.id,
-                                           escalated_to=escalated_to),  # type: ignore[arg-type]
+                                           escalated_to=escalated_to),
          case_id=visit.case_id, actor=principal.actor)
     return dispute
 
@@ -132,9 +132,10 @@ async def escalate_dispute(*, session: AsyncSession, visit_id: UUID, dispute_id:
 async def briefings(
     *, session: AsyncSession, visit: SiteVisit
 ) -> list[tuple[TechnicalBriefing, list[BriefingDispute]]]:
-    rows = (await session.execute(select(TechnicalBriefing).where(TechnicalBriefing.visit_id == visit.id)
-                                  .order_by(TechnicalBriefing.held_at))).scalars().all()
-    disputes = (await session.execute(select(BriefingDispute).where(BriefingDispute.visit_id == visit.id))).scalars()
+    rows = (await session.execute(select(TechnicalBriefing).where(col(TechnicalBriefing.visit_id) == visit.id)
+                                  .order_by(col(TechnicalBriefing.held_at)))).scalars().all()
+    disputes = (await session.execute(
+        select(BriefingDispute).where(col(BriefingDispute.visit_id) == visit.id))).scalars()
     by_briefing: dict[UUID, list[BriefingDispute]] = {}
     for d in disputes:
         by_briefing.setdefault(d.briefing_id, []).append(d)
@@ -159,8 +160,8 @@ async def record_permit(*, session: AsyncSession, visit_id: UUID, body: PermitCr
 
 
 async def permits(*, session: AsyncSession, visit_id: UUID) -> list[WorkPermit]:
-    return list((await session.execute(select(WorkPermit).where(WorkPermit.visit_id == visit_id)
-                                       .order_by(WorkPermit.valid_from))).scalars())
+    return list((await session.execute(select(WorkPermit).where(col(WorkPermit.visit_id) == visit_id)
+                                       .order_by(col(WorkPermit.valid_from)))).scalars())
 
 
 # ---------------------------------------------------------------- S12 tasks and plan
@@ -171,8 +172,8 @@ async def get_task(*, session: AsyncSession, visit: SiteVisit, task_id: UUID, fo
 
 
 async def tasks(*, session: AsyncSession, visit_id: UUID) -> list[SiteTask]:
-    return list((await session.execute(select(SiteTask).where(SiteTask.visit_id == visit_id)
-                                       .order_by(SiteTask.created_at, SiteTask.id))).scalars())
+    return list((await session.execute(select(SiteTask).where(col(SiteTask.visit_id) == visit_id)
+                                       .order_by(col(SiteTask.created_at), col(SiteTask.id)))).scalars())
 
 
 async def add_task(*, session: AsyncSession, visit_id: UUID, body: TaskCreate, principal: Principal) -> SiteTask:
@@ -216,7 +217,8 @@ async def _plan_changed(*, session: AsyncSession, visit: SiteVisit, principal: P
     deadline = visit.customer_deadline
     at_risk = planned_completion is not None and deadline is not None and planned_completion > deadline
     # Once per risk: a new ScheduleAtRisk only when the plan newly passes the deadline, or passes it further.
-    if at_risk and (visit.risk_reported_completion is None or planned_completion > visit.risk_reported_completion):
+    if at_risk and planned_completion is not None and (
+            visit.risk_reported_completion is None or planned_completion > visit.risk_reported_completion):
         visit.risk_reported_completion = planned_completion
         emit(session, ScheduleAtRisk(
             case_id=visit.case_id, visit_id=visit.id, risk_id=uuid4(), planned_completion=planned_completion,
@@ -236,7 +238,8 @@ async def record_safety_checklist(*, session: AsyncSession, visit_id: UUID, task
     answers = body.model_dump(mode="json", exclude={"day"})
     missing = domain.safety_missing(answers, live_hv=task.live_hv, primary_test=task.primary_test, day=body.day)
     checklist = (await session.execute(select(SafetyChecklist).where(
-        SafetyChecklist.task_id == task.id, SafetyChecklist.day == body.day).with_for_update())).scalar_one_or_none()
+        col(SafetyChecklist.task_id) == task.id, col(SafetyChecklist.day) == body.day)
+        .with_for_update())).scalar_one_or_none()
     if checklist is None:
         checklist = SafetyChecklist(visit_id=visit.id, task_id=task.id, day=body.day, answers=answers,
                                     missing=missing, checked_by=principal.subject, checked_at=utcnow())
@@ -261,12 +264,12 @@ async def start_task(*, session: AsyncSession, visit_id: UUID, task_id: UUID, pr
     task = await get_task(session=session, visit=visit, task_id=task_id, for_update=True)
     check_if_match(if_match, task.version)
     briefing_held = (await session.execute(select(func.count()).select_from(TechnicalBriefing).where(
-        TechnicalBriefing.visit_id == visit.id))).scalar_one() > 0
+        col(TechnicalBriefing.visit_id) == visit.id))).scalar_one() > 0
     permit_views = [domain.PermitView(p.number, p.scope, p.valid_from, p.valid_to)
                     for p in await permits(session=session, visit_id=visit.id)]
     site_now = now.astimezone(site_calendar().zone(visit.region))  # S14: the checklist of the site's day
     checklist = (await session.execute(select(SafetyChecklist).where(
-        SafetyChecklist.task_id == task.id, SafetyChecklist.day == site_now.date()))).scalar_one_or_none()
+        col(SafetyChecklist.task_id) == task.id, col(SafetyChecklist.day) == site_now.date()))).scalar_one_or_none()
     domain.check_task_start(task=task_view(task), briefing_held=briefing_held, permits=permit_views,
                             safety_answers=checklist.answers if checklist else None, now=site_now)
     task.status = TaskStatus.STARTED
@@ -286,7 +289,7 @@ async def _check_day_safety(session: AsyncSession, visit: SiteVisit, task: SiteT
     calendar = site_calendar()
     day = calendar.day(now, visit.region)
     checklist = (await session.execute(select(SafetyChecklist).where(
-        SafetyChecklist.task_id == task.id, SafetyChecklist.day == day))).scalar_one_or_none()
+        col(SafetyChecklist.task_id) == task.id, col(SafetyChecklist.day) == day))).scalar_one_or_none()
     domain.check_day_safety(task=task_view(task), started_on=calendar.day(task.started_at, visit.region), day=day,
                             safety_answers=checklist.answers if checklist else None, gate=gate)
 
@@ -297,7 +300,8 @@ async def complete_task(*, session: AsyncSession, visit_id: UUID, task_id: UUID,
     visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
     task = await get_task(session=session, visit=visit, task_id=task_id, for_update=True)
     check_if_match(if_match, task.version)
-    records = (await session.execute(select(ProcessDataRecord).where(ProcessDataRecord.task_id == task.id))).scalars()
+    records = (await session.execute(
+        select(ProcessDataRecord).where(col(ProcessDataRecord.task_id) == task.id))).scalars()
     recorded = {r.item_id: r.signed_off_at is not None for r in records}
     domain.check_task_done(task=task_view(task), items=items_of(task), recorded=recorded)
     task.status, task.progress_percent = TaskStatus.DONE, 100
@@ -329,7 +333,7 @@ async def record_process_data(*, session: AsyncSession, visit_id: UUID, task_id:
         raise NotFound(f"check-sheet item {item_id} is not on this task")
     passed = domain.evaluate_value(item, body.value, body.unit)
     record = (await session.execute(select(ProcessDataRecord).where(
-        ProcessDataRecord.task_id == task.id, ProcessDataRecord.item_id == item_id))).scalar_one_or_none()
+        col(ProcessDataRecord.task_id) == task.id, col(ProcessDataRecord.item_id) == item_id))).scalar_one_or_none()
     if record is not None and record.signed_off_at is not None:
         raise GateRefused("sign-off", [f"S13: item {item_id} is already signed off"])
     now = utcnow()
@@ -342,7 +346,8 @@ async def record_process_data(*, session: AsyncSession, visit_id: UUID, task_id:
         failed_before = False
     else:
         failed_before = (await session.execute(select(func.count()).select_from(ProcessDataReading).where(
-            ProcessDataReading.record_id == record.id, ProcessDataReading.passed.is_(False)))).scalar_one() > 0
+            col(ProcessDataReading.record_id) == record.id,
+            col(ProcessDataReading.passed).is_(False)))).scalar_one() > 0
         record.value, record.unit, record.passed = body.value, body.unit, passed
         record.recorded_by, record.recorded_at = principal.subject, now
     record.disposition = domain.disposition_after_reading(passed=passed, failed_before=failed_before)
@@ -364,18 +369,19 @@ async def record_process_data(*, session: AsyncSession, visit_id: UUID, task_id:
 async def readings(*, session: AsyncSession, visit_id: UUID, task_id: UUID, item_id: str) -> list[ProcessDataReading]:
     """S13: every reading of one entry, oldest first (failed ones included)."""
     record = (await session.execute(select(ProcessDataRecord).where(
-        ProcessDataRecord.visit_id == visit_id, ProcessDataRecord.task_id == task_id,
-        ProcessDataRecord.item_id == item_id))).scalar_one_or_none()
+        col(ProcessDataRecord.visit_id) == visit_id, col(ProcessDataRecord.task_id) == task_id,
+        col(ProcessDataRecord.item_id) == item_id))).scalar_one_or_none()
     if record is None:
         raise NotFound(f"no value recorded for item {item_id} of task {task_id}")
-    return list((await session.execute(select(ProcessDataReading).where(ProcessDataReading.record_id == record.id)
-                                       .order_by(ProcessDataReading.recorded_at, ProcessDataReading.id))).scalars())
+    return list((await session.execute(
+        select(ProcessDataReading).where(col(ProcessDataReading.record_id) == record.id)
+        .order_by(col(ProcessDataReading.recorded_at), col(ProcessDataReading.id)))).scalars())
 
 
 async def _locked_entry(session: AsyncSession, visit: SiteVisit, task_id: UUID, item_id: str) -> ProcessDataRecord:
     record = (await session.execute(select(ProcessDataRecord).where(
-        ProcessDataRecord.visit_id == visit.id, ProcessDataRecord.task_id == task_id,
-        ProcessDataRecord.item_id == item_id).with_for_update())).scalar_one_or_none()
+        col(ProcessDataRecord.visit_id) == visit.id, col(ProcessDataRecord.task_id) == task_id,
+        col(ProcessDataRecord.item_id) == item_id).with_for_update())).scalar_one_or_none()
     if record is None:
         raise NotFound(f"no value recorded for item {item_id} of task {task_id}")
     return record
@@ -411,14 +417,14 @@ async def record_disposition(*, session: AsyncSession, visit_id: UUID, task_id: 
 
 async def _has_witness(session: AsyncSession, subject_id: UUID) -> WitnessRecord | None:
     """The latest witness on an entry or milestone (a concession's signature is not an S17 witness)."""
-    return (await session.execute(select(WitnessRecord).where(WitnessRecord.subject_id == subject_id,
-                                                              WitnessRecord.subject_kind != "concession")
-                                  .order_by(WitnessRecord.recorded_at.desc()).limit(1))).scalar_one_or_none()
+    return (await session.execute(select(WitnessRecord).where(col(WitnessRecord.subject_id) == subject_id,
+                                                              col(WitnessRecord.subject_kind) != "concession")
+                                  .order_by(col(WitnessRecord.recorded_at).desc()).limit(1))).scalar_one_or_none()
 
 
 async def _has_evidence(session: AsyncSession, attached_id: UUID) -> bool:
     return (await session.execute(select(func.count()).select_from(EvidenceFile).where(
-        EvidenceFile.attached_id == attached_id))).scalar_one() > 0
+        col(EvidenceFile.attached_id) == attached_id))).scalar_one() > 0
 
 
 async def sign_off_process_data(*, session: AsyncSession, visit_id: UUID, task_id: UUID, item_id: str,
@@ -452,8 +458,8 @@ async def add_milestone(*, session: AsyncSession, visit_id: UUID, body: Mileston
 
 
 async def milestones(*, session: AsyncSession, visit_id: UUID) -> list[Milestone]:
-    return list((await session.execute(select(Milestone).where(Milestone.visit_id == visit_id)
-                                       .order_by(Milestone.created_at))).scalars())
+    return list((await session.execute(select(Milestone).where(col(Milestone.visit_id) == visit_id)
+                                       .order_by(col(Milestone.created_at)))).scalars())
 
 
 async def sign_off_milestone(*, session: AsyncSession, visit_id: UUID, milestone_id: UUID,
@@ -477,9 +483,10 @@ async def record_witness(*, session: AsyncSession, visit_id: UUID, body: Witness
                          principal: Principal) -> WitnessRecord:
     """S17: the witness's name, role and signature (typed name with time, or an image) on a record."""
     visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
-    model = ProcessDataRecord if body.subject_kind == "process_data" else Milestone
-    exists = (await session.execute(select(model.id).where(  # type: ignore[attr-defined]
-        model.id == body.subject_id, model.visit_id == visit.id))).first()  # type: ignore[attr-defined]
+    model: type[ProcessDataRecord] | type[Milestone] = (
+        ProcessDataRecord if body.subject_kind == "process_data" else Milestone)
+    exists = (await session.execute(select(col(model.id)).where(
+        col(model.id) == body.subject_id, col(model.visit_id) == visit.id))).first()
     if exists is None:
         raise NotFound(f"{body.subject_kind} {body.subject_id} does not exist on this visit")
     return await _add_witness(session=session, visit=visit, principal=principal, subject_kind=body.subject_kind,
@@ -512,11 +519,11 @@ async def _add_witness(*, session: AsyncSession, visit: SiteVisit, principal: Pr
 
 async def process_data(*, session: AsyncSession, visit_id: UUID, limit: int,
                        cursor: str | None) -> tuple[list[ProcessDataRecord], str | None]:
-    return await keyset_page(session, select(ProcessDataRecord).where(ProcessDataRecord.visit_id == visit_id),
+    return await keyset_page(session, select(ProcessDataRecord).where(col(ProcessDataRecord.visit_id) == visit_id),
                              model=ProcessDataRecord, at=ProcessDataRecord.recorded_at, limit=limit, cursor=cursor)
 
 
 async def witnesses(*, session: AsyncSession, visit_id: UUID, limit: int,
                     cursor: str | None) -> tuple[list[WitnessRecord], str | None]:
-    return await keyset_page(session, select(WitnessRecord).where(WitnessRecord.visit_id == visit_id),
+    return await keyset_page(session, select(WitnessRecord).where(col(WitnessRecord.visit_id) == visit_id),
                              model=WitnessRecord, at=WitnessRecord.recorded_at, limit=limit, cursor=cursor)
