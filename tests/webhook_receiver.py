@@ -22,10 +22,11 @@ from standardwebhooks.webhooks import WebhookVerificationError
 
 @dataclass(frozen=True)
 class Received:
-    """One accepted request: the verified CloudEvents envelope and the headers it came with."""
+    """One verified request: the CloudEvents envelope, the headers it came with and the sender's TCP port."""
 
     envelope: dict[str, Any]
     headers: dict[str, str]
+    peer_port: int = 0
 
     @property
     def webhook_id(self) -> str:
@@ -37,7 +38,8 @@ class WebhookReceiver:
 
     def __init__(self) -> None:
         self.secret: str | None = None  # set from the subscription's answer; 404 until then
-        self.answer: Callable[[dict[str, Any]], int] = lambda _envelope: 200
+        # the status to answer a verified request with (it may block: it runs outside the receiver's lock)
+        self.answer: Callable[[Received], int] = lambda _request: 200
         self.requests = 0
         self.received: list[Received] = []
         self.rejected: list[str] = []  # verification failures
@@ -47,9 +49,14 @@ class WebhookReceiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                self.send_response(receiver.accept(body, {k.lower(): v for k, v in self.headers.items()}))
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+                status = receiver.accept(body, {k.lower(): v for k, v in self.headers.items()},
+                                         self.client_address[1])
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                except OSError:
+                    pass  # the sender is gone (a fault test killed it): it never learns, and sends again
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # quiet: the test reads what was received
@@ -58,20 +65,24 @@ class WebhookReceiver:
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/hooks/fieldservice"
 
-    def accept(self, body: bytes, headers: dict[str, str]) -> int:
+    def accept(self, body: bytes, headers: dict[str, str], peer_port: int = 0) -> int:
         with self._lock:
             self.requests += 1
-            if self.secret is None:
-                return 404
-            try:
-                envelope = Webhook(self.secret).verify(body, headers)
-            except WebhookVerificationError as exc:
+            secret = self.secret
+        if secret is None:
+            return 404
+        try:
+            envelope = Webhook(secret).verify(body, headers)
+        except WebhookVerificationError as exc:
+            with self._lock:
                 self.rejected.append(f"{headers.get('webhook-id')}: {exc}")
-                return 400
-            status = self.answer(envelope)
-            if 200 <= status < 300:
-                self.received.append(Received(envelope, headers))
-            return status
+            return 400
+        request = Received(envelope, headers, peer_port)
+        status = self.answer(request)
+        if 200 <= status < 300:
+            with self._lock:  # accepted: processed, whether or not the answer reaches the sender
+                self.received.append(request)
+        return status
 
     def events(self, case_id: str | None = None) -> list[dict[str, Any]]:
         """The accepted envelopes in arrival order, each webhook-id once (a receiver's de-duplication),

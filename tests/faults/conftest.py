@@ -25,6 +25,13 @@ def faults() -> Iterator[FaultStack]:
             shutil.rmtree(fs.root, ignore_errors=True)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if isinstance(item, pytest.Function) and item.module is not None and item.module.__name__.startswith(
+                "tests.faults"):
+            REPORT.describe(item.originalname, item.function.__doc__)
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
         REPORT.finished(report.nodeid, report.outcome, report.duration)

@@ -39,7 +39,14 @@ FAST = {
     "CONSUMER_REBALANCE_TIMEOUT_MS": "500",
     "OUTBOX_POLL_INTERVAL_MS": "200",
     "LOG_LEVEL": "WARNING",
+    # outbound webhooks (decision 0083): retries within seconds, and a lease (timeout + 30 s) that
+    # runs out within a scenario when the replica holding it is killed
+    "WEBHOOK_POLL_SECONDS": "0.2",
+    "WEBHOOK_RETRY_BASE_SECONDS": "0.5",
+    "WEBHOOK_RETRY_MAX_DELAY_SECONDS": "2",
+    "WEBHOOK_TIMEOUT_SECONDS": "3",
 }
+API_ROLE = {"RELAY_ENABLED": "false", "CONSUMER_ENABLED": "false"}  # the API process: serves HTTP only
 
 
 @dataclass
@@ -63,7 +70,7 @@ class FaultStack:
     def start(self) -> None:
         self.stack.start_infrastructure()
         for spec in SERVICES:
-            self.stack.start_service(spec, extra_env={"RELAY_ENABLED": "false", "CONSUMER_ENABLED": "false"})
+            self.stack.start_service(spec, extra_env=API_ROLE)
             self.start_worker(spec.name)
         self.stack.wait_healthy(90)
         self._watchdog.start()
@@ -84,6 +91,16 @@ class FaultStack:
 
     def stop_worker(self, name: str, sig: int = signal.SIGTERM) -> None:
         self.stack.stop_service(name, sig)
+
+    def kill(self, name: str) -> None:
+        """SIGKILL one process: a worker is restarted by the watchdog, an API process here (as an
+        orchestrator would restart either)."""
+        proc = self.stack.services[name]
+        proc.kill()
+        proc.wait()
+        if not name.endswith("-worker"):
+            self.stack.start_service(BY_NAME[name], extra_env=API_ROLE)
+            self.stack.wait_healthy(90)
 
     def _watch(self) -> None:
         while not self._stop.wait(0.2):

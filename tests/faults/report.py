@@ -2,7 +2,8 @@
 
 `make chaos` sets FAULT_REPORT=docs/faults.md: the file is rewritten at the end of the run with
 one row per scenario (its test id, outcome, duration and reconciliation counts), so the evidence
-in the repository is what the last full-size run printed.
+in the repository is what the last full-size run printed, and what each scenario checks (the first
+paragraph of its test's docstring).
 """
 
 from __future__ import annotations
@@ -29,6 +30,12 @@ class ScenarioResult:
 class FaultReport:
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
     scenarios: dict[str, ScenarioResult] = field(default_factory=dict)
+    checks: dict[str, str] = field(default_factory=dict)  # test function: what it checks
+
+    def describe(self, test: str, docstring: str | None) -> None:
+        """Called at collection with each scenario's test function and its docstring."""
+        if docstring:
+            self.checks[test] = " ".join(docstring.strip().split("\n\n", 1)[0].split())
 
     def reconciled(self, outcome: Reconciliation) -> None:
         """Called by a scenario's check with the reconciliation it printed."""
@@ -70,7 +77,10 @@ class FaultReport:
                       f"{o.dead_letters} | {', '.join(f'{k} {v}' for k, v in sorted(o.restarts.items())) or 'none'}"
                       f" | {len(o.problems)}") if o else "- | - | - | - | - | - | -"
             lines.append(f"| `{name}` | {r.outcome} | {r.seconds / 60:.1f} min | {counts} |")
-        return "\n".join(lines) + "\n"
+        return "\n".join([*lines, "", *self.checks_markdown()]) + "\n"
+
+    def checks_markdown(self) -> list[str]:
+        return ["## What each scenario checks", "", *(f"- `{test}`: {text}" for test, text in self.checks.items())]
 
     def write(self, path: Path, **settings: float) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

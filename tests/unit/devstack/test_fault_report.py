@@ -20,3 +20,18 @@ def test_each_scenario_is_a_row_with_its_counts(tmp_path, monkeypatch):
     assert "| `test_poison` | passed | 5.5 min | 300 | 13200 | 13200 | 2 | 4 | dispatch-worker 1 | 0 |" in text
     assert "| `test_broken` | failed | 0.2 min | - |" in text
     assert "300 new cases (32 at a time)" in text and "60 s" in text
+
+
+def test_what_each_scenario_checks_is_its_docstrings_first_paragraph(tmp_path):
+    report = FaultReport()
+    report.describe("test_poison", """8. Invalid payload, unknown type:
+        dead-lettered with origin and error.
+
+        How: injected on dispatch's topic.""")
+    report.describe("test_undocumented", None)
+    path = tmp_path / "faults.md"
+    report.write(path, cases=4, concurrency=4, broker_pause=5)
+    text = path.read_text()
+    assert "## What each scenario checks\n\n- `test_poison`: 8. Invalid payload, unknown type: dead-lettered with " \
+           "origin and error.\n" in text
+    assert "How:" not in text and "test_undocumented" not in text
