@@ -211,6 +211,9 @@ class ArrivalRescheduled(EventPayload):
                                          description="The new planned window's end (same length as before)")
     engineer_ids: list[str] = Field(default_factory=list,
                                     description="The engineers whose bookings moved to the new window (S3 re-checked)")
+    informed_by_system: bool = Field(
+        default=False, description="S7: the system's own messages told the customer and the regional centre "
+        "(decision 0090); the notified-at times are when those messages were sent, and nobody is told again")
 
 
 @event("StaffAdded", producer=DISPATCH)

@@ -23,19 +23,21 @@ def reschedule_problems(status: CaseStatus, customer_notified_at: datetime | Non
                         regional_centre_notified_at: datetime | None, *,
                         team: Sequence[Candidate] = (), unknown: Sequence[str] = (),
                         requirement: Requirement | None = None, start: datetime | None = None,
-                        end: datetime | None = None) -> list[str]:
+                        end: datetime | None = None, informing: bool = False) -> list[str]:
     """S7: every reason the arrival cannot move (empty when it can).
 
     Besides both notifications, the staffed team is checked again in the new window under the
     S3 rules (availability, other bookings, certificates valid to the new end, active, grade,
-    head count, project manager) of the policy it was staffed under.
+    head count, project manager) of the policy it was staffed under. `informing`: the system is
+    asked to send both notifications (decision 0090), so they are not required yet: the arrival
+    moves once both messages are sent.
     """
     missing = []
     if status not in (CaseStatus.ACKNOWLEDGED, CaseStatus.DISPATCHED):
         missing.append(f"S7: only a staffed case not yet on site can be rescheduled (it is {status.value})")
-    if customer_notified_at is None:
+    if customer_notified_at is None and not informing:
         missing.append("S7: the customer's notification is not recorded")
-    if regional_centre_notified_at is None:
+    if regional_centre_notified_at is None and not informing:
         missing.append("S7: the regional service centre's notification is not recorded")
     if (team or unknown) and requirement is not None and start is not None and end is not None:
         missing += team_problems(team, unknown, requirement, start, end)
@@ -46,10 +48,11 @@ def check_reschedule(status: CaseStatus, customer_notified_at: datetime | None,
                      regional_centre_notified_at: datetime | None, *,
                      team: Sequence[Candidate] = (), unknown: Sequence[str] = (),
                      requirement: Requirement | None = None, start: datetime | None = None,
-                     end: datetime | None = None) -> None:
+                     end: datetime | None = None, informing: bool = False) -> None:
     """S7 gate: refuses listing each missing notification and each S3 rule the moved window breaks
     (double-booked engineers by name)."""
     missing = reschedule_problems(status, customer_notified_at, regional_centre_notified_at, team=team,
-                                  unknown=unknown, requirement=requirement, start=start, end=end)
+                                  unknown=unknown, requirement=requirement, start=start, end=end,
+                                  informing=informing)
     if missing:
         raise GateRefused("arrival reschedule", missing)

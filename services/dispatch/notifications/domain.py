@@ -5,10 +5,11 @@ message is tried again."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
 from enum import StrEnum
+from typing import Any
 
 
 class Audience(StrEnum):
@@ -80,8 +81,11 @@ RULES: dict[str, Rule] = {
 }
 
 
-def rule_for(event_type: str) -> Rule | None:
-    """Who is told of an event of this type (None: nobody)."""
+def rule_for(event_type: str, data: Mapping[str, Any] | None = None) -> Rule | None:
+    """Who is told of an event of this type (None: nobody). An S7 reschedule whose people the system
+    already told (`informed_by_system`, decision 0090) tells nobody again."""
+    if data is not None and data.get("informed_by_system"):
+        return None
     return RULES.get(event_type)
 
 

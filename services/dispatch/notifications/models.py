@@ -43,6 +43,8 @@ class Notification(SQLModel, table=True):
     status: str = SQLField(default=NotificationStatus.QUEUED, sa_column=Column(String(16), nullable=False))
     attempts: int = SQLField(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     last_error: str | None = SQLField(default=None, sa_column=Column(String(500), nullable=True))
+    gate_id: UUID | None = SQLField(default=None, index=True,
+                                    description="The S7 reschedule waiting for this message (`inform: true`)")
     time_zone: str | None = SQLField(default=None, sa_column=Column(String(64), nullable=True),
                                      description="The site's zone of a customer's contact window; null: any time")
     created_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))

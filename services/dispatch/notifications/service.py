@@ -93,14 +93,20 @@ def _case_view(case: ServiceCase | None, envelope: EventEnvelope) -> dict[str, A
 
 async def enqueue(*, session: AsyncSession, envelope: EventEnvelope, now: datetime,
                   settings: DispatchSettings) -> int:
+    """Queue the messages an arrived event calls for (see `queue`). Returns the messages recorded."""
+    rule = domain.rule_for(envelope.type, envelope.data)
+    if rule is None:
+        return 0
+    return len(await queue(session=session, envelope=envelope, rule=rule, now=now, settings=settings))
+
+
+async def queue(*, session: AsyncSession, envelope: EventEnvelope, rule: domain.Rule, now: datetime,
+                settings: DispatchSettings, gate_id: UUID | None = None) -> list[dict[str, Any]]:
     """Queue one message per recipient the event's rule names; called where the timeline row is written,
     in the consumer's transaction. Never twice for one event and recipient (unique key: a redelivered
     event adds nothing); an opted-out address is recorded `suppressed`; a customer's message waits for
     the contact window. A template that cannot render is recorded `failed`, never blocks the consumer.
-    Returns the messages recorded."""
-    rule = domain.rule_for(envelope.type)
-    if rule is None:
-        return 0
+    `gate_id`: an S7 reschedule waits for these messages. Returns the rows recorded."""
     case_id = _case_uuid(envelope.subject)
     case = (await session.get(ServiceCase, case_id)) if case_id is not None else None
     region = case.region if case is not None else envelope.data.get("region")
@@ -113,7 +119,7 @@ async def enqueue(*, session: AsyncSession, envelope: EventEnvelope, now: dateti
         else:
             addressees += await _staff(session, audience, region, default)
     if not addressees:
-        return 0
+        return []
     opted_out = set((await session.execute(select(_opt_outs.c.address).where(
         _opt_outs.c.address.in_({domain.normalised(a.address) for a in addressees})))).scalars())
     zone = SiteCalendar.from_settings(settings).zone(region or "")
@@ -127,6 +133,7 @@ async def enqueue(*, session: AsyncSession, envelope: EventEnvelope, now: dateti
             "language": a.language.value, "template": rule.template, "attempts": 0, "created_at": now,
             "next_attempt_at": now, "status": NotificationStatus.QUEUED.value, "last_error": None,
             "time_zone": getattr(zone, "key", None) if a.audience == Audience.CUSTOMER else None,
+            "gate_id": gate_id,
         }
         try:
             row["channel"] = domain.channel_of(address, settings.notify_messenger_schemes).value
@@ -147,7 +154,7 @@ async def enqueue(*, session: AsyncSession, envelope: EventEnvelope, now: dateti
         rows.append(row)
     await session.execute(pg_insert(_messages).values(rows)
                           .on_conflict_do_nothing(constraint="uq_notification_event_recipient"))
-    return len(rows)
+    return rows
 
 
 # --- the worker's side ----------------------------------------------------------------------------
@@ -164,6 +171,7 @@ class Claimed:
     body: str
     attempts: int
     time_zone: str | None
+    gate_id: UUID | None = None
 
 
 _CLAIM = text("""
@@ -174,7 +182,7 @@ FROM (SELECT id FROM notification
       LIMIT :limit
       FOR UPDATE SKIP LOCKED) due
 WHERE n.id = due.id
-RETURNING n.id, n.address, n.channel, n.language, n.subject, n.body, n.attempts, n.time_zone
+RETURNING n.id, n.address, n.channel, n.language, n.subject, n.body, n.attempts, n.time_zone, n.gate_id
 """)
 
 
@@ -184,7 +192,7 @@ async def claim(*, session: AsyncSession, now: datetime, limit: int, lease_until
         return []
     rows = (await session.execute(_CLAIM, {"now": now, "lease_until": lease_until, "limit": limit})).all()
     return [Claimed(id=r.id, address=r.address, channel=r.channel, language=r.language, subject=r.subject,
-                    body=r.body, attempts=r.attempts, time_zone=r.time_zone) for r in rows]
+                    body=r.body, attempts=r.attempts, time_zone=r.time_zone, gate_id=r.gate_id) for r in rows]
 
 
 async def record_outcome(*, session: AsyncSession, message_id: UUID, error: str | None, now: datetime,

@@ -15,6 +15,7 @@ import random
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
+from services.dispatch.delays import service as delays
 from services.dispatch.notifications import domain, service
 from services.dispatch.notifications.adapters import Notifier, OutgoingMessage, notifier_from_settings
 from services.dispatch.notifications.domain import Channel, NotificationStatus
@@ -101,9 +102,13 @@ class NotificationWorker:
             error = str(exc) or type(exc).__name__
         try:
             async with transaction(runtime.sessions) as session:
+                now = self.clock()
                 outcome = await service.record_outcome(
-                    session=session, message_id=message.id, error=error, now=self.clock(), policy=self.policy,
+                    session=session, message_id=message.id, error=error, now=now, policy=self.policy,
                     rand=self.rand(), window=self.window)
+                if message.gate_id is not None and outcome in (NotificationStatus.SENT, NotificationStatus.FAILED):
+                    # S7 with `inform`: the arrival moves once both sides are told (or is refused)
+                    await delays.settle_informed(session=session, request_id=message.gate_id, now=now)
         except Exception:
             # the lease expires and the message is sent again: at least once
             log.exception("notification worker: recording the outcome of %s failed", message.id)

@@ -361,3 +361,73 @@ async def test_who_may_read_and_keep_them(at_ten):
     r = await ctx.c.patch(f"/notification-recipients/{wecom['id']}", headers=ctx.flow.d, json={"active": False})
     assert r.status_code == 200 and r.json()["active"] is False
     assert (await ctx.c.delete(f"/notification-recipients/{wecom['id']}", headers=ctx.flow.d)).status_code == 204
+
+
+# --- S7: the system informs, and the gate is met by its messages ----------------------------------
+
+async def test_s7_with_inform_moves_the_arrival_once_both_messages_are_sent_with_their_sent_times(ctx):
+    region = unique("nt-inform")
+    customer, centre = f"inform.{region}@customer.example.cn", f"centre.{region}@company.example.com"
+    await ctx.recipient("regional_centre", region, centre, "en")
+    case = await ctx.case(region, customer, "zh")
+    cid = case["id"]
+    new_arrival = datetime.now(UTC) + timedelta(days=3)
+    ctx.clock.at = site_time(20, 29)  # after 20:00: the customer's message waits
+    r = await ctx.c.post(f"/cases/{cid}/arrival-reschedules", headers=ctx.flow.d, json={
+        "new_arrival": new_arrival.isoformat(), "reason": "crane not on site", "inform": True})
+    assert r.status_code == 202, r.text
+    pending = r.json()
+    assert pending["status"] == "informing" and len(pending["notification_ids"]) == 2
+    assert r.headers["location"] == f"/cases/{cid}/arrival-reschedules/{pending['id']}"
+    await wait_async("the centre told at once", lambda: _true(ctx.mails(centre)))
+
+    async def state():
+        got = await ctx.c.get(f"/cases/{cid}/arrival-reschedules/{pending['id']}", headers=ctx.flow.d)
+        assert got.status_code == 200, got.text
+        return got.json()
+
+    await asyncio.sleep(0.3)
+    assert (await state())["status"] == "informing"  # the customer is not told yet: nothing moved
+    timeline = (await ctx.c.get(f"/cases/{cid}/timeline", headers=ctx.flow.d, params={"limit": 200})).json()
+    assert "ArrivalRescheduled" not in [e["event_type"] for e in timeline["items"]]
+    await ctx.move(timedelta(hours=12))  # 08:29 next morning: inside the window
+
+    async def applied():
+        found = await state()
+        return found if found["status"] == "applied" else None
+
+    done = await wait_async("the reschedule applied", applied)
+    assert datetime.fromisoformat(done["customer_notified_at"]) == ctx.clock.at  # the real sent time
+    assert datetime.fromisoformat(done["regional_centre_notified_at"]) == site_time(20, 29)
+    rows = {r["audience"]: r for r in await ctx.messages(cid) if r["event_type"] == "ArrivalRescheduled"}
+    assert datetime.fromisoformat(rows["customer"]["sent_at"]) == datetime.fromisoformat(done["customer_notified_at"])
+
+    async def rescheduled_event():
+        items = (await ctx.c.get(f"/cases/{cid}/timeline", headers=ctx.flow.d,
+                                 params={"limit": 200})).json()["items"]
+        return [e for e in items if e["event_type"] == "ArrivalRescheduled"]
+
+    [event] = await wait_async("ArrivalRescheduled on the timeline", rescheduled_event)
+    assert event["data"]["informed_by_system"] is True
+    assert datetime.fromisoformat(event["data"]["customer_notified_at"]) == ctx.clock.at
+    got = (await ctx.c.get(f"/cases/{cid}", headers=ctx.flow.d)).json()
+    assert datetime.fromisoformat(got["planned_start"]) == new_arrival
+    await asyncio.sleep(0.3)  # the event tells nobody again: one mail each
+    assert len(ctx.mails(customer)) == 1 and len(ctx.mails(centre)) == 1
+    assert "新到达时间" in ctx.mails(customer)[0].subject
+
+
+async def test_s7_with_inform_is_refused_when_the_system_cannot_reach_both(at_ten):
+    ctx = at_ten
+    region = unique("nt-inform-none")
+    case = await ctx.case(region, "someone@customer.example.cn")  # no regional centre recipient for the region
+    r = await ctx.c.post(f"/cases/{case['id']}/arrival-reschedules", headers=ctx.flow.d, json={
+        "new_arrival": (datetime.now(UTC) + timedelta(days=3)).isoformat(), "reason": "r", "inform": True})
+    assert r.status_code == 409, r.text
+    assert any("regional centre" in m for m in r.json()["missing_conditions"])
+    assert await ctx.messages(case["id"]) == [] or all(
+        m["event_type"] != "ArrivalRescheduled" for m in await ctx.messages(case["id"]))
+    both = await ctx.c.post(f"/cases/{case['id']}/arrival-reschedules", headers=ctx.flow.d, json={
+        "new_arrival": (datetime.now(UTC) + timedelta(days=3)).isoformat(), "reason": "r", "inform": True,
+        "customer_notified_at": datetime.now(UTC).isoformat()})
+    assert both.status_code == 422
