@@ -83,7 +83,7 @@ async def receive_request(
         "equipment_quantity": request.equipment.quantity, "contract_reference": request.contract_reference,
         "requested_work": request.requested_work, "urgency": request.urgency, "difficulty": request.difficulty,
         "customer_importance": request.customer_importance, "contacts": request.contacts.model_dump(mode="json"),
-        "status": CaseStatus.RECEIVED, "team": [], "version": 1,
+        "customer_language": request.customer_language, "status": CaseStatus.RECEIVED, "team": [], "version": 1,
         "created_at": now, "created_by": actor, "updated_at": now, "updated_by": actor,
     }
     row = (await session.execute(_OPEN_CASE, values)).mappings().one_or_none()
