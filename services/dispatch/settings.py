@@ -76,10 +76,11 @@ class DispatchSettings(ServiceSettings, SiteCalendarSettings):
     notify_default_language: Language = Field(
         default=Language.ZH, description="Notifications: the language of recipients without one (zh or en)")
     notify_customer_window_start: time = Field(
-        default=time(8, 0), description="Notifications: customers are contacted from this site time on (their "
-        "region's SITE_TIMEZONES zone)...")
+        default=time(8, 0), description="Notifications: the customer's contact window opens at this site time (their "
+        "region's zone, SITE_TIMEZONES); outside the window their messages wait queued")
     notify_customer_window_end: time = Field(
-        default=time(20, 0), description="Notifications: ...until this site time; outside it a message waits queued")
+        default=time(20, 0), description="Notifications: the customer's contact window closes at this site time "
+        "(before the opening: a window over midnight; equal: any time)")
     notify_worker_enabled: bool = Field(default=True, description="Notifications: run the sending worker in this "
                                         "process (off: the replica only queues messages)")
     notify_poll_seconds: float = Field(default=1.0, gt=0, le=60, description="Notifications: how often the worker "
