@@ -9,7 +9,7 @@ from devstack.demo import run_slice
 pytestmark = pytest.mark.e2e
 
 
-def test_a_case_flows_through_all_four_services(client):
+def test_a_case_flows_through_all_four_services(stack, client):
     result = run_slice(client, timeout=60, say=lambda _line: None)
     types = [e["event_type"] for e in result["timeline"]]
     # Per-case order holds across services: each step follows its cause.
@@ -20,6 +20,22 @@ def test_a_case_flows_through_all_four_services(client):
     assert len(ids) == len(set(ids)), "each event is applied once"
     correlation = {e["data"].get("case_id") for e in result["timeline"]}
     assert correlation == {result["case_id"]}
+    # decision 0090: the make-run SMTP sink holds the mails the case's events sent (the customer's may wait
+    # for the contact window: 08:00-20:00 site time)
+    sent = [n for n in result["notifications"] if n["status"] == "sent"]
+    for audience, language in (("dispatcher", "en"), ("regional_centre", "en")):
+        mine = [n for n in sent if n["audience"] == audience]
+        assert mine and {n["language"] for n in mine} == {language}
+        for n in mine:
+            assert any(m.subject == n["subject"] for m in stack.mail_sink.to(n["address"]))
+    customer = [n for n in result["notifications"] if n["audience"] == "customer"]
+    assert customer and {n["language"] for n in customer} == {"zh"}
+    for n in customer:
+        if n["status"] == "sent":
+            assert any(m.subject == n["subject"] for m in stack.mail_sink.to(n["address"]))
+        else:
+            assert n["status"] == "queued"
+    assert list((stack.data_dir / "mail").glob("*.eml"))
 
 
 def test_the_cli_loads_demo_cases_into_a_running_stack(stack):
