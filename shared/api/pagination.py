@@ -5,15 +5,19 @@ from __future__ import annotations
 import base64
 import json
 from datetime import datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 from uuid import UUID
 
 from fastapi import Query
 from pydantic import BaseModel
+from sqlalchemy import Select, inspect, tuple_
+from sqlmodel import SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.api.problems import InvalidInput
 
 T = TypeVar("T")
+M = TypeVar("M", bound=SQLModel)
 
 
 class Page(BaseModel, Generic[T]):
@@ -35,6 +39,27 @@ def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
         return datetime.fromisoformat(created), UUID(row_id)
     except Exception:
         raise InvalidInput("cursor is not valid", field="cursor") from None
+
+
+async def keyset_page(session: AsyncSession, stmt: Select[Any], *, model: type[M], at: Any, limit: int,
+                      cursor: str | None, newest_first: bool = False) -> tuple[list[M], str | None]:
+    """One page of `stmt`'s rows of `model` in (`at`, primary key) order, oldest first unless `newest_first`,
+    after the cursor; with the next cursor only when another row exists (never a cursor to an empty page).
+
+    The cursor is compared as a row value, `(at, id) > (x, y)`, not `at > x OR (at = x AND id > y)`:
+    PostgreSQL turns it into a range of the (at, id) index and starts the scan at the cursor.
+    """
+    mapper = inspect(model)
+    key = mapper.primary_key[0]
+    if cursor:
+        after = tuple_(*decode_cursor(cursor))
+        stmt = stmt.where(tuple_(at, key) < after if newest_first else tuple_(at, key) > after)
+    order = (at.desc(), key.desc()) if newest_first else (at, key)
+    rows = list((await session.execute(stmt.order_by(*order).limit(limit + 1))).scalars())
+    if len(rows) <= limit:
+        return rows, None
+    last = rows[limit - 1]
+    return rows[:limit], encode_cursor(getattr(last, at.key), getattr(last, mapper.get_property_by_column(key).key))
 
 
 PageSize = Annotated[int, Query(ge=1, le=200, description="Items per page (at most 200)")]

@@ -12,7 +12,7 @@ from services.dispatch.routing.models import AnswerItem, MediateItem, RoutedItem
 from shared.api.app import Sessions
 from shared.api.auth import Principal, Requires, Role
 from shared.api.concurrency import etag
-from shared.api.pagination import Cursor, Page, PageSize, decode_cursor, encode_cursor
+from shared.api.pagination import Cursor, Page, PageSize
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.db import transaction
 
@@ -32,11 +32,9 @@ async def list_items(
     unit: Annotated[str | None, Query(max_length=100)] = None,
     case_id: Annotated[UUID | None, Query()] = None,
 ) -> Page[RoutedItemRead]:
-    after = decode_cursor(cursor) if cursor else None
     async with sessions() as session:
-        rows = await service.list_items(session=session, status=status, kind=kind, unit=unit, case_id=case_id,
-                                        limit=limit, after=after)
-    nxt = encode_cursor(rows[-1].raised_at, rows[-1].id) if len(rows) == limit else None
+        rows, nxt = await service.list_items(session=session, status=status, kind=kind, unit=unit, case_id=case_id,
+                                             limit=limit, cursor=cursor)
     return Page(items=[RoutedItemRead.model_validate(r) for r in rows], next_cursor=nxt)
 
 

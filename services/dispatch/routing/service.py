@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -14,6 +13,7 @@ from services.dispatch.routing import domain
 from services.dispatch.routing.models import AnswerItem, MediateItem, RoutedItem, RoutedStatus, RouteItem
 from shared.api.auth import Principal
 from shared.api.concurrency import check_if_match
+from shared.api.pagination import keyset_page
 from shared.api.resources import get_or_404
 from shared.clock import utcnow
 from shared.events import EventEnvelope
@@ -94,13 +94,10 @@ async def mediate(*, session: AsyncSession, item_id: UUID, body: MediateItem, pr
 
 
 async def list_items(*, session: AsyncSession, status: str | None, kind: str | None, unit: str | None,
-                     case_id: UUID | None, limit: int, after: tuple[datetime, UUID] | None) -> list[RoutedItem]:
+                     case_id: UUID | None, limit: int, cursor: str | None) -> tuple[list[RoutedItem], str | None]:
     stmt = select(RoutedItem)
     for column, value in ((col(RoutedItem.status), status), (col(RoutedItem.kind), kind), (col(RoutedItem.unit), unit),
                           (col(RoutedItem.case_id), case_id)):
         if value is not None:
             stmt = stmt.where(column == value)
-    if after is not None:
-        stmt = stmt.where(tuple_(col(RoutedItem.raised_at), col(RoutedItem.id)) > tuple_(*after))
-    stmt = stmt.order_by(col(RoutedItem.raised_at), col(RoutedItem.id)).limit(limit)
-    return list((await session.execute(stmt)).scalars())
+    return await keyset_page(session, stmt, model=RoutedItem, at=col(RoutedItem.raised_at), limit=limit, cursor=cursor)

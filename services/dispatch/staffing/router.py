@@ -19,7 +19,7 @@ from services.dispatch.staffing.models import (
 from shared.api.app import Sessions
 from shared.api.auth import Principal, Requires, Role
 from shared.api.concurrency import etag
-from shared.api.pagination import Cursor, Page, PageSize, decode_cursor, encode_cursor
+from shared.api.pagination import Cursor, Page, PageSize
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.db import transaction
 
@@ -77,11 +77,9 @@ async def list_staffing_requests(
     status: Annotated[Literal["open", "fulfilled"] | None, Query()] = None,
     case_id: Annotated[UUID | None, Query()] = None,
 ) -> Page[StaffingRequestRead]:
-    after = decode_cursor(cursor) if cursor else None
     async with sessions() as session:
-        rows = await service.list_staffing_requests(session=session, status=status, case_id=case_id, limit=limit,
-                                                    after=after)
-    nxt = encode_cursor(rows[-1].created_at, rows[-1].id) if len(rows) == limit else None
+        rows, nxt = await service.list_staffing_requests(session=session, status=status, case_id=case_id,
+                                                         limit=limit, cursor=cursor)
     return Page(items=[StaffingRequestRead.model_validate(r) for r in rows], next_cursor=nxt)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from uuid import UUID
 
-from sqlalchemy import func, select, text, tuple_
+from sqlalchemy import func, select, text
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -25,6 +25,7 @@ from services.dispatch.staffing.models import (
     TeamChoice,
 )
 from shared.api.concurrency import check_if_match
+from shared.api.pagination import keyset_page
 from shared.api.problems import GateRefused, NotFound
 from shared.clock import utcnow
 from shared.events.dispatch import EngineersAssigned, StaffAdded, TeamMember
@@ -163,16 +164,15 @@ async def open_staffing_request(*, session: AsyncSession, risk: ScheduleAtRisk, 
 
 
 async def list_staffing_requests(*, session: AsyncSession, status: str | None, case_id: UUID | None, limit: int,
-                                 after: tuple[datetime, UUID] | None) -> list[StaffingRequest]:
+                                 cursor: str | None) -> tuple[list[StaffingRequest], str | None]:
     """Oldest first, keyset-paginated on (created_at, id)."""
-    stmt = select(StaffingRequest).order_by(col(StaffingRequest.created_at), col(StaffingRequest.id)).limit(limit)
-    if after is not None:
-        stmt = stmt.where(tuple_(col(StaffingRequest.created_at), col(StaffingRequest.id)) > tuple_(*after))
+    stmt = select(StaffingRequest)
     if status:
         stmt = stmt.where(col(StaffingRequest.status) == status)
     if case_id:
         stmt = stmt.where(col(StaffingRequest.case_id) == case_id)
-    return list((await session.execute(stmt)).scalars())
+    return await keyset_page(session, stmt, model=StaffingRequest, at=col(StaffingRequest.created_at), limit=limit,
+                             cursor=cursor)
 
 
 async def add_staff(*, session: AsyncSession, request_id: UUID, command: AddStaff, actor: str,

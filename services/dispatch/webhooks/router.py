@@ -26,7 +26,7 @@ from services.dispatch.webhooks.models import (
 from shared.api.app import Sessions
 from shared.api.auth import Principal, Requires, Role
 from shared.api.concurrency import etag
-from shared.api.pagination import Cursor, Page, PageSize, decode_cursor, encode_cursor
+from shared.api.pagination import Cursor, Page, PageSize
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.db import transaction
 
@@ -65,10 +65,8 @@ async def create_webhook_subscription(body: SubscriptionCreate, principal: Integ
 async def list_webhook_subscriptions(principal: Integrator, sessions: Sessions, limit: PageSize = 50,
                                      cursor: Cursor = None, enabled: Annotated[bool | None, Query()] = None,
                                      ) -> Page[SubscriptionRead]:
-    after = decode_cursor(cursor) if cursor else None
     async with sessions() as session:
-        rows = await service.list_subscriptions(session=session, enabled=enabled, limit=limit, after=after)
-    nxt = encode_cursor(rows[-1].created_at, rows[-1].id) if len(rows) == limit else None
+        rows, nxt = await service.list_subscriptions(session=session, enabled=enabled, limit=limit, cursor=cursor)
     return Page(items=[SubscriptionRead.model_validate(r) for r in rows], next_cursor=nxt)
 
 
@@ -123,11 +121,9 @@ async def list_webhook_deliveries(subscription_id: UUID, principal: Integrator, 
                                   limit: PageSize = 50, cursor: Cursor = None,
                           delivery_status: Annotated[DeliveryStatus | None, Query(alias="status")] = None,
                           ) -> Page[DeliveryRead]:
-    after = decode_cursor(cursor) if cursor else None
     async with sessions() as session:
-        rows = await service.list_deliveries(session=session, subscription_id=subscription_id,
-                                             status=delivery_status, limit=limit, after=after)
-    nxt = encode_cursor(rows[-1].created_at, rows[-1].id) if len(rows) == limit else None
+        rows, nxt = await service.list_deliveries(session=session, subscription_id=subscription_id,
+                                                  status=delivery_status, limit=limit, cursor=cursor)
     return Page(items=[DeliveryRead.model_validate(r) for r in rows], next_cursor=nxt)
 
 
@@ -136,11 +132,9 @@ async def list_webhook_deliveries(subscription_id: UUID, principal: Integrator, 
 async def list_webhook_attempts(subscription_id: UUID, principal: Integrator, sessions: Sessions, limit: PageSize = 50,
                         cursor: Cursor = None, delivery_id: Annotated[UUID | None, Query()] = None,
                         ) -> Page[AttemptRead]:
-    after = decode_cursor(cursor) if cursor else None
     async with sessions() as session:
-        rows = await service.list_attempts(session=session, subscription_id=subscription_id,
-                                           delivery_id=delivery_id, limit=limit, after=after)
-    nxt = encode_cursor(rows[-1].attempted_at, rows[-1].id) if len(rows) == limit else None
+        rows, nxt = await service.list_attempts(session=session, subscription_id=subscription_id,
+                                                delivery_id=delivery_id, limit=limit, cursor=cursor)
     return Page(items=[AttemptRead.model_validate(r) for r in rows], next_cursor=nxt)
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
-from sqlalchemy import String, any_, func, literal, or_, select, text, tuple_, update
+from sqlalchemy import String, any_, func, literal, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -32,6 +32,7 @@ from services.dispatch.webhooks.models import (
     WebhookSubscription,
 )
 from shared.api.concurrency import check_if_match
+from shared.api.pagination import keyset_page
 from shared.api.problems import Conflict, NotFound
 from shared.api.resources import get_or_404
 from shared.db import table_of
@@ -83,14 +84,12 @@ async def get(*, session: AsyncSession, subscription_id: UUID, for_update: bool 
 
 
 async def list_subscriptions(*, session: AsyncSession, enabled: bool | None, limit: int,
-                             after: tuple[datetime, UUID] | None) -> list[WebhookSubscription]:
+                             cursor: str | None) -> tuple[list[WebhookSubscription], str | None]:
     stmt = select(WebhookSubscription)
     if enabled is not None:
         stmt = stmt.where(col(WebhookSubscription.enabled) == enabled)
-    if after is not None:
-        stmt = stmt.where(tuple_(col(WebhookSubscription.created_at), col(WebhookSubscription.id)) > tuple_(*after))
-    stmt = stmt.order_by(col(WebhookSubscription.created_at), col(WebhookSubscription.id)).limit(limit)
-    return list((await session.execute(stmt)).scalars())
+    return await keyset_page(session, stmt, model=WebhookSubscription, at=col(WebhookSubscription.created_at),
+                             limit=limit, cursor=cursor)
 
 
 async def update_subscription(*, session: AsyncSession, subscription_id: UUID, body: SubscriptionUpdate,
@@ -347,27 +346,23 @@ async def release(*, session: AsyncSession, delivery_id: UUID) -> None:
 # --- the delivery log and redrive -----------------------------------------------------------------
 
 async def list_deliveries(*, session: AsyncSession, subscription_id: UUID, status: str | None, limit: int,
-                          after: tuple[datetime, UUID] | None) -> list[WebhookDelivery]:
+                          cursor: str | None) -> tuple[list[WebhookDelivery], str | None]:
     await get(session=session, subscription_id=subscription_id)
     stmt = select(WebhookDelivery).where(col(WebhookDelivery.subscription_id) == subscription_id)
     if status is not None:
         stmt = stmt.where(col(WebhookDelivery.status) == status)
-    if after is not None:
-        stmt = stmt.where(tuple_(col(WebhookDelivery.created_at), col(WebhookDelivery.id)) > tuple_(*after))
-    stmt = stmt.order_by(col(WebhookDelivery.created_at), col(WebhookDelivery.id)).limit(limit)
-    return list((await session.execute(stmt)).scalars())
+    return await keyset_page(session, stmt, model=WebhookDelivery, at=col(WebhookDelivery.created_at), limit=limit,
+                             cursor=cursor)
 
 
 async def list_attempts(*, session: AsyncSession, subscription_id: UUID, delivery_id: UUID | None, limit: int,
-                        after: tuple[datetime, UUID] | None) -> list[WebhookAttempt]:
+                        cursor: str | None) -> tuple[list[WebhookAttempt], str | None]:
     await get(session=session, subscription_id=subscription_id)
     stmt = select(WebhookAttempt).where(col(WebhookAttempt.subscription_id) == subscription_id)
     if delivery_id is not None:
         stmt = stmt.where(col(WebhookAttempt.delivery_id) == delivery_id)
-    if after is not None:
-        stmt = stmt.where(tuple_(col(WebhookAttempt.attempted_at), col(WebhookAttempt.id)) > tuple_(*after))
-    stmt = stmt.order_by(col(WebhookAttempt.attempted_at), col(WebhookAttempt.id)).limit(limit)
-    return list((await session.execute(stmt)).scalars())
+    return await keyset_page(session, stmt, model=WebhookAttempt, at=col(WebhookAttempt.attempted_at), limit=limit,
+                             cursor=cursor)
 
 
 async def redrive(*, session: AsyncSession, subscription_id: UUID, delivery_id: UUID,

@@ -11,7 +11,7 @@ from services.feedback.complaints import service
 from services.feedback.complaints.models import ComplaintRead
 from shared.api.app import Sessions
 from shared.api.auth import Principal, Requires, Role
-from shared.api.pagination import Cursor, Page, PageSize, decode_cursor, encode_cursor
+from shared.api.pagination import Cursor, Page, PageSize
 from shared.api.problems import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/complaints", tags=["complaints"])
@@ -24,9 +24,8 @@ Reader = Annotated[Principal, Depends(Requires(
 async def list_complaints(principal: Reader, sessions: Sessions, case_id: Annotated[UUID | None, Query()] = None,
                           limit: PageSize = 50, cursor: Cursor = None) -> Page[ComplaintRead]:
     async with sessions() as session:
-        rows = await service.list_complaints(session=session, case_id=case_id, limit=limit,
-                                             cursor=decode_cursor(cursor) if cursor else None)
-    nxt = encode_cursor(rows[-1].raised_at, rows[-1].id) if len(rows) == limit else None
+        rows, nxt = await service.list_complaints(session=session, case_id=case_id, limit=limit,
+                                                  cursor=cursor)
     return Page(items=[ComplaintRead.model_validate(r) for r in rows], next_cursor=nxt)
 
 

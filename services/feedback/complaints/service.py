@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.feedback.complaints.models import Complaint
 from services.feedback.events import emit
+from shared.api.pagination import keyset_page
 from shared.api.resources import get_or_404
 from shared.events.feedback import ComplaintRaised
 
@@ -81,14 +82,10 @@ async def get(*, session: AsyncSession, complaint_id: UUID) -> Complaint:
 
 
 async def list_complaints(*, session: AsyncSession, case_id: UUID | None, limit: int,
-                          cursor: tuple[datetime, UUID] | None) -> list[Complaint]:
+                          cursor: str | None) -> tuple[list[Complaint], str | None]:
     """Newest first, keyset-paginated on (raised_at, id)."""
     stmt = select(Complaint)
     if case_id is not None:
         stmt = stmt.where(col(Complaint.case_id) == case_id)
-    if cursor is not None:
-        at, last = cursor
-        stmt = stmt.where((col(Complaint.raised_at) < at)
-                          | ((col(Complaint.raised_at) == at) & (col(Complaint.id) < last)))
-    stmt = stmt.order_by(col(Complaint.raised_at).desc(), col(Complaint.id).desc()).limit(limit)
-    return list((await session.execute(stmt)).scalars())
+    return await keyset_page(session, stmt, model=Complaint, at=col(Complaint.raised_at),
+                             limit=limit, cursor=cursor, newest_first=True)

@@ -17,7 +17,7 @@ from services.feedback.openapi import problem_responses
 from shared.api.app import Sessions
 from shared.api.auth import Principal, Requires, Role
 from shared.api.concurrency import etag
-from shared.api.pagination import Cursor, Page, PageSize, decode_cursor, encode_cursor
+from shared.api.pagination import Cursor, Page, PageSize
 from shared.db import transaction
 
 router = APIRouter(tags=["customer information"])
@@ -61,10 +61,9 @@ async def list_information(
     case_id: Annotated[UUID | None, Query()] = None, limit: PageSize = 50, cursor: Cursor = None,
 ) -> Page[InformationRead]:
     async with sessions() as session:
-        rows = await service.list_information(session=session, status=status_filter, department=department,
-                                              case_id=case_id, limit=limit,
-                                              cursor=decode_cursor(cursor) if cursor else None)
-    nxt = encode_cursor(rows[-1].routed_at, rows[-1].id) if len(rows) == limit else None
+        rows, nxt = await service.list_information(session=session, status=status_filter, department=department,
+                                                   case_id=case_id, limit=limit,
+                                                   cursor=cursor)
     return Page(items=[InformationRead.model_validate(r) for r in rows], next_cursor=nxt)
 
 

@@ -20,6 +20,7 @@ from services.feedback.information.models import (
 )
 from shared.api.auth import Principal
 from shared.api.concurrency import check_if_match
+from shared.api.pagination import keyset_page
 from shared.api.problems import NotFound
 from shared.api.resources import get_or_404
 from shared.events import EventEnvelope
@@ -85,8 +86,8 @@ async def answer(*, session: AsyncSession, info_id: UUID, body: InformationAnswe
 
 async def list_information(
     *, session: AsyncSession, status: InfoStatus | None, department: str | None, case_id: UUID | None, limit: int,
-    cursor: tuple[datetime, UUID] | None,
-) -> list[CustomerInformation]:
+    cursor: str | None,
+) -> tuple[list[CustomerInformation], str | None]:
     """Oldest routed first (what waits longest for an answer), keyset-paginated on (routed_at, id)."""
     stmt = select(CustomerInformation)
     if status is not None:
@@ -95,9 +96,5 @@ async def list_information(
         stmt = stmt.where(col(CustomerInformation.department) == department)
     if case_id is not None:
         stmt = stmt.where(col(CustomerInformation.case_id) == case_id)
-    if cursor is not None:
-        at, last = cursor
-        stmt = stmt.where((col(CustomerInformation.routed_at) > at)
-                          | ((col(CustomerInformation.routed_at) == at) & (col(CustomerInformation.id) > last)))
-    stmt = stmt.order_by(col(CustomerInformation.routed_at), col(CustomerInformation.id)).limit(limit)
-    return list((await session.execute(stmt)).scalars())
+    return await keyset_page(session, stmt, model=CustomerInformation, at=col(CustomerInformation.routed_at),
+                             limit=limit, cursor=cursor)

@@ -30,7 +30,7 @@ from services.feedback.surveys.models import (
 from services.feedback.surveys.service import SurveyPolicy
 from shared.api.app import Sessions
 from shared.api.auth import Principal, Requires, Role
-from shared.api.pagination import Cursor, Page, PageSize, decode_cursor, encode_cursor
+from shared.api.pagination import Cursor, Page, PageSize
 from shared.db import transaction
 
 router = APIRouter(tags=["surveys"])
@@ -201,7 +201,6 @@ async def feedback_records(
     limit: PageSize = 50, cursor: Cursor = None,
 ) -> Page[FeedbackRecordRead]:
     async with sessions() as session:
-        rows = await service.feedback_records(session=session, case_id=case_id, kind=kind, limit=limit,
-                                              cursor=decode_cursor(cursor) if cursor else None)
-    nxt = encode_cursor(rows[-1].recorded_at, rows[-1].id) if len(rows) == limit else None
+        rows, nxt = await service.feedback_records(session=session, case_id=case_id, kind=kind, limit=limit,
+                                                   cursor=cursor)
     return Page(items=[FeedbackRecordRead.model_validate(r) for r in rows], next_cursor=nxt)

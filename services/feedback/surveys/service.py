@@ -27,6 +27,7 @@ from services.feedback.surveys.models import (
     SurveyLink,
     SurveyResponse,
 )
+from shared.api.pagination import keyset_page
 from shared.api.problems import Conflict, GateRefused, NotFound, Problem
 from shared.api.resources import get_or_404
 from shared.events.feedback import FeedbackRecorded, SurveyAnswered
@@ -238,18 +239,14 @@ async def record_training_evaluation(*, session: AsyncSession, event: TrainingDe
 
 
 async def feedback_records(*, session: AsyncSession, case_id: UUID | None, kind: str | None, limit: int,
-                           cursor: tuple[datetime, UUID] | None) -> list[FeedbackRecord]:
+                           cursor: str | None) -> tuple[list[FeedbackRecord], str | None]:
     """Newest first, keyset-paginated on (recorded_at, id)."""
     stmt = select(FeedbackRecord)
     if case_id is not None:
         stmt = stmt.where(col(FeedbackRecord.case_id) == case_id)
     if kind is not None:
         stmt = stmt.where(col(FeedbackRecord.kind) == kind)
-    if cursor is not None:
-        at, last = cursor
-        stmt = stmt.where((col(FeedbackRecord.recorded_at) < at)
-                          | ((col(FeedbackRecord.recorded_at) == at) & (col(FeedbackRecord.id) < last)))
-    stmt = stmt.order_by(col(FeedbackRecord.recorded_at).desc(), col(FeedbackRecord.id).desc()).limit(limit)
-    return list((await session.execute(stmt)).scalars())
+    return await keyset_page(session, stmt, model=FeedbackRecord, at=col(FeedbackRecord.recorded_at),
+                             limit=limit, cursor=cursor, newest_first=True)
 
 

@@ -11,10 +11,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.onsite.events import emit
 from services.onsite.evidence.models import EvidenceFile
-from services.onsite.paging import keyset_page
 from services.onsite.visits import service as visits
 from services.onsite.work.models import Milestone, ProcessDataRecord, SiteTask
 from shared.api.auth import Principal
+from shared.api.pagination import keyset_page
 from shared.api.problems import (
     GateRefused,
     InvalidInput,

@@ -13,7 +13,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.onsite.closing.models import Departure
 from services.onsite.events import emit
-from services.onsite.paging import keyset_page
 from services.onsite.presence import domain
 from services.onsite.presence.models import DailyLog, DailyLogCreate, DailyPresence, Location, MissedSignIn
 from services.onsite.site_days import site_calendar
@@ -21,6 +20,7 @@ from services.onsite.site_records.models import LeaveRequest
 from services.onsite.visits import service as visits
 from services.onsite.visits.models import SiteVisit, ThreeCallsRecord, VisitStatus
 from shared.api.auth import Principal
+from shared.api.pagination import keyset_page
 from shared.api.problems import GateRefused, InvalidInput
 from shared.clock import utcnow
 from shared.events.onsite import (

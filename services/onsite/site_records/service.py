@@ -12,7 +12,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.onsite.events import emit
 from services.onsite.evidence.models import EvidenceFile
-from services.onsite.paging import keyset_page
 from services.onsite.presence.models import DailyPresence
 from services.onsite.site_days import site_calendar
 from services.onsite.site_records import domain
@@ -37,6 +36,7 @@ from services.onsite.site_records.models import (
 from services.onsite.visits import service as visits
 from services.onsite.visits.models import SiteVisit, ThreeCallsRecord, VisitStatus
 from shared.api.auth import Principal
+from shared.api.pagination import keyset_page
 from shared.api.problems import Conflict, NotFound
 from shared.clock import utcnow
 from shared.events.dispatch import RoutedItemAnswered, RoutedItemAssigned

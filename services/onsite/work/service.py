@@ -11,7 +11,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.onsite.events import emit
 from services.onsite.evidence.models import EvidenceFile
-from services.onsite.paging import keyset_page
 from services.onsite.reported_times import Earlier
 from services.onsite.site_days import site_calendar
 from services.onsite.visits import service as visits
@@ -42,6 +41,7 @@ from services.onsite.work.models import (
 )
 from shared.api.auth import Principal
 from shared.api.concurrency import check_if_match
+from shared.api.pagination import keyset_page
 from shared.api.problems import GateRefused, InvalidInput, NotFound
 from shared.api.resources import get_or_404
 from shared.clock import utcnow

@@ -31,7 +31,7 @@ from services.quality.sla.models import SlaPause
 from shared.api.app import Sessions
 from shared.api.auth import Principal, Requires, Role
 from shared.api.concurrency import etag
-from shared.api.pagination import Cursor, Page, PageSize, encode_cursor
+from shared.api.pagination import Cursor, Page, PageSize
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.clock import utcnow
 from shared.db import transaction
@@ -84,11 +84,10 @@ async def list_issues(
     max_age_days: Annotated[int | None, Query(ge=0, le=3650)] = None,
 ) -> Page[QualityIssueRead]:
     async with sessions() as session:
-        issues, more = await service.search(
+        issues, next_cursor = await service.search(
             session=session, principal=principal, limit=limit, cursor=cursor, case_id=case_id, product=product,
             model=model, failure_mode=failure_mode, severity=severity, status=status, owner=owner, source=source,
             min_age_days=min_age_days, max_age_days=max_age_days)
-    next_cursor = encode_cursor(issues[-1].created_at, issues[-1].id) if more else None
     return Page(items=[read(i) for i in issues], next_cursor=next_cursor)
 
 

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -34,7 +34,7 @@ from services.quality.issues.models import (
 from services.quality.sla import service as sla
 from shared.api.auth import Principal, Role
 from shared.api.concurrency import check_if_match
-from shared.api.pagination import decode_cursor
+from shared.api.pagination import keyset_page
 from shared.api.problems import Forbidden, InvalidInput, NotFound
 from shared.api.resources import get_or_404
 from shared.clock import utcnow
@@ -399,7 +399,7 @@ async def search(
     failure_mode: str | None = None, severity: str | None = None, status: str | None = None,
     owner: str | None = None, source: str | None = None, min_age_days: int | None = None,
     max_age_days: int | None = None,
-) -> tuple[list[QualityIssue], bool]:
+) -> tuple[list[QualityIssue], str | None]:
     """Issues by case, product, failure mode, severity, state, owner, age; newest first, keyset paged."""
     if case_id is not None:
         await _require_on_case(session, principal, case_id)
@@ -416,9 +416,5 @@ async def search(
         stmt = stmt.where(col(QualityIssue.created_at) <= now - timedelta(days=min_age_days))
     if max_age_days is not None:
         stmt = stmt.where(col(QualityIssue.created_at) >= now - timedelta(days=max_age_days))
-    if cursor:
-        at, last_id = decode_cursor(cursor)
-        stmt = stmt.where(tuple_(col(QualityIssue.created_at), col(QualityIssue.id)) < tuple_(at, last_id))
-    stmt = stmt.order_by(col(QualityIssue.created_at).desc(), col(QualityIssue.id).desc()).limit(limit + 1)
-    rows = list((await session.execute(stmt)).scalars())
-    return rows[:limit], len(rows) > limit
+    return await keyset_page(session, stmt, model=QualityIssue, at=col(QualityIssue.created_at), limit=limit,
+                             cursor=cursor, newest_first=True)

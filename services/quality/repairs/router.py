@@ -20,7 +20,7 @@ from services.quality.repairs.models import (
 from shared.api.app import Sessions
 from shared.api.auth import Principal, Requires, Role
 from shared.api.concurrency import etag
-from shared.api.pagination import Cursor, Page, PageSize, encode_cursor
+from shared.api.pagination import Cursor, Page, PageSize
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.db import transaction
 
@@ -57,9 +57,8 @@ async def list_orders(principal: Reader, sessions: Sessions, limit: PageSize = 5
                       receipt_number: Annotated[str | None, Query(max_length=64)] = None,
                       status: RepairStatus | None = None) -> Page[RepairOrderRead]:
     async with sessions() as session:
-        orders, more = await service.search(session=session, case_id=case_id, receipt_number=receipt_number,
-                                            status=status, limit=limit, cursor=cursor)
-    next_cursor = encode_cursor(orders[-1].created_at, orders[-1].id) if more else None
+        orders, next_cursor = await service.search(session=session, case_id=case_id, receipt_number=receipt_number,
+                                                   status=status, limit=limit, cursor=cursor)
     return Page(items=[_read(o, []) for o in orders], next_cursor=next_cursor)
 
 

@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -14,7 +14,7 @@ from services.quality.events import emit
 from services.quality.repairs import domain
 from services.quality.repairs.models import RepairOrder, RepairOrderCreate, RepairStatusEntry
 from shared.api.concurrency import check_if_match
-from shared.api.pagination import decode_cursor
+from shared.api.pagination import keyset_page
 from shared.api.problems import Conflict
 from shared.api.resources import get_or_404
 from shared.clock import utcnow
@@ -93,7 +93,7 @@ async def get(*, session: AsyncSession, order_id: UUID) -> tuple[RepairOrder, li
 
 
 async def search(*, session: AsyncSession, case_id: UUID | None, receipt_number: str | None, status: str | None,
-                 limit: int, cursor: str | None) -> tuple[list[RepairOrder], bool]:
+                 limit: int, cursor: str | None) -> tuple[list[RepairOrder], str | None]:
     stmt = select(RepairOrder)
     if case_id is not None:
         stmt = stmt.where(col(RepairOrder.case_id) == case_id)
@@ -101,9 +101,5 @@ async def search(*, session: AsyncSession, case_id: UUID | None, receipt_number:
         stmt = stmt.where(col(RepairOrder.receipt_number) == receipt_number)
     if status is not None:
         stmt = stmt.where(col(RepairOrder.status) == status)
-    if cursor:
-        at, last_id = decode_cursor(cursor)
-        stmt = stmt.where(tuple_(col(RepairOrder.created_at), col(RepairOrder.id)) < tuple_(at, last_id))
-    rows = list((await session.execute(stmt.order_by(col(RepairOrder.created_at).desc(), col(RepairOrder.id).desc())
-                                       .limit(limit + 1))).scalars())
-    return rows[:limit], len(rows) > limit
+    return await keyset_page(session, stmt, model=RepairOrder, at=col(RepairOrder.created_at), limit=limit,
+                             cursor=cursor, newest_first=True)
