@@ -165,7 +165,7 @@ def test_every_template_renders_with_its_events_fields():
 
 def _message(address: str = "zhang.min@example.cn", channel: Channel = Channel.EMAIL) -> OutgoingMessage:
     return OutgoingMessage(id="m-1", address=address, channel=channel, subject="新到达时间 CRM-42",
-                           body="尊敬的客户：\n新到达时间 09:00\n", language="zh")
+                           body="尊敬的客户\n新到达时间 09:00\n", language="zh")
 
 
 def test_the_adapter_is_chosen_by_configuration():

@@ -55,3 +55,13 @@ def test_s7_notifications_and_team_rules_are_listed_together_and_a_free_team_pas
                      unknown=[], requirement=REQ, start=start, end=end)
     # an unstaffed case only needs the notifications
     check_reschedule(CaseStatus.ACKNOWLEDGED, NOW, NOW)
+
+
+def test_s7_when_the_system_informs_both_notifications_are_not_required_yet_but_the_rest_is():
+    """Decision 0090: with `inform`, the arrival moves once the system's messages are sent."""
+    assert reschedule_problems(CaseStatus.DISPATCHED, None, None, informing=True) == []
+    assert reschedule_problems(CaseStatus.DISPATCHED, None, None) == [
+        "S7: the customer's notification is not recorded",
+        "S7: the regional service centre's notification is not recorded"]
+    assert reschedule_problems(CaseStatus.ON_SITE, None, None, informing=True) == [
+        "S7: only a staffed case not yet on site can be rescheduled (it is on_site)"]
