@@ -44,27 +44,31 @@ async def arrival_rescheduled(session: AsyncSession, envelope: EventEnvelope, pa
 
 @handlers.on(IssueLogged)
 async def show_issue(session: AsyncSession, envelope: EventEnvelope, payload: IssueLogged) -> None:
-    await service.note_issue(session=session, event=payload)
+    await service.note_issue(session=session, event=payload, actor=envelope.actor)
 
 
 @handlers.on(IssueResolvedOnSite)
 async def issue_resolved(session: AsyncSession, envelope: EventEnvelope, payload: IssueResolvedOnSite) -> None:
-    await service.issue_changed(session=session, issue_id=payload.issue_id, status="resolved_on_site")
+    await service.issue_changed(session=session, issue_id=payload.issue_id, status="resolved_on_site",
+                                what=envelope.type, actor=envelope.actor)
 
 
 @handlers.on(IssueEscalated)
 async def issue_escalated(session: AsyncSession, envelope: EventEnvelope, payload: IssueEscalated) -> None:
-    await service.issue_changed(session=session, issue_id=payload.issue_id, escalated=True)
+    await service.issue_changed(session=session, issue_id=payload.issue_id, escalated=True,
+                                what=envelope.type, actor=envelope.actor)
 
 
 @handlers.on(IssueClosed)
 async def issue_closed(session: AsyncSession, envelope: EventEnvelope, payload: IssueClosed) -> None:
-    await service.issue_changed(session=session, issue_id=payload.issue_id, status="closed")
+    await service.issue_changed(session=session, issue_id=payload.issue_id, status="closed",
+                                what=envelope.type, actor=envelope.actor)
 
 
 @handlers.on(IssueReopened)
 async def issue_reopened(session: AsyncSession, envelope: EventEnvelope, payload: IssueReopened) -> None:
-    await service.issue_changed(session=session, issue_id=payload.issue_id, status="reopened")
+    await service.issue_changed(session=session, issue_id=payload.issue_id, status="reopened",
+                                what=envelope.type, actor=envelope.actor)
 
 
 @handlers.on(RoutedItemAssigned)

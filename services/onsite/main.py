@@ -15,6 +15,7 @@ from services.onsite.presence.router import router as presence_router
 from services.onsite.settings import OnsiteSettings, get_settings
 from services.onsite.site_records.jobs import consequences_job
 from services.onsite.site_records.router import router as records_router
+from services.onsite.sync.router import router as sync_router
 from services.onsite.visits.models import SiteVisit, VisitStatus
 from services.onsite.visits.router import router as visits_router
 from services.onsite.work.router import router as work_router
@@ -50,7 +51,7 @@ def create_app(settings: OnsiteSettings | None = None) -> FastAPI:
                     "receipt (steps S8-S33 of the standard).",
         settings=settings,
         routers=[visits_router, work_router, evidence_router, presence_router, records_router,
-                 closing_router, agenda_router],
+                 closing_router, agenda_router, sync_router],
         handlers=handlers,
         subscribes_to=["dispatch", "quality"],
         periodic=[(settings.presence_check_interval_s, missing_presence_job()),

@@ -5,6 +5,10 @@ when it lies in the future beyond the allowed clock skew, before the visit was d
 what the standard puts first (no sign-in before the arrival, no departure before the arrival or the
 receipt, no receipt before the tasks are done). The refusal is `InvalidInput` naming the field and the
 rule; the skew (`REPORTED_TIME_SKEW_S`) also tolerates a device clock slightly behind the server's.
+
+Writes made offline and replayed later carry the client's time of the act (`occurred_at`, or the
+standard's own field: `arrived_at`, `at`, `signed_at`, ...) beside the server's receipt time; the
+standard's rules judge the act's time (decision 0091).
 """
 
 from __future__ import annotations
@@ -12,10 +16,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Annotated
 
+from pydantic import Field
+
+from shared.api.params import IsoDateTime
 from shared.api.problems import InvalidInput
 
 DEFAULT_SKEW = timedelta(minutes=5)
+
+# The body field of a write recording an act on site that has no time of its own in the standard.
+OccurredAt = Annotated[IsoDateTime | None, Field(
+    description="When the act happened, on the client's clock (a client replaying writes queued offline sends "
+                "the time of the act); default: when the server receives the write. The standard's rules judge "
+                "this time; it may not be in the future (beyond the allowed clock skew), before the visit was "
+                "dispatched, or before the arrival on site")]
 
 
 @dataclass(frozen=True)
@@ -44,6 +59,12 @@ def check_reported_time(*, step: str, field: str, at: datetime, now: datetime, d
             raise InvalidInput(f"{step}: {field} {at.isoformat()} is before {earlier.what} at "
                                f"{earlier.at.isoformat()} (rule: in the order of the standard)",
                                field=field)
+
+
+def act_time(occurred_at: datetime | None, received_at: datetime) -> datetime:
+    """S8-S33: the time of an act for the standard's rules (the S10 site day, the S14 day's checklist, ...):
+    the client's `occurred_at` when it sent one (the act may have been queued offline), else the receipt."""
+    return occurred_at if occurred_at is not None else received_at
 
 
 def latest(times: Sequence[datetime | None]) -> datetime | None:

@@ -41,8 +41,9 @@ OPERATIONAL_TAG = "operations"
 
 # The response headers the services send, as documented on the responses that carry them.
 RESPONSE_HEADERS: dict[str, dict[str, Any]] = {
-    "ETag": {"description": "The version of the resource returned (a weak ETag); send it back as `If-Match` "
-                            "to change the resource (a stale one gives 412)",
+    "ETag": {"description": "The version of the representation returned: send it back as `If-None-Match` to "
+                            "poll (304 while unchanged) or, when it is a weak version tag, as `If-Match` to "
+                            "change the resource (a stale one gives 412)",
              "schema": {"type": "string", "examples": ['W/"3"']}},
     "Location": {"description": "The path of the resource created",
                  "schema": {"type": "string", "format": "uri-reference"}},

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from services.dispatch.board import service
 from services.dispatch.board.models import BoardRead
 from shared.api.app import Sessions
 from shared.api.auth import Principal, Requires, Role
+from shared.api.conditional import NOT_MODIFIED, IfNoneMatch, conditional
 from shared.api.pagination import PageSize
 from shared.api.params import IsoDate
 from shared.api.problems import PROBLEM_RESPONSES
@@ -22,7 +23,7 @@ Reader = Annotated[Principal, Depends(Requires(Role.DISPATCHER, Role.DEPARTMENT_
                                                Role.ADMIN))]
 
 
-@router.get("/board", response_model=BoardRead, responses={422: PROBLEM_RESPONSES[422]},
+@router.get("/board", response_model=BoardRead, responses={**NOT_MODIFIED, 422: PROBLEM_RESPONSES[422]},
             summary="S3: engineers x days with bookings, leave, expiring certificates, conflicts and unstaffed cases")
 async def get_board(
     request: Request, principal: Reader, sessions: Sessions,
@@ -33,14 +34,16 @@ async def get_board(
                                                                    "of this region (default: all)")] = None,
     limit: PageSize = 50,
     cursor: Annotated[str | None, Query(max_length=64, description="`next_cursor` of the previous page")] = None,
-) -> BoardRead:
+    if_none_match: IfNoneMatch = None,
+) -> Response:
     settings = request.app.state.settings
     zones = SiteCalendar.from_settings(settings)
     scope = region_scope(principal)  # a regional centre reads its own region only (decision 0074)
     if scope is not None and region not in (None, scope):
         period_days(period_from, period_to)
-        return BoardRead(period_from=period_from, period_to=period_to, region=region, engineers=[],
-                         unstaffed_cases=[])
+        return conditional(BoardRead(period_from=period_from, period_to=period_to, region=region, engineers=[],
+                                     unstaffed_cases=[]), if_none_match)
     async with sessions() as session:
-        return await service.board(session=session, first=period_from, last=period_to, region=scope or region,
-                                   zones=zones, limit=limit, after=cursor)
+        board = await service.board(session=session, first=period_from, last=period_to, region=scope or region,
+                                    zones=zones, limit=limit, after=cursor)
+    return conditional(board, if_none_match)

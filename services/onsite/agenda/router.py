@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
 from services.onsite.agenda import service
 from services.onsite.agenda.models import AgendaRead
 from services.onsite.site_days import site_calendar
 from shared.api.app import Sessions
 from shared.api.auth import Principal, Requires, Role
+from shared.api.conditional import NOT_MODIFIED, IfNoneMatch, conditional
 from shared.api.params import IsoDate
 from shared.api.problems import PROBLEM_RESPONSES, NotFound
 from shared.api.regions import region_scope
@@ -25,15 +26,15 @@ SUPERVISORS = (Role.ADMIN, Role.DISPATCHER, Role.DEPARTMENT_HEAD, Role.REGIONAL_
 
 
 @router.get("/engineers/{engineer_id}/agenda", response_model=AgendaRead,
-            responses={k: PROBLEM_RESPONSES[k] for k in (404, 422)},
+            responses={**NOT_MODIFIED, **{k: PROBLEM_RESPONSES[k] for k in (404, 422)}},
             summary="S8-S20: an engineer's visits, tasks pending and duties due per site-local day")
 async def get_agenda(
-    engineer_id: str, principal: Reader, sessions: Sessions,
+    engineer_id: str, principal: Reader, sessions: Sessions, if_none_match: IfNoneMatch = None,
     period_from: Annotated[IsoDate | None, Query(alias="from", description="First day (site's calendar), "
                                                  "inclusive; default today")] = None,
     period_to: Annotated[IsoDate | None, Query(alias="to", description="Last day, inclusive (at most 62 days); "
                                                "default a week from `from`")] = None,
-) -> AgendaRead:
+) -> Response:
     # an engineer reads their own agenda only; another's is answered as if it did not exist
     if not principal.has(*SUPERVISORS) and principal.subject != engineer_id:
         raise NotFound(f"engineer {engineer_id} has no agenda here")
@@ -42,5 +43,6 @@ async def get_agenda(
     last = period_to or (first + timedelta(days=6) if first < date(9000, 1, 1) else first)
     region = region_scope(principal) if principal.has(*SUPERVISORS) else None  # decision 0074
     async with sessions() as session:
-        return await service.agenda(session=session, engineer_id=engineer_id, first=first, last=last,
-                                    region=region, calendar=calendar)
+        agenda = await service.agenda(session=session, engineer_id=engineer_id, first=first, last=last,
+                                      region=region, calendar=calendar)
+    return conditional(agenda, if_none_match)

@@ -10,6 +10,7 @@ from sqlalchemy import Column, Date, UniqueConstraint
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
+from services.onsite.reported_times import OccurredAt
 from shared.api.params import IsoDate, IsoDateTime
 from shared.api.text import NonBlank
 from shared.db import timestamptz
@@ -25,11 +26,14 @@ class DailyPresence(SQLModel, table=True):
     visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
     engineer_id: str = SQLField(index=True)
     day: date = SQLField(sa_column=Column(Date, nullable=False))
+    # the sign-in's time on the client (`at`), and when the server received it
     checked_in_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
+    in_recorded_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
     in_latitude: float
     in_longitude: float
     in_accuracy_m: float | None = None
     checked_out_at: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
+    out_recorded_at: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
     out_latitude: float | None = None
     out_longitude: float | None = None
     out_accuracy_m: float | None = None
@@ -66,13 +70,15 @@ class DailyLog(SQLModel, table=True):
     progress: str
     problems: str
     submitted_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
+    occurred_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))  # written on the client
 
 
 class Location(BaseModel):
     """Where the engineer is: WGS84 degrees (range-checked) and the fix's accuracy in metres."""
 
     model_config = ConfigDict(extra="forbid")
-    at: IsoDateTime
+    at: IsoDateTime = Field(description="When the engineer signed in or out (the client's time of the act; "
+                                        "the S10 day is this time's site day)")
     latitude: float = Field(ge=-90, le=90)
     longitude: float = Field(ge=-180, le=180)
     accuracy_m: float | None = Field(default=None, ge=0, le=100_000)
@@ -84,10 +90,12 @@ class PresenceRead(BaseModel):
     visit_id: UUID
     day: date
     checked_in_at: datetime
+    in_recorded_at: datetime
     in_latitude: float
     in_longitude: float
     in_accuracy_m: float | None
     checked_out_at: datetime | None
+    out_recorded_at: datetime | None = None
     out_latitude: float | None
     out_longitude: float | None
     sign_out_missed: bool
@@ -113,6 +121,7 @@ class DailyLogCreate(BaseModel):
     work_done: NonBlank = Field(min_length=1, max_length=8000)
     progress: NonBlank = Field(min_length=1, max_length=4000)
     problems: str = Field(default="", max_length=8000)
+    occurred_at: OccurredAt = None
 
 
 class DailyLogRead(BaseModel):
@@ -124,3 +133,4 @@ class DailyLogRead(BaseModel):
     progress: str
     problems: str
     submitted_at: datetime
+    occurred_at: datetime

@@ -15,6 +15,7 @@ from services.onsite.closing.models import Departure
 from services.onsite.events import emit
 from services.onsite.presence import domain
 from services.onsite.presence.models import DailyLog, DailyLogCreate, DailyPresence, Location, MissedSignIn
+from services.onsite.reported_times import Earlier, act_time
 from services.onsite.site_days import site_calendar
 from services.onsite.site_records.models import LeaveRequest
 from services.onsite.visits import service as visits
@@ -46,7 +47,8 @@ async def check_in(*, session: AsyncSession, visit_id: UUID, body: Location, pri
             col(DailyPresence.day) == day))).first():
         raise GateRefused("sign-in", [f"S10: {principal.subject} has already signed in on {day}"])
     presence = DailyPresence(visit_id=visit.id, engineer_id=principal.subject, day=day, checked_in_at=body.at,
-                             in_latitude=body.latitude, in_longitude=body.longitude, in_accuracy_m=body.accuracy_m)
+                             in_recorded_at=utcnow(), in_latitude=body.latitude, in_longitude=body.longitude,
+                             in_accuracy_m=body.accuracy_m)
     session.add(presence)
     emit(session, EngineerCheckedIn(case_id=visit.case_id, visit_id=visit.id, engineer_id=principal.subject, day=day,
                                     at=body.at, latitude=body.latitude, longitude=body.longitude,
@@ -74,7 +76,7 @@ async def check_out(*, session: AsyncSession, visit_id: UUID, body: Location, pr
         raise GateRefused("sign-out", [f"S10: {principal.subject} has already signed out on {day}"])
     if body.at < presence.checked_in_at:
         raise InvalidInput("sign-out cannot be before the sign-in", field="at")
-    presence.checked_out_at = body.at
+    presence.checked_out_at, presence.out_recorded_at = body.at, utcnow()
     presence.out_latitude, presence.out_longitude, presence.out_accuracy_m = (
         body.latitude, body.longitude, body.accuracy_m)
     emit(session, EngineerCheckedOut(case_id=visit.case_id, visit_id=visit.id, engineer_id=principal.subject,
@@ -100,14 +102,18 @@ async def whereabouts(*, session: AsyncSession) -> list[tuple[DailyPresence, Sit
 
 async def submit_log(*, session: AsyncSession, visit_id: UUID, body: DailyLogCreate,
                      principal: Principal) -> DailyLog:
-    """S20: the engineer's daily work log -> DailyLogSubmitted (one per engineer and day)."""
+    """S20: the engineer's daily work log -> DailyLogSubmitted (one per engineer and day), written at the
+    act's time (`occurred_at`: not before the engineer's arrival on site)."""
     visit = await visits.get_for_team_member(session=session, visit_id=visit_id, principal=principal)
+    visits.check_reported(visit, step="S20 daily log", field="body.occurred_at", at=body.occurred_at, after=[
+        Earlier("the engineer's arrival", await visits.arrived_at(session, visit.id, principal.subject))])
     if (await session.execute(select(col(DailyLog.id)).where(
             col(DailyLog.visit_id) == visit.id, col(DailyLog.engineer_id) == principal.subject,
             col(DailyLog.day) == body.day))).first():
         raise GateRefused("daily log", [f"S20: the log of {body.day} is already submitted"])
     log = DailyLog(visit_id=visit.id, engineer_id=principal.subject, day=body.day, work_done=body.work_done,
-                   progress=body.progress, problems=body.problems, submitted_at=utcnow())
+                   progress=body.progress, problems=body.problems, submitted_at=(received := utcnow()),
+                   occurred_at=act_time(body.occurred_at, received))
     session.add(log)
     emit(session, DailyLogSubmitted(case_id=visit.case_id, visit_id=visit.id, engineer_id=principal.subject,
                                     day=body.day), case_id=visit.case_id, actor=principal.actor)

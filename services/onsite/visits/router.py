@@ -19,6 +19,7 @@ from services.onsite.visits.models import (
 from shared.api.app import Sessions
 from shared.api.auth import Principal, Requires, Role
 from shared.api.concurrency import etag
+from shared.api.conditional import NOT_MODIFIED, IfNoneMatch, conditional
 from shared.api.pagination import Cursor, Page, PageSize
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.db import transaction
@@ -51,12 +52,14 @@ async def list_visits(
 
 
 @router.get("/{visit_id}", response_model=SiteVisitRead, summary="One visit with arrivals and quality issues",
-            responses={404: PROBLEM_RESPONSES[404]})
-async def get_visit(visit_id: UUID, principal: VisitReader, sessions: Sessions, response: Response) -> SiteVisitRead:
+            responses={**NOT_MODIFIED, 404: PROBLEM_RESPONSES[404]})
+async def get_visit(visit_id: UUID, principal: VisitReader, sessions: Sessions,
+                    if_none_match: IfNoneMatch = None) -> Response:
     async with sessions() as session:
         visit = await service.get(session=session, visit_id=visit_id, principal=principal)
-        response.headers["ETag"] = etag(visit.version)
-        return await read_visit(session, visit)
+        # the version covers the whole representation (arrivals and issues bump it), so it is the ETag
+        # for If-None-Match (polling) and If-Match (closing writes) alike
+        return conditional(await read_visit(session, visit), if_none_match, etag=etag(visit.version))
 
 
 @router.post("/{visit_id}/arrivals", response_model=ThreeCallsRead, status_code=status.HTTP_201_CREATED,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import func, select, tuple_
@@ -13,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.onsite.events import emit
 from services.onsite.reported_times import Earlier, check_reported_time
 from services.onsite.settings import reported_time_skew
+from services.onsite.sync.log import note_change
 from services.onsite.visits import domain
 from services.onsite.visits.models import (
     ArrivalCreate,
@@ -135,16 +137,27 @@ async def record_arrival(
     return record
 
 
-async def note_issue(*, session: AsyncSession, event: IssueLogged) -> None:
+async def note_issue(*, session: AsyncSession, event: IssueLogged, actor: str = "service:quality") -> None:
     """IssueLogged: the visit of that case shows the issue (once, whatever the event id)."""
-    visit = (await session.execute(
-        select(SiteVisit).where(col(SiteVisit.case_id) == event.case_id))).scalar_one_or_none()
+    visit = (await session.execute(select(SiteVisit).where(col(SiteVisit.case_id) == event.case_id)
+                                   .with_for_update())).scalar_one_or_none()
     if visit is None or await session.get(VisitQualityIssue, event.issue_id) is not None:
         return
     session.add(VisitQualityIssue(
         issue_id=event.issue_id, visit_id=visit.id, severity=event.severity, failure_mode=event.failure_mode,
         description=event.description, logged_at=utcnow(),
     ))
+    changed(session, visit, actor, "IssueLogged", {
+        "issue_id": str(event.issue_id), "severity": event.severity, "failure_mode": event.failure_mode,
+        "description": event.description, "status": "logged"})
+
+
+def changed(session: AsyncSession, visit: SiteVisit, actor: str, what: str, data: dict[str, Any]) -> None:
+    """A change dispatch or quality made to the visit: a new version (its ETag) and an entry in its
+    changes feed (decision 0091)."""
+    visit.version += 1
+    visit.updated_at, visit.updated_by = utcnow(), actor
+    note_change(session, visit_id=visit.id, what=what, data={"visit_id": str(visit.id), **data}, actor=actor)
 
 
 async def details(*, session: AsyncSession, visit: SiteVisit) -> tuple[list[ThreeCallsRecord], list[VisitQualityIssue]]:
@@ -181,15 +194,22 @@ async def list_visits(
 
 
 async def issue_changed(*, session: AsyncSession, issue_id: UUID, status: str | None = None,
-                        escalated: bool | None = None) -> None:
+                        escalated: bool | None = None, what: str = "IssueChanged",
+                        actor: str = "service:quality") -> None:
     """S25 as seen on site: resolved on site, escalated, closed or reopened (idempotent by state)."""
     issue = await session.get(VisitQualityIssue, issue_id, with_for_update=True)
     if issue is None:
         return  # not an issue of a visit of ours (or IssueLogged not seen yet: it carries the state then)
+    if (status is None or issue.status == status) and (escalated is None or issue.escalated == escalated):
+        return  # applied already
     if status is not None:
         issue.status = status
     if escalated is not None:
         issue.escalated = escalated
+    visit = await session.get(SiteVisit, issue.visit_id, with_for_update=True)
+    if visit is not None:
+        changed(session, visit, actor, what, {"issue_id": str(issue_id), "status": issue.status,
+                                              "escalated": issue.escalated})
 
 
 async def add_staff(*, session: AsyncSession, event: StaffAdded, actor: str) -> None:
@@ -204,8 +224,7 @@ async def add_staff(*, session: AsyncSession, event: StaffAdded, actor: str) -> 
     # Reassign (not mutate) the JSONB lists so the change is persisted.
     visit.team = [*visit.team, *(m.model_dump() for m in new)]
     visit.engineer_ids = [*visit.engineer_ids, *(m.engineer_id for m in new)]
-    visit.version += 1
-    visit.updated_at, visit.updated_by = utcnow(), actor
+    changed(session, visit, actor, "StaffAdded", {"engineer_ids": [m.engineer_id for m in new]})
 
 
 async def reschedule(*, session: AsyncSession, event: ArrivalRescheduled, actor: str) -> None:
@@ -220,5 +239,5 @@ async def reschedule(*, session: AsyncSession, event: ArrivalRescheduled, actor:
     if (visit.planned_start, visit.planned_end) == (start, end):
         return
     visit.planned_start, visit.planned_end = start, end
-    visit.version += 1
-    visit.updated_at, visit.updated_by = utcnow(), actor
+    changed(session, visit, actor, "ArrivalRescheduled", {
+        "planned_start": start.isoformat() if start else None, "planned_end": end.isoformat() if end else None})

@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
+from services.onsite.reported_times import OccurredAt
 from shared.api.params import IsoDate, IsoDateTime
 from shared.api.text import NonBlank
 from shared.db import timestamptz
@@ -102,7 +103,9 @@ class SiteTask(SQLModel, table=True):
     status: str = SQLField(default=TaskStatus.PLANNED, sa_column=Column(String(16), nullable=False))
     started_at: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
     started_by: str | None = None
+    # when the task was done (the client's time of the act), and when the server received it
     done_at: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
+    done_recorded_at: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
     done_by: str | None = None
     version: int = 1
     created_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
@@ -124,6 +127,7 @@ class SafetyChecklist(SQLModel, table=True):
     missing: list[str] = SQLField(sa_column=_json())
     checked_by: str
     checked_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
+    occurred_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))  # the check, on site
 
 
 class ProcessDataRecord(SQLModel, table=True):
@@ -143,6 +147,7 @@ class ProcessDataRecord(SQLModel, table=True):
     requires_photo: bool = False
     recorded_by: str
     recorded_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
+    occurred_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))  # the measurement
     signed_off_by: str | None = None
     signed_off_at: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
     # S25: a failed value is signed off only with a disposition (remeasured | issue | concession).
@@ -167,6 +172,7 @@ class ProcessDataReading(SQLModel, table=True):
     passed: bool
     recorded_by: str
     recorded_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
+    occurred_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))  # the measurement
 
 
 class Milestone(SQLModel, table=True):
@@ -302,6 +308,13 @@ class TaskProgress(BaseModel):
     reason: str | None = Field(default=None, max_length=2000)
 
 
+class TaskDone(BaseModel):
+    """S13: the task is done (the body is optional: without it, done when the server receives it)."""
+
+    model_config = ConfigDict(extra="forbid")
+    occurred_at: OccurredAt = None
+
+
 class TaskRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: UUID
@@ -318,6 +331,7 @@ class TaskRead(BaseModel):
     started_at: datetime | None
     started_by: str | None
     done_at: datetime | None
+    done_recorded_at: datetime | None = None
     version: int
 
 
@@ -334,6 +348,7 @@ class SafetyChecklistCreate(BaseModel):
     tools_test_valid_until: IsoDate | None = Field(default=None, description="S14: the insulated tools' test date")
     barriers: StrictBool = False
     safety_watcher: str | None = Field(default=None, max_length=200)
+    occurred_at: OccurredAt = None
 
 
 class SafetyChecklistRead(BaseModel):
@@ -345,6 +360,7 @@ class SafetyChecklistRead(BaseModel):
     missing: list[str]
     checked_by: str
     checked_at: datetime
+    occurred_at: datetime
 
 
 class ProcessDataCreate(BaseModel):
@@ -353,6 +369,7 @@ class ProcessDataCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     value: StrictBool | float | str = Field(union_mode="left_to_right")
     unit: str | None = Field(default=None, max_length=30)
+    occurred_at: OccurredAt = None
 
     @model_validator(mode="after")
     def _short(self) -> ProcessDataCreate:
@@ -373,6 +390,7 @@ class ProcessDataRead(BaseModel):
     requires_photo: bool
     recorded_by: str
     recorded_at: datetime
+    occurred_at: datetime
     signed_off_by: str | None
     signed_off_at: datetime | None
     disposition: str | None = None
@@ -391,6 +409,7 @@ class ReadingRead(BaseModel):
     passed: bool
     recorded_by: str
     recorded_at: datetime
+    occurred_at: datetime
 
 
 class MilestoneCreate(BaseModel):

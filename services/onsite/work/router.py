@@ -25,6 +25,7 @@ from services.onsite.work.models import (
     SafetyChecklistCreate,
     SafetyChecklistRead,
     TaskCreate,
+    TaskDone,
     TaskProgress,
     TaskRead,
     WitnessCreate,
@@ -152,10 +153,11 @@ async def start_task(visit_id: UUID, task_id: UUID, principal: Engineer, session
 @router.post("/tasks/{task_id}/completion", response_model=TaskRead, responses=GATED,
              summary="S13: finish a task (every item recorded and signed off)")
 async def complete_task(visit_id: UUID, task_id: UUID, principal: Engineer, sessions: Sessions, response: Response,
-                        if_match: IfMatch = None) -> TaskRead:
+                        if_match: IfMatch = None, body: TaskDone | None = None) -> TaskRead:
     async with transaction(sessions) as session:
         task = await service.complete_task(session=session, visit_id=visit_id, task_id=task_id,
-                                           principal=principal, if_match=if_match)
+                                           principal=principal, if_match=if_match,
+                                           occurred_at=body.occurred_at if body else None)
         response.headers["ETag"] = etag(task.version)
         return TaskRead.model_validate(task)
 

@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.onsite.events import emit
 from services.onsite.evidence.models import EvidenceFile
-from services.onsite.reported_times import Earlier
+from services.onsite.reported_times import Earlier, act_time
 from services.onsite.site_days import site_calendar
 from services.onsite.visits import service as visits
 from services.onsite.visits.models import SiteVisit, VisitQualityIssue
@@ -235,18 +235,22 @@ async def record_safety_checklist(*, session: AsyncSession, visit_id: UUID, task
     """S14: today's checklist of a task (replaces an earlier one of the same day)."""
     visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
     task = await get_task(session=session, visit=visit, task_id=task_id)
-    answers = body.model_dump(mode="json", exclude={"day"})
+    await _check_act(session, visit, step="S14 safety checklist", at=body.occurred_at)
+    received = utcnow()
+    occurred = act_time(body.occurred_at, received)
+    answers = body.model_dump(mode="json", exclude={"day", "occurred_at"})
     missing = domain.safety_missing(answers, live_hv=task.live_hv, primary_test=task.primary_test, day=body.day)
     checklist = (await session.execute(select(SafetyChecklist).where(
         col(SafetyChecklist.task_id) == task.id, col(SafetyChecklist.day) == body.day)
         .with_for_update())).scalar_one_or_none()
     if checklist is None:
         checklist = SafetyChecklist(visit_id=visit.id, task_id=task.id, day=body.day, answers=answers,
-                                    missing=missing, checked_by=principal.subject, checked_at=utcnow())
+                                    missing=missing, checked_by=principal.subject, checked_at=received,
+                                    occurred_at=occurred)
         session.add(checklist)
     else:
         checklist.answers, checklist.missing = answers, missing
-        checklist.checked_by, checklist.checked_at = principal.subject, utcnow()
+        checklist.checked_by, checklist.checked_at, checklist.occurred_at = principal.subject, received, occurred
     if not missing:
         emit(session, SafetyCheckCompleted(
             case_id=visit.case_id, visit_id=visit.id, task_id=task.id, day=body.day, live_hv=task.live_hv,
@@ -281,6 +285,15 @@ async def start_task(*, session: AsyncSession, visit_id: UUID, task_id: UUID, pr
     return task
 
 
+async def _check_act(session: AsyncSession, visit: SiteVisit, *, step: str, at: datetime | None,
+                     after: list[Earlier] | None = None) -> None:
+    """The client's time of an act on site (`body.occurred_at`) is plausible: not in the future, not before
+    the dispatch, the first arrival on site or what `after` names (`reported_times`)."""
+    if at is not None:
+        visits.check_reported(visit, step=step, field="body.occurred_at", at=at, after=[
+            Earlier("the first arrival on site", await visits.arrived_at(session, visit.id)), *(after or [])])
+
+
 async def _check_day_safety(session: AsyncSession, visit: SiteVisit, task: SiteTask, now: datetime,
                             gate: str) -> None:
     """S14: work on a started task on a later site day than its start needs that day's checklist."""
@@ -295,17 +308,21 @@ async def _check_day_safety(session: AsyncSession, visit: SiteVisit, task: SiteT
 
 
 async def complete_task(*, session: AsyncSession, visit_id: UUID, task_id: UUID, principal: Principal,
-                        if_match: str | None) -> SiteTask:
-    """S13: the task is done when every check-sheet item is recorded and signed off."""
+                        if_match: str | None, occurred_at: datetime | None = None) -> SiteTask:
+    """S13: the task is done when every check-sheet item is recorded and signed off (done at the act's time:
+    not before the task started)."""
     visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
     task = await get_task(session=session, visit=visit, task_id=task_id, for_update=True)
     check_if_match(if_match, task.version)
+    await _check_act(session, visit, step="S13 task done", at=occurred_at,
+                     after=[Earlier("the task's start", task.started_at)])
     records = (await session.execute(
         select(ProcessDataRecord).where(col(ProcessDataRecord.task_id) == task.id))).scalars()
     recorded = {r.item_id: r.signed_off_at is not None for r in records}
     domain.check_task_done(task=task_view(task), items=items_of(task), recorded=recorded)
     task.status, task.progress_percent = TaskStatus.DONE, 100
-    task.done_at, task.done_by = utcnow(), principal.subject
+    received = utcnow()
+    task.done_at, task.done_recorded_at, task.done_by = act_time(occurred_at, received), received, principal.subject
     task.version += 1
     task.updated_at, task.updated_by = utcnow(), principal.actor
     await session.flush()
@@ -327,7 +344,12 @@ async def record_process_data(*, session: AsyncSession, visit_id: UUID, task_id:
     task = await get_task(session=session, visit=visit, task_id=task_id, for_update=True)
     if task.status != TaskStatus.STARTED:
         raise GateRefused("process data", [f"S13: the task is {task.status}; values are recorded while it is started"])
-    await _check_day_safety(session, visit, task, now or utcnow(), gate="process data")
+    await _check_act(session, visit, step="S13 process data", at=body.occurred_at,
+                     after=[Earlier("the task's start", task.started_at)])
+    received = now or utcnow()
+    occurred = act_time(body.occurred_at, received)
+    # S14: the safety checklist of the day the value was measured
+    await _check_day_safety(session, visit, task, occurred, gate="process data")
     item = next((i for i in items_of(task) if i.item_id == item_id), None)
     if item is None:
         raise NotFound(f"check-sheet item {item_id} is not on this task")
@@ -337,11 +359,16 @@ async def record_process_data(*, session: AsyncSession, visit_id: UUID, task_id:
     if record is not None and record.signed_off_at is not None:
         raise GateRefused("sign-off", [f"S13: item {item_id} is already signed off"])
     now = utcnow()
+    if record is not None and occurred < record.occurred_at:
+        raise InvalidInput(f"S13 process data: body.occurred_at {occurred.isoformat()} is before the entry's latest "
+                           f"reading at {record.occurred_at.isoformat()} (rule: a re-measurement comes after the "
+                           "reading it replaces)", field="body.occurred_at")
     if record is None:
         record = ProcessDataRecord(visit_id=visit.id, task_id=task.id, item_id=item_id, value=body.value,
                                    unit=body.unit, passed=passed, requires_witness=item.requires_witness
                                    or item.kind == "witness", requires_photo=item.requires_photo
-                                   or item.kind == "photo", recorded_by=principal.subject, recorded_at=now)
+                                   or item.kind == "photo", recorded_by=principal.subject, recorded_at=now,
+                                   occurred_at=occurred)
         session.add(record)
         failed_before = False
     else:
@@ -349,13 +376,13 @@ async def record_process_data(*, session: AsyncSession, visit_id: UUID, task_id:
             col(ProcessDataReading.record_id) == record.id,
             col(ProcessDataReading.passed).is_(False)))).scalar_one() > 0
         record.value, record.unit, record.passed = body.value, body.unit, passed
-        record.recorded_by, record.recorded_at = principal.subject, now
+        record.recorded_by, record.recorded_at, record.occurred_at = principal.subject, now, occurred
     record.disposition = domain.disposition_after_reading(passed=passed, failed_before=failed_before)
     record.issue_id = record.concession_reason = record.concession_witness_id = None
     record.disposed_by, record.disposed_at = (principal.subject, now) if record.disposition else (None, None)
     await session.flush()
     reading = ProcessDataReading(record_id=record.id, visit_id=visit.id, value=body.value, unit=body.unit,
-                                 passed=passed, recorded_by=principal.subject, recorded_at=now)
+                                 passed=passed, recorded_by=principal.subject, recorded_at=now, occurred_at=occurred)
     session.add(reading)
     emit(session, ProcessDataRecorded(
         case_id=visit.case_id, visit_id=visit.id, task_id=task.id, item_id=item_id, value=body.value,
