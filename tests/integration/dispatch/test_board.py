@@ -93,3 +93,18 @@ async def test_a_regional_centre_reads_its_own_regions_board_only(flow, env):
     assert (await flow.c.get("/board", headers=bearer(env, "regional_centre", "rc-x"),
                              params=period(7))).status_code == 403
     assert (await flow.c.get("/board", headers=bearer(env, "engineer", own), params=period(7))).status_code == 403
+
+
+async def test_a_polling_dispatcher_gets_304_until_the_board_changes(flow):
+    """Conditional GET (decision 0091): the board's ETag is its body's; a new engineer on it changes it."""
+    region = unique("north")
+    await flow.engineer(region=region)
+    params = {**period(7), "region": region}
+    first = await flow.c.get("/board", headers=flow.d, params=params)
+    assert first.status_code == 200 and first.headers["etag"].startswith('"')
+    again = await flow.c.get("/board", headers={**flow.d, "If-None-Match": first.headers["etag"]}, params=params)
+    assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == first.headers["etag"]
+    await flow.engineer(region=region)
+    changed = await flow.c.get("/board", headers={**flow.d, "If-None-Match": first.headers["etag"]}, params=params)
+    assert changed.status_code == 200 and len(changed.json()["engineers"]) == 2
+    assert changed.headers["etag"] != first.headers["etag"]
