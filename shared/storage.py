@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import shutil
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -28,6 +30,14 @@ class FileStorage(Protocol):
     async def get(self, key: str) -> bytes: ...
 
     async def save_upload(self, upload: UploadFile, key: str, *, max_bytes: int) -> tuple[int, str]: ...
+
+    async def compose(self, key: str, parts: Sequence[str]) -> None:
+        """Store under `key` the bytes of `parts` one after the other (the chunks of a resumable upload)."""
+        ...
+
+    async def delete(self, *keys: str) -> None:
+        """Remove the bytes under `keys`; a key already gone is no error."""
+        ...
 
 
 class LocalFolderStorage:
@@ -77,3 +87,28 @@ class LocalFolderStorage:
         handle.close()
         await asyncio.to_thread(os.replace, partial, target)
         return size, digest.hexdigest()
+
+    async def compose(self, key: str, parts: Sequence[str]) -> None:
+        """Concatenate `parts` into `key`, streamed (a 200 MiB upload never sits in memory), atomically."""
+        target = self._path(key)
+        sources = [self._path(part) for part in parts]
+
+        def write() -> None:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            partial = target.with_suffix(".partial")
+            with partial.open("wb") as out:
+                for source in sources:
+                    with source.open("rb") as chunk:
+                        shutil.copyfileobj(chunk, out, CHUNK)
+            partial.replace(target)
+
+        await asyncio.to_thread(write)
+
+    async def delete(self, *keys: str) -> None:
+        paths = [self._path(key) for key in keys]
+
+        def remove() -> None:
+            for path in paths:
+                path.unlink(missing_ok=True)
+
+        await asyncio.to_thread(remove)

@@ -9,6 +9,8 @@ from sqlmodel import col
 from services.onsite.agenda.router import router as agenda_router
 from services.onsite.closing.router import router as closing_router
 from services.onsite.evidence.router import router as evidence_router
+from services.onsite.evidence.uploads.jobs import purge_expired_uploads_job
+from services.onsite.evidence.uploads.router import router as evidence_uploads_router
 from services.onsite.handlers import handlers
 from services.onsite.presence.jobs import missing_presence_job
 from services.onsite.presence.router import router as presence_router
@@ -38,6 +40,7 @@ LINKS = [
     ResourceLink("POST", "/visits/{visit_id}/tasks", "201", "task_id"),
     ResourceLink("POST", "/visits/{visit_id}/milestones", "201", "milestone_id"),
     ResourceLink("POST", "/visits/{visit_id}/evidence", "201", "evidence_id"),
+    ResourceLink("POST", "/visits/{visit_id}/evidence-uploads", "201", "upload_id"),
 ]
 
 
@@ -50,12 +53,13 @@ def create_app(settings: OnsiteSettings | None = None) -> FastAPI:
                     "permits, work by the ticket, safety, evidence, checks, closing and the signed "
                     "receipt (steps S8-S33 of the standard).",
         settings=settings,
-        routers=[visits_router, work_router, evidence_router, presence_router, records_router,
+        routers=[visits_router, work_router, evidence_router, evidence_uploads_router, presence_router, records_router,
                  closing_router, agenda_router, sync_router],
         handlers=handlers,
         subscribes_to=["dispatch", "quality"],
         periodic=[(settings.presence_check_interval_s, missing_presence_job()),
-                  (settings.presence_check_interval_s, consequences_job())],
+                  (settings.presence_check_interval_s, consequences_job()),
+                  (settings.evidence_upload_purge_interval_s, purge_expired_uploads_job())],
         metrics_collectors=[collect_visits_on_site],
         links=LINKS,
     ))

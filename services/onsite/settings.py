@@ -21,6 +21,20 @@ class OnsiteSettings(ServiceSettings, SiteCalendarSettings):
     evidence_content_types: list[str] = Field(
         default=["image/jpeg", "image/png", "application/pdf"],
         description="Content types accepted for evidence uploads (checked against the file's first bytes)")
+    evidence_upload_max_size: int = Field(
+        default=200 * 1_048_576, gt=0,
+        description="Largest resumable evidence upload (tus `Tus-Max-Size`, `/visits/{id}/evidence-uploads`), in "
+                    "bytes: the whole file, sent in chunks of at most `EVIDENCE_UPLOAD_CHUNK_MAX_BYTES`")
+    evidence_upload_chunk_max_bytes: int = Field(
+        default=MAX_UPLOAD_BYTES, gt=0,
+        description="Largest chunk (one PATCH body) of a resumable evidence upload, in bytes; also capped by "
+                    "`MAX_UPLOAD_BYTES`")
+    evidence_upload_expiry_s: float = Field(
+        default=86_400.0, gt=0,
+        description="Seconds a resumable evidence upload stays open after its creation or last chunk; then it "
+                    "answers 410 and is purged with its chunks")
+    evidence_upload_purge_interval_s: float = Field(
+        default=3_600.0, gt=0, description="Seconds between runs of the purge of expired resumable uploads")
     presence_check_interval_s: float = Field(
         default=600.0, description="Seconds between runs of the missing sign-out / daily-log check (S10, S20)")
     reported_time_skew_s: float = Field(

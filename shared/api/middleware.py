@@ -13,6 +13,7 @@ from shared.api.problems import MEDIA_TYPE, PROBLEM_BASE
 from shared.observability import HTTP_LATENCY, HTTP_REQUESTS
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+UPLOAD_MEDIA_TYPES = (b"multipart/form-data", b"application/offset+octet-stream")
 
 
 class BodyTooLarge(Exception):
@@ -35,7 +36,8 @@ class RequestContextMiddleware:
         headers = dict(scope.get("headers") or [])
         incoming = headers.get(b"x-correlation-id", b"").decode(errors="ignore")
         cid = incoming if _SAFE_ID.match(incoming) else context.current_correlation_id()
-        is_upload = headers.get(b"content-type", b"").startswith(b"multipart/form-data")
+        # Files (multipart forms, and the chunks of resumable uploads) may be larger than other bodies.
+        is_upload = headers.get(b"content-type", b"").startswith(UPLOAD_MEDIA_TYPES)
         limit = self.max_upload if is_upload else self.max_body
         declared = headers.get(b"content-length")
         started = time.perf_counter()

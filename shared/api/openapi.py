@@ -51,6 +51,24 @@ RESPONSE_HEADERS: dict[str, dict[str, Any]] = {
                                            "the same `Idempotency-Key` (nothing was changed again)",
                             "schema": {"type": "string", "enum": ["true"]}},
     "Retry-After": {"description": "Seconds to wait before trying again", "schema": {"type": "integer"}},
+    # tus 1.0 resumable uploads (decision 0092)
+    "Tus-Resumable": {"description": "The tus protocol version of the answer", "schema": {"type": "string",
+                                                                                          "enum": ["1.0.0"]}},
+    "Tus-Version": {"description": "The tus protocol versions the server speaks", "schema": {"type": "string"}},
+    "Tus-Extension": {"description": "The tus extensions the server supports (comma-separated)",
+                      "schema": {"type": "string", "examples": ["creation,checksum,expiration,termination"]}},
+    "Tus-Max-Size": {"description": "The largest upload accepted, in bytes", "schema": {"type": "integer"}},
+    "Tus-Checksum-Algorithm": {"description": "The algorithms accepted in `Upload-Checksum`",
+                               "schema": {"type": "string", "examples": ["sha256"]}},
+    "Upload-Offset": {"description": "The bytes of the upload the server holds: send the next chunk from here",
+                      "schema": {"type": "integer", "minimum": 0}},
+    "Upload-Length": {"description": "The upload's declared total size in bytes", "schema": {"type": "integer"}},
+    "Upload-Expires": {"description": "When the upload expires unless more of it arrives (an HTTP date)",
+                       "schema": {"type": "string"}},
+    "Cache-Control": {"description": "How the answer may be cached (`no-store`: it changes as chunks arrive)",
+                      "schema": {"type": "string"}},
+    "Evidence-Id": {"description": "The evidence recorded when the upload's last byte arrived (its SHA-256 checked)",
+                    "schema": {"type": "string", "format": "uuid"}},
 }
 _HEADER_NAMES = {name.lower(): name for name in RESPONSE_HEADERS}
 

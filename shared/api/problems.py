@@ -97,6 +97,9 @@ class ProblemDetail(BaseModel):
     due_at: datetime | None = Field(default=None, description="When a follow-up call becomes due (409)")
     current_etag: str | None = Field(
         default=None, description="The resource's ETag now; reload, reapply and send it as If-Match (412)")
+    upload_offset: int | None = Field(
+        default=None, description="The bytes of a resumable upload the server holds: resume from this offset "
+                                  "(409 on a chunk at another offset)")
 
 
 def _problem(request: Request, status: int, slug: str, title: str, detail: str,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from uuid import UUID, uuid4
 
 from sqlalchemy import select
@@ -12,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.onsite.events import emit
 from services.onsite.evidence.models import EvidenceFile
 from services.onsite.visits import service as visits
+from services.onsite.visits.models import SiteVisit
 from services.onsite.work.models import Milestone, ProcessDataRecord, SiteTask
 from shared.api.auth import Principal
 from shared.api.pagination import keyset_page
@@ -39,48 +42,101 @@ class EvidenceCorrupted(Problem):
     status, slug, title = 500, "evidence-integrity", "Evidence integrity check failed"
 
 
-def check_upload(*, data: bytes, content_type: str, max_bytes: int, allowed: list[str]) -> str:
-    """S19: size and type limits; returns the SHA-256 of the content."""
-    if not data:
+# Enough of a file's first bytes for every signature in MAGIC.
+HEAD_BYTES = 16
+
+
+@dataclass(frozen=True)
+class Content:
+    """An upload's bytes as the S19 checks see them (size, first bytes, SHA-256) and how to store them:
+    the one-shot upload holds them in memory, a resumable upload composes its stored chunks."""
+
+    size: int
+    head: bytes
+    sha256: str
+    write: Callable[[str], Awaitable[None]]  # stores the bytes under a storage key
+
+
+def check_content(*, size: int, head: bytes, content_type: str, max_bytes: int, allowed: list[str]) -> str:
+    """S19: size and type limits, the first bytes matching the declared type; returns the base content type."""
+    if size <= 0:
         raise InvalidInput("the file is empty", field="file")
-    if len(data) > max_bytes:
-        raise PayloadTooLarge(f"the file has {len(data)} bytes; at most {max_bytes} are accepted")
+    if size > max_bytes:
+        raise PayloadTooLarge(f"the file has {size} bytes; at most {max_bytes} are accepted")
+    base_type = check_media_type(content_type, allowed)
+    if base_type in MAGIC and not head.startswith(MAGIC[base_type]):
+        raise UnsupportedMediaType(f"the content is not a {base_type} file")
+    return base_type
+
+
+def check_media_type(content_type: str, allowed: list[str]) -> str:
+    """S19: evidence is one of the accepted media types; returns the base type (parameters dropped)."""
     base_type = content_type.split(";")[0].strip().lower()
     if base_type not in allowed:
         raise UnsupportedMediaType(f"{base_type or 'no content type'} is not accepted; use one of {', '.join(allowed)}")
-    if base_type in MAGIC and not data.startswith(MAGIC[base_type]):
-        raise UnsupportedMediaType(f"the content is not a {base_type} file")
+    return base_type
+
+
+def check_upload(*, data: bytes, content_type: str, max_bytes: int, allowed: list[str]) -> str:
+    """S19: size and type limits; returns the SHA-256 of the content."""
+    check_content(size=len(data), head=data[:HEAD_BYTES], content_type=content_type, max_bytes=max_bytes,
+                  allowed=allowed)
     return hashlib.sha256(data).hexdigest()
+
+
+async def check_target(*, session: AsyncSession, visit: SiteVisit, attached_kind: str,
+                       attached_id: UUID | None) -> None:
+    """S19: evidence for a task, a process value or a milestone names one of this visit's."""
+    model = CHECKED_TARGETS.get(attached_kind)
+    if model is None:
+        return
+    if attached_id is None:
+        raise InvalidInput(f"evidence for a {attached_kind} needs attached_id", field="attached_id")
+    found = (await session.execute(select(col(model.id)).where(
+        col(model.id) == attached_id, col(model.visit_id) == visit.id))).first()
+    if found is None:
+        raise NotFound(f"{attached_kind} {attached_id} does not exist on this visit")
 
 
 async def upload(*, session: AsyncSession, storage: FileStorage, visit_id: UUID, data: bytes, filename: str,
                  content_type: str, attached_kind: str, attached_id: UUID | None, important: bool,
                  description: str | None, max_bytes: int, allowed: list[str], principal: Principal) -> EvidenceFile:
     """S19: store a photo or document attached to a record of the visit -> EvidenceAttached."""
+
+    async def write(key: str) -> None:
+        await storage.put(key, data)
+
+    content = Content(size=len(data), head=data[:HEAD_BYTES], sha256=hashlib.sha256(data).hexdigest(), write=write)
+    return await attach(session=session, visit_id=visit_id, content=content, filename=filename,
+                        content_type=content_type, attached_kind=attached_kind, attached_id=attached_id,
+                        important=important, description=description, max_bytes=max_bytes, allowed=allowed,
+                        principal=principal)
+
+
+async def attach(*, session: AsyncSession, visit_id: UUID, content: Content, filename: str, content_type: str,
+                 attached_kind: str, attached_id: UUID | None, important: bool, description: str | None,
+                 max_bytes: int, allowed: list[str], principal: Principal) -> EvidenceFile:
+    """S19: check and store an upload's bytes and record them as evidence of the visit -> EvidenceAttached.
+
+    The one path of every upload, one-shot or resumable."""
     visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
-    sha256 = check_upload(data=data, content_type=content_type, max_bytes=max_bytes, allowed=allowed)
-    model = CHECKED_TARGETS.get(attached_kind)
-    if model is not None:
-        if attached_id is None:
-            raise InvalidInput(f"evidence for a {attached_kind} needs attached_id", field="attached_id")
-        found = (await session.execute(select(col(model.id)).where(
-            col(model.id) == attached_id, col(model.visit_id) == visit.id))).first()
-        if found is None:
-            raise NotFound(f"{attached_kind} {attached_id} does not exist on this visit")
+    base_type = check_content(size=content.size, head=content.head, content_type=content_type,
+                              max_bytes=max_bytes, allowed=allowed)
+    await check_target(session=session, visit=visit, attached_kind=attached_kind, attached_id=attached_id)
     evidence_id = uuid4()
     key = f"{visit.id}/{evidence_id}"
     # Written before the row commits: a failed commit leaves an unreferenced file, never a row without bytes.
-    await storage.put(key, data)
+    await content.write(key)
     evidence = EvidenceFile(
         id=evidence_id, visit_id=visit.id, attached_kind=attached_kind, attached_id=attached_id,
-        filename=filename[:255] or "upload", content_type=content_type.split(";")[0].strip().lower(), size=len(data),
-        sha256=sha256, storage_key=key, important=important, description=description,
+        filename=filename[:255] or "upload", content_type=base_type, size=content.size,
+        sha256=content.sha256, storage_key=key, important=important, description=description,
         uploaded_by=principal.subject, uploaded_at=utcnow(),
     )
     session.add(evidence)
     emit(session, EvidenceAttached(
-        case_id=visit.case_id, visit_id=visit.id, evidence_id=evidence_id, sha256=sha256,
-        content_type=evidence.content_type, size=len(data),
+        case_id=visit.case_id, visit_id=visit.id, evidence_id=evidence_id, sha256=content.sha256,
+        content_type=evidence.content_type, size=content.size,
         attached_to=f"{attached_kind}:{attached_id}" if attached_id else attached_kind,
     ), case_id=visit.case_id, actor=principal.actor)
     return evidence

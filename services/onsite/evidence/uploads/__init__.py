@@ -1,0 +1,1 @@
+"""Resumable evidence uploads (tus 1.0): large photos and documents survive a dropped connection (S19)."""
