@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install debian-packages run demo test test-unit test-integration test-e2e test-calendar test-faults chaos fuzz bench dashboard-png screenshots lint typecheck asyncapi config-reference token clean
+.PHONY: install debian-packages run demo test test-unit test-integration test-e2e test-calendar test-faults chaos fuzz bench dashboard-png screenshots lint typecheck asyncapi config-reference messages token clean
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -99,6 +99,9 @@ screenshots: install debian-packages  ## PNGs of the supervisors' pages (decisio
 
 config-reference: install  ## Regenerate the configuration reference in docs/operations.md from the settings classes
 	$(PY) -m devstack.cli config-reference
+
+messages: install  ## Update the Chinese message catalogue (shared/locale/zh/LC_MESSAGES/messages.po) from the code
+	$(PY) -m devstack.cli messages
 
 token: install  ## Development token: make token ROLE=regional_centre SUB=u123 [UNIT=...] [REGION=east]
 	@$(PY) -m devstack.cli token $(ROLE) $(SUB) $(if $(UNIT),--unit '$(UNIT)') $(if $(REGION),--region '$(REGION)')

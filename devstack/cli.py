@@ -260,5 +260,30 @@ def config_reference(
     typer.echo(f"wrote the configuration reference in {reference.DOCUMENT}")
 
 
+@app.command()
+def messages(
+    check: Annotated[bool, typer.Option("--check", help="Fail if the catalogue lacks a key of the code or keeps "
+                                                        "one the code no longer has")] = False,
+) -> None:
+    """Bring the Chinese message catalogue (shared/locale/zh/LC_MESSAGES/messages.po) up to date with the
+    code's messages, enumerations and validation errors (decision 0094); new keys need a translation."""
+    from devstack import messages as catalogue
+
+    updated, added, dropped = catalogue.update()
+    if check:
+        if added or dropped:
+            for context, key in added:
+                typer.echo(f"not in the catalogue: {context or ''} {key!r}", err=True)
+            for context, key in dropped:
+                typer.echo(f"no longer in the code: {context or ''} {key!r}", err=True)
+            typer.echo("run `make messages`, translate and commit the catalogue", err=True)
+            raise typer.Exit(1)
+        typer.echo("the message catalogue matches the code")
+        return
+    path = catalogue.write(updated)
+    untranslated = sum(1 for m in updated if m.id and not m.string)
+    typer.echo(f"wrote {path}: {len(added)} added, {len(dropped)} dropped, {untranslated} without a translation")
+
+
 if __name__ == "__main__":
     app()

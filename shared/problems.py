@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.messages import Joined, msg
+
 PROBLEM_BASE = "https://fieldservice.example/problems/"
 
 
@@ -16,7 +18,7 @@ class Problem(Exception):
 
     status = 400
     slug = "bad-request"
-    title = "Bad request"
+    title: str = msg("Bad request")
 
     def __init__(self, detail: str, **extra: Any) -> None:
         super().__init__(detail)
@@ -35,53 +37,53 @@ class Problem(Exception):
 
 
 class NotFound(Problem):
-    status, slug, title = 404, "not-found", "Not found"
+    status, slug, title = 404, "not-found", msg("Not found")
 
 
 class Conflict(Problem):
-    status, slug, title = 409, "conflict", "Conflict"
+    status, slug, title = 409, "conflict", msg("Conflict")
 
 
 class InvalidInput(Problem):
-    status, slug, title = 422, "validation-error", "Invalid input"
+    status, slug, title = 422, "validation-error", msg("Invalid input")
 
 
 class PreconditionFailed(Problem):
-    status, slug, title = 412, "precondition-failed", "Precondition failed"
+    status, slug, title = 412, "precondition-failed", msg("Precondition failed")
 
 
 class PreconditionRequired(Problem):
-    status, slug, title = 428, "precondition-required", "Precondition required"
+    status, slug, title = 428, "precondition-required", msg("Precondition required")
 
 
 class Forbidden(Problem):
-    status, slug, title = 403, "forbidden", "Forbidden"
+    status, slug, title = 403, "forbidden", msg("Forbidden")
 
 
 class Unauthorized(Problem):
-    status, slug, title = 401, "unauthorized", "Unauthorized"
+    status, slug, title = 401, "unauthorized", msg("Unauthorized")
 
 
 class PayloadTooLarge(Problem):
-    status, slug, title = 413, "payload-too-large", "Payload too large"
+    status, slug, title = 413, "payload-too-large", msg("Payload too large")
 
 
 class UnsupportedMediaType(Problem):
-    status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
+    status, slug, title = 415, "unsupported-media-type", msg("Unsupported media type")
 
 
 class ServiceUnavailable(Problem):
-    status, slug, title = 503, "service-unavailable", "Service unavailable"
+    status, slug, title = 503, "service-unavailable", msg("Service unavailable")
 
 
 class GateRefused(Problem):
     """A step of the standard refused because conditions are not met (lists every one)."""
 
-    status, slug, title = 409, "gate-refused", "Gate refused"
+    status, slug, title = 409, "gate-refused", msg("Gate refused")
 
     def __init__(self, gate: str, missing: list[str], detail: str | None = None, **extra: Any) -> None:
         super().__init__(
-            detail or f"{gate} refused: {'; '.join(missing)}",
+            detail or msg("{gate} refused: {conditions}", gate=gate, conditions=Joined(missing, "; ")),
             gate=gate,
             missing_conditions=missing,
             **extra,

@@ -94,6 +94,11 @@ class ServiceSettings(BaseSettings):
     jwt_cache_seconds: int = 30
 
     # Limits.
+    # Language of problem details when a request's Accept-Language names neither zh nor en (decision 0094).
+    default_language: Literal["zh", "en"] = Field(
+        default="en", description="Language of problem details (title, detail, missing conditions) when the "
+                                  "request's `Accept-Language` names neither `zh` nor `en`")
+
     max_page_size: int = 200
     max_request_body_bytes: int = 1_048_576
     max_upload_bytes: int = MAX_UPLOAD_BYTES

@@ -9,7 +9,9 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import context
-from shared.api.problems import MEDIA_TYPE, PROBLEM_BASE
+from shared.api.problems import MEDIA_TYPE, PROBLEM_BASE, localise
+from shared.i18n import ENGLISH, negotiate
+from shared.messages import msg
 from shared.observability import HTTP_LATENCY, HTTP_REQUESTS
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -79,10 +81,15 @@ class RequestContextMiddleware:
 
     @staticmethod
     async def _too_large(send: Send, scope: Scope, limit: int) -> None:
-        body = json.dumps({
-            "type": PROBLEM_BASE + "payload-too-large", "title": "Payload too large", "status": 413,
-            "detail": f"the request body exceeds {limit} bytes", "instance": scope.get("path"),
-        }).encode()
+        app = scope.get("app")
+        default = getattr(getattr(getattr(app, "state", None), "settings", None), "default_language", ENGLISH)
+        accept = dict(scope.get("headers") or []).get(b"accept-language", b"").decode(errors="ignore")
+        language = negotiate(accept, default)
+        body = json.dumps(localise({
+            "type": PROBLEM_BASE + "payload-too-large", "title": msg("Payload too large"), "status": 413,
+            "detail": msg("the request body exceeds {limit} bytes", limit=limit), "instance": scope.get("path"),
+        }, language)).encode()
         await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode())]})
+                    "headers": [(b"content-type", MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode()),
+                                (b"content-language", language.encode()), (b"vary", b"Accept-Language")]})
         await send({"type": "http.response.body", "body": body})

@@ -20,6 +20,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.api.routes import allowed_methods
 from shared.errors import is_invalid_data, is_unavailable
+from shared.i18n import ENGLISH, negotiate, translate, validation_message
+from shared.messages import msg
 from shared.problems import PROBLEM_BASE as PROBLEM_BASE
 from shared.problems import (
     Conflict as Conflict,
@@ -102,28 +104,60 @@ class ProblemDetail(BaseModel):
                                   "(409 on a chunk at another offset)")
 
 
+def request_language(request: Request) -> str:
+    """The language of a request's answer: `Accept-Language` (zh or en), else `DEFAULT_LANGUAGE`."""
+    settings = getattr(request.app.state, "settings", None)
+    return negotiate(request.headers.get("accept-language"), getattr(settings, "default_language", ENGLISH))
+
+
+def localise(body: dict[str, Any], language: str) -> dict[str, Any]:
+    """A problem body with what a person reads (title, detail, missing conditions, field messages)
+    in a language; machine members (type, gate, field names, error types) stay as they are."""
+    out = dict(body)
+    for key in ("title", "detail"):
+        if isinstance(out.get(key), str):
+            out[key] = translate(out[key], language)
+    if isinstance(out.get("missing_conditions"), list):
+        out["missing_conditions"] = [translate(c, language) if isinstance(c, str) else c
+                                     for c in out["missing_conditions"]]
+    if isinstance(out.get("errors"), list):
+        out["errors"] = [{**e, "message": translate(e["message"], language)}
+                         if isinstance(e, dict) and isinstance(e.get("message"), str) else e
+                         for e in out["errors"]]
+    return out
+
+
+def _respond(request: Request, status: int, body: dict[str, Any],
+             headers: dict[str, str] | None = None) -> JSONResponse:
+    language = request_language(request)
+    headers = {**(headers or {}), "Content-Language": language, "Vary": "Accept-Language"}
+    if status == 401:
+        headers.setdefault("WWW-Authenticate", "Bearer")
+    return JSONResponse(localise(body, language), status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
 def _problem(request: Request, status: int, slug: str, title: str, detail: str,
              headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
     body = {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail,
             "instance": request.url.path, **extra}
-    headers = dict(headers or {})
-    if status == 401:
-        headers.setdefault("WWW-Authenticate", "Bearer")
-    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers or None)
+    return _respond(request, status, body, headers)
 
 
 _HTTP_SLUGS = {
-    400: ("bad-request", "Bad request"),
-    401: ("unauthorized", "Unauthorized"),
-    403: ("forbidden", "Forbidden"),
-    404: ("not-found", "Not found"),
-    405: ("method-not-allowed", "Method not allowed"),
-    406: ("not-acceptable", "Not acceptable"),
-    409: ("conflict", "Conflict"),
-    413: ("payload-too-large", "Payload too large"),
-    415: ("unsupported-media-type", "Unsupported media type"),
-    429: ("too-many-requests", "Too many requests"),
+    400: ("bad-request", msg("Bad request")),
+    401: ("unauthorized", msg("Unauthorized")),
+    403: ("forbidden", msg("Forbidden")),
+    404: ("not-found", msg("Not found")),
+    405: ("method-not-allowed", msg("Method not allowed")),
+    406: ("not-acceptable", msg("Not acceptable")),
+    409: ("conflict", msg("Conflict")),
+    413: ("payload-too-large", msg("Payload too large")),
+    415: ("unsupported-media-type", msg("Unsupported media type")),
+    429: ("too-many-requests", msg("Too many requests")),
 }
+# The framework's own details (Starlette's HTTP phrases), translatable like ours.
+_FRAMEWORK_DETAILS = {d: msg(d) for d in ("Not Found", "Method Not Allowed", "Not Acceptable", "Unauthorized",
+                                          "Forbidden", "Unsupported Media Type", "Too Many Requests")}
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -131,30 +165,32 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Problem)
     async def _domain(request: Request, exc: Problem) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return JSONResponse(exc.body(request.url.path), status_code=exc.status, media_type=MEDIA_TYPE,
-                            headers=headers)
+        return _respond(request, exc.status, exc.body(request.url.path))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        language = request_language(request)
+        # Pydantic's messages are English: translated by the error's type (the catalogue's table).
         errors = [
-            {"field": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", ""), "type": e.get("type")}
+            {"field": ".".join(str(p) for p in e.get("loc", ())),
+             "message": validation_message(e.get("type"), e.get("msg", ""), e.get("ctx"), language),
+             "type": e.get("type")}
             for e in exc.errors()
         ]
         fields = ", ".join(e["field"] for e in errors)
-        return _problem(request, 422, "validation-error", "Invalid input", f"invalid fields: {fields}",
-                        errors=errors)
+        return _problem(request, 422, "validation-error", msg("Invalid input"),
+                        msg("invalid fields: {fields}", fields=fields), errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 400:
             # The framework's 400s are bodies it could not parse (malformed JSON or multipart):
             # invalid input, answered like every other invalid input.
-            return _problem(request, 422, "validation-error", "Invalid input",
-                            f"the request body could not be parsed: {exc.detail}",
+            return _problem(request, 422, "validation-error", msg("Invalid input"),
+                            msg("the request body could not be parsed: {reason}", reason=str(exc.detail)),
                             errors=[{"field": "body", "message": str(exc.detail), "type": "body_parsing"}])
-        slug, title = _HTTP_SLUGS.get(exc.status_code, ("http-error", "HTTP error"))
-        detail = exc.detail if isinstance(exc.detail, str) else title
+        slug, title = _HTTP_SLUGS.get(exc.status_code, ("http-error", msg("HTTP error")))
+        detail = _FRAMEWORK_DETAILS.get(exc.detail, exc.detail) if isinstance(exc.detail, str) else title
         headers = dict(getattr(exc, "headers", None) or {})
         if exc.status_code == 405:
             # RFC 9110: list every method the resource supports, not only those of one route.
@@ -167,42 +203,46 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(OSError)
     async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
         log.warning("dependency unavailable on %s: %r", request.url.path, exc)
-        return _problem(request, 503, "service-unavailable", "Service unavailable",
-                        "the database is unavailable; retry later", )
+        return _problem(request, 503, "service-unavailable", msg("Service unavailable"),
+                        msg("the database is unavailable; retry later"))
 
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
         # Two requests raced past a check-then-insert: the database kept the invariant; say so.
         state = str(getattr(exc.orig, "sqlstate", "") or getattr(exc.orig, "pgcode", "") or "")
         if state in ("23505", "23P01"):
-            return _problem(request, 409, "conflict", "Conflict",
-                            "a concurrent request already created or changed this; reload and retry")
+            return _problem(request, 409, "conflict", msg("Conflict"),
+                            msg("a concurrent request already created or changed this; reload and retry"))
         if state == "23503":
-            return _problem(request, 409, "conflict", "Conflict", "the request refers to something that does not exist")
+            return _problem(request, 409, "conflict", msg("Conflict"),
+                            msg("the request refers to something that does not exist"))
         if state == "23514":
-            return _problem(request, 422, "validation-error", "Invalid input", "a value is outside its allowed range")
+            return _problem(request, 422, "validation-error", msg("Invalid input"),
+                            msg("a value is outside its allowed range"))
         log.exception("integrity error on %s", request.url.path)
-        return _problem(request, 500, "internal-error", "Internal error", "an unexpected database error occurred")
+        return _problem(request, 500, "internal-error", msg("Internal error"),
+                        msg("an unexpected database error occurred"))
 
     @app.exception_handler(DBAPIError)
     async def _dbapi(request: Request, exc: DBAPIError) -> JSONResponse:
         if is_invalid_data(exc):
-            return _problem(request, 422, "validation-error", "Invalid input",
-                            "a value cannot be stored as given (out of range or an invalid character such as NUL)")
+            return _problem(request, 422, "validation-error", msg("Invalid input"),
+                            msg("a value cannot be stored as given (out of range or an invalid character such as NUL)"))
         if is_unavailable(exc):
             return await _unavailable(request, exc)
         log.exception("database error on %s", request.url.path)
-        return _problem(request, 500, "internal-error", "Internal error", "an unexpected database error occurred")
+        return _problem(request, 500, "internal-error", msg("Internal error"),
+                        msg("an unexpected database error occurred"))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         if is_invalid_data(exc):
-            return _problem(request, 422, "validation-error", "Invalid input",
-                            "the request holds text that cannot be stored (e.g. an unpaired surrogate)")
+            return _problem(request, 422, "validation-error", msg("Invalid input"),
+                            msg("the request holds text that cannot be stored (e.g. an unpaired surrogate)"))
         if is_unavailable(exc):
             return await _unavailable(request, exc)
         log.exception("unhandled error on %s", request.url.path)
-        return _problem(request, 500, "internal-error", "Internal error", "an unexpected error occurred")
+        return _problem(request, 500, "internal-error", msg("Internal error"), msg("an unexpected error occurred"))
 
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
