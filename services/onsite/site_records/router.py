@@ -3,6 +3,7 @@ raised items (S22-S24), training (S31), customer information (S32)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
@@ -64,61 +65,48 @@ async def _listed(sessions: Sessions, principal: Principal, visit_id: UUID, mode
         return Page(items=[read.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 
-@router.post(f"{V}/communications", response_model=CommunicationRead, status_code=status.HTTP_201_CREATED,
-             responses=WRITE, summary="S15: communication log entry -> CommunicationLogged")
-async def log_communication(visit_id: UUID, body: CommunicationCreate, principal: Engineer,
-                            sessions: Sessions) -> CommunicationRead:
-    async with transaction(sessions) as session:
-        return CommunicationRead.model_validate(await service.log_communication(
-            session=session, visit_id=visit_id, body=body, principal=principal))
+def _visit_records(path: str, *, create: type[BaseModel], read: type[Read], table: type[service.VisitRecord],
+                   at: Any, add: Callable[..., Awaitable[Any]], add_name: str, add_summary: str, list_name: str,
+                   list_summary: str) -> None:
+    """One kind of record on a visit: an engineer of its team adds one (201, the record); whoever reads the
+    visit lists them, oldest first. The operations keep their names (`add_name`, `list_name`: the operation ids)."""
+
+    async def add_record(visit_id: UUID, body: BaseModel, principal: Engineer, sessions: Sessions) -> Any:
+        async with transaction(sessions) as session:
+            return read.model_validate(await add(session=session, visit_id=visit_id, body=body, principal=principal))
+
+    add_record.__annotations__["body"] = create  # the request body's schema is read from the signature
+
+    async def list_records(visit_id: UUID, principal: VisitReader, sessions: Sessions, limit: PageSize = 50,
+                           cursor: Cursor = None) -> Any:
+        return await _listed(sessions, principal, visit_id, table, at, read, limit, cursor)
+
+    router.add_api_route(f"{V}/{path}", add_record, methods=["POST"], name=add_name, response_model=read,
+                         status_code=status.HTTP_201_CREATED, responses=WRITE, summary=add_summary)
+    page: Any = Page[read]  # type: ignore[valid-type]  # the page model of this kind, made when it is registered
+    router.add_api_route(f"{V}/{path}", list_records, methods=["GET"], name=list_name, response_model=page,
+                         summary=list_summary)
 
 
-@router.get(f"{V}/communications", response_model=Page[CommunicationRead], summary="S15: communication log")
-async def list_communications(visit_id: UUID, principal: VisitReader, sessions: Sessions, limit: PageSize = 50,
-        cursor: Cursor = None) -> Page[CommunicationRead]:
-    return await _listed(sessions, principal, visit_id, CommunicationEntry, CommunicationEntry.logged_at,
-                         CommunicationRead, limit, cursor)
-
-
-@router.post(f"{V}/customer-reports", response_model=CustomerReportRead, status_code=status.HTTP_201_CREATED,
-             responses=WRITE, summary="S16: periodic report with the customer's opinion -> CustomerReportSent")
-async def send_customer_report(visit_id: UUID, body: CustomerReportCreate, principal: Engineer,
-                               sessions: Sessions) -> CustomerReportRead:
-    async with transaction(sessions) as session:
-        return CustomerReportRead.model_validate(await service.send_customer_report(
-            session=session, visit_id=visit_id, body=body, principal=principal))
-
-
-@router.get(f"{V}/customer-reports", response_model=Page[CustomerReportRead], summary="S16: reports to the customer")
-async def list_customer_reports(visit_id: UUID, principal: VisitReader,
-                                sessions: Sessions, limit: PageSize = 50,
-        cursor: Cursor = None) -> Page[CustomerReportRead]:
-    return await _listed(sessions, principal, visit_id, CustomerReport, CustomerReport.sent_at,
-                         CustomerReportRead, limit, cursor)
-
-
-@router.post(f"{V}/process-records", response_model=ProcessRecordRead, status_code=status.HTTP_201_CREATED,
-             responses=WRITE, summary="S18: drawing modification, problem handling, minutes, design change")
-async def add_process_record(visit_id: UUID, body: ProcessRecordCreate, principal: Engineer,
-                             sessions: Sessions) -> ProcessRecordRead:
-    async with transaction(sessions) as session:
-        return ProcessRecordRead.model_validate(await service.add_process_record(
-            session=session, visit_id=visit_id, body=body, principal=principal))
-
-
-@router.get(f"{V}/process-records", response_model=Page[ProcessRecordRead], summary="S18: process records")
-async def list_process_records(visit_id: UUID, principal: VisitReader, sessions: Sessions, limit: PageSize = 50,
-        cursor: Cursor = None) -> Page[ProcessRecordRead]:
-    return await _listed(sessions, principal, visit_id, ProcessRecord, ProcessRecord.recorded_at,
-                         ProcessRecordRead, limit, cursor)
-
-
-@router.post(f"{V}/leave-requests", response_model=LeaveRead, status_code=status.HTTP_201_CREATED, responses=WRITE,
-             summary="S21: leaving mid-way (site manager's consent, or refusal and approved exception)")
-async def decide_leave(visit_id: UUID, body: LeaveCreate, principal: Engineer, sessions: Sessions) -> LeaveRead:
-    async with transaction(sessions) as session:
-        return LeaveRead.model_validate(await service.decide_leave(session=session, visit_id=visit_id, body=body,
-                                                                   principal=principal))
+_visit_records("communications", create=CommunicationCreate, read=CommunicationRead, table=CommunicationEntry,
+               at=CommunicationEntry.logged_at, add=service.log_communication,
+               add_name="log_communication", add_summary="S15: communication log entry -> CommunicationLogged",
+               list_name="list_communications", list_summary="S15: communication log")
+_visit_records("customer-reports", create=CustomerReportCreate, read=CustomerReportRead, table=CustomerReport,
+               at=CustomerReport.sent_at, add=service.send_customer_report,
+               add_name="send_customer_report",
+               add_summary="S16: periodic report with the customer's opinion -> CustomerReportSent",
+               list_name="list_customer_reports", list_summary="S16: reports to the customer")
+_visit_records("process-records", create=ProcessRecordCreate, read=ProcessRecordRead, table=ProcessRecord,
+               at=ProcessRecord.recorded_at, add=service.add_process_record,
+               add_name="add_process_record",
+               add_summary="S18: drawing modification, problem handling, minutes, design change",
+               list_name="list_process_records", list_summary="S18: process records")
+_visit_records("leave-requests", create=LeaveCreate, read=LeaveRead, table=LeaveRequest,
+               at=LeaveRequest.decided_at, add=service.decide_leave,
+               add_name="decide_leave",
+               add_summary="S21: leaving mid-way (site manager's consent, or refusal and approved exception)",
+               list_name="list_leave", list_summary="S21: leave decisions")
 
 
 @router.post(f"{V}/leave-requests/{{leave_id}}/exception-approval", response_model=LeaveRead, responses=WRITE,
@@ -130,30 +118,12 @@ async def approve_leave_exception(visit_id: UUID, leave_id: UUID, principal: Cat
             session=session, visit_id=visit_id, leave_id=leave_id, principal=principal))
 
 
-@router.get(f"{V}/leave-requests", response_model=Page[LeaveRead], summary="S21: leave decisions")
-async def list_leave(visit_id: UUID, principal: VisitReader, sessions: Sessions, limit: PageSize = 50,
-        cursor: Cursor = None) -> Page[LeaveRead]:
-    return await _listed(sessions, principal, visit_id, LeaveRequest, LeaveRequest.decided_at,
-                         LeaveRead, limit, cursor)
-
-
-@router.post(f"{V}/raised-items", response_model=RaisedItemRead, status_code=status.HTTP_201_CREATED,
-             responses=WRITE, summary="S22-S24: referral, abnormal request or internal disagreement, routed "
-                                      "by dispatch -> ReferralRaised / CustomerRequestEscalated / "
-                                      "InternalDisagreementRaised")
-async def raise_item(visit_id: UUID, body: RaisedItemCreate, principal: Engineer,
-                     sessions: Sessions) -> RaisedItemRead:
-    async with transaction(sessions) as session:
-        return RaisedItemRead.model_validate(await service.raise_item(session=session, visit_id=visit_id, body=body,
-                                                                      principal=principal))
-
-
-@router.get(f"{V}/raised-items", response_model=Page[RaisedItemRead],
-            summary="S22-S24: raised items with their routing and answers")
-async def list_raised_items(visit_id: UUID, principal: VisitReader, sessions: Sessions, limit: PageSize = 50,
-        cursor: Cursor = None) -> Page[RaisedItemRead]:
-    return await _listed(sessions, principal, visit_id, RaisedItem, RaisedItem.raised_at,
-                         RaisedItemRead, limit, cursor)
+_visit_records("raised-items", create=RaisedItemCreate, read=RaisedItemRead, table=RaisedItem,
+               at=RaisedItem.raised_at, add=service.raise_item,
+               add_name="raise_item",
+               add_summary="S22-S24: referral, abnormal request or internal disagreement, routed by dispatch -> "
+                           "ReferralRaised / CustomerRequestEscalated / InternalDisagreementRaised",
+               list_name="list_raised_items", list_summary="S22-S24: raised items with their routing and answers")
 
 
 @router.post("/training-materials", response_model=TrainingMaterialRead, status_code=status.HTTP_201_CREATED,
@@ -173,36 +143,13 @@ async def list_training_materials(principal: VisitReader, sessions: Sessions) ->
         return [TrainingMaterialRead.model_validate(m) for m in rows]
 
 
-@router.post(f"{V}/trainings", response_model=TrainingRead, status_code=status.HTTP_201_CREATED, responses=WRITE,
-             summary="S31: customer training with approved materials -> TrainingDelivered")
-async def deliver_training(visit_id: UUID, body: TrainingCreate, principal: Engineer,
-                           sessions: Sessions) -> TrainingRead:
-    async with transaction(sessions) as session:
-        return TrainingRead.model_validate(await service.deliver_training(
-            session=session, visit_id=visit_id, body=body, principal=principal))
-
-
-@router.get(f"{V}/trainings", response_model=Page[TrainingRead], summary="S31: trainings delivered")
-async def list_trainings(visit_id: UUID, principal: VisitReader, sessions: Sessions, limit: PageSize = 50,
-        cursor: Cursor = None) -> Page[TrainingRead]:
-    return await _listed(sessions, principal, visit_id, TrainingSession, TrainingSession.delivered_at,
-                         TrainingRead, limit, cursor)
-
-
-@router.post(f"{V}/customer-information", response_model=CustomerInformationRead,
-             status_code=status.HTTP_201_CREATED, responses=WRITE,
-             summary="S32: opinion, suggestion or business lead -> CustomerInformationCaptured")
-async def capture_customer_information(visit_id: UUID, body: CustomerInformationCreate, principal: Engineer,
-                                       sessions: Sessions) -> CustomerInformationRead:
-    async with transaction(sessions) as session:
-        return CustomerInformationRead.model_validate(await service.capture_customer_information(
-            session=session, visit_id=visit_id, body=body, principal=principal))
-
-
-@router.get(f"{V}/customer-information", response_model=Page[CustomerInformationRead],
-            summary="S32: customer information captured on site")
-async def list_customer_information(visit_id: UUID, principal: VisitReader,
-                                    sessions: Sessions, limit: PageSize = 50,
-        cursor: Cursor = None) -> Page[CustomerInformationRead]:
-    return await _listed(sessions, principal, visit_id, CustomerInformation, CustomerInformation.captured_at,
-                         CustomerInformationRead, limit, cursor)
+_visit_records("trainings", create=TrainingCreate, read=TrainingRead, table=TrainingSession,
+               at=TrainingSession.delivered_at, add=service.deliver_training,
+               add_name="deliver_training",
+               add_summary="S31: customer training with approved materials -> TrainingDelivered",
+               list_name="list_trainings", list_summary="S31: trainings delivered")
+_visit_records("customer-information", create=CustomerInformationCreate, read=CustomerInformationRead,
+               table=CustomerInformation, at=CustomerInformation.captured_at,
+               add=service.capture_customer_information, add_name="capture_customer_information",
+               add_summary="S32: opinion, suggestion or business lead -> CustomerInformationCaptured",
+               list_name="list_customer_information", list_summary="S32: customer information captured on site")
