@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from uuid import UUID
 
+from shared.messages import msg
 from shared.problems import InvalidInput, PayloadTooLarge, Problem
 
 TUS_VERSION = "1.0.0"
@@ -57,13 +58,14 @@ def parse_metadata(header: str) -> dict[str, str]:
         parts = pair.strip().split(" ")
         key = parts[0]
         if not key or len(parts) > 2 or not key.isascii():
-            raise InvalidInput(f"Upload-Metadata has a malformed pair {pair.strip()!r}", field="Upload-Metadata")
+            raise InvalidInput(msg("Upload-Metadata has a malformed pair {pair!r}",
+                pair=pair.strip()), field="Upload-Metadata")
         if key in metadata:
-            raise InvalidInput(f"Upload-Metadata names {key} twice", field="Upload-Metadata")
+            raise InvalidInput(msg("Upload-Metadata names {key} twice", key=key), field="Upload-Metadata")
         try:
             metadata[key] = base64.b64decode(parts[1], validate=True).decode() if len(parts) == 2 else ""
         except ValueError:  # not base64 (binascii.Error), not ASCII, or not UTF-8 once decoded
-            raise InvalidInput(f"the value of {key} in Upload-Metadata is not base64 of UTF-8 text",
+            raise InvalidInput(msg("the value of {key} in Upload-Metadata is not base64 of UTF-8 text", key=key),
                                field="Upload-Metadata") from None
     return metadata
 
@@ -74,29 +76,31 @@ def parse_checksum(header: str | None) -> bytes | None:
         return None
     algorithm, _, encoded = header.strip().partition(" ")
     if algorithm.lower() != CHECKSUM_ALGORITHMS:
-        raise InvalidInput(f"Upload-Checksum algorithm {algorithm or '(missing)'} is not supported; use sha256",
+        raise InvalidInput(msg("Upload-Checksum algorithm {algorithm} is not supported; use sha256",
+            algorithm=algorithm or '(missing)'),
                            field="Upload-Checksum")
     try:
         digest = base64.b64decode(encoded.strip(), validate=True)
     except ValueError:  # not base64 (binascii.Error), or not ASCII
         digest = b""
     if len(digest) != hashlib.sha256().digest_size:
-        raise InvalidInput("Upload-Checksum needs the base64 of a 32-byte SHA-256 digest", field="Upload-Checksum")
+        raise InvalidInput(msg("Upload-Checksum needs the base64 of a 32-byte SHA-256 digest"), field="Upload-Checksum")
     return digest
 
 
 def check_chunk_checksum(chunk: bytes, digest: bytes | None) -> None:
     """tus checksum: a chunk whose bytes do not match the digest sent with it is refused (460), not stored."""
     if digest is not None and hashlib.sha256(chunk).digest() != digest:
-        raise ChunkChecksumMismatch("the chunk does not match its Upload-Checksum; send it again")
+        raise ChunkChecksumMismatch(msg("the chunk does not match its Upload-Checksum; send it again"))
 
 
 def check_declared_length(length: int, max_bytes: int) -> None:
     """S19: a resumable upload declares its whole size up front, at most the resumable limit."""
     if length <= 0:
-        raise InvalidInput("Upload-Length must be at least 1 byte", field="Upload-Length")
+        raise InvalidInput(msg("Upload-Length must be at least 1 byte"), field="Upload-Length")
     if length > max_bytes:
-        raise PayloadTooLarge(f"the upload declares {length} bytes; at most {max_bytes} are accepted")
+        raise PayloadTooLarge(msg("the upload declares {length} bytes; at most {max_bytes} are accepted",
+            length=length, max_bytes=max_bytes))
 
 
 def next_offset(*, claimed: int, offset: int, length: int, chunk_size: int, chunk_max: int) -> int:
@@ -106,13 +110,15 @@ def next_offset(*, claimed: int, offset: int, length: int, chunk_size: int, chun
     A chunk at any other offset is refused naming the offset to resume from (a client that lost a
     response learns what the server kept)."""
     if claimed != offset:
-        raise UploadOffsetMismatch(f"the chunk starts at {claimed} but the server holds {offset} bytes; "
-                                   f"resume from {offset}", upload_offset=offset)
+        raise UploadOffsetMismatch(msg("the chunk starts at {claimed} but the server holds {offset} bytes; resume "
+            "from {offset}",
+            claimed=claimed, offset=offset), upload_offset=offset)
     if chunk_size > chunk_max:
-        raise PayloadTooLarge(f"the chunk has {chunk_size} bytes; send at most {chunk_max} per request")
+        raise PayloadTooLarge(msg("the chunk has {chunk_size} bytes; send at most {chunk_max} per request",
+            chunk_size=chunk_size, chunk_max=chunk_max))
     if offset + chunk_size > length:
-        raise PayloadTooLarge(f"the chunk would end at byte {offset + chunk_size}, past the declared "
-                              f"Upload-Length {length}")
+        raise PayloadTooLarge(msg("the chunk would end at byte {end}, past the declared Upload-Length {length}",
+            end=offset + chunk_size, length=length))
     return offset + chunk_size
 
 

@@ -15,13 +15,14 @@ from fastapi import APIRouter, Depends, Header, Request, Response, status
 from starlette.requests import ClientDisconnect
 
 from services.onsite.evidence.router import Storage
-from services.onsite.evidence.uploads import rules, service
+from services.onsite.evidence.uploads import domain, service
 from services.onsite.evidence.uploads.models import EvidenceUpload, EvidenceUploadRead, UploadStatus
 from shared.api.app import Sessions
 from shared.api.auth import Principal, Requires, Role
 from shared.api.problems import MEDIA_TYPE, PayloadTooLarge, Problem, ProblemDetail, UnsupportedMediaType
 from shared.clock import utcnow
 from shared.db import transaction
+from shared.messages import msg
 
 router = APIRouter(prefix="/visits/{visit_id}/evidence-uploads", tags=["evidence"])
 
@@ -48,10 +49,10 @@ METADATA_KEYS = (
 
 def _offset_headers(response: Response, upload: EvidenceUpload) -> Response:
     """tus: where the upload stands (and, once complete, the evidence it became)."""
-    response.headers["Tus-Resumable"] = rules.TUS_VERSION
+    response.headers["Tus-Resumable"] = domain.TUS_VERSION
     response.headers["Upload-Offset"] = str(upload.received)
     response.headers["Upload-Length"] = str(upload.length)
-    response.headers["Upload-Expires"] = rules.http_date(upload.expires_at)
+    response.headers["Upload-Expires"] = domain.http_date(upload.expires_at)
     response.headers["Cache-Control"] = "no-store"
     if upload.evidence_id is not None:
         response.headers["Evidence-Id"] = str(upload.evidence_id)
@@ -67,9 +68,9 @@ def _ttl(request: Request) -> timedelta:
                 responses={204: {"description": "The server's tus capabilities, in headers"}})
 async def describe_evidence_uploads(visit_id: UUID, request: Request, principal: Engineer) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT, headers={
-        "Tus-Resumable": rules.TUS_VERSION, "Tus-Version": rules.TUS_VERSION, "Tus-Extension": rules.TUS_EXTENSIONS,
+        "Tus-Resumable": domain.TUS_VERSION, "Tus-Version": domain.TUS_VERSION, "Tus-Extension": domain.TUS_EXTENSIONS,
         "Tus-Max-Size": str(request.app.state.settings.evidence_upload_max_size),
-        "Tus-Checksum-Algorithm": rules.CHECKSUM_ALGORITHMS})
+        "Tus-Checksum-Algorithm": domain.CHECKSUM_ALGORITHMS})
 
 
 @router.post("", response_model=EvidenceUploadRead, status_code=status.HTTP_201_CREATED,
@@ -126,7 +127,7 @@ async def read_evidence_upload(visit_id: UUID, upload_id: UUID, response: Respon
               summary="S19: the next chunk of a resumable upload (tus); with the last byte the SHA-256 is "
                       "checked and the evidence recorded -> EvidenceAttached",
               openapi_extra={"requestBody": {"required": True, "description": "The chunk's bytes", "content": {
-                  rules.CHUNK_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}}}},
+                  domain.CHUNK_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}}}},
               responses={204: {"description": "Stored; `Upload-Offset` is the new offset, `Evidence-Id` the "
                                                "evidence once the upload is complete"},
                          403: _problem("Only the engineer who started the upload sends its chunks"),
@@ -148,7 +149,7 @@ async def append_evidence_chunk(
     upload_checksum: Annotated[str | None, Header(alias="Upload-Checksum",
                                                   description="`sha256 <base64 digest>` of this chunk")] = None,
 ) -> Response:
-    checksum = rules.parse_checksum(upload_checksum)
+    checksum = domain.parse_checksum(upload_checksum)
     settings = request.app.state.settings
     chunk = await _read_chunk(request, settings.evidence_upload_chunk_max_bytes)
     async with transaction(sessions) as session:
@@ -172,21 +173,22 @@ async def cancel_evidence_upload(visit_id: UUID, upload_id: UUID, principal: Eng
     async with transaction(sessions) as session:
         upload = await service.cancel(session=session, visit_id=visit_id, upload_id=upload_id, principal=principal)
     await service.discard_chunks(storage=storage, upload=upload)
-    return Response(status_code=status.HTTP_204_NO_CONTENT, headers={"Tus-Resumable": rules.TUS_VERSION})
+    return Response(status_code=status.HTTP_204_NO_CONTENT, headers={"Tus-Resumable": domain.TUS_VERSION})
 
 
 async def _read_chunk(request: Request, limit: int) -> bytes:
     """The request body, the chunk: of the tus media type, at most `limit` bytes."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type != rules.CHUNK_MEDIA_TYPE:
-        raise UnsupportedMediaType(f"a chunk is sent as {rules.CHUNK_MEDIA_TYPE}, not {media_type or 'no type'}")
+    if media_type != domain.CHUNK_MEDIA_TYPE:
+        raise UnsupportedMediaType(msg("a chunk is sent as {chunk_media_type}, not {media_type}",
+            chunk_media_type=domain.CHUNK_MEDIA_TYPE, media_type=media_type or 'no type'))
     chunk = bytearray()
     try:
         async for piece in request.stream():
             chunk += piece
             if len(chunk) > limit:
-                raise PayloadTooLarge(f"a chunk has at most {limit} bytes; send smaller chunks")
+                raise PayloadTooLarge(msg("a chunk has at most {limit} bytes; send smaller chunks", limit=limit))
     except ClientDisconnect:
         # The connection dropped mid-chunk: nothing of it is kept; the client resumes from the last offset.
-        raise Problem("the client disconnected before the chunk's end; nothing of it was stored") from None
+        raise Problem(msg("the client disconnected before the chunk's end; nothing of it was stored")) from None
     return bytes(chunk)

@@ -13,11 +13,12 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.onsite.evidence import service as evidence
-from services.onsite.evidence.uploads import rules
+from services.onsite.evidence.uploads import domain
 from services.onsite.evidence.uploads.models import EvidenceUpload, EvidenceUploadDeclaration, UploadStatus
 from services.onsite.visits import service as visits
 from shared.api.auth import Principal
 from shared.api.problems import Forbidden, InvalidInput, NotFound, Problem
+from shared.messages import msg
 from shared.storage import FileStorage
 
 PURGE_BATCH = 200
@@ -25,13 +26,13 @@ PURGE_BATCH = 200
 
 def declaration(metadata_header: str) -> EvidenceUploadDeclaration:
     """The upload's declaration from its `Upload-Metadata`, each offending key named."""
-    metadata = rules.parse_metadata(metadata_header)
+    metadata = domain.parse_metadata(metadata_header)
     try:
         return EvidenceUploadDeclaration.model_validate(metadata)
     except ValidationError as exc:
         errors = [{"field": "Upload-Metadata." + ".".join(str(p) for p in e["loc"]), "message": e["msg"],
                    "type": e["type"]} for e in exc.errors()]
-        raise InvalidInput(f"Upload-Metadata: invalid {', '.join(e['field'] for e in errors)}",
+        raise InvalidInput(msg("Upload-Metadata: invalid {fields}", fields=", ".join(e["field"] for e in errors)),
                            errors=errors, field="Upload-Metadata") from None
 
 
@@ -41,7 +42,7 @@ async def create(*, session: AsyncSession, visit_id: UUID, length: int, declared
     """S19: open a resumable upload; the one-shot upload's checks that need no bytes are made now
     (an open visit of the engineer's team, the size, the media type, the record it is for)."""
     visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
-    rules.check_declared_length(length, max_bytes)
+    domain.check_declared_length(length, max_bytes)
     content_type = evidence.check_media_type(declared.filetype, allowed)
     await evidence.check_target(session=session, visit=visit, attached_kind=declared.attached_kind,
                                 attached_id=declared.attached_id)
@@ -64,18 +65,19 @@ async def get(*, session: AsyncSession, visit_id: UUID, upload_id: UUID, princip
         stmt = stmt.with_for_update()
     upload = (await session.execute(stmt)).scalar_one_or_none()
     if upload is None:
-        raise NotFound(f"evidence upload {upload_id} does not exist on this visit")
-    if rules.is_expired(upload.expires_at, now):
-        raise rules.UploadExpired(f"evidence upload {upload_id} expired at {upload.expires_at.isoformat()}; "
-                                  "start a new one")
+        raise NotFound(msg("evidence upload {upload_id} does not exist on this visit", upload_id=upload_id))
+    if domain.is_expired(upload.expires_at, now):
+        raise domain.UploadExpired(msg("evidence upload {upload_id} expired at {expires_at}; start a new one",
+            upload_id=upload_id, expires_at=upload.expires_at.isoformat()))
     if upload.status == UploadStatus.FAILED:
-        raise rules.UploadFailed(f"evidence upload {upload_id} failed: {upload.failure}")
+        raise domain.UploadFailed(msg("evidence upload {upload_id} failed: {failure}",
+            upload_id=upload_id, failure=upload.failure))
     return upload
 
 
 def _require_its_engineer(upload: EvidenceUpload, principal: Principal) -> None:
     if upload.created_by != principal.subject:
-        raise Forbidden("only the engineer who started an upload sends its chunks or cancels it")
+        raise Forbidden(msg("only the engineer who started an upload sends its chunks or cancels it"))
 
 
 async def append(*, session: AsyncSession, storage: FileStorage, visit_id: UUID, upload_id: UUID, claimed: int,
@@ -88,11 +90,12 @@ async def append(*, session: AsyncSession, storage: FileStorage, visit_id: UUID,
                        for_update=True)
     _require_its_engineer(upload, principal)
     if upload.status == UploadStatus.COMPLETED:
-        raise rules.UploadOffsetMismatch(f"evidence upload {upload_id} is complete (evidence {upload.evidence_id})",
+        raise domain.UploadOffsetMismatch(msg("evidence upload {upload_id} is complete (evidence {evidence_id})",
+            upload_id=upload_id, evidence_id=upload.evidence_id),
                                          upload_offset=upload.received)
-    offset = rules.next_offset(claimed=claimed, offset=upload.received, length=upload.length,
+    offset = domain.next_offset(claimed=claimed, offset=upload.received, length=upload.length,
                                chunk_size=len(chunk), chunk_max=chunk_max)
-    rules.check_chunk_checksum(chunk, checksum)
+    domain.check_chunk_checksum(chunk, checksum)
     if upload.received == 0 and (len(chunk) >= evidence.HEAD_BYTES or offset == upload.length):
         # The first bytes must match the declared type: refuse a wrong file now, not after 200 MiB.
         evidence.check_content(size=upload.length, head=chunk[:evidence.HEAD_BYTES],
@@ -100,7 +103,7 @@ async def append(*, session: AsyncSession, storage: FileStorage, visit_id: UUID,
     if chunk:
         # Stored before the offset commits: a crash in between leaves a chunk nobody counts, which the
         # client's retry at the same offset replaces.
-        await storage.put(rules.chunk_key(upload.id, upload.received), chunk)
+        await storage.put(domain.chunk_key(upload.id, upload.received), chunk)
         upload.chunk_offsets = [*upload.chunk_offsets, upload.received]
         upload.received = offset
     upload.expires_at = now + ttl
@@ -111,7 +114,7 @@ async def append(*, session: AsyncSession, storage: FileStorage, visit_id: UUID,
 
 
 def chunk_keys(upload: EvidenceUpload) -> list[str]:
-    return [rules.chunk_key(upload.id, offset) for offset in upload.chunk_offsets]
+    return [domain.chunk_key(upload.id, offset) for offset in upload.chunk_offsets]
 
 
 async def _complete(*, session: AsyncSession, storage: FileStorage, upload: EvidenceUpload, max_bytes: int,
@@ -129,7 +132,7 @@ async def _complete(*, session: AsyncSession, storage: FileStorage, upload: Evid
         upload.status = UploadStatus.FAILED
         upload.failure = (f"the {size} bytes received have SHA-256 {sha256}, not the declared {upload.sha256}; "
                           "nothing was recorded")
-        return rules.UploadHashMismatch(upload.failure, field="Upload-Metadata.sha256")
+        return domain.UploadHashMismatch(upload.failure, field="Upload-Metadata.sha256")
 
     async def write(key: str) -> None:
         await storage.compose(key, parts)
@@ -158,7 +161,7 @@ async def cancel(*, session: AsyncSession, visit_id: UUID, upload_id: UUID, prin
         col(EvidenceUpload.id) == upload_id, col(EvidenceUpload.visit_id) == visit_id)
         .with_for_update())).scalar_one_or_none()
     if upload is None:
-        raise NotFound(f"evidence upload {upload_id} does not exist on this visit")
+        raise NotFound(msg("evidence upload {upload_id} does not exist on this visit", upload_id=upload_id))
     _require_its_engineer(upload, principal)
     await session.delete(upload)
     return upload
