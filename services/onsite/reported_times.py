@@ -22,6 +22,7 @@ from pydantic import Field
 
 from shared.api.params import IsoDateTime
 from shared.api.problems import InvalidInput
+from shared.messages import msg
 
 DEFAULT_SKEW = timedelta(minutes=5)
 
@@ -45,19 +46,23 @@ def check_reported_time(*, step: str, field: str, at: datetime, now: datetime, d
                         after: Sequence[Earlier] = (), skew: timedelta = DEFAULT_SKEW) -> None:
     """Refuse an implausible reported time (`step`: e.g. "S33 departure"; `field`: the body field)."""
     if at.tzinfo is None or at.utcoffset() is None:
-        raise InvalidInput(f"{step}: {field} needs a time zone (rule: reported times are instants)", field=field)
+        raise InvalidInput(msg("{step}: {field} needs a time zone (rule: reported times are instants)",
+            step=step, field=field), field=field)
     if at > now + skew:
-        raise InvalidInput(f"{step}: {field} {at.isoformat()} is in the future (rule: no reported time later "
-                           f"than now plus the allowed clock skew of {int(skew.total_seconds())} s)",
+        raise InvalidInput(msg("{step}: {field} {at} is in the future (rule: no reported time later than now plus "
+            "the allowed clock skew of {skew} s)",
+            step=step, field=field, at=at.isoformat(), skew=int(skew.total_seconds())),
                            field=field)
     if dispatched_at is not None and at < dispatched_at - skew:
-        raise InvalidInput(f"{step}: {field} {at.isoformat()} is before the visit was dispatched at "
-                           f"{dispatched_at.isoformat()} (rule: nothing on site before the dispatch)",
+        raise InvalidInput(msg("{step}: {field} {at} is before the visit was dispatched at {dispatched_at} (rule: "
+            "nothing on site before the dispatch)",
+            step=step, field=field, at=at.isoformat(), dispatched_at=dispatched_at.isoformat()),
                            field=field)
     for earlier in after:
         if earlier.at is not None and at < earlier.at:
-            raise InvalidInput(f"{step}: {field} {at.isoformat()} is before {earlier.what} at "
-                               f"{earlier.at.isoformat()} (rule: in the order of the standard)",
+            raise InvalidInput(msg("{step}: {field} {at} is before {what} at {at2} (rule: in the order of the "
+                "standard)",
+                step=step, field=field, at=at.isoformat(), what=earlier.what, at2=earlier.at.isoformat()),
                                field=field)
 
 

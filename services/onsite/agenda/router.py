@@ -17,6 +17,7 @@ from shared.api.params import IsoDate
 from shared.api.problems import PROBLEM_RESPONSES, NotFound
 from shared.api.regions import region_scope
 from shared.clock import utcnow
+from shared.messages import msg
 
 router = APIRouter(tags=["agenda"])
 
@@ -37,7 +38,7 @@ async def get_agenda(
 ) -> Response:
     # an engineer reads their own agenda only; another's is answered as if it did not exist
     if not principal.has(*SUPERVISORS) and principal.subject != engineer_id:
-        raise NotFound(f"engineer {engineer_id} has no agenda here")
+        raise NotFound(msg("engineer {engineer_id} has no agenda here", engineer_id=engineer_id))
     calendar = site_calendar()
     first = period_from or calendar.day(utcnow(), "")
     last = period_to or (first + timedelta(days=6) if first < date(9000, 1, 1) else first)

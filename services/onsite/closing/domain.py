@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from services.onsite.work.domain import ACCEPTED_FOR_FAILED
+from shared.messages import msg
 from shared.problems import Forbidden, GateRefused
 
 OPEN_ISSUE_STATUSES = ("logged", "reopened")
@@ -34,21 +35,22 @@ def s26_missing(
     missing = [f"S26: check-sheet item {i} not recorded" for i in unrecorded_items]
     for engineer in team:
         if (engineer, engineer) not in pairs:
-            missing.append(f"S26: no self-check by {engineer}")
+            missing.append(msg("S26: no self-check by {engineer}", engineer=engineer))
         if len(team) > 1 and not any(e == engineer and c != engineer and c in team for e, c in pairs):
-            missing.append(f"S26: {engineer}'s items not cross-checked by another engineer of the team")
+            missing.append(msg("S26: {engineer}'s items not cross-checked by another engineer of the team",
+                engineer=engineer))
     return missing
 
 
 def check_cross_check(*, team: Sequence[str], engineer_id: str, checker_id: str, self_checked: bool) -> None:
     """S26: a cross-check is by another engineer of the team, after the engineer's self-check."""
     if checker_id not in team or engineer_id not in team:
-        raise Forbidden("cross-checks are between engineers of this visit's team")
+        raise Forbidden(msg("cross-checks are between engineers of this visit's team"))
     missing: list[str] = []
     if not self_checked:
-        missing.append(f"S26: {engineer_id} has not self-checked yet")
+        missing.append(msg("S26: {engineer_id} has not self-checked yet", engineer_id=engineer_id))
     if missing:
-        raise GateRefused("cross-check", missing)
+        raise GateRefused(msg("cross-check"), missing)
 
 
 def check_cleanup(*, site_clean: bool, equipment_clean: bool, already_confirmed: bool) -> None:
@@ -57,7 +59,7 @@ def check_cleanup(*, site_clean: bool, equipment_clean: bool, already_confirmed:
                                (site_clean, "S27: the work site is not clean"),
                                (equipment_clean, "S27: the equipment is not clean")) if not ok]
     if missing:
-        raise GateRefused("clean-up", missing)
+        raise GateRefused(msg("clean-up"), missing)
 
 
 def check_self_check(*, unrecorded_items: Sequence[str], failed_items: Sequence[str] = ()) -> None:
@@ -66,7 +68,7 @@ def check_self_check(*, unrecorded_items: Sequence[str], failed_items: Sequence[
     missing = [f"S26: check-sheet item {i} not recorded" for i in unrecorded_items]
     missing.extend(f"S26: check-sheet item {i} failed and has no disposition" for i in failed_items)
     if missing:
-        raise GateRefused("self-check", missing)
+        raise GateRefused(msg("self-check"), missing)
 
 
 # ---------------------------------------------------------------- the work as S30 sees it (S13, S17, S19, S25)
@@ -118,18 +120,18 @@ def work_missing(work: WorkState) -> list[str]:
     missing = [f"S13: task '{title}' is {status}, not done" for title, status in work.tasks if status != "done"]
     for e in work.entries:
         if e.requires_witness and not e.witnessed:
-            missing.append(f"S17: item {e.name} has no witness recorded")
+            missing.append(msg("S17: item {name} has no witness recorded", name=e.name))
         if not e.signed_off:
-            missing.append(f"S13: item {e.name} not signed off")
+            missing.append(msg("S13: item {name} not signed off", name=e.name))
     missing.extend(f"S25: item {n} failed (outside its limits) and has no disposition"
                    for n in failed_without_disposition(work.entries))
     for m in work.milestones:
         if m.requires_witness and not m.witnessed:
-            missing.append(f"S17: milestone '{m.title}' has no witness recorded")
+            missing.append(msg("S17: milestone '{title}' has no witness recorded", title=m.title))
         if not m.reached:
-            missing.append(f"S13: milestone '{m.title}' not signed off")
+            missing.append(msg("S13: milestone '{title}' not signed off", title=m.title))
         if not m.has_evidence:
-            missing.append(f"S19: milestone '{m.title}' has no photo or document")
+            missing.append(msg("S19: milestone '{title}' has no photo or document", title=m.title))
     return missing
 
 
@@ -150,17 +152,17 @@ def completion_missing(
     no on-site quality issue left open unless escalated."""
     missing: list[str] = []
     if already_completed:
-        missing.append("S30: the service receipt is already signed")
+        missing.append(msg("S30: the service receipt is already signed"))
     if not arrived:
-        missing.append("S8: no engineer has arrived on site")
+        missing.append(msg("S8: no engineer has arrived on site"))
     missing.extend(work)
     missing.extend(s26)
     if not cleanup_confirmed:
-        missing.append("S27: clean-up of the site and equipment not confirmed")
+        missing.append(msg("S27: clean-up of the site and equipment not confirmed"))
     if not handover_done:
-        missing.append("S28: hand-over of accessories and spare parts not recorded")
+        missing.append(msg("S28: hand-over of accessories and spare parts not recorded"))
     if drawing_revisions == 0 and not no_drawing_deviations:
-        missing.append("S29: no drawing revisions recorded and 'no deviations' not declared")
+        missing.append(msg("S29: no drawing revisions recorded and 'no deviations' not declared"))
     missing.extend(f"S29: drawing {d} not yet sent to the company and mailed to the customer"
                    for d in revisions_not_dispatched)
     missing.extend(f"S25: quality issue {i.issue_id} is still open on site and not escalated"
@@ -172,7 +174,7 @@ def check_completion_gate(**conditions: object) -> None:
     """Raise GateRefused("completion", ...) listing every missing S30 condition."""
     missing = completion_missing(**conditions)  # type: ignore[arg-type]
     if missing:
-        raise GateRefused("completion", missing)
+        raise GateRefused(msg("completion"), missing)
 
 
 def check_departure_gate(
@@ -187,15 +189,15 @@ def check_departure_gate(
     """S33: regional centre and department head informed, site manager agrees, no task pending."""
     missing: list[str] = []
     if already_departed:
-        missing.append("S33: this engineer has already departed")
+        missing.append(msg("S33: this engineer has already departed"))
     if not completed:
-        missing.append("S30: the service is not completed (receipt not signed)")
+        missing.append(msg("S30: the service is not completed (receipt not signed)"))
     if not regional_centre_informed:
-        missing.append("S33: the regional service centre has not been informed")
+        missing.append(msg("S33: the regional service centre has not been informed"))
     if not department_head_informed:
-        missing.append("S33: the department head has not been informed")
+        missing.append(msg("S33: the department head has not been informed"))
     if not site_manager_agreed:
-        missing.append("S33: the customer site manager's agreement is not recorded")
+        missing.append(msg("S33: the customer site manager's agreement is not recorded"))
     missing.extend(f"S33: task '{t}' is still pending" for t in pending_tasks)
     if missing:
-        raise GateRefused("departure", missing)
+        raise GateRefused(msg("departure"), missing)

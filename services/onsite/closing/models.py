@@ -17,6 +17,7 @@ from services.onsite.work.models import Signature
 from shared.api.params import IsoDate, IsoDateTime
 from shared.api.text import NonBlank
 from shared.db import timestamptz
+from shared.messages import msg
 
 
 class EngineerCheck(SQLModel, table=True):
@@ -257,7 +258,7 @@ class CompletionCreate(BaseModel):
     def _one_score_per_aspect(self) -> CompletionCreate:
         aspects = [a.aspect for a in self.aspect_ratings]
         if len(aspects) != len(set(aspects)):
-            raise ValueError("each aspect is rated once")
+            raise ValueError(msg("each aspect is rated once"))
         return self
 
 

@@ -36,6 +36,7 @@ from shared.api.concurrency import etag
 from shared.api.openapi import binary_response
 from shared.api.problems import PROBLEM_RESPONSES, PayloadTooLarge
 from shared.db import transaction
+from shared.messages import msg
 from shared.settings import MAX_UPLOAD_BYTES
 
 router = APIRouter(prefix="/visits/{visit_id}", tags=["closing"])
@@ -166,7 +167,7 @@ async def verify_report(visit_id: UUID, request: Request, principal: VisitReader
     async for chunk in request.stream():
         pdf += chunk
         if len(pdf) > limit:
-            raise PayloadTooLarge(f"a service report is at most {limit} bytes")
+            raise PayloadTooLarge(msg("a service report is at most {limit} bytes", limit=limit))
     async with sessions() as session:
         visit = await visits.get(session=session, visit_id=visit_id, principal=principal)
         return await service.verify_report(session=session, visit=visit, pdf=pdf)

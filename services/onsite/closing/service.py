@@ -55,6 +55,7 @@ from shared.events.onsite import (
     SelfCheckCompleted,
     ServiceCompleted,
 )
+from shared.messages import msg
 from shared.storage import FileStorage
 
 
@@ -118,8 +119,8 @@ async def record_check(*, session: AsyncSession, visit_id: UUID, body: CheckCrea
         domain.check_cross_check(team=visit.engineer_ids, engineer_id=engineer_id, checker_id=principal.subject,
                                  self_checked=any(c.engineer_id == c.checker_id == engineer_id for c in checks))
     if any(c.engineer_id == engineer_id and c.checker_id == principal.subject for c in checks):
-        raise GateRefused("self-check" if engineer_id == principal.subject else "cross-check",
-                          ["S26: this check is already recorded"])
+        raise GateRefused(msg("self-check") if engineer_id == principal.subject else msg("cross-check"),
+                          [msg("S26: this check is already recorded")])
     check = EngineerCheck(visit_id=visit.id, engineer_id=engineer_id, checker_id=principal.subject, items=items,
                           findings=body.findings, checked_at=utcnow())
     session.add(check)
@@ -179,7 +180,7 @@ async def take_back_for_repair(*, session: AsyncSession, visit_id: UUID, body: R
     visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
     if (await session.execute(select(col(RepairTakeBack.id)).where(
             col(RepairTakeBack.receipt_number) == body.receipt_number))).first():
-        raise Conflict(f"receipt {body.receipt_number} is already used")
+        raise Conflict(msg("receipt {receipt_number} is already used", receipt_number=body.receipt_number))
     repair = RepairTakeBack(visit_id=visit.id, receipt_number=body.receipt_number, equipment=body.equipment,
                             serial_number=body.serial_number, fault=body.fault, taken_by=principal.subject,
                             taken_at=utcnow())
@@ -217,9 +218,11 @@ async def dispatch_drawings(*, session: AsyncSession, visit_id: UUID, body: Draw
         .with_for_update())).scalars())
     unknown = set(body.revision_ids) - {r.id for r in revisions}
     if unknown:
-        raise NotFound(f"drawing revisions not on this visit: {', '.join(sorted(map(str, unknown)))}")
+        raise NotFound(msg("drawing revisions not on this visit: {revisions}",
+                           revisions=", ".join(sorted(map(str, unknown)))))
     if already := [r.drawing_number for r in revisions if r.sent_to_company_at is not None]:
-        raise GateRefused("drawings dispatch", [f"S29: drawing {d} is already dispatched" for d in already])
+        raise GateRefused(msg("drawings dispatch"),
+                          [msg("S29: drawing {drawing} is already dispatched", drawing=d) for d in already])
     for r in revisions:
         r.sent_to_company_at, r.mailed_to_customer_at = body.sent_to_company_at, body.mailed_to_customer_at
         r.tracking_number = body.tracking_number
@@ -237,8 +240,8 @@ async def declare_no_drawing_deviations(*, session: AsyncSession, visit_id: UUID
     visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
     if (await session.execute(
             select(col(DrawingRevision.id)).where(col(DrawingRevision.visit_id) == visit.id))).first():
-        raise GateRefused("no drawing deviations",
-                          ["S29: drawing revisions are recorded on this visit; dispatch them instead"])
+        raise GateRefused(msg("no drawing deviations"),
+                          [msg("S29: drawing revisions are recorded on this visit; dispatch them instead")])
     record = await _closing(session, visit)
     if not record.no_drawing_deviations:
         record.no_drawing_deviations = True
@@ -286,7 +289,7 @@ async def complete(*, session: AsyncSession, visit_id: UUID, body: CompletionCre
     check_if_match(if_match, visit.version)
     missing = await completion_missing(session=session, visit=visit)
     if missing:
-        raise GateRefused("completion", missing)
+        raise GateRefused(msg("completion"), missing)
     if body.receipt_signature is not None:
         tasks = await work.tasks(session=session, visit_id=visit.id)
         visits.check_reported(visit, step="S30 receipt", field="body.receipt_signature.signed_at",
@@ -337,7 +340,7 @@ async def sign_report(*, session: AsyncSession, visit: SiteVisit, storage: FileS
     """S30: freeze the report's content with the signed receipt and record the PDF's SHA-256."""
     signed = await session.get(ServiceReport, visit.id)
     if signed is None:
-        raise Conflict("S30: the service receipt is not signed")
+        raise Conflict(msg("S30: the service receipt is not signed"))
     data = await report.gather(session=session, visit=visit, zone=site_calendar().zone(visit.region), report=signed)
     pdf = report.render_pdf(data, await _signature_image(session, storage, data.receipt, visit.id))
     signed.report_snapshot, signed.report_sha256 = data.model_dump(mode="json"), report.sha256(pdf)

@@ -28,6 +28,7 @@ from shared.api.problems import (
 )
 from shared.clock import utcnow
 from shared.events.onsite import EvidenceAttached, EvidenceConfirmed
+from shared.messages import msg
 from shared.storage import FileStorage
 
 # The first bytes of each accepted type: the declared content type must match the content.
@@ -60,12 +61,13 @@ class Content:
 def check_content(*, size: int, head: bytes, content_type: str, max_bytes: int, allowed: list[str]) -> str:
     """S19: size and type limits, the first bytes matching the declared type; returns the base content type."""
     if size <= 0:
-        raise InvalidInput("the file is empty", field="file")
+        raise InvalidInput(msg("the file is empty"), field="file")
     if size > max_bytes:
-        raise PayloadTooLarge(f"the file has {size} bytes; at most {max_bytes} are accepted")
+        raise PayloadTooLarge(msg("the file has {size} bytes; at most {max_bytes} are accepted",
+            size=size, max_bytes=max_bytes))
     base_type = check_media_type(content_type, allowed)
     if base_type in MAGIC and not head.startswith(MAGIC[base_type]):
-        raise UnsupportedMediaType(f"the content is not a {base_type} file")
+        raise UnsupportedMediaType(msg("the content is not a {base_type} file", base_type=base_type))
     return base_type
 
 
@@ -73,7 +75,8 @@ def check_media_type(content_type: str, allowed: list[str]) -> str:
     """S19: evidence is one of the accepted media types; returns the base type (parameters dropped)."""
     base_type = content_type.split(";")[0].strip().lower()
     if base_type not in allowed:
-        raise UnsupportedMediaType(f"{base_type or 'no content type'} is not accepted; use one of {', '.join(allowed)}")
+        raise UnsupportedMediaType(msg("{base_type} is not accepted; use one of {allowed}",
+            base_type=base_type or 'no content type', allowed=', '.join(allowed)))
     return base_type
 
 
@@ -91,11 +94,13 @@ async def check_target(*, session: AsyncSession, visit: SiteVisit, attached_kind
     if model is None:
         return
     if attached_id is None:
-        raise InvalidInput(f"evidence for a {attached_kind} needs attached_id", field="attached_id")
+        raise InvalidInput(msg("evidence for a {attached_kind} needs attached_id",
+            attached_kind=attached_kind), field="attached_id")
     found = (await session.execute(select(col(model.id)).where(
         col(model.id) == attached_id, col(model.visit_id) == visit.id))).first()
     if found is None:
-        raise NotFound(f"{attached_kind} {attached_id} does not exist on this visit")
+        raise NotFound(msg("{attached_kind} {attached_id} does not exist on this visit",
+            attached_kind=attached_kind, attached_id=attached_id))
 
 
 async def upload(*, session: AsyncSession, storage: FileStorage, visit_id: UUID, data: bytes, filename: str,
@@ -150,7 +155,7 @@ async def get(*, session: AsyncSession, visit_id: UUID, evidence_id: UUID, princ
         stmt = stmt.with_for_update()
     evidence = (await session.execute(stmt)).scalar_one_or_none()
     if evidence is None:
-        raise NotFound(f"evidence {evidence_id} does not exist on this visit")
+        raise NotFound(msg("evidence {evidence_id} does not exist on this visit", evidence_id=evidence_id))
     return evidence
 
 
@@ -159,9 +164,9 @@ async def content(*, storage: FileStorage, evidence: EvidenceFile) -> bytes:
     try:
         data = await storage.get(evidence.storage_key)
     except FileNotFoundError:
-        raise EvidenceCorrupted(f"the file of evidence {evidence.id} is missing from storage") from None
+        raise EvidenceCorrupted(msg("the file of evidence {id} is missing from storage", id=evidence.id)) from None
     if hashlib.sha256(data).hexdigest() != evidence.sha256:
-        raise EvidenceCorrupted(f"evidence {evidence.id} does not match its recorded SHA-256")
+        raise EvidenceCorrupted(msg("evidence {id} does not match its recorded SHA-256", id=evidence.id))
     return data
 
 
@@ -172,8 +177,9 @@ async def confirm(*, session: AsyncSession, visit_id: UUID, evidence_id: UUID, c
     evidence = await get(session=session, visit_id=visit_id, evidence_id=evidence_id, principal=principal,
                          for_update=True)
     if evidence.confirmed_at is not None:
-        raise GateRefused("evidence confirmation",
-                          [f"S19: evidence {evidence_id} was already confirmed by {evidence.confirmed_by_customer}"])
+        raise GateRefused(msg("evidence confirmation"),
+                          [msg("S19: evidence {evidence_id} was already confirmed by {confirmed_by_customer}",
+                              evidence_id=evidence_id, confirmed_by_customer=evidence.confirmed_by_customer)])
     evidence.confirmed_by_customer, evidence.confirmed_at = confirmed_by, utcnow()
     emit(session, EvidenceConfirmed(case_id=visit.case_id, visit_id=visit.id, evidence_id=evidence.id,
                                     confirmed_by=confirmed_by), case_id=visit.case_id, actor=principal.actor)

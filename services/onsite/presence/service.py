@@ -32,6 +32,7 @@ from shared.events.onsite import (
     SignInMissed,
     SignOutMissed,
 )
+from shared.messages import msg
 from shared.site_calendar import SiteCalendar, local_day
 
 SYSTEM_ACTOR = "system:onsite"
@@ -45,7 +46,8 @@ async def check_in(*, session: AsyncSession, visit_id: UUID, body: Location, pri
     if (await session.execute(select(col(DailyPresence.id)).where(
             col(DailyPresence.visit_id) == visit.id, col(DailyPresence.engineer_id) == principal.subject,
             col(DailyPresence.day) == day))).first():
-        raise GateRefused("sign-in", [f"S10: {principal.subject} has already signed in on {day}"])
+        raise GateRefused(msg("sign-in"), [msg("S10: {subject} has already signed in on {day}",
+            subject=principal.subject, day=day)])
     presence = DailyPresence(visit_id=visit.id, engineer_id=principal.subject, day=day, checked_in_at=body.at,
                              in_recorded_at=utcnow(), in_latitude=body.latitude, in_longitude=body.longitude,
                              in_accuracy_m=body.accuracy_m)
@@ -71,11 +73,13 @@ async def check_out(*, session: AsyncSession, visit_id: UUID, body: Location, pr
     closes = domain.sign_out_day(day, {d: p.checked_out_at is not None for d, p in candidates.items()})
     presence = candidates[closes] if closes is not None else None
     if presence is None:
-        raise GateRefused("sign-out", [f"S10: {principal.subject} has not signed in on {day}"])
+        raise GateRefused(msg("sign-out"), [msg("S10: {subject} has not signed in on {day}",
+            subject=principal.subject, day=day)])
     if presence.checked_out_at is not None:
-        raise GateRefused("sign-out", [f"S10: {principal.subject} has already signed out on {day}"])
+        raise GateRefused(msg("sign-out"), [msg("S10: {subject} has already signed out on {day}",
+            subject=principal.subject, day=day)])
     if body.at < presence.checked_in_at:
-        raise InvalidInput("sign-out cannot be before the sign-in", field="at")
+        raise InvalidInput(msg("sign-out cannot be before the sign-in"), field="at")
     presence.checked_out_at, presence.out_recorded_at = body.at, utcnow()
     presence.out_latitude, presence.out_longitude, presence.out_accuracy_m = (
         body.latitude, body.longitude, body.accuracy_m)
@@ -110,7 +114,7 @@ async def submit_log(*, session: AsyncSession, visit_id: UUID, body: DailyLogCre
     if (await session.execute(select(col(DailyLog.id)).where(
             col(DailyLog.visit_id) == visit.id, col(DailyLog.engineer_id) == principal.subject,
             col(DailyLog.day) == body.day))).first():
-        raise GateRefused("daily log", [f"S20: the log of {body.day} is already submitted"])
+        raise GateRefused(msg("daily log"), [msg("S20: the log of {day} is already submitted", day=body.day)])
     log = DailyLog(visit_id=visit.id, engineer_id=principal.subject, day=body.day, work_done=body.work_done,
                    progress=body.progress, problems=body.problems, submitted_at=(received := utcnow()),
                    occurred_at=act_time(body.occurred_at, received))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 
+from shared.messages import msg
 from shared.problems import GateRefused
 
 
@@ -21,13 +22,13 @@ def check_exception_approval(*, consent: bool, exception_reason: str | None, alr
     """S21: an exception is approved only after the site manager refused, for a stated reason, once."""
     missing: list[str] = []
     if consent:
-        missing.append("S21: the site manager consented; no exception is needed")
+        missing.append(msg("S21: the site manager consented; no exception is needed"))
     if not (exception_reason or "").strip():
-        missing.append("S21: the engineer stated no reason for an exception (exception_reason)")
+        missing.append(msg("S21: the engineer stated no reason for an exception (exception_reason)"))
     if already_approved:
-        missing.append("S21: the exception is already approved")
+        missing.append(msg("S21: the exception is already approved"))
     if missing:
-        raise GateRefused("leave exception", missing)
+        raise GateRefused(msg("leave exception"), missing)
 
 
 def refused_leave_breach(*, decided_on: date, today: date, signed_in_days: Iterable[date],
@@ -61,41 +62,43 @@ def report_overdue(*, period_days: int | None, since: datetime | None, now: date
 def check_training_evaluation(*, evaluation_scores: Sequence[int], evaluation_declined: bool) -> None:
     """S31: the customer is asked to evaluate the training: the evaluation forms, or their recorded refusal."""
     if not evaluation_scores and not evaluation_declined:
-        raise GateRefused("training", [
-            "S31: the customer's evaluation of the training is not recorded (evaluation_scores, "
-            "or evaluation_declined when the customer declined the form)"])
+        raise GateRefused(msg("training"), [
+            msg("S31: the customer's evaluation of the training is not recorded (evaluation_scores, "
+            "or evaluation_declined when the customer declined the form)")])
     if evaluation_scores and evaluation_declined:
-        raise GateRefused("training", ["S31: evaluation forms are recorded, so the evaluation was not declined"])
+        raise GateRefused(msg("training"),
+                          [msg("S31: evaluation forms are recorded, so the evaluation was not declined")])
 
 
 def raised_subject(*, kind: str, product: str | None, topic: str | None, units: Sequence[str]) -> str:
     """S22-S24: what the raised item is about; each kind needs its own subject."""
     if kind == "referral":
         if not product:
-            raise GateRefused("raised item", ["S22: a referral names the product the customer asked about (product)"])
+            raise GateRefused(msg("raised item"), [msg("S22: a referral names the product the customer asked about "
+                "(product)")])
         return product
     if kind == "abnormal_request":
         if not topic:
-            raise GateRefused("raised item", ["S23: an abnormal request names its topic (topic)"])
+            raise GateRefused(msg("raised item"), [msg("S23: an abnormal request names its topic (topic)")])
         return topic
     if len(units) < 2:
-        raise GateRefused("raised item", ["S24: an internal disagreement names at least two units (units)"])
+        raise GateRefused(msg("raised item"), [msg("S24: an internal disagreement names at least two units (units)")])
     return " / ".join(units)
 
 
 def check_training_materials(materials: Sequence[str], catalogue: Mapping[str, bool]) -> None:
     """S31: approved materials only (the catalogue maps code -> approved)."""
     missing = [f"S31: material {m} is not in the catalogue" for m in materials if m not in catalogue]
-    missing += [f"S31: material {m} is not approved" for m in materials if catalogue.get(m) is False]
+    missing += [msg("S31: material {m} is not approved", m=m) for m in materials if catalogue.get(m) is False]
     if missing:
-        raise GateRefused("training", missing)
+        raise GateRefused(msg("training"), missing)
 
 
 def check_customer_report(*, customer_agrees: bool | None, escalate_to: str | None) -> None:
     """S16: a disagreement of the customer is escalated rather than argued; nothing else is escalated."""
     if escalate_to and customer_agrees is not False:
-        raise GateRefused("customer report", [
-            "S16: only a disagreement of the customer is escalated (customer_agrees: false)"])
+        raise GateRefused(msg("customer report"), [
+            msg("S16: only a disagreement of the customer is escalated (customer_agrees: false)")])
 
 
 def check_process_record(*, kind: str, reason: str | None, approved_by: str | None, participants: Sequence[str],
@@ -108,16 +111,16 @@ def check_process_record(*, kind: str, reason: str | None, approved_by: str | No
     missing: list[str] = []
     if kind == "drawing_modification":
         if not reason:
-            missing.append("S18: a drawing modification records why it was made (reason)")
+            missing.append(msg("S18: a drawing modification records why it was made (reason)"))
         if not approved_by:
-            missing.append("S18: a drawing modification records who approved it (approved_by)")
+            missing.append(msg("S18: a drawing modification records who approved it (approved_by)"))
     if kind == "meeting_minutes" and len(participants) < 2:
-        missing.append("S18: minutes of a multi-department meeting list at least two participants")
+        missing.append(msg("S18: minutes of a multi-department meeting list at least two participants"))
     if kind == "design_change":
         if change_document_evidence is False:
-            missing.append("S18: the change document's evidence is not a file of this visit")
+            missing.append(msg("S18: the change document's evidence is not a file of this visit"))
         elif not change_document and not change_document_evidence:
-            missing.append("S18: a design change needs its change document "
-                           "(change_document reference or change_document_evidence_id)")
+            missing.append(msg("S18: a design change needs its change document "
+                           "(change_document reference or change_document_evidence_id)"))
     if missing:
-        raise GateRefused("process record", missing)
+        raise GateRefused(msg("process record"), missing)

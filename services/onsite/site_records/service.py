@@ -54,6 +54,7 @@ from shared.events.onsite import (
     ReferralRaised,
     TrainingDelivered,
 )
+from shared.messages import msg
 
 # The records of a visit listed page by page (each kind has its visit_id).
 VisitRecord = TypeVar("VisitRecord", CommunicationEntry, CustomerReport, ProcessRecord, LeaveRequest, RaisedItem,
@@ -147,7 +148,7 @@ async def approve_leave_exception(*, session: AsyncSession, visit_id: UUID, leav
         col(LeaveRequest.id) == leave_id, col(LeaveRequest.visit_id) == visit.id)
         .with_for_update())).scalar_one_or_none()
     if leave is None:
-        raise NotFound(f"leave request {leave_id} is not on this visit")
+        raise NotFound(msg("leave request {leave_id} is not on this visit", leave_id=leave_id))
     domain.check_exception_approval(consent=leave.consent, exception_reason=leave.exception_reason,
                                     already_approved=leave.exception_approved_at is not None)
     leave.exception_approved_by, leave.exception_approved_at = principal.subject, utcnow()
@@ -256,7 +257,7 @@ async def add_training_material(*, session: AsyncSession, body: TrainingMaterial
                                 principal: Principal) -> TrainingMaterial:
     """S31: the catalogue of training materials, with approval status."""
     if await session.get(TrainingMaterial, body.code) is not None:
-        raise Conflict(f"training material {body.code} already exists")
+        raise Conflict(msg("training material {code} already exists", code=body.code))
     material = TrainingMaterial(code=body.code, title=body.title, approved=body.approved,
                                 approved_by=principal.subject if body.approved else None, created_at=utcnow())
     session.add(material)

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from shared.messages import msg
 from shared.problems import InvalidInput
 
 # The record an event is about: the first of these id fields it carries names the kind.
@@ -88,7 +89,7 @@ def decode_cursor(cursor: str | None, *, field: str = "since") -> int:
         if seq < 0:
             raise ValueError(text)
     except ValueError:  # binascii.Error and UnicodeDecodeError are ValueErrors
-        raise InvalidInput("is not a cursor of this changes feed (pass back `cursor` or `next_cursor` as given)",
+        raise InvalidInput(msg("is not a cursor of this changes feed (pass back `cursor` or `next_cursor` as given)"),
                            field=field) from None
     return seq
 

@@ -16,6 +16,7 @@ from shared.api.conditional import NOT_MODIFIED, IfNoneMatch, conditional
 from shared.api.pagination import PageSize
 from shared.api.problems import PROBLEM_RESPONSES, NotFound
 from shared.api.regions import region_scope
+from shared.messages import msg
 
 router = APIRouter(tags=["sync"])
 
@@ -45,7 +46,7 @@ async def list_engineer_changes(engineer_id: str, principal: Reader, sessions: S
                                 limit: PageSize = 100) -> Response:
     # an engineer syncs their own visits; another engineer's feed is answered as if it did not exist
     if not principal.has(*SUPERVISORS) and principal.subject != engineer_id:
-        raise NotFound(f"engineer {engineer_id} has no changes feed here")
+        raise NotFound(msg("engineer {engineer_id} has no changes feed here", engineer_id=engineer_id))
     region = region_scope(principal) if principal.has(*SUPERVISORS) else None  # decision 0074
     async with sessions() as session:
         visit_ids = await service.visit_ids_of(session, engineer_id, region)

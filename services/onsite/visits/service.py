@@ -32,6 +32,7 @@ from shared.clock import utcnow
 from shared.events.dispatch import ArrivalRescheduled, ServiceDispatched, StaffAdded
 from shared.events.onsite import EngineerArrived
 from shared.events.quality import IssueLogged
+from shared.messages import msg
 
 
 def check_reported(visit: SiteVisit, *, step: str, field: str, at: datetime | None,
@@ -63,7 +64,7 @@ async def get(*, session: AsyncSession, visit_id: UUID, principal: Principal, fo
     visit = await get_or_404(session, SiteVisit, visit_id, what="site visit", for_update=for_update)
     if not can_read(visit, principal):
         # Same answer as for a missing visit: do not reveal other teams' visits.
-        raise NotFound(f"site visit {visit_id} does not exist")
+        raise NotFound(msg("site visit {visit_id} does not exist", visit_id=visit_id))
     return visit
 
 
@@ -77,9 +78,9 @@ async def get_open_for_team(*, session: AsyncSession, visit_id: UUID, principal:
     """The visit, locked, for a team engineer's write while it is still on site (arrived, not completed)."""
     visit = await get_for_team_member(session=session, visit_id=visit_id, principal=principal)
     if visit.status == VisitStatus.DISPATCHED:
-        raise GateRefused("work on site", ["S8: no engineer has arrived on site yet"])
+        raise GateRefused(msg("work on site"), [msg("S8: no engineer has arrived on site yet")])
     if visit.status == VisitStatus.COMPLETED:
-        raise GateRefused("work on site", ["S30: the visit is completed; work on it is closed"])
+        raise GateRefused(msg("work on site"), [msg("S30: the visit is completed; work on it is closed")])
     return visit
 
 
@@ -119,7 +120,7 @@ async def record_arrival(
     """S8: record the three calls and the arrival; findings are kept, never block."""
     visit = await get_for_team_member(session=session, visit_id=visit_id, principal=principal)
     if visit.status == VisitStatus.COMPLETED:
-        raise Forbidden("the visit is completed")
+        raise Forbidden(msg("the visit is completed"))
     check_reported(visit, step="S8 arrival", field="body.arrived_at", at=body.arrived_at)
     findings = domain.three_call_findings(body.calls)
     record = ThreeCallsRecord(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from shared.events.dispatch import CheckSheetItem
+from shared.messages import msg
 from shared.problems import GateRefused, InvalidInput
 
 ALL_SCOPE = "all"
@@ -47,28 +48,29 @@ def safety_missing(
         return ["S14: no safety checklist for this task today"]
     missing: list[str] = []
     if not answers.get("ppe"):
-        missing.append("S14: PPE not confirmed")
+        missing.append(msg("S14: PPE not confirmed"))
     if not answers.get("helmet"):
-        missing.append("S14: helmet not confirmed")
+        missing.append(msg("S14: helmet not confirmed"))
     if live_hv:
         if not answers.get("insulated_gloves"):
-            missing.append("S14: insulated gloves not confirmed (live HV work)")
+            missing.append(msg("S14: insulated gloves not confirmed (live HV work)"))
         if not answers.get("insulated_tools"):
-            missing.append("S14: insulated tools not confirmed (live HV work)")
+            missing.append(msg("S14: insulated tools not confirmed (live HV work)"))
         for key, what in (("gloves_test_valid_until", "insulated gloves"),
                           ("tools_test_valid_until", "insulated tools")):
             valid_until = answers.get(key)
             if isinstance(valid_until, str):
                 valid_until = date.fromisoformat(valid_until)
             if valid_until is None:
-                missing.append(f"S14: test date of the {what} not given (live HV work)")
+                missing.append(msg("S14: test date of the {what} not given (live HV work)", what=what))
             elif valid_until < day:  # type: ignore[operator]
-                missing.append(f"S14: {what}' test expired on {valid_until} (live HV work)")
+                missing.append(msg("S14: {what}' test expired on {valid_until} (live HV work)",
+                    what=what, valid_until=valid_until))
     if primary_test:
         if not answers.get("barriers"):
-            missing.append("S14: barriers not confirmed (primary-equipment test)")
+            missing.append(msg("S14: barriers not confirmed (primary-equipment test)"))
         if not str(answers.get("safety_watcher") or "").strip():
-            missing.append("S14: no named safety watcher (primary-equipment test)")
+            missing.append(msg("S14: no named safety watcher (primary-equipment test)"))
     return missing
 
 
@@ -87,17 +89,18 @@ def check_task_start(
     """
     missing: list[str] = []
     if not visit_open:
-        missing.append("the visit is no longer open for work")
+        missing.append(msg("the visit is no longer open for work"))
     if task.status != "planned":
-        missing.append(f"the task is already {task.status}")
+        missing.append(msg("the task is already {status}", status=task.status))
     if not briefing_held:
-        missing.append("S9: the technical briefing has not been held")
+        missing.append(msg("S9: the technical briefing has not been held"))
     if not any(permit_covers(p, task, now) for p in permits):
-        missing.append(f"S11: no valid work permit covers scope '{task.permit_scope}' now")
+        missing.append(msg("S11: no valid work permit covers scope '{permit_scope}' now",
+            permit_scope=task.permit_scope))
     missing.extend(safety_missing(safety_answers, live_hv=task.live_hv, primary_test=task.primary_test,
                                   day=now.date()))
     if missing:
-        raise GateRefused("task start", missing)
+        raise GateRefused(msg("task start"), missing)
 
 
 def evaluate_value(item: CheckSheetItem, value: float | bool | str, unit: str | None) -> bool:
@@ -108,18 +111,20 @@ def evaluate_value(item: CheckSheetItem, value: float | bool | str, unit: str | 
     """
     if item.kind == "value":
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise InvalidInput(f"item {item.item_id} needs a number", field="value")
+            raise InvalidInput(msg("item {item_id} needs a number", item_id=item.item_id), field="value")
         if item.unit:
             if not unit:
-                raise InvalidInput(f"item {item.item_id} needs its unit ({item.unit})", field="unit")
+                raise InvalidInput(msg("item {item_id} needs its unit ({unit})",
+                    item_id=item.item_id, unit=item.unit), field="unit")
             if unit.strip().lower() != item.unit.strip().lower():
-                raise InvalidInput(f"item {item.item_id} is measured in {item.unit}, not {unit}", field="unit")
+                raise InvalidInput(msg("item {item_id} is measured in {unit}, not {unit2}",
+                    item_id=item.item_id, unit=item.unit, unit2=unit), field="unit")
         if item.lower_limit is not None and value < item.lower_limit:
             return False
         return not (item.upper_limit is not None and value > item.upper_limit)
     if item.kind in ("yes_no", "witness"):
         if not isinstance(value, bool):
-            raise InvalidInput(f"item {item.item_id} needs yes or no (true/false)", field="value")
+            raise InvalidInput(msg("item {item_id} needs yes or no (true/false)", item_id=item.item_id), field="value")
         return value
     # photo: the value is a caption; the photo itself is evidence attached to the entry (S19).
     return True
@@ -132,14 +137,14 @@ def check_sign_off(*, what: str, requires_witness: bool, has_witness: bool, requ
     a failed value (outside its limits) only with a disposition (see `disposition_missing`)."""
     missing: list[str] = []
     if already_signed:
-        missing.append(f"{what} is already signed off")
+        missing.append(msg("{what} is already signed off", what=what))
     if requires_witness and not has_witness:
-        missing.append(f"S17: {what} needs a witness (name, role, signature) before sign-off")
+        missing.append(msg("S17: {what} needs a witness (name, role, signature) before sign-off", what=what))
     if requires_photo and not has_evidence:
-        missing.append(f"S19: {what} needs a photo before sign-off")
+        missing.append(msg("S19: {what} needs a photo before sign-off", what=what))
     missing.extend(disposition_missing(what=what, passed=passed, disposition=disposition))
     if missing:
-        raise GateRefused("sign-off", missing)
+        raise GateRefused(msg("sign-off"), missing)
 
 
 def check_task_done(*, task: TaskView, items: Sequence[CheckSheetItem], recorded: dict[str, bool]) -> None:
@@ -149,14 +154,14 @@ def check_task_done(*, task: TaskView, items: Sequence[CheckSheetItem], recorded
     """
     missing: list[str] = []
     if task.status != "started":
-        missing.append(f"the task is {task.status}, not started")
+        missing.append(msg("the task is {status}, not started", status=task.status))
     for item in items:
         if item.item_id not in recorded:
-            missing.append(f"S13: item {item.item_id} ({item.text}) not recorded")
+            missing.append(msg("S13: item {item_id} ({text}) not recorded", item_id=item.item_id, text=item.text))
         elif not recorded[item.item_id]:
-            missing.append(f"S13: item {item.item_id} ({item.text}) not signed off")
+            missing.append(msg("S13: item {item_id} ({text}) not signed off", item_id=item.item_id, text=item.text))
     if missing:
-        raise GateRefused("task completion", missing)
+        raise GateRefused(msg("task completion"), missing)
 
 
 # ---------------------------------------------------------------- S13/S25 failed values
@@ -191,13 +196,13 @@ def check_disposition(*, what: str, kind: str, passed: bool, signed_off: bool,
     """
     missing: list[str] = []
     if signed_off:
-        missing.append(f"{what} is already signed off")
+        missing.append(msg("{what} is already signed off", what=what))
     if passed:
-        missing.append(f"{what} passed: no disposition is needed")
+        missing.append(msg("{what} passed: no disposition is needed", what=what))
     if kind == ISSUE and not issue_logged:
-        missing.append(f"S25: quality issue {issue_id} is not logged on this visit")
+        missing.append(msg("S25: quality issue {issue_id} is not logged on this visit", issue_id=issue_id))
     if missing:
-        raise GateRefused("disposition", missing)
+        raise GateRefused(msg("disposition"), missing)
 
 
 # ---------------------------------------------------------------- S14 on every day of a task

@@ -19,6 +19,7 @@ from shared.api.params import IsoDate, IsoDateTime
 from shared.api.text import NonBlank
 from shared.db import timestamptz
 from shared.events.dispatch import CheckSheetItem
+from shared.messages import msg
 
 
 def _json(nullable: bool = False) -> Any:
@@ -273,7 +274,7 @@ class PermitCreate(BaseModel):
     @model_validator(mode="after")
     def _ordered(self) -> PermitCreate:
         if self.valid_to <= self.valid_from:
-            raise ValueError("valid_to must be after valid_from")
+            raise ValueError(msg("valid_to must be after valid_from"))
         return self
 
 
@@ -374,7 +375,7 @@ class ProcessDataCreate(BaseModel):
     @model_validator(mode="after")
     def _short(self) -> ProcessDataCreate:
         if isinstance(self.value, str) and len(self.value) > 2000:
-            raise ValueError("value is too long (at most 2000 characters)")
+            raise ValueError(msg("value is too long (at most 2000 characters)"))
         return self
 
 
@@ -441,9 +442,9 @@ class Signature(BaseModel):
     @model_validator(mode="after")
     def _complete(self) -> Signature:
         if self.kind == "typed" and not (self.typed_name or "").strip():
-            raise ValueError("a typed signature needs the typed name")
+            raise ValueError(msg("a typed signature needs the typed name"))
         if self.kind == "image" and self.evidence_id is None:
-            raise ValueError("an image signature needs the evidence id of the uploaded image")
+            raise ValueError(msg("an image signature needs the evidence id of the uploaded image"))
         return self
 
 
@@ -493,10 +494,10 @@ class DispositionCreate(BaseModel):
     @model_validator(mode="after")
     def _complete(self) -> DispositionCreate:
         if self.kind == "issue" and self.issue_id is None:
-            raise ValueError("a disposition by an issue needs issue_id (the logged S25 issue)")
+            raise ValueError(msg("a disposition by an issue needs issue_id (the logged S25 issue)"))
         if self.kind == "concession":
             if not (self.reason or "").strip():
-                raise ValueError("a concession needs its reason")
+                raise ValueError(msg("a concession needs its reason"))
             if self.customer_witness is None:
-                raise ValueError("a concession needs the customer's witness (name, role, signature)")
+                raise ValueError(msg("a concession needs the customer's witness (name, role, signature)"))
         return self

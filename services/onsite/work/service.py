@@ -58,6 +58,7 @@ from shared.events.onsite import (
     WitnessRecorded,
     WorkPlanUpdated,
 )
+from shared.messages import msg
 
 
 def tasks_from_dispatch(visit_id: UUID, event: ServiceDispatched, actor: str) -> list[SiteTask]:
@@ -120,7 +121,8 @@ async def escalate_dispute(*, session: AsyncSession, visit_id: UUID, dispute_id:
                                within=col(BriefingDispute.visit_id) == visit.id, where="on this visit",
                                for_update=True)
     if dispute.status != DisputeStatus.OPEN:
-        raise GateRefused("dispute escalation", [f"S9: the disputed point is already {dispute.status}"])
+        raise GateRefused(msg("dispute escalation"), [msg("S9: the disputed point is already {status}",
+            status=dispute.status)])
     dispute.status = DisputeStatus.ESCALATED
     dispute.escalated_to, dispute.escalated_by, dispute.escalated_at = escalated_to, principal.subject, utcnow()
     emit(session, BriefingDisputeEscalated(case_id=visit.case_id, visit_id=visit.id, dispute_id=dispute.id,
@@ -343,7 +345,8 @@ async def record_process_data(*, session: AsyncSession, visit_id: UUID, task_id:
     visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
     task = await get_task(session=session, visit=visit, task_id=task_id, for_update=True)
     if task.status != TaskStatus.STARTED:
-        raise GateRefused("process data", [f"S13: the task is {task.status}; values are recorded while it is started"])
+        raise GateRefused(msg("process data"), [
+            msg("S13: the task is {status}; values are recorded while it is started", status=task.status)])
     await _check_act(session, visit, step="S13 process data", at=body.occurred_at,
                      after=[Earlier("the task's start", task.started_at)])
     received = now or utcnow()
@@ -352,17 +355,17 @@ async def record_process_data(*, session: AsyncSession, visit_id: UUID, task_id:
     await _check_day_safety(session, visit, task, occurred, gate="process data")
     item = next((i for i in items_of(task) if i.item_id == item_id), None)
     if item is None:
-        raise NotFound(f"check-sheet item {item_id} is not on this task")
+        raise NotFound(msg("check-sheet item {item_id} is not on this task", item_id=item_id))
     passed = domain.evaluate_value(item, body.value, body.unit)
     record = (await session.execute(select(ProcessDataRecord).where(
         col(ProcessDataRecord.task_id) == task.id, col(ProcessDataRecord.item_id) == item_id))).scalar_one_or_none()
     if record is not None and record.signed_off_at is not None:
-        raise GateRefused("sign-off", [f"S13: item {item_id} is already signed off"])
+        raise GateRefused(msg("sign-off"), [msg("S13: item {item_id} is already signed off", item_id=item_id)])
     now = utcnow()
     if record is not None and occurred < record.occurred_at:
-        raise InvalidInput(f"S13 process data: body.occurred_at {occurred.isoformat()} is before the entry's latest "
-                           f"reading at {record.occurred_at.isoformat()} (rule: a re-measurement comes after the "
-                           "reading it replaces)", field="body.occurred_at")
+        raise InvalidInput(msg("S13 process data: body.occurred_at {occurred} is before the entry's latest reading "
+            "at {occurred_at} (rule: a re-measurement comes after the reading it replaces)",
+            occurred=occurred.isoformat(), occurred_at=record.occurred_at.isoformat()), field="body.occurred_at")
     if record is None:
         record = ProcessDataRecord(visit_id=visit.id, task_id=task.id, item_id=item_id, value=body.value,
                                    unit=body.unit, passed=passed, requires_witness=item.requires_witness
@@ -399,7 +402,7 @@ async def readings(*, session: AsyncSession, visit_id: UUID, task_id: UUID, item
         col(ProcessDataRecord.visit_id) == visit_id, col(ProcessDataRecord.task_id) == task_id,
         col(ProcessDataRecord.item_id) == item_id))).scalar_one_or_none()
     if record is None:
-        raise NotFound(f"no value recorded for item {item_id} of task {task_id}")
+        raise NotFound(msg("no value recorded for item {item_id} of task {task_id}", item_id=item_id, task_id=task_id))
     return list((await session.execute(
         select(ProcessDataReading).where(col(ProcessDataReading.record_id) == record.id)
         .order_by(col(ProcessDataReading.recorded_at), col(ProcessDataReading.id)))).scalars())
@@ -410,7 +413,7 @@ async def _locked_entry(session: AsyncSession, visit: SiteVisit, task_id: UUID, 
         col(ProcessDataRecord.visit_id) == visit.id, col(ProcessDataRecord.task_id) == task_id,
         col(ProcessDataRecord.item_id) == item_id).with_for_update())).scalar_one_or_none()
     if record is None:
-        raise NotFound(f"no value recorded for item {item_id} of task {task_id}")
+        raise NotFound(msg("no value recorded for item {item_id} of task {task_id}", item_id=item_id, task_id=task_id))
     return record
 
 
@@ -515,7 +518,8 @@ async def record_witness(*, session: AsyncSession, visit_id: UUID, body: Witness
     exists = (await session.execute(select(col(model.id)).where(
         col(model.id) == body.subject_id, col(model.visit_id) == visit.id))).first()
     if exists is None:
-        raise NotFound(f"{body.subject_kind} {body.subject_id} does not exist on this visit")
+        raise NotFound(msg("{subject_kind} {subject_id} does not exist on this visit",
+            subject_kind=body.subject_kind, subject_id=body.subject_id))
     return await _add_witness(session=session, visit=visit, principal=principal, subject_kind=body.subject_kind,
                               subject_id=body.subject_id, name=body.name, role=body.role, signature=body.signature)
 
@@ -527,7 +531,7 @@ async def _add_witness(*, session: AsyncSession, visit: SiteVisit, principal: Pr
     if signature.evidence_id is not None:
         image = await session.get(EvidenceFile, signature.evidence_id)
         if image is None or image.visit_id != visit.id or not image.content_type.startswith("image/"):
-            raise InvalidInput("the signature image must be an image uploaded to this visit",
+            raise InvalidInput(msg("the signature image must be an image uploaded to this visit"),
                                field="signature.evidence_id")
     witness = WitnessRecord(
         visit_id=visit.id, subject_kind=subject_kind, subject_id=subject_id, name=name,

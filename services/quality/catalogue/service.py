@@ -12,21 +12,22 @@ from shared.api.concurrency import check_if_match
 from shared.api.problems import Conflict, InvalidInput
 from shared.api.resources import get_or_404
 from shared.clock import utcnow
+from shared.messages import msg
 
 
 async def require_known(*, session: AsyncSession, code: str) -> FailureMode:
     """S25: an issue names a failure mode of the catalogue; an unknown or retired one is 422 naming it."""
     mode = await session.get(FailureMode, code)
     if mode is None or not mode.active:
-        raise InvalidInput(f"unknown failure mode {code!r}: it is not in the failure-mode catalogue",
-                           errors=[{"field": "failure_mode", "message": f"unknown failure mode {code!r}",
+        raise InvalidInput(msg("unknown failure mode {code!r}: it is not in the failure-mode catalogue", code=code),
+                           errors=[{"field": "failure_mode", "message": msg("unknown failure mode {code!r}", code=code),
                                     "type": "unknown_failure_mode"}])
     return mode
 
 
 async def create(*, session: AsyncSession, body: FailureModeCreate, principal: Principal) -> FailureMode:
     if await session.get(FailureMode, body.code) is not None:
-        raise Conflict(f"failure mode {body.code!r} already exists")
+        raise Conflict(msg("failure mode {code!r} already exists", code=body.code))
     now = utcnow()
     mode = FailureMode(**body.model_dump(), created_at=now, created_by=principal.actor, updated_at=now,
                        updated_by=principal.actor)

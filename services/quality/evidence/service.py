@@ -17,6 +17,7 @@ from services.quality.settings import QualitySettings
 from shared.api.auth import Principal
 from shared.api.problems import Conflict, InvalidInput, NotFound, UnsupportedMediaType
 from shared.clock import utcnow
+from shared.messages import msg
 from shared.storage import LocalFolderStorage
 
 
@@ -26,11 +27,13 @@ async def attach(*, session: AsyncSession, issue_id: UUID, upload: UploadFile, p
     issue = await issues.get(session=session, issue_id=issue_id, principal=principal)
     content_type = (upload.content_type or "").split(";")[0].strip().lower()
     if content_type not in settings.evidence_content_types:
-        raise UnsupportedMediaType(f"evidence of type {content_type or 'unknown'} is not accepted; allowed: "
-                                   f"{', '.join(settings.evidence_content_types)}")
+        raise UnsupportedMediaType(msg("evidence of type {content_type} is not accepted; allowed: "
+            "{evidence_content_types}",
+            content_type=content_type or 'unknown', evidence_content_types=', '.join(settings.evidence_content_types)))
     filename = (upload.filename or "evidence").replace("/", "_").replace("\\", "_")[:255]
     if not filename.strip():
-        raise InvalidInput("the evidence file needs a name", errors=[{"field": "file", "message": "no filename"}])
+        raise InvalidInput(msg("the evidence file needs a name"),
+                           errors=[{"field": "file", "message": msg("no filename")}])
     evidence_id = uuid4()
     key = f"{issue.id}/{evidence_id}"
     size, sha256 = await LocalFolderStorage(settings.evidence_dir).save_upload(
@@ -58,11 +61,13 @@ async def fetch(*, session: AsyncSession, issue_id: UUID, evidence_id: UUID, pri
     await issues.get(session=session, issue_id=issue_id, principal=principal)
     evidence = await session.get(IssueEvidence, evidence_id)
     if evidence is None or evidence.issue_id != issue_id:
-        raise NotFound(f"evidence {evidence_id} of issue {issue_id} does not exist")
+        raise NotFound(msg("evidence {evidence_id} of issue {issue_id} does not exist",
+            evidence_id=evidence_id, issue_id=issue_id))
     try:
         content = await LocalFolderStorage(settings.evidence_dir).get(evidence.storage_key)
     except FileNotFoundError:
-        raise Conflict(f"the stored file of evidence {evidence_id} is missing") from None
+        raise Conflict(msg("the stored file of evidence {evidence_id} is missing", evidence_id=evidence_id)) from None
     if hashlib.sha256(content).hexdigest() != evidence.sha256:
-        raise Conflict(f"the stored file of evidence {evidence_id} does not match its SHA-256; it was altered")
+        raise Conflict(msg("the stored file of evidence {evidence_id} does not match its SHA-256; it was altered",
+            evidence_id=evidence_id))
     return evidence, content

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
+from shared.messages import msg
 from shared.problems import GateRefused
 
 
@@ -47,11 +48,11 @@ STATUS_AFTER: dict[Stage, IssueStatus] = {
 }
 
 MISSING: dict[Stage, str] = {
-    Stage.CONTAINMENT: "containment",
-    Stage.ROOT_CAUSE: "root cause",
-    Stage.CORRECTIVE_ACTION: "corrective action",
-    Stage.PREVENTIVE_ACTION: "preventive action",
-    Stage.VERIFICATION: "verification of effectiveness",
+    Stage.CONTAINMENT: msg("containment"),
+    Stage.ROOT_CAUSE: msg("root cause"),
+    Stage.CORRECTIVE_ACTION: msg("corrective action"),
+    Stage.PREVENTIVE_ACTION: msg("preventive action"),
+    Stage.VERIFICATION: msg("verification of effectiveness"),
 }
 
 IN_LOOP = frozenset({IssueStatus.ESCALATED, IssueStatus.REOPENED, *STATUS_AFTER.values()})
@@ -61,8 +62,8 @@ CLOSED_STATES = frozenset({IssueStatus.CLOSED, IssueStatus.RESOLVED_ON_SITE})
 
 def _not_in_loop(status: str) -> str:
     if status == IssueStatus.LOGGED:
-        return "escalation: the closed loop applies only to escalated issues"
-    return f"an open escalated issue (it is {status})"
+        return msg("escalation: the closed loop applies only to escalated issues")
+    return msg("an open escalated issue (it is {status})", status=status)
 
 
 def stage_gate(status: str, loop: Mapping[str, Any], stage: Stage) -> None:
@@ -72,7 +73,7 @@ def stage_gate(status: str, loop: Mapping[str, Any], stage: Stage) -> None:
         if earlier not in loop:
             missing.append(MISSING[earlier])
     if missing:
-        raise GateRefused(f"record {MISSING[stage]}", missing)
+        raise GateRefused(msg("record {stage}", stage=MISSING[stage]), missing)
 
 
 def record_stage(loop: Mapping[str, Any], stage: Stage, record: dict[str, Any]) -> dict[str, Any]:
@@ -89,24 +90,26 @@ def closure_gate(status: str, loop: Mapping[str, Any]) -> None:
             missing.append(MISSING[stage])
     verification = loop.get(Stage.VERIFICATION)
     if verification is None:
-        missing.append("a positive verification of effectiveness")
+        missing.append(msg("a positive verification of effectiveness"))
     elif not verification.get("effective"):
-        missing.append("a positive verification of effectiveness (the last verification found the actions "
-                       "not effective)")
+        missing.append(msg("a positive verification of effectiveness (the last verification found the actions "
+                       "not effective)"))
     if missing:
-        raise GateRefused("close issue", missing)
+        raise GateRefused(msg("close issue"), missing)
 
 
 def escalation_gate(status: str) -> None:
     """S25: only a logged issue (not fixed on site, not yet escalated) is sent to the company."""
     if status != IssueStatus.LOGGED:
-        raise GateRefused("escalate issue", [f"a logged issue not yet escalated or resolved (it is {status})"])
+        raise GateRefused(msg("escalate issue"),
+                          [msg("a logged issue not yet escalated or resolved (it is {status})", status=status)])
 
 
 def on_site_resolution_gate(status: str) -> None:
     """S25: only a logged issue can be fixed on site; an escalated one follows the closed loop."""
     if status != IssueStatus.LOGGED:
-        raise GateRefused("resolve issue on site", [f"a logged issue not yet escalated or resolved (it is {status})"])
+        raise GateRefused(msg("resolve issue on site"),
+                          [msg("a logged issue not yet escalated or resolved (it is {status})", status=status)])
 
 
 def reopen_gate(status: str) -> IssueStatus:
@@ -116,7 +119,7 @@ def reopen_gate(status: str) -> IssueStatus:
     fixed on site goes back to `logged`, to be fixed again or escalated.
     """
     if status not in CLOSED_STATES:
-        raise GateRefused("reopen issue", [f"a closed issue (it is {status})"])
+        raise GateRefused(msg("reopen issue"), [msg("a closed issue (it is {status})", status=status)])
     return IssueStatus.REOPENED if status == IssueStatus.CLOSED else IssueStatus.LOGGED
 
 

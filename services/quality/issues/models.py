@@ -18,6 +18,7 @@ from shared.api.params import IsoDateTime
 from shared.api.text import NonBlank
 from shared.db import timestamptz_column
 from shared.events.quality import Severity
+from shared.messages import msg
 
 
 class CaseTeam(SQLModel, table=True):
@@ -177,14 +178,14 @@ class RootCause(BaseModel):
     def _method_fields(self) -> RootCause:
         if self.method == "five_whys":
             if not self.whys:
-                raise ValueError("method five_whys needs 'whys': the chain of whys (1-10 answers)")
+                raise ValueError(msg("method five_whys needs 'whys': the chain of whys (1-10 answers)"))
             if self.categories is not None:
-                raise ValueError("'categories' belong to method fishbone")
+                raise ValueError(msg("'categories' belong to method fishbone"))
         else:
             if not self.categories or not any(self.categories.values()):
-                raise ValueError("method fishbone needs 'categories': causes under at least one category")
+                raise ValueError(msg("method fishbone needs 'categories': causes under at least one category"))
             if self.whys is not None:
-                raise ValueError("'whys' belong to method five_whys")
+                raise ValueError(msg("'whys' belong to method five_whys"))
         return self
 
 

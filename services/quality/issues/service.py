@@ -53,6 +53,7 @@ from shared.events.quality import (
     PreventiveActionDefined,
     RootCauseIdentified,
 )
+from shared.messages import msg
 
 COMPLAINT_FAILURE_MODE = "customer-complaint"
 OUT_OF_LIMITS_FAILURE_MODE = "out-of-limits"
@@ -93,7 +94,7 @@ async def _require_on_case(session: AsyncSession, principal: Principal, case_id:
         return
     team = await session.get(CaseTeam, case_id)
     if team is None or principal.subject not in team.engineer_ids:
-        raise NotFound(f"service case {case_id} does not exist")
+        raise NotFound(msg("service case {case_id} does not exist", case_id=case_id))
 
 
 def _require_mover(issue: QualityIssue, principal: Principal) -> None:
@@ -102,8 +103,9 @@ def _require_mover(issue: QualityIssue, principal: Principal) -> None:
         return  # not yet assigned: any quality engineer may act (escalation assigns it)
     if not domain.may_move(subject=principal.subject, unit=principal.unit, is_admin=principal.has(Role.ADMIN),
                            owner=issue.owner, responsible_unit=issue.responsible_unit):
-        raise Forbidden(f"quality issue {issue.id} is assigned to {issue.owner} of unit {issue.responsible_unit}; "
-                        "only its owner or a quality engineer of that unit may move it")
+        raise Forbidden(msg("quality issue {id} is assigned to {owner} of unit {responsible_unit}; only its owner or "
+            "a quality engineer of that unit may move it",
+            id=issue.id, owner=issue.owner, responsible_unit=issue.responsible_unit))
 
 
 async def _locked(session: AsyncSession, principal: Principal, issue_id: UUID, if_match: str | None) -> QualityIssue:
@@ -203,13 +205,14 @@ async def correct(*, session: AsyncSession, issue_id: UUID, body: IssueCorrectio
     """A correction of a registered fact: a new journal entry with the old and new value."""
     issue = await _locked(session, principal, issue_id, if_match)
     if len(body.value) > CORRECTION_LIMITS[body.field]:
-        raise InvalidInput(f"{body.field} may have at most {CORRECTION_LIMITS[body.field]} characters",
-                           errors=[{"field": "value", "message": f"too long for {body.field}"}])
+        raise InvalidInput(msg("{field} may have at most {correction_limits} characters",
+            field=body.field, correction_limits=CORRECTION_LIMITS[body.field]),
+                           errors=[{"field": "value", "message": msg("too long for {field}", field=body.field)}])
     if body.field == "failure_mode":
         await require_known(session=session, code=body.value)
     if body.field == "severity" and body.value not in ("critical", "major", "minor"):
-        raise InvalidInput(f"unknown severity {body.value!r}", errors=[{"field": "value", "message":
-                                                                          "one of critical, major, minor"}])
+        raise InvalidInput(msg("unknown severity {value!r}", value=body.value), errors=[{"field": "value", "message":
+                                                                          msg("one of critical, major, minor")}])
     old = getattr(issue, body.field)
     setattr(issue, body.field, body.value)
     journal(session, issue, "corrected", {"field": body.field, "old": old, "new": body.value,
@@ -363,7 +366,7 @@ async def get(*, session: AsyncSession, issue_id: UUID, principal: Principal, fo
     try:
         await _require_on_case(session, principal, issue.case_id)
     except NotFound:
-        raise NotFound(f"quality issue {issue_id} does not exist") from None
+        raise NotFound(msg("quality issue {issue_id} does not exist", issue_id=issue_id)) from None
     return issue
 
 
@@ -404,7 +407,7 @@ async def search(
     if case_id is not None:
         await _require_on_case(session, principal, case_id)
     elif not _is_staff(principal):
-        raise Forbidden("engineers list issues of one of their cases (give case_id)")
+        raise Forbidden(msg("engineers list issues of one of their cases (give case_id)"))
     stmt = select(QualityIssue)
     filters = {"case_id": case_id, "product": product, "model": model, "failure_mode": failure_mode,
                "severity": severity, "status": status, "owner": owner, "source": source}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from shared.messages import msg
 from shared.problems import GateRefused
 
 REPAIR_FLOW: tuple[str, ...] = ("received", "diagnosed", "repaired", "tested", "shipped_back")
@@ -13,8 +14,9 @@ def status_change_gate(current: str, new: str) -> None:
     if there == here + 1:
         return
     if there <= here:
-        raise GateRefused("change repair status", [f"a status after {current} (the repair is already {current})"])
-    raise GateRefused("change repair status", [f"status {s}" for s in REPAIR_FLOW[here + 1:there]])
+        raise GateRefused(msg("change repair status"),
+                          [msg("a status after {current} (the repair is already {current})", current=current)])
+    raise GateRefused(msg("change repair status"), [msg("status {s}", s=s) for s in REPAIR_FLOW[here + 1:there]])
 
 
 def customer_notification(receipt_number: str, equipment: str, status: str, note: str) -> str:

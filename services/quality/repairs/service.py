@@ -20,6 +20,7 @@ from shared.api.resources import get_or_404
 from shared.clock import utcnow
 from shared.events.onsite import RepairRequested
 from shared.events.quality import RepairOrderOpened, RepairStatusChanged
+from shared.messages import msg
 
 
 def _receipt_number(now: datetime) -> str:
@@ -46,7 +47,8 @@ async def open_order(*, session: AsyncSession, body: RepairOrderCreate, actor: s
     taken = (await session.execute(select(col(RepairOrder.id))
                                    .where(col(RepairOrder.receipt_number) == receipt))).first()
     if taken is not None:
-        raise Conflict(f"receipt number {receipt} is already used by repair order {taken[0]}")
+        raise Conflict(msg("receipt number {receipt} is already used by repair order {taken}",
+            receipt=receipt, taken=taken[0]))
     order = RepairOrder(**body.model_dump(exclude={"receipt_number"}), receipt_number=receipt,
                         repair_request_id=repair_request_id, created_at=now, created_by=actor, updated_at=now,
                         updated_by=actor)
@@ -94,12 +96,7 @@ async def get(*, session: AsyncSession, order_id: UUID) -> tuple[RepairOrder, li
 
 async def search(*, session: AsyncSession, case_id: UUID | None, receipt_number: str | None, status: str | None,
                  limit: int, cursor: str | None) -> tuple[list[RepairOrder], str | None]:
-    stmt = select(RepairOrder)
-    if case_id is not None:
-        stmt = stmt.where(col(RepairOrder.case_id) == case_id)
-    if receipt_number is not None:
-        stmt = stmt.where(col(RepairOrder.receipt_number) == receipt_number)
-    if status is not None:
-        stmt = stmt.where(col(RepairOrder.status) == status)
+    stmt = where_given(select(RepairOrder), (col(RepairOrder.case_id), case_id),
+                       (col(RepairOrder.receipt_number), receipt_number), (col(RepairOrder.status), status))
     return await keyset_page(session, stmt, model=RepairOrder, at=col(RepairOrder.created_at), limit=limit,
                              cursor=cursor, newest_first=True)

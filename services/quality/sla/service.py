@@ -21,6 +21,7 @@ from shared.api.problems import Conflict
 from shared.clock import utcnow
 from shared.db import transaction
 from shared.events.quality import IssueSlaBreached, IssueSlaWarning
+from shared.messages import msg
 
 if TYPE_CHECKING:
     from shared.api.app import ServiceRuntime
@@ -100,9 +101,9 @@ def view(issue: QualityIssue, now: datetime) -> SlaRead:
 def pause(issue: QualityIssue, *, reason: str, at: datetime) -> dict[str, str]:
     """Stop the clocks while waiting for the customer."""
     if issue.sla_paused_since is not None:
-        raise Conflict("the SLA clocks of this issue are already paused")
+        raise Conflict(msg("the SLA clocks of this issue are already paused"))
     if issue.closed_at is not None:
-        raise Conflict("the issue is closed; its clocks have stopped")
+        raise Conflict(msg("the issue is closed; its clocks have stopped"))
     issue.sla_paused_since = at
     return {"reason": reason}
 
@@ -110,7 +111,7 @@ def pause(issue: QualityIssue, *, reason: str, at: datetime) -> dict[str, str]:
 def resume(issue: QualityIssue, *, at: datetime) -> dict[str, object]:
     """Restart the clocks; the deadlines move by the time spent paused."""
     if issue.sla_paused_since is None:
-        raise Conflict("the SLA clocks of this issue are not paused")
+        raise Conflict(msg("the SLA clocks of this issue are not paused"))
     total = resumed(timedelta(seconds=issue.sla_paused_seconds), issue.sla_paused_since, at)
     paused_for = int(total.total_seconds()) - issue.sla_paused_seconds
     issue.sla_paused_seconds = int(total.total_seconds())
