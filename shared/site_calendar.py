@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from shared.messages import msg
 from shared.problems import InvalidInput
 
 MAX_PERIOD_DAYS = 62
@@ -55,12 +56,14 @@ def period_days(first: date, last: date, *, max_days: int = MAX_PERIOD_DAYS) -> 
     calendar, reversed or too long is refused naming the field (`from`, `to`)."""
     for name, day in (("from", first), ("to", last)):
         if not EARLIEST <= day <= LATEST:
-            raise InvalidInput(f"`{name}` must be between {EARLIEST} and {LATEST}", field=name)
+            raise InvalidInput(msg("`{name}` must be between {earliest} and {latest}",
+                name=name, earliest=EARLIEST, latest=LATEST), field=name)
     if last < first:
-        raise InvalidInput("`to` is before `from`", field="to")
+        raise InvalidInput(msg("`to` is before `from`"), field="to")
     count = (last - first).days + 1
     if count > max_days:
-        raise InvalidInput(f"the period is {count} days, at most {max_days} are shown", field="to")
+        raise InvalidInput(msg("the period is {count} days, at most {max_days} are shown",
+            count=count, max_days=max_days), field="to")
     return [first + timedelta(days=i) for i in range(count)]
 
 

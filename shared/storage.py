@@ -18,6 +18,7 @@ from typing import Protocol
 from fastapi import UploadFile
 
 from shared.api.problems import PayloadTooLarge
+from shared.messages import msg
 
 CHUNK = 64 * 1024
 
@@ -77,7 +78,7 @@ class LocalFolderStorage:
             while chunk := await upload.read(CHUNK):
                 size += len(chunk)
                 if size > max_bytes:
-                    raise PayloadTooLarge(f"files may have at most {max_bytes} bytes")
+                    raise PayloadTooLarge(msg("files may have at most {max_bytes} bytes", max_bytes=max_bytes))
                 digest.update(chunk)
                 await asyncio.to_thread(handle.write, chunk)
         except BaseException:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from shared.api.auth import Principal, Role
 from shared.api.problems import Forbidden, InvalidInput
+from shared.messages import msg
 
 
 def acting_agent(principal: Principal, agent: str | None) -> str:
@@ -14,8 +15,8 @@ def acting_agent(principal: Principal, agent: str | None) -> str:
     """
     if principal.has(Role.CALL_CENTRE_TOOL):
         if not agent:
-            raise InvalidInput("the call-centre tool must name the agent it acts for", field="agent")
+            raise InvalidInput(msg("the call-centre tool must name the agent it acts for"), field="agent")
         return agent
     if agent is not None and agent != principal.subject:
-        raise Forbidden("an agent acts only for themself")
+        raise Forbidden(msg("an agent acts only for themself"))
     return principal.subject

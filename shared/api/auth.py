@@ -23,6 +23,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from shared.api.problems import Forbidden, Unauthorized
 from shared.api.routes import api_routes
 from shared.clock import timestamp, utcnow
+from shared.messages import msg
 from shared.settings import ServiceSettings
 
 
@@ -97,7 +98,7 @@ class TokenVerifier:
         try:
             header = jwt.get_unverified_header(token)
             if header.get("alg") not in s.jwt_algorithms:
-                raise Unauthorized(f"token algorithm {header.get('alg')!r} is not accepted")
+                raise Unauthorized(msg("token algorithm {header!r} is not accepted", header=header.get('alg')))
             if self._jwks is not None:
                 signing_key = await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)
                 key: Any = signing_key.key
@@ -110,7 +111,7 @@ class TokenVerifier:
         except Unauthorized:
             raise
         except jwt.PyJWTError as exc:
-            raise Unauthorized(f"invalid token: {exc}") from None
+            raise Unauthorized(msg("invalid token: {exc}", exc=exc)) from None
         roles = claims.get("roles", [])
         if isinstance(roles, str):
             roles = roles.split()
@@ -158,10 +159,11 @@ class Requires:
         self, request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
     ) -> Principal:
         if credentials is None or credentials.scheme.lower() != "bearer":
-            raise Unauthorized("a bearer token is required")
+            raise Unauthorized(msg("a bearer token is required"))
         principal = await request.app.state.token_verifier.verify(credentials.credentials)
         if not principal.has(*self.roles):
-            raise Forbidden(f"this operation requires one of the roles: {', '.join(sorted(self.roles))}")
+            raise Forbidden(msg("this operation requires one of the roles: {roles}",
+                roles=', '.join(sorted(self.roles))))
         request.state.principal = principal
         return principal
 

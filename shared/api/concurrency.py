@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from shared.api.problems import PreconditionFailed
+from shared.messages import msg
 
 
 def etag(version: int) -> str:
@@ -16,6 +17,6 @@ def check_if_match(if_match: str | None, version: int) -> None:
     accepted = {tag.strip() for tag in if_match.split(",")}
     if etag(version) not in accepted and f'"{version}"' not in accepted:
         raise PreconditionFailed(
-            f"the resource is at version {version}; reload it and apply your change again",
+            msg("the resource is at version {version}; reload it and apply your change again", version=version),
             current_etag=etag(version),
         )

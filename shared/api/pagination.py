@@ -15,6 +15,7 @@ from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.api.problems import InvalidInput
+from shared.messages import msg
 
 T = TypeVar("T")
 M = TypeVar("M", bound=SQLModel)
@@ -38,7 +39,18 @@ def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
         created, row_id = json.loads(base64.urlsafe_b64decode(padded))
         return datetime.fromisoformat(created), UUID(row_id)
     except Exception:
-        raise InvalidInput("cursor is not valid", field="cursor") from None
+        raise InvalidInput(msg("cursor is not valid"), field="cursor") from None
+
+
+S = TypeVar("S", bound=Select[Any])
+
+
+def where_given(stmt: S, *filters: tuple[Any, object]) -> S:
+    """`stmt` narrowed by each (column, value) filter of a list; a filter the caller did not give (None) is none."""
+    for column, value in filters:
+        if value is not None:
+            stmt = stmt.where(column == value)
+    return stmt
 
 
 async def keyset_page(session: AsyncSession, stmt: Select[Any], *, model: type[M], at: Any, limit: int,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from shared.api.auth import Principal, Role
 from shared.api.problems import Forbidden
+from shared.messages import msg
 
 NATIONAL_ROLES = (Role.ADMIN, Role.DISPATCHER, Role.DEPARTMENT_HEAD, Role.QUALITY_ENGINEER)
 
@@ -21,7 +22,7 @@ def region_scope(principal: Principal) -> str | None:
     if not principal.has(Role.REGIONAL_CENTRE) or principal.has(*NATIONAL_ROLES):
         return None
     if not principal.region:
-        raise Forbidden("a regional centre's token must carry its `region` claim")
+        raise Forbidden(msg("a regional centre's token must carry its `region` claim"))
     return principal.region
 
 

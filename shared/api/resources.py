@@ -14,6 +14,7 @@ from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.clock import utcnow
+from shared.messages import msg
 from shared.problems import NotFound
 
 M = TypeVar("M", bound=SQLModel)
@@ -36,7 +37,8 @@ async def get_or_404(session: AsyncSession, model: type[M], key: object, *, what
         stmt = stmt.with_for_update()
     found = (await session.execute(stmt)).scalar_one_or_none()
     if found is None:
-        raise NotFound(f"{what} {key} does not exist" + (f" {where}" if where else ""))
+        raise NotFound(msg("{what} {key} does not exist {where}", what=what, key=key, where=where) if where
+                       else msg("{what} {key} does not exist", what=what, key=key))
     return found
 
 

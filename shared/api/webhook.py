@@ -12,6 +12,7 @@ import hmac
 
 from shared import clock
 from shared.api.problems import Unauthorized
+from shared.messages import msg
 
 TIMESTAMP_HEADER = "X-Signature-Timestamp"
 SIGNATURE_HEADER = "X-Signature"
@@ -29,18 +30,19 @@ def verify_signature(
 ) -> int:
     """Return the verified timestamp, or raise Unauthorized saying what is wrong."""
     if not timestamp or not signature:
-        raise Unauthorized(f"the webhook needs {TIMESTAMP_HEADER} and {SIGNATURE_HEADER} headers")
+        raise Unauthorized(msg("the webhook needs {timestamp_header} and {signature_header} headers",
+            timestamp_header=TIMESTAMP_HEADER, signature_header=SIGNATURE_HEADER))
     try:
         ts = int(timestamp)
     except ValueError:
-        raise Unauthorized(f"{TIMESTAMP_HEADER} must be Unix seconds") from None
+        raise Unauthorized(msg("{timestamp_header} must be Unix seconds", timestamp_header=TIMESTAMP_HEADER)) from None
     current = clock.timestamp() if now is None else now
     if abs(current - ts) > window_s:
-        raise Unauthorized("the webhook timestamp is outside the 5-minute replay window")
+        raise Unauthorized(msg("the webhook timestamp is outside the 5-minute replay window"))
     matched = False
     for secret in secrets:
         # Compare against every secret so timing does not reveal which one matched.
         matched |= hmac.compare_digest(sign(secret, ts, body), signature)
     if not matched:
-        raise Unauthorized("the webhook signature does not match")
+        raise Unauthorized(msg("the webhook signature does not match"))
     return ts

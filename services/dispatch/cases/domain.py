@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from shared.messages import msg
 from shared.problems import GateRefused
 
 
@@ -40,7 +41,8 @@ def require_transition(current: CaseStatus, target: CaseStatus) -> None:
     """S1-S34: a case moves only along the standard's order (the step of the target status names the refusal)."""
     if not can_move(current, target):
         step = STEP_OF_STATUS.get(target, "S1")
-        raise GateRefused("case status", [f"{step}: a case that is {current.value} cannot become {target.value}"],
+        raise GateRefused(msg("case status"), [msg("{step}: a case that is {current} cannot become {target}",
+            step=step, current=current, target=target)],
                           current_status=current.value)
 
 
@@ -63,21 +65,23 @@ def dispatch_problems(r: DispatchReadiness) -> list[str]:
     """S6 gate: S1 acknowledged, S2 confirmed, S3 staffed, S4 approved, S5 attached, S6 complete."""
     missing: list[str] = []
     if r.status != CaseStatus.ACKNOWLEDGED:
-        missing.append(f"S1: the case must be acknowledged and not yet dispatched (it is {r.status.value})")
+        missing.append(msg("S1: the case must be acknowledged and not yet dispatched (it is {status})",
+            status=r.status.value))
     if not r.conditions_confirmed:
-        missing.append("S2: the service conditions are not confirmed with the customer")
+        missing.append(msg("S2: the service conditions are not confirmed with the customer"))
     if r.team_size == 0:
-        missing.append("S3: no engineers are assigned")
+        missing.append(msg("S3: no engineers are assigned"))
     elif r.team_size >= 2 and r.project_managers != 1:
-        missing.append(f"S3: a team of {r.team_size} needs exactly one project manager")
+        missing.append(msg("S3: a team of {team_size} needs exactly one project manager", team_size=r.team_size))
     if not r.plan_approved:
         state = "there is no service plan" if r.plan_status is None else f"the newest plan is {r.plan_status}"
-        missing.append(f"S4: the service plan is not approved ({state})")
+        missing.append(msg("S4: the service plan is not approved ({state})", state=state))
     if not r.pack_attached:
-        missing.append("S5: no specification pack is attached")
+        missing.append(msg("S5: no specification pack is attached"))
     missing.extend(r.live_work_missing)
     if r.preparation_missing:
-        missing.append(f"S6: preparation items not ticked: {', '.join(r.preparation_missing)}")
+        missing.append(msg("S6: preparation items not ticked: {preparation_missing}",
+            preparation_missing=', '.join(r.preparation_missing)))
     return missing
 
 
@@ -85,4 +89,4 @@ def check_dispatch_gate(readiness: DispatchReadiness) -> None:
     """S6: refuse dispatch naming every missing condition."""
     missing = dispatch_problems(readiness)
     if missing:
-        raise GateRefused("dispatch", missing)
+        raise GateRefused(msg("dispatch"), missing)

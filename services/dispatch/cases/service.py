@@ -36,6 +36,7 @@ from shared.events.dispatch import (
     ServiceRequestAcknowledged,
     ServiceRequestReceived,
 )
+from shared.messages import msg
 
 
 async def get(*, session: AsyncSession, case_id: UUID, for_update: bool = False) -> ServiceCase:
@@ -54,9 +55,9 @@ async def get_visible(*, session: AsyncSession, case_id: UUID, principal: Princi
     case = await get(session=session, case_id=case_id)
     engineer = only_own_cases(principal)
     if engineer is not None and engineer not in {m.get("engineer_id") for m in case.team}:
-        raise NotFound(f"service case {case_id} does not exist")
+        raise NotFound(msg("service case {case_id} does not exist", case_id=case_id))
     if not in_region_scope(principal, case.region):
-        raise NotFound(f"service case {case_id} does not exist")
+        raise NotFound(msg("service case {case_id} does not exist", case_id=case_id))
     return case
 
 

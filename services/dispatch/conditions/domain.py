@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Protocol, TypeVar
 
+from shared.messages import msg
 from shared.problems import GateRefused
 
 
@@ -42,4 +43,5 @@ def postponement_due(call: ConditionCall, today: date) -> bool:
 def check_call_allowed(case_status: str) -> None:
     """S2: conditions are confirmed (or postponed) for an acknowledged request only (S1 first)."""
     if case_status != "acknowledged":
-        raise GateRefused("service conditions", [f"S1: the request is not acknowledged (the case is {case_status})"])
+        raise GateRefused(msg("service conditions"), [
+            msg("S1: the request is not acknowledged (the case is {case_status})", case_status=case_status)])

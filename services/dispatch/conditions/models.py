@@ -15,6 +15,7 @@ from sqlmodel import SQLModel
 from shared.api.params import IsoDate, IsoDateTime
 from shared.api.text import NonBlank
 from shared.clock import utcnow
+from shared.messages import msg
 
 CallOutcome = Literal["confirmed", "postponed"]
 
@@ -75,7 +76,7 @@ class ConditionCallCreate(BaseModel):
     @classmethod
     def _happened(cls, value: datetime) -> datetime:
         if value > utcnow() + timedelta(minutes=5):
-            raise ValueError("a call cannot be recorded before it happened")
+            raise ValueError(msg("a call cannot be recorded before it happened"))
         return value
 
     @field_validator("conditions")
@@ -83,16 +84,16 @@ class ConditionCallCreate(BaseModel):
     def _conditions(cls, value: ConfirmedConditions | None, info: ValidationInfo) -> ConfirmedConditions | None:
         if info.data.get("outcome") == "confirmed":
             if value is None:
-                raise ValueError("required when the outcome is confirmed")
+                raise ValueError(msg("required when the outcome is confirmed"))
             if value.required_arrival < utcnow():
-                raise ValueError("required_arrival must not be in the past")
+                raise ValueError(msg("required_arrival must not be in the past"))
         return value
 
     @field_validator("reason")
     @classmethod
     def _reason(cls, value: str | None, info: ValidationInfo) -> str | None:
         if info.data.get("outcome") == "postponed" and not value:
-            raise ValueError("required when the outcome is postponed")
+            raise ValueError(msg("required when the outcome is postponed"))
         return value
 
     @field_validator("new_date")
@@ -100,9 +101,9 @@ class ConditionCallCreate(BaseModel):
     def _new_date(cls, value: date | None, info: ValidationInfo) -> date | None:
         if info.data.get("outcome") == "postponed":
             if value is None:
-                raise ValueError("required when the outcome is postponed")
+                raise ValueError(msg("required when the outcome is postponed"))
             if value < utcnow().date():
-                raise ValueError("must not be in the past")
+                raise ValueError(msg("must not be in the past"))
         return value
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from services.dispatch.cases.domain import CaseStatus
 from services.dispatch.staffing.domain import Candidate, Requirement, team_problems
+from shared.messages import msg
 from shared.problems import GateRefused
 
 
@@ -34,11 +35,12 @@ def reschedule_problems(status: CaseStatus, customer_notified_at: datetime | Non
     """
     missing = []
     if status not in (CaseStatus.ACKNOWLEDGED, CaseStatus.DISPATCHED):
-        missing.append(f"S7: only a staffed case not yet on site can be rescheduled (it is {status.value})")
+        missing.append(msg("S7: only a staffed case not yet on site can be rescheduled (it is {status})",
+            status=status))
     if customer_notified_at is None and not informing:
-        missing.append("S7: the customer's notification is not recorded")
+        missing.append(msg("S7: the customer's notification is not recorded"))
     if regional_centre_notified_at is None and not informing:
-        missing.append("S7: the regional service centre's notification is not recorded")
+        missing.append(msg("S7: the regional service centre's notification is not recorded"))
     if (team or unknown) and requirement is not None and start is not None and end is not None:
         missing += team_problems(team, unknown, requirement, start, end)
     return missing
@@ -55,4 +57,4 @@ def check_reschedule(status: CaseStatus, customer_notified_at: datetime | None,
                                   unknown=unknown, requirement=requirement, start=start, end=end,
                                   informing=informing)
     if missing:
-        raise GateRefused("arrival reschedule", missing)
+        raise GateRefused(msg("arrival reschedule"), missing)

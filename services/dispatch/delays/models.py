@@ -15,6 +15,7 @@ from shared.api.params import IsoDateTime
 from shared.api.text import NonBlank
 from shared.clock import utcnow
 from shared.db import timestamptz
+from shared.messages import msg
 
 
 class ArrivalReschedule(BaseModel):
@@ -37,13 +38,13 @@ class ArrivalReschedule(BaseModel):
     @classmethod
     def _future(cls, value: datetime) -> datetime:
         if value < utcnow():
-            raise ValueError("must not be in the past")
+            raise ValueError(msg("must not be in the past"))
         return value
 
     @model_validator(mode="after")
     def _either(self) -> ArrivalReschedule:
         if self.inform and (self.customer_notified_at is not None or self.regional_centre_notified_at is not None):
-            raise ValueError("with `inform` the system records when they were told: omit the notified-at times")
+            raise ValueError(msg("with `inform` the system records when they were told: omit the notified-at times"))
         return self
 
 

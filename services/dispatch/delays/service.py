@@ -36,6 +36,7 @@ from shared.api.concurrency import check_if_match
 from shared.api.problems import NotFound
 from shared.events import EventEnvelope
 from shared.events.dispatch import ArrivalRescheduled
+from shared.messages import msg
 from shared.problems import GateRefused
 
 
@@ -130,10 +131,11 @@ async def request_informed(*, session: AsyncSession, case_id: UUID, body: Arriva
                           (Audience.REGIONAL_CENTRE, f"the regional centre of {case.region} (no recipient in the "
                                                      "notification directory)")):
         if not any(r["audience"] == audience and r["status"] == NotificationStatus.QUEUED for r in rows):
-            missing.append(f"S7: the system cannot inform {who}: inform them yourself and give the notified-at "
-                           "time")
+            missing.append(msg("S7: the system cannot inform {who}: inform them yourself and give the notified-at "
+                "time",
+                who=who))
     if missing:
-        raise GateRefused("arrival reschedule", missing)
+        raise GateRefused(msg("arrival reschedule"), missing)
     return _read(request, [r["id"] for r in rows])
 
 
@@ -144,7 +146,8 @@ def _read(request: ArrivalRescheduleRequest, ids: list[UUID]) -> ArrivalReschedu
 async def get_request(*, session: AsyncSession, case_id: UUID, request_id: UUID) -> ArrivalRescheduleRequestRead:
     request = await session.get(ArrivalRescheduleRequest, request_id)
     if request is None or request.case_id != case_id:
-        raise NotFound(f"arrival reschedule request {request_id} of case {case_id} does not exist")
+        raise NotFound(msg("arrival reschedule request {request_id} of case {case_id} does not exist",
+            request_id=request_id, case_id=case_id))
     ids = list((await session.execute(select(col(Notification.id)).where(col(Notification.gate_id) == request_id)
                                       .order_by(col(Notification.created_at)))).scalars())
     return _read(request, ids)

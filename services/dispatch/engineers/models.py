@@ -13,6 +13,7 @@ from sqlmodel import SQLModel
 
 from shared.api.params import IsoDate, IsoDateTime
 from shared.api.text import NonBlank
+from shared.messages import msg
 
 
 class Engineer(SQLModel, table=True):
@@ -63,7 +64,7 @@ class Unavailability(BaseModel):
     def _ordered(cls, value: datetime, info: ValidationInfo) -> datetime:
         start = info.data.get("start")
         if start is not None and value <= start:
-            raise ValueError("must be after start")
+            raise ValueError(msg("must be after start"))
         return value
 
 

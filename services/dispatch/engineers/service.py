@@ -11,6 +11,7 @@ from shared.api.concurrency import check_if_match
 from shared.api.problems import Conflict
 from shared.api.resources import get_or_404
 from shared.clock import utcnow
+from shared.messages import msg
 
 
 async def get(*, session: AsyncSession, engineer_id: str, for_update: bool = False) -> Engineer:
@@ -24,7 +25,7 @@ async def get_many(*, session: AsyncSession, engineer_ids: list[str]) -> dict[st
 
 async def create(*, session: AsyncSession, body: EngineerCreate, actor: str) -> Engineer:
     if (await session.execute(select(col(Engineer.id)).where(col(Engineer.id) == body.id))).first():
-        raise Conflict(f"engineer {body.id} already exists")
+        raise Conflict(msg("engineer {id} already exists", id=body.id))
     now = utcnow()
     data = body.model_dump(mode="json")
     engineer = Engineer(**data, created_at=now, created_by=actor, updated_at=now, updated_by=actor)

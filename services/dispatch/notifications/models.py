@@ -14,6 +14,7 @@ from sqlmodel import SQLModel
 from services.dispatch.notifications.domain import Audience, Channel, Language, NotificationStatus, channel_of
 from shared.api.text import NonBlank
 from shared.db import timestamptz
+from shared.messages import msg
 
 
 class Notification(SQLModel, table=True):
@@ -145,7 +146,7 @@ class RecipientCreate(BaseModel):
     @classmethod
     def _staff(cls, value: Audience) -> Audience:
         if value == Audience.CUSTOMER:
-            raise ValueError("customers are addressed from their case's contact, not the directory")
+            raise ValueError(msg("customers are addressed from their case's contact, not the directory"))
         return value
 
 

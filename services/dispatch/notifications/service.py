@@ -32,6 +32,7 @@ from services.dispatch.settings import DispatchSettings
 from shared.api.problems import Conflict, NotFound
 from shared.db import table_of
 from shared.events import EventEnvelope
+from shared.messages import msg
 from shared.problems import InvalidInput
 from shared.site_calendar import SiteCalendar
 
@@ -262,7 +263,7 @@ async def add_recipient(*, session: AsyncSession, body: RecipientCreate, actor: 
         col(NotificationRecipient.region) == body.region if body.region is not None
         else col(NotificationRecipient.region).is_(None)))).first()
     if clash is not None:
-        raise Conflict("this address is already a recipient of that role and region", recipient_id=str(clash[0]))
+        raise Conflict(msg("this address is already a recipient of that role and region"), recipient_id=str(clash[0]))
     recipient = NotificationRecipient(
         id=uuid4(), role=body.role.value, region=body.region, name=body.name, address=address, channel=channel,
         language=body.language.value if body.language else None, created_by=actor, created_at=now)
@@ -274,13 +275,13 @@ def _channel(address: str, settings: DispatchSettings) -> str:
     try:
         return domain.channel_of(address, settings.notify_messenger_schemes).value
     except ValueError as exc:
-        raise InvalidInput(f"address: {exc}", field="address") from None
+        raise InvalidInput(msg("address: {exc}", exc=exc), field="address") from None
 
 
 async def get_recipient(*, session: AsyncSession, recipient_id: UUID) -> NotificationRecipient:
     found = await session.get(NotificationRecipient, recipient_id, with_for_update=True)
     if found is None:
-        raise NotFound(f"notification recipient {recipient_id} does not exist")
+        raise NotFound(msg("notification recipient {recipient_id} does not exist", recipient_id=recipient_id))
     return found
 
 
@@ -348,4 +349,4 @@ async def remove_opt_out(*, session: AsyncSession, opt_out_id: UUID) -> None:
     """The customer agreed to be contacted again (later messages go; suppressed ones stay suppressed)."""
     result = await session.execute(delete(_opt_outs).where(_opt_outs.c.id == opt_out_id).returning(_opt_outs.c.id))
     if result.first() is None:
-        raise NotFound(f"notification opt-out {opt_out_id} does not exist")
+        raise NotFound(msg("notification opt-out {opt_out_id} does not exist", opt_out_id=opt_out_id))

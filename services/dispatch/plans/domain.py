@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from shared.messages import msg
 from shared.problems import GateRefused
 
 
@@ -16,20 +17,22 @@ class PlanStatus(StrEnum):
 
 def check_editable(status: str) -> None:
     if status != PlanStatus.DRAFT:
-        raise GateRefused("plan edit", [f"S4: only a draft plan can be edited (this one is {status})"])
+        raise GateRefused(msg("plan edit"), [msg("S4: only a draft plan can be edited (this one is {status})",
+            status=status)])
 
 
 def check_submit(status: str) -> None:
     if status != PlanStatus.DRAFT:
-        raise GateRefused("plan submission", [f"S4: only a draft plan can be submitted (this one is {status})"])
+        raise GateRefused(msg("plan submission"), [msg("S4: only a draft plan can be submitted (this one is {status})",
+            status=status)])
 
 
 def check_approval(status: str, author: str, approver: str) -> None:
     """S4: approval of a submitted plan by someone who did not write it (lists every failing rule)."""
     missing = []
     if status != PlanStatus.SUBMITTED:
-        missing.append(f"S4: only a submitted plan can be approved (this one is {status})")
+        missing.append(msg("S4: only a submitted plan can be approved (this one is {status})", status=status))
     if author == approver:
-        missing.append("S4: the approver must not be the plan's author")
+        missing.append(msg("S4: the approver must not be the plan's author"))
     if missing:
-        raise GateRefused("plan approval", missing)
+        raise GateRefused(msg("plan approval"), missing)

@@ -7,6 +7,7 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
+from shared.messages import msg
 from shared.problems import Forbidden
 
 DEFAULT_ITEMS: tuple[tuple[str, str], ...] = (
@@ -52,7 +53,7 @@ def merged(stored: Sequence[dict[str, Any]], wanted: Sequence[dict[str, Any]]) -
 def check_may_tick(*, is_dispatcher: bool, subject: str, team: Sequence[str]) -> None:
     """S6: the dispatcher ticks any item; the engineers who prepare (the case's team) tick theirs."""
     if not is_dispatcher and subject not in team:
-        raise Forbidden("only the dispatcher or an engineer of the case's team ticks its preparation items")
+        raise Forbidden(msg("only the dispatcher or an engineer of the case's team ticks its preparation items"))
 
 
 def is_complete(items: Sequence[dict[str, Any]]) -> bool:

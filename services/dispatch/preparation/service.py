@@ -20,6 +20,7 @@ from shared.api.concurrency import check_if_match
 from shared.api.problems import InvalidInput
 from shared.clock import utcnow
 from shared.events.dispatch import PreparationCompleted
+from shared.messages import msg
 
 
 async def checklist(*, session: AsyncSession, case_id: UUID, for_update: bool = False) -> PreparationChecklist | None:
@@ -66,7 +67,7 @@ async def tick(*, session: AsyncSession, case_id: UUID, key: str, body: TickItem
     items = await items_of(session=session, case_id=case.id, found=found)
     item = next((i for i in items if i["key"] == key), None)
     if item is None:
-        raise InvalidInput(f"{key} is not a preparation item", field="key",
+        raise InvalidInput(msg("{key} is not a preparation item", key=key), field="key",
                            allowed=[i["key"] for i in items])
     item.update(done=body.done, note=body.note, ticked_by=actor, ticked_at=now.isoformat())
     was_complete = found.completed_at is not None

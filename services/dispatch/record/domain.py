@@ -29,6 +29,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from services.dispatch.record.models import Finding, StepConformance
+from shared.messages import msg
 from shared.standard import BY_ID, STEPS, Step
 
 # Days on site are the site's days. One zone for every site until sites carry their own (decision 0076).
@@ -347,7 +348,7 @@ def _checks(step: Step, own: Sequence[TimelineEvent], ctx: Context) -> Judgement
                if e.event_type == "CrossCheckCompleted"}
     missing = [f"S26: no self-check by {eng}" for eng in team if eng not in selfchecked]
     if len(team) > 1:
-        missing += [f"S26: {eng}'s items not cross-checked by another engineer of the team" for eng in team
+        missing += [msg("S26: {eng}'s items not cross-checked by another engineer of the team", eng=eng) for eng in team
                     if not any(c == eng and by != eng and by in team for c, by in crossed)]
     gaps = [_gap(m) for m in missing] if ctx.service_completed else []
     return Judgement(fulfilled=bool(team) and not missing, gaps=gaps)
@@ -488,27 +489,30 @@ def closure_missing(timeline: Iterable[TimelineEvent]) -> list[str]:
     ctx = Context(events)
     missing: list[str] = []
     if not ctx.service_completed:
-        missing.append("S30: the service is not completed")
+        missing.append(msg("S30: the service is not completed"))
     if not any(e.data.get("visit_closed") for e in ctx.of("EngineerDeparted")):
-        missing.append("S33: not every engineer has left the site")
+        missing.append(msg("S33: not every engineer has left the site"))
     calls = {str(e.data.get("call_id")) for e in ctx.of("FollowUpCallScheduled")}
     ended = {str(e.data.get("call_id")) for e in ctx.of("FollowUpCallCompleted")}
     if not calls:
-        missing.append("S34: no follow-up call is scheduled")
-    missing += [f"S34: follow-up call {c} has not ended" for c in sorted(calls - ended)]
+        missing.append(msg("S34: no follow-up call is scheduled"))
+    missing += [msg("S34: follow-up call {c} has not ended", c=c) for c in sorted(calls - ended)]
     missing += _fix_confirmations_missing(ctx)
     complaints = {str(e.data.get("complaint_id")) for e in ctx.of("ComplaintRaised")}
     from_complaints = {str(e.data.get("issue_id")) for e in ctx.of("IssueLogged")
                        if e.data.get("source") == "complaint"}
     if len(complaints) > len(from_complaints):
-        missing.append(f"S34: {len(complaints) - len(from_complaints)} complaint(s) not yet logged as quality issues")
+        missing.append(msg("S34: {count} complaint(s) not yet logged as quality issues",
+            count=len(complaints) - len(from_complaints)))
     for step_id, what in (("S25", "quality issue"), ("S22", "referral"), ("S23", "abnormal request"),
                           ("S24", "internal disagreement"), ("S32", "customer information")):
-        missing += [f"{step_id}: {what} {item} is open" for item in sorted(unclosed_items(BY_ID[step_id], events))]
+        missing += [msg("{step_id}: {what} {item} is open",
+            step_id=step_id, what=what, item=item) for item in sorted(unclosed_items(BY_ID[step_id], events))]
     repairs = {str(e.data.get("repair_order_id")) for e in ctx.of("RepairOrderOpened")}
     shipped = {str(e.data.get("repair_order_id")) for e in ctx.of("RepairStatusChanged")
                if e.data.get("status") == "shipped_back"}
-    missing += [f"S28: repair order {r} is not shipped back to the customer" for r in sorted(repairs - shipped)]
+    missing += [msg("S28: repair order {r} is not shipped back to the customer",
+        r=r) for r in sorted(repairs - shipped)]
     return missing
 
 
@@ -526,5 +530,5 @@ def _fix_confirmations_missing(ctx: Context) -> list[str]:
         # a call naming its issue answers for that issue only; one that does not, for any closed before it
         if not any(str(c.data["issue_id"]) == issue if c.data.get("issue_id") else c.occurred_at >= e.occurred_at
                    for c in fix_calls):
-            missing.append(f"S34: the fix-confirmation call for issue {issue} is not scheduled yet")
+            missing.append(msg("S34: the fix-confirmation call for issue {issue} is not scheduled yet", issue=issue))
     return missing

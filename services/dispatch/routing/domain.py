@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from shared.messages import msg
 from shared.problems import Forbidden, GateRefused
 
 
@@ -16,13 +17,14 @@ class RoutedStatus(StrEnum):
 
 def check_route(status: str) -> None:
     if status == RoutedStatus.ANSWERED:
-        raise GateRefused("routing", ["S22-S24: the item is already answered"])
+        raise GateRefused(msg("routing"), [msg("S22-S24: the item is already answered")])
 
 
 def check_answer(status: str) -> None:
     """The answer comes from the unit the item was routed to (or, for an escalated S24 item, the heads)."""
     if status not in (RoutedStatus.ASSIGNED, RoutedStatus.ESCALATED):
-        raise GateRefused("answer", [f"S22-S24: only an item routed to a unit can be answered (it is {status})"])
+        raise GateRefused(msg("answer"), [msg("S22-S24: only an item routed to a unit can be answered (it is {status})",
+            status=status)])
 
 
 def answering_on_behalf(*, status: str, unit: str | None, roles: frozenset[str], principal_unit: str | None,
@@ -37,16 +39,17 @@ def answering_on_behalf(*, status: str, unit: str | None, roles: frozenset[str],
         return False
     if roles & {"dispatcher", "admin"}:
         return True
-    raise Forbidden(f"the item is routed to {unit}; only that unit (token unit or region), a department head "
-                    "once escalated, or a dispatcher on its behalf answers it")
+    raise Forbidden(msg("the item is routed to {unit}; only that unit (token unit or region), a department head once "
+        "escalated, or a dispatcher on its behalf answers it",
+        unit=unit))
 
 
 def check_mediation(*, kind: str, status: str) -> None:
     """S24: an internal disagreement routed to the units is mediated (once) before it is escalated."""
     missing: list[str] = []
     if kind != "internal_disagreement":
-        missing.append("S24: only an internal disagreement is mediated")
+        missing.append(msg("S24: only an internal disagreement is mediated"))
     if status != RoutedStatus.ASSIGNED:
-        missing.append(f"S24: only a routed, unanswered disagreement is mediated (it is {status})")
+        missing.append(msg("S24: only a routed, unanswered disagreement is mediated (it is {status})", status=status))
     if missing:
-        raise GateRefused("mediation", missing)
+        raise GateRefused(msg("mediation"), missing)

@@ -15,6 +15,7 @@ from sqlmodel import SQLModel
 from services.dispatch.cases.models import Level
 from shared.api.text import NonBlank
 from shared.events.dispatch import CheckItemKind
+from shared.messages import msg
 
 SheetKind = Literal["process_document", "flow_card", "check_sheet"]
 
@@ -72,17 +73,17 @@ class CheckSheetItemIn(BaseModel):
     @classmethod
     def _unit(cls, value: str | None, info: ValidationInfo) -> str | None:
         if info.data.get("kind") == "value" and value is None:
-            raise ValueError("a value item needs a unit")
+            raise ValueError(msg("a value item needs a unit"))
         return value
 
     @field_validator("lower_limit", "upper_limit")
     @classmethod
     def _limits(cls, value: float | None, info: ValidationInfo) -> float | None:
         if value is not None and info.data.get("kind") != "value":
-            raise ValueError("only value items have limits")
+            raise ValueError(msg("only value items have limits"))
         lower = info.data.get("lower_limit")
         if info.field_name == "upper_limit" and value is not None and lower is not None and lower > value:
-            raise ValueError("must not be below lower_limit")
+            raise ValueError(msg("must not be below lower_limit"))
         return value
 
     @model_validator(mode="after")
@@ -108,7 +109,7 @@ class TemplateContent(BaseModel):
     def _unique_items(cls, value: list[CheckSheetItemIn]) -> list[CheckSheetItemIn]:
         ids = [i.item_id for i in value]
         if len(ids) != len(set(ids)):
-            raise ValueError("item_id must be unique within a template")
+            raise ValueError(msg("item_id must be unique within a template"))
         return value
 
 

@@ -15,6 +15,7 @@ from shared.api.auth import Principal, Requires, Role
 from shared.api.concurrency import etag
 from shared.api.problems import PROBLEM_RESPONSES, NotFound
 from shared.db import transaction
+from shared.messages import msg
 
 router = APIRouter(tags=["specifications (S5)"])
 
@@ -95,5 +96,5 @@ async def get_pack(case_id: UUID, principal: Reader, sessions: Sessions) -> Pack
         await cases.get(session=session, case_id=case_id)
         pack = await service.current_pack(session=session, case_id=case_id)
     if pack is None:
-        raise NotFound(f"case {case_id} has no specification pack yet")
+        raise NotFound(msg("case {case_id} has no specification pack yet", case_id=case_id))
     return PackRead.model_validate(pack)

@@ -24,6 +24,7 @@ from shared.api.problems import Conflict, GateRefused, NotFound
 from shared.clock import utcnow
 from shared.events.dispatch import SpecificationPackAttached, SpecificationTemplateRevised
 from shared.events.quality import PreventiveActionDefined
+from shared.messages import msg
 
 
 async def latest(*, session: AsyncSession, template_id: str, for_update: bool = False) -> SpecificationTemplate:
@@ -33,7 +34,7 @@ async def latest(*, session: AsyncSession, template_id: str, for_update: bool = 
         stmt = stmt.with_for_update()
     found = (await session.execute(stmt)).scalar_one_or_none()
     if found is None:
-        raise NotFound(f"specification template {template_id} does not exist")
+        raise NotFound(msg("specification template {template_id} does not exist", template_id=template_id))
     return found
 
 
@@ -42,7 +43,8 @@ async def version_of(*, session: AsyncSession, template_id: str, version: int) -
                                                col(SpecificationTemplate.version) == version)
     found = (await session.execute(stmt)).scalar_one_or_none()
     if found is None:
-        raise NotFound(f"specification template {template_id} has no version {version}")
+        raise NotFound(msg("specification template {template_id} has no version {version}",
+            template_id=template_id, version=version))
     return found
 
 
@@ -50,7 +52,7 @@ async def create_template(*, session: AsyncSession, body: TemplateCreate, actor:
     exists = (await session.execute(select(col(SpecificationTemplate.id)).where(
         col(SpecificationTemplate.template_id) == body.template_id))).first()
     if exists:
-        raise Conflict(f"template {body.template_id} exists; revise it with a new version")
+        raise Conflict(msg("template {template_id} exists; revise it with a new version", template_id=body.template_id))
     template = SpecificationTemplate(**body.model_dump(mode="json"), version=1, created_by=actor,
                                      created_at=utcnow())
     session.add(template)
@@ -92,8 +94,9 @@ async def attach_pack(*, session: AsyncSession, case_id: UUID, body: PackCreate,
     case = await cases.get(session=session, case_id=case_id, for_update=True)
     check_if_match(if_match, case.version)
     if case.status not in (CaseStatus.RECEIVED, CaseStatus.ACKNOWLEDGED):
-        raise GateRefused("specification pack",
-                          [f"S5: the specification pack is attached before dispatch (the case is {case.status})"])
+        raise GateRefused(msg("specification pack"),
+                          [msg("S5: the specification pack is attached before dispatch (the case is {status})",
+                              status=case.status)])
     fitting = await list_templates(session=session, equipment_type=case.equipment_type,
                                    difficulty=case.difficulty)
     if body.template_ids is not None:
@@ -101,11 +104,12 @@ async def attach_pack(*, session: AsyncSession, case_id: UUID, body: PackCreate,
         missing = [f"S5: template {t} does not exist for {case.equipment_type} / {case.difficulty}"
                    for t in body.template_ids if t not in chosen]
         if missing:
-            raise GateRefused("specification pack", missing)
+            raise GateRefused(msg("specification pack"), missing)
         fitting = [chosen[t] for t in body.template_ids]
     if not fitting:
-        raise GateRefused("specification pack", [
-            f"S5: no template exists for equipment type {case.equipment_type} and difficulty {case.difficulty}"])
+        raise GateRefused(msg("specification pack"), [
+            msg("S5: no template exists for equipment type {equipment_type} and difficulty {difficulty}",
+                equipment_type=case.equipment_type, difficulty=case.difficulty)])
     now = utcnow()
     for old in (await session.execute(select(SpecificationPack).where(
             col(SpecificationPack.case_id) == case.id, col(SpecificationPack.superseded_at).is_(None)))).scalars():

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from shared.messages import msg
 from shared.problems import GateRefused
 
 LEVEL_SCORE = {"low": 0, "medium": 1, "high": 2}
@@ -61,11 +62,13 @@ def live_work_missing(team: Sequence[tuple[str, date | None]], *, until: date | 
     missing: list[str] = []
     for engineer_id, expiry in team:
         if expiry is None:
-            missing.append(f"S3: engineer {engineer_id} has no {LIVE_WORK_CERTIFICATE} certificate "
-                           "(the pack holds live-HV work)")
+            missing.append(msg("S3: engineer {engineer_id} has no {live_work_certificate} certificate (the pack "
+                "holds live-HV work)",
+                engineer_id=engineer_id, live_work_certificate=LIVE_WORK_CERTIFICATE))
         elif until is not None and expiry < until:
-            missing.append(f"S3: engineer {engineer_id}'s {LIVE_WORK_CERTIFICATE} certificate expires on {expiry}, "
-                           f"before the planned end {until}")
+            missing.append(msg("S3: engineer {engineer_id}'s {live_work_certificate} certificate expires on "
+                "{expiry}, before the planned end {until}",
+                engineer_id=engineer_id, live_work_certificate=LIVE_WORK_CERTIFICATE, expiry=expiry, until=until))
     return missing
 
 
@@ -99,28 +102,33 @@ def team_problems(team: Sequence[Candidate], unknown: Sequence[str], requirement
     problems = [f"S3: engineer {e} is not on the roster" for e in unknown]
     ids = [c.engineer_id for c in team] + list(unknown)
     if len(ids) != len(set(ids)):
-        problems.append("S3: an engineer is listed twice in the team")
+        problems.append(msg("S3: an engineer is listed twice in the team"))
     if len(ids) < requirement.head_count:
-        problems.append(f"S3: head count {len(ids)} is below the required {requirement.head_count}")
+        problems.append(msg("S3: head count {count_ids} is below the required {head_count}",
+            count_ids=len(ids), head_count=requirement.head_count))
     managers = sum(1 for c in team if c.is_project_manager)
     if len(ids) >= 2 and managers != 1:
-        problems.append(f"S3: a team of {len(ids)} needs exactly one project manager (has {managers})")
+        problems.append(msg("S3: a team of {count_ids} needs exactly one project manager (has {managers})",
+            count_ids=len(ids), managers=managers))
     for c in team:
         if not c.active:
-            problems.append(f"S3: engineer {c.engineer_id} is not active")
+            problems.append(msg("S3: engineer {engineer_id} is not active", engineer_id=c.engineer_id))
         if c.grade < requirement.min_grade:
-            problems.append(f"S3: engineer {c.engineer_id} has grade {c.grade}, "
-                            f"below the minimum grade {requirement.min_grade}")
+            problems.append(msg("S3: engineer {engineer_id} has grade {grade}, below the minimum grade {min_grade}",
+                engineer_id=c.engineer_id, grade=c.grade, min_grade=requirement.min_grade))
         for b in c.busy:
             if overlaps(start, end, b.start, b.end):
-                problems.append(f"S3: engineer {c.engineer_id} is double-booked in the planned window ({b.what})")
+                problems.append(msg("S3: engineer {engineer_id} is double-booked in the planned window ({what})",
+                    engineer_id=c.engineer_id, what=b.what))
         for cert in requirement.certificates:
             expiry = c.certificates.get(cert)
             if expiry is None:
-                problems.append(f"S3: engineer {c.engineer_id} has no {cert} certificate")
+                problems.append(msg("S3: engineer {engineer_id} has no {cert} certificate",
+                    engineer_id=c.engineer_id, cert=cert))
             elif expiry < end.date():
-                problems.append(f"S3: engineer {c.engineer_id}'s {cert} certificate expires on {expiry}, "
-                                f"before the planned end {end.date()}")
+                problems.append(msg("S3: engineer {engineer_id}'s {cert} certificate expires on {expiry}, before the "
+                    "planned end {end}",
+                    engineer_id=c.engineer_id, cert=cert, expiry=expiry, end=end.date()))
     return problems
 
 
@@ -129,7 +137,7 @@ def check_assignment(team: Sequence[Candidate], unknown: Sequence[str], requirem
     """S3 gate: refuses naming every failing rule."""
     problems = team_problems(team, unknown, requirement, start, end)
     if problems:
-        raise GateRefused("assignment", problems)
+        raise GateRefused(msg("assignment"), problems)
 
 
 def check_added_staff(existing: Sequence[Candidate], added: Sequence[Candidate], unknown: Sequence[str],
@@ -138,9 +146,10 @@ def check_added_staff(existing: Sequence[Candidate], added: Sequence[Candidate],
     problems = [p for p in team_problems([*existing, *added], unknown, requirement, start, end)
                 if "head count" not in p]
     existing_ids = {c.engineer_id for c in existing}
-    problems += [f"S12: engineer {c.engineer_id} is already on the team"
+    problems += [msg("S12: engineer {engineer_id} is already on the team", engineer_id=c.engineer_id)
                  for c in added if c.engineer_id in existing_ids]
     if len(added) + len(unknown) < requested:
-        problems.append(f"S12: {requested} engineers were requested, {len(added) + len(unknown)} added")
+        problems.append(msg("S12: {requested} engineers were requested, {value} added",
+            requested=requested, value=len(added) + len(unknown)))
     if problems:
-        raise GateRefused("staff addition", problems)
+        raise GateRefused(msg("staff addition"), problems)

@@ -16,6 +16,7 @@ from services.dispatch.cases.models import Level
 from shared.api.params import IsoDateTime
 from shared.api.text import NonBlank
 from shared.clock import utcnow
+from shared.messages import msg
 
 
 class StaffingPolicy(SQLModel, table=True):
@@ -101,7 +102,7 @@ class StaffingPolicyWrite(BaseModel):
     def _unique(cls, value: list[StaffingRule]) -> list[StaffingRule]:
         keys = [(r.urgency, r.difficulty, r.customer_importance) for r in value]
         if len(keys) != len(set(keys)):
-            raise ValueError("each urgency x difficulty x customer_importance appears at most once")
+            raise ValueError(msg("each urgency x difficulty x customer_importance appears at most once"))
         return value
 
 
@@ -134,9 +135,9 @@ class AssignEngineers(BaseModel):
     def _window(cls, value: datetime, info: ValidationInfo) -> datetime:
         start = info.data.get("planned_start")
         if start is not None and value <= start:
-            raise ValueError("must be after planned_start")
+            raise ValueError(msg("must be after planned_start"))
         if value < utcnow():
-            raise ValueError("must not be in the past")
+            raise ValueError(msg("must not be in the past"))
         return value
 
 

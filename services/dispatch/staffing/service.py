@@ -25,11 +25,12 @@ from services.dispatch.staffing.models import (
     TeamChoice,
 )
 from shared.api.concurrency import check_if_match
-from shared.api.pagination import keyset_page
+from shared.api.pagination import keyset_page, where_given
 from shared.api.problems import GateRefused, NotFound
 from shared.clock import utcnow
 from shared.events.dispatch import EngineersAssigned, StaffAdded, TeamMember
 from shared.events.onsite import ScheduleAtRisk
+from shared.messages import msg
 
 ACTIVE_CASE = (CaseStatus.RECEIVED, CaseStatus.ACKNOWLEDGED, CaseStatus.DISPATCHED, CaseStatus.ON_SITE)
 
@@ -48,7 +49,7 @@ async def get_policy(*, session: AsyncSession, version: int) -> StaffingPolicy:
                               note="built-in default", created_by="system", created_at=None)
     found = await session.get(StaffingPolicy, version)
     if found is None:
-        raise NotFound(f"staffing policy version {version} does not exist")
+        raise NotFound(msg("staffing policy version {version} does not exist", version=version))
     return found
 
 
@@ -125,7 +126,8 @@ async def assign(*, session: AsyncSession, case_id: UUID, command: AssignEnginee
     case = await cases.get(session=session, case_id=case_id, for_update=True)
     check_if_match(if_match, case.version)
     if case.status not in (CaseStatus.RECEIVED, CaseStatus.ACKNOWLEDGED):
-        raise GateRefused("assignment", [f"S12: a case that is {case.status} is staffed through staffing requests"],
+        raise GateRefused(msg("assignment"), [msg("S12: a case that is {status} is staffed through staffing requests",
+            status=case.status)],
                           current_status=case.status)
     req, policy_version = await requirement(session=session, case=case)
     team, unknown = await candidates(session=session, choices=command.engineers, start=command.planned_start,
@@ -166,11 +168,8 @@ async def open_staffing_request(*, session: AsyncSession, risk: ScheduleAtRisk, 
 async def list_staffing_requests(*, session: AsyncSession, status: str | None, case_id: UUID | None, limit: int,
                                  cursor: str | None) -> tuple[list[StaffingRequest], str | None]:
     """Oldest first, keyset-paginated on (created_at, id)."""
-    stmt = select(StaffingRequest)
-    if status:
-        stmt = stmt.where(col(StaffingRequest.status) == status)
-    if case_id:
-        stmt = stmt.where(col(StaffingRequest.case_id) == case_id)
+    stmt = where_given(select(StaffingRequest), (col(StaffingRequest.status), status),
+                       (col(StaffingRequest.case_id), case_id))
     return await keyset_page(session, stmt, model=StaffingRequest, at=col(StaffingRequest.created_at), limit=limit,
                              cursor=cursor)
 
@@ -181,16 +180,17 @@ async def add_staff(*, session: AsyncSession, request_id: UUID, command: AddStaf
     request = (await session.execute(select(StaffingRequest).where(col(StaffingRequest.id) == request_id)
                                      .with_for_update())).scalar_one_or_none()
     if request is None:
-        raise NotFound(f"staffing request {request_id} does not exist")
+        raise NotFound(msg("staffing request {request_id} does not exist", request_id=request_id))
     if request.status != "open":
-        raise GateRefused("staff addition", ["S12: this staffing request is already fulfilled"])
+        raise GateRefused(msg("staff addition"), [msg("S12: this staffing request is already fulfilled")])
     case = await cases.get(session=session, case_id=request.case_id, for_update=True)
     check_if_match(if_match, case.version)
     if case.status not in (CaseStatus.DISPATCHED, CaseStatus.ON_SITE):
-        raise GateRefused("staff addition", [f"S12: staff is added to a dispatched case (this one is {case.status})"])
+        raise GateRefused(msg("staff addition"), [msg("S12: staff is added to a dispatched case (this one is {status})",
+            status=case.status)])
     start, end = case.planned_start, case.planned_end
     if end is None:  # S3 staffed the case for its planned window before dispatch: there is no window to extend
-        raise GateRefused("staff addition", ["S12: the case has no planned window (S3)"])
+        raise GateRefused(msg("staff addition"), [msg("S12: the case has no planned window (S3)")])
     if request.customer_deadline and end and request.customer_deadline > end:
         end = request.customer_deadline
     start = max(start, utcnow()) if start else utcnow()

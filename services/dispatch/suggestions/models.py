@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from shared.api.params import IsoDateTime
 from shared.clock import utcnow
+from shared.messages import msg
 
 
 class CaseSuggestionRequest(BaseModel):
@@ -25,9 +26,9 @@ class CaseSuggestionRequest(BaseModel):
     def _window(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
         start = info.data.get("planned_start")
         if (start is None) != (value is None):
-            raise ValueError("give both planned_start and planned_end, or neither")
+            raise ValueError(msg("give both planned_start and planned_end, or neither"))
         if start is not None and value is not None and value <= start:
-            raise ValueError("must be after planned_start")
+            raise ValueError(msg("must be after planned_start"))
         return value
 
 
@@ -44,9 +45,9 @@ class BatchSuggestionRequest(BaseModel):
     def _period(cls, value: datetime, info: ValidationInfo) -> datetime:
         start = info.data.get("arrival_from")
         if start is not None and value <= start:
-            raise ValueError("must be after arrival_from")
+            raise ValueError(msg("must be after arrival_from"))
         if value < utcnow():
-            raise ValueError("must not be in the past")
+            raise ValueError(msg("must not be in the past"))
         return value
 
 

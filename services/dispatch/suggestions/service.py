@@ -26,6 +26,7 @@ from services.dispatch.suggestions.models import (
     UnstaffedCase,
 )
 from shared.api.problems import GateRefused
+from shared.messages import msg
 
 
 async def profiles(*, session: AsyncSession, exclude_cases: set[UUID]) -> list[domain.EngineerProfile]:
@@ -79,11 +80,12 @@ async def suggest_for_case(*, session: AsyncSession, case_id: UUID, body: CaseSu
                            time_limit: float) -> SuggestionRead:
     case = await cases.get(session=session, case_id=case_id)
     if case.status not in (CaseStatus.RECEIVED, CaseStatus.ACKNOWLEDGED):
-        raise GateRefused("staff suggestion", [f"S3: a case that is {case.status} is not waiting for staff"])
+        raise GateRefused(msg("staff suggestion"), [msg("S3: a case that is {status} is not waiting for staff",
+            status=case.status)])
     start = body.planned_start or case.required_arrival or case.planned_start
     if start is None:
-        raise GateRefused("staff suggestion",
-                          ["S2: the case has no required arrival yet: give planned_start and planned_end"])
+        raise GateRefused(msg("staff suggestion"),
+                          [msg("S2: the case has no required arrival yet: give planned_start and planned_end")])
     end = body.planned_end or start + timedelta(days=body.duration_days)
     return await _solve(session, [await _need(session, case, start, end)], time_limit)
 

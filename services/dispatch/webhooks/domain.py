@@ -14,6 +14,7 @@ from uuid import UUID
 
 from standardwebhooks.webhooks import Webhook
 
+from shared.messages import msg
 from shared.problems import InvalidInput
 
 SECRET_PREFIX = "whsec_"
@@ -47,7 +48,7 @@ class Target:
 
 
 def _url_refused(message: str, kind: str = "url_not_allowed") -> InvalidInput:
-    return InvalidInput(f"url: {message}", field="url",
+    return InvalidInput(msg("url: {message}", message=message), field="url",
                         errors=[{"field": "body.url", "message": message, "type": kind}])
 
 

@@ -27,6 +27,7 @@ from services.dispatch.webhooks.domain import AttemptOutcome, DeliveryStatus
 from shared.api.text import NonBlank
 from shared.db import timestamptz
 from shared.events.registry import registry
+from shared.messages import msg
 
 
 class WebhookSubscription(SQLModel, table=True):
@@ -129,9 +130,9 @@ def _known_event_types(values: list[str] | None) -> list[str] | None:
     known = {p.event_type for p in registry.all()}
     unknown = sorted(set(values) - known)
     if unknown:
-        raise ValueError(f"unknown event types: {', '.join(unknown)} (see the AsyncAPI document)")
+        raise ValueError(msg("unknown event types: {unknown} (see the AsyncAPI document)", unknown=', '.join(unknown)))
     if len(set(values)) != len(values):
-        raise ValueError("an event type is listed twice")
+        raise ValueError(msg("an event type is listed twice"))
     return values
 
 

@@ -32,12 +32,13 @@ from services.dispatch.webhooks.models import (
     WebhookSubscription,
 )
 from shared.api.concurrency import check_if_match
-from shared.api.pagination import keyset_page
+from shared.api.pagination import keyset_page, where_given
 from shared.api.problems import Conflict, NotFound
 from shared.api.resources import get_or_404
 from shared.db import table_of
 from shared.events import EventEnvelope
 from shared.events.dispatch import WebhookSubscriptionDisabled
+from shared.messages import msg
 
 _subscriptions = table_of(WebhookSubscription)
 _deliveries = table_of(WebhookDelivery)
@@ -85,9 +86,7 @@ async def get(*, session: AsyncSession, subscription_id: UUID, for_update: bool 
 
 async def list_subscriptions(*, session: AsyncSession, enabled: bool | None, limit: int,
                              cursor: str | None) -> tuple[list[WebhookSubscription], str | None]:
-    stmt = select(WebhookSubscription)
-    if enabled is not None:
-        stmt = stmt.where(col(WebhookSubscription.enabled) == enabled)
+    stmt = where_given(select(WebhookSubscription), (col(WebhookSubscription.enabled), enabled))
     return await keyset_page(session, stmt, model=WebhookSubscription, at=col(WebhookSubscription.created_at),
                              limit=limit, cursor=cursor)
 
@@ -101,9 +100,9 @@ async def update_subscription(*, session: AsyncSession, subscription_id: UUID, b
         await check_url(body.url, allowed_hosts)
         subscription.url = body.url
     if body.all_event_types and body.event_types is not None:
-        raise Conflict("send either event_types or all_event_types: true, not both")
+        raise Conflict(msg("send either event_types or all_event_types: true, not both"))
     if body.any_region and body.region is not None:
-        raise Conflict("send either region or any_region: true, not both")
+        raise Conflict(msg("send either region or any_region: true, not both"))
     if body.event_types is not None:
         subscription.event_types = body.event_types
     elif body.all_event_types:
@@ -348,9 +347,8 @@ async def release(*, session: AsyncSession, delivery_id: UUID) -> None:
 async def list_deliveries(*, session: AsyncSession, subscription_id: UUID, status: str | None, limit: int,
                           cursor: str | None) -> tuple[list[WebhookDelivery], str | None]:
     await get(session=session, subscription_id=subscription_id)
-    stmt = select(WebhookDelivery).where(col(WebhookDelivery.subscription_id) == subscription_id)
-    if status is not None:
-        stmt = stmt.where(col(WebhookDelivery.status) == status)
+    stmt = where_given(select(WebhookDelivery).where(col(WebhookDelivery.subscription_id) == subscription_id),
+                       (col(WebhookDelivery.status), status))
     return await keyset_page(session, stmt, model=WebhookDelivery, at=col(WebhookDelivery.created_at), limit=limit,
                              cursor=cursor)
 
@@ -358,9 +356,8 @@ async def list_deliveries(*, session: AsyncSession, subscription_id: UUID, statu
 async def list_attempts(*, session: AsyncSession, subscription_id: UUID, delivery_id: UUID | None, limit: int,
                         cursor: str | None) -> tuple[list[WebhookAttempt], str | None]:
     await get(session=session, subscription_id=subscription_id)
-    stmt = select(WebhookAttempt).where(col(WebhookAttempt.subscription_id) == subscription_id)
-    if delivery_id is not None:
-        stmt = stmt.where(col(WebhookAttempt.delivery_id) == delivery_id)
+    stmt = where_given(select(WebhookAttempt).where(col(WebhookAttempt.subscription_id) == subscription_id),
+                       (col(WebhookAttempt.delivery_id), delivery_id))
     return await keyset_page(session, stmt, model=WebhookAttempt, at=col(WebhookAttempt.attempted_at), limit=limit,
                              cursor=cursor)
 
@@ -373,9 +370,10 @@ async def redrive(*, session: AsyncSession, subscription_id: UUID, delivery_id: 
         col(WebhookDelivery.id) == delivery_id, col(WebhookDelivery.subscription_id) == subscription_id)
         .with_for_update())).scalar_one_or_none()
     if delivery is None:
-        raise NotFound(f"delivery {delivery_id} of webhook subscription {subscription_id} does not exist")
+        raise NotFound(msg("delivery {delivery_id} of webhook subscription {subscription_id} does not exist",
+            delivery_id=delivery_id, subscription_id=subscription_id))
     if delivery.status == DeliveryStatus.PENDING:
-        raise Conflict("the delivery is still pending: it is tried again anyway", current_status=delivery.status)
+        raise Conflict(msg("the delivery is still pending: it is tried again anyway"), current_status=delivery.status)
     _requeue(delivery, now)
     return delivery
 

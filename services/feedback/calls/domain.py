@@ -7,6 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from shared.messages import msg
 from shared.problems import Conflict, Forbidden, GateRefused, InvalidInput
 
 
@@ -110,19 +111,21 @@ def check_claim(*, status: str, due_at: datetime, holder: str | None, lease_expi
                 agent: str, now: datetime) -> None:
     """S34: two agents never phone the same customer: a call held by another agent is refused (409)."""
     if status != "scheduled":
-        raise Conflict(f"the call is {status}; only scheduled calls can be claimed", status_of_call=status)
+        raise Conflict(msg("the call is {status}; only scheduled calls can be claimed",
+            status=status), status_of_call=status)
     if holder is not None and holder != agent:
         until = iso(lease_expires_at) if lease_expires_at else None
-        raise CallHeld(f"the call is held by {holder} until {until}", held_by=holder, lease_expires_at=until)
+        raise CallHeld(msg("the call is held by {holder} until {until}",
+            holder=holder, until=until), held_by=holder, lease_expires_at=until)
     if due_at > now:
-        raise CallNotDue(f"the call is not due before {iso(due_at)}", due_at=iso(due_at))
+        raise CallNotDue(msg("the call is not due before {due_at}", due_at=iso(due_at)), due_at=iso(due_at))
 
 
 def check_holds(*, holder: str | None, agent: str) -> None:
     """Only the agent holding a running lease records attempts, answers and the outcome (403)."""
     if holder != agent:
-        raise Forbidden("you do not hold this call: claim it first" if holder is None
-                        else "this call is held by another agent")
+        raise Forbidden(msg("you do not hold this call: claim it first") if holder is None
+                        else msg("this call is held by another agent"))
 
 
 # --- Attempts and retries ---------------------------------------------------------------------------
@@ -168,7 +171,7 @@ def decide_after_attempt(
         return AttemptDecision(AfterAttempt.UNREACHABLE, reason="wrong number")
     if result is AttemptResult.CALL_BACK:
         if call_back_at is None or call_back_at <= now:
-            raise InvalidInput("call_back needs a call_back_at in the future", field="call_back_at")
+            raise InvalidInput(msg("call_back needs a call_back_at in the future"), field="call_back_at")
         return AttemptDecision(AfterAttempt.RETRY, next_due_at=call_back_at)
     if unanswered >= rules.max_attempts:
         return AttemptDecision(AfterAttempt.UNREACHABLE, reason=f"{unanswered} attempts without answer")
@@ -187,8 +190,8 @@ def check_outcome_gate(*, reached: bool, survey_answered: bool, outcome: str) ->
     """S34: an outcome needs the customer reached, and a 'reached' outcome needs the survey answers."""
     missing = []
     if not reached:
-        missing.append("an attempt that reached the customer")
+        missing.append(msg("an attempt that reached the customer"))
     if outcome == "reached" and not survey_answered:
-        missing.append("the customer's survey answers for this call (or the outcome 'declined')")
+        missing.append(msg("the customer's survey answers for this call (or the outcome 'declined')"))
     if missing:
-        raise GateRefused("S34 follow-up call outcome", missing)
+        raise GateRefused(msg("S34 follow-up call outcome"), missing)

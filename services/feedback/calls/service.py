@@ -32,6 +32,7 @@ from shared.events import EventEnvelope
 from shared.events.feedback import FollowUpCallAttempted, FollowUpCallCompleted, FollowUpCallScheduled
 from shared.events.onsite import ServiceCompleted
 from shared.events.quality import IssueClosed
+from shared.messages import msg
 
 SERVICE_ACTOR = "service:feedback"
 
@@ -160,7 +161,7 @@ def _decode_queue_cursor(cursor: str) -> tuple[int, datetime, UUID]:
         priority, due, row_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         return int(priority), datetime.fromisoformat(due), UUID(row_id)
     except Exception:
-        raise InvalidInput("cursor is not valid", field="cursor") from None
+        raise InvalidInput(msg("cursor is not valid"), field="cursor") from None
 
 
 def queue_stmt(now: datetime) -> Select[FollowUpCall]:
@@ -238,7 +239,7 @@ async def held_call(*, session: AsyncSession, call_id: UUID, agent: str, now: da
     """The call, locked, if `agent` holds its lease (403 otherwise) and it is still open (409)."""
     call = await get(session=session, call_id=call_id, for_update=True)
     if call.status != CallStatus.SCHEDULED:
-        raise Conflict(f"the call is already {call.status}", status_of_call=call.status)
+        raise Conflict(msg("the call is already {status}", status=call.status), status_of_call=call.status)
     domain.check_holds(holder=domain.current_holder(call.claimed_by, call.lease_expires_at, now), agent=agent)
     check_if_match(if_match, call.version)
     return call
@@ -267,7 +268,7 @@ async def record_attempt(
     """S34: one attempt -> FollowUpCallAttempted; the retry rules then requeue or close the call."""
     call = await held_call(session=session, call_id=call_id, agent=agent, now=now, if_match=if_match)
     if call.reached_at is not None:
-        raise Conflict("the customer was already reached on this call; record the outcome")
+        raise Conflict(msg("the customer was already reached on this call; record the outcome"))
     result = AttemptResult(command.result)
     call.attempts += 1
     call.first_attempt_at = call.first_attempt_at or now

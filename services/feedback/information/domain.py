@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from shared.messages import msg
 from shared.problems import GateRefused
 
 REGIONAL_CENTRE = "regional_centre"
@@ -19,13 +20,13 @@ def check_answer_gate(*, status: str, answer: str, notified: bool) -> None:
     """S32 closes when the department answered AND the customer was told the outcome."""
     missing = []
     if status != "routed":
-        missing.append(f"information still open (it is {status})")
+        missing.append(msg("information still open (it is {status})", status=status))
     if not answer.strip():
-        missing.append("the department's answer")
+        missing.append(msg("the department's answer"))
     if not notified:
-        missing.append("a recorded notification of the customer")
+        missing.append(msg("a recorded notification of the customer"))
     if missing:
-        raise GateRefused("S32 customer information answered", missing)
+        raise GateRefused(msg("S32 customer information answered"), missing)
 
 
 def may_answer(department: str, *, roles: frozenset[str], region: str | None, unit: str | None) -> bool:

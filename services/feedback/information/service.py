@@ -20,12 +20,13 @@ from services.feedback.information.models import (
 )
 from shared.api.auth import Principal
 from shared.api.concurrency import check_if_match
-from shared.api.pagination import keyset_page
+from shared.api.pagination import keyset_page, where_given
 from shared.api.problems import NotFound
 from shared.api.resources import get_or_404
 from shared.events import EventEnvelope
 from shared.events.feedback import CustomerInformationAnswered, CustomerInformationRouted
 from shared.events.onsite import CustomerInformationCaptured
+from shared.messages import msg
 
 
 def _route(session: AsyncSession, info: CustomerInformation, actor: str) -> CustomerInformation:
@@ -68,7 +69,8 @@ async def answer(*, session: AsyncSession, info_id: UUID, body: InformationAnswe
     """S32: the department's answer and the customer told -> CustomerInformationAnswered."""
     info = await get(session=session, info_id=info_id, for_update=True)
     if not domain.may_answer(info.department, roles=principal.roles, region=principal.region, unit=principal.unit):
-        raise NotFound(f"customer information {info_id} does not exist")  # not theirs: do not reveal it
+        raise NotFound(msg("customer information {info_id} does not exist",
+            info_id=info_id))  # not theirs: do not reveal it
     check_if_match(if_match, info.version)
     domain.check_answer_gate(status=info.status, answer=body.answer, notified=body.customer_notification is not None)
     note = body.customer_notification
@@ -89,12 +91,7 @@ async def list_information(
     cursor: str | None,
 ) -> tuple[list[CustomerInformation], str | None]:
     """Oldest routed first (what waits longest for an answer), keyset-paginated on (routed_at, id)."""
-    stmt = select(CustomerInformation)
-    if status is not None:
-        stmt = stmt.where(col(CustomerInformation.status) == status)
-    if department is not None:
-        stmt = stmt.where(col(CustomerInformation.department) == department)
-    if case_id is not None:
-        stmt = stmt.where(col(CustomerInformation.case_id) == case_id)
+    stmt = where_given(select(CustomerInformation), (col(CustomerInformation.status), status),
+                       (col(CustomerInformation.department), department), (col(CustomerInformation.case_id), case_id))
     return await keyset_page(session, stmt, model=CustomerInformation, at=col(CustomerInformation.routed_at),
                              limit=limit, cursor=cursor)

@@ -13,6 +13,7 @@ from shared.api.app import Sessions
 from shared.api.auth import Principal, Requires, Role
 from shared.api.params import IsoDateTime
 from shared.api.problems import PROBLEM_RESPONSES, InvalidInput
+from shared.messages import msg
 
 router = APIRouter(prefix="/measures", tags=["measures"])
 
@@ -53,7 +54,7 @@ async def measures(
     region: Annotated[str | None, Query(max_length=64)] = None,
 ) -> MeasuresRead:
     if end <= start:
-        raise InvalidInput("end must be after start", field="end")
+        raise InvalidInput(msg("end must be after start"), field="end")
     async with sessions() as session:
         rows = await service.measures(session=session, start=start, end=end, group_by=group_by, region=region)
     return MeasuresRead(start=start, end=end, group_by=group_by, rows=[MeasureRowRead(**r) for r in rows])

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from shared.messages import msg
 from shared.problems import InvalidInput
 
 
@@ -24,20 +25,20 @@ def questionnaire_problems(questions: list[dict[str, Any]]) -> list[str]:
     problems: list[str] = []
     ids = [q["id"] for q in questions]
     for dup in sorted({i for i in ids if ids.count(i) > 1}):
-        problems.append(f"question id {dup!r} is used twice")
+        problems.append(msg("question id {dup!r} is used twice", dup=dup))
     for q in questions:
         qtype, measure = QuestionType(q["type"]), q.get("measure")
         if qtype is QuestionType.CHOICE and len(q.get("choices") or []) < 2:
-            problems.append(f"question {q['id']!r}: a choice question needs at least two choices")
+            problems.append(msg("question {id!r}: a choice question needs at least two choices", id=q['id']))
         if qtype is not QuestionType.CHOICE and q.get("choices"):
-            problems.append(f"question {q['id']!r}: only choice questions have choices")
+            problems.append(msg("question {id!r}: only choice questions have choices", id=q['id']))
         if measure == "csat" and qtype is not QuestionType.SCALE_1_5:
-            problems.append(f"question {q['id']!r}: the CSAT measure needs a scale_1_5 question")
+            problems.append(msg("question {id!r}: the CSAT measure needs a scale_1_5 question", id=q['id']))
         if measure == "nps" and qtype is not QuestionType.NPS_0_10:
-            problems.append(f"question {q['id']!r}: the NPS measure needs a nps_0_10 question")
+            problems.append(msg("question {id!r}: the NPS measure needs a nps_0_10 question", id=q['id']))
     for measure in ("csat", "nps"):
         if sum(1 for q in questions if q.get("measure") == measure) > 1:
-            problems.append(f"at most one question may carry the {measure} measure")
+            problems.append(msg("at most one question may carry the {measure} measure", measure=measure))
     return problems
 
 
@@ -82,7 +83,8 @@ def check_answers(questionnaire_id: str, version: int, questions: list[dict[str,
             errors.append({"field": f"answers.{q['id']}", "message": "required question not answered"})
     if errors:
         named = ", ".join(e["field"].removeprefix("answers.") for e in errors)
-        raise InvalidInput(f"answers do not fit {questionnaire_id} version {version}: {named}",
+        raise InvalidInput(msg("answers do not fit {questionnaire_id} version {version}: {named}",
+            questionnaire_id=questionnaire_id, version=version, named=named),
                            errors=errors, field=errors[0]["field"])
 
 

@@ -16,6 +16,7 @@ from sqlmodel import SQLModel
 from services.feedback.surveys.domain import QuestionType, questionnaire_problems
 from shared.api.text import NonBlank
 from shared.db import timestamptz_column
+from shared.messages import msg
 
 
 class Questionnaire(SQLModel, table=True):
@@ -159,7 +160,7 @@ class Answer(BaseModel):
     @model_validator(mode="after")
     def _bounded(self) -> Answer:
         if isinstance(self.value, str) and len(self.value) > 2000:
-            raise ValueError("value is longer than 2000 characters")
+            raise ValueError(msg("value is longer than 2000 characters"))
         return self
 
 

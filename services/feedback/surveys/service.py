@@ -27,11 +27,12 @@ from services.feedback.surveys.models import (
     SurveyLink,
     SurveyResponse,
 )
-from shared.api.pagination import keyset_page
+from shared.api.pagination import keyset_page, where_given
 from shared.api.problems import Conflict, GateRefused, NotFound, Problem
 from shared.api.resources import get_or_404
 from shared.events.feedback import FeedbackRecorded, SurveyAnswered
 from shared.events.onsite import ServiceCompleted, TrainingDelivered
+from shared.messages import msg
 
 SERVICE_ACTOR = "service:feedback"
 
@@ -62,7 +63,8 @@ async def get_questionnaire(*, session: AsyncSession, questionnaire_id: str, ver
     found = (await session.execute(stmt.limit(1))).scalar_one_or_none()
     if found is None:
         which = f"version {version}" if version else "any version"
-        raise NotFound(f"questionnaire {questionnaire_id} has no {which}")
+        raise NotFound(msg("questionnaire {questionnaire_id} has no {which}",
+            questionnaire_id=questionnaire_id, which=which))
     return found
 
 
@@ -99,7 +101,7 @@ async def _record_answers(
 ) -> tuple[SurveyResponse, list[Complaint]]:
     domain.check_answers(questionnaire.questionnaire_id, questionnaire.version, questionnaire.questions, answers)
     if (await session.execute(select(col(SurveyResponse.id)).where(col(SurveyResponse.call_id) == call.id))).first():
-        raise Conflict("this call already has survey answers")
+        raise Conflict(msg("this call already has survey answers"))
     scores = domain.measured_scores(questionnaire.questions, answers)
     response = SurveyResponse(case_id=call.case_id, call_id=call.id, questionnaire_id=questionnaire.questionnaire_id,
                               questionnaire_version=questionnaire.version, channel=channel, answers=answers,
@@ -133,7 +135,7 @@ async def answer_on_call(
     """S34: the agent holding the call records the customer's answers -> SurveyAnswered."""
     call = await calls.held_call(session=session, call_id=call_id, agent=agent, now=now)
     if call.reached_at is None:
-        raise GateRefused("S34 survey answers", ["an attempt that reached the customer"])
+        raise GateRefused(msg("S34 survey answers"), [msg("an attempt that reached the customer")])
     questionnaire = await get_questionnaire(session=session, questionnaire_id=questionnaire_id or
                                             policy.questionnaire_id, version=version)
     return await _record_answers(session, call=call, questionnaire=questionnaire, answers=answers, channel="call",
@@ -149,7 +151,7 @@ async def create_link(*, session: AsyncSession, call_id: UUID, actor: str, now: 
     """A one-time link for the customer (e.g. sent by SMS when the phone is not convenient)."""
     call = await calls.get(session=session, call_id=call_id)
     if (await session.execute(select(col(SurveyResponse.id)).where(col(SurveyResponse.call_id) == call.id))).first():
-        raise Conflict("this call already has survey answers")
+        raise Conflict(msg("this call already has survey answers"))
     questionnaire = await get_questionnaire(session=session, questionnaire_id=policy.questionnaire_id, version=None)
     token = secrets.token_urlsafe(32)
     link = SurveyLink(token_hash=_hash(token), call_id=call.id, case_id=call.case_id,
@@ -165,11 +167,11 @@ async def open_link(*, session: AsyncSession, token: str, now: datetime,
     stmt = select(SurveyLink).where(col(SurveyLink.token_hash) == _hash(token))
     link = (await session.execute(stmt.with_for_update() if for_update else stmt)).scalar_one_or_none()
     if link is None:
-        raise NotFound("no such survey link")
+        raise NotFound(msg("no such survey link"))
     if link.used_at is not None:
-        raise LinkGone("this survey link was already used")
+        raise LinkGone(msg("this survey link was already used"))
     if link.expires_at <= now:
-        raise LinkGone("this survey link has expired")
+        raise LinkGone(msg("this survey link has expired"))
     questionnaire = await get_questionnaire(session=session, questionnaire_id=link.questionnaire_id,
                                             version=link.questionnaire_version)
     return link, questionnaire
@@ -241,11 +243,8 @@ async def record_training_evaluation(*, session: AsyncSession, event: TrainingDe
 async def feedback_records(*, session: AsyncSession, case_id: UUID | None, kind: str | None, limit: int,
                            cursor: str | None) -> tuple[list[FeedbackRecord], str | None]:
     """Newest first, keyset-paginated on (recorded_at, id)."""
-    stmt = select(FeedbackRecord)
-    if case_id is not None:
-        stmt = stmt.where(col(FeedbackRecord.case_id) == case_id)
-    if kind is not None:
-        stmt = stmt.where(col(FeedbackRecord.kind) == kind)
+    stmt = where_given(select(FeedbackRecord), (col(FeedbackRecord.case_id), case_id),
+                       (col(FeedbackRecord.kind), kind))
     return await keyset_page(session, stmt, model=FeedbackRecord, at=col(FeedbackRecord.recorded_at),
                              limit=limit, cursor=cursor, newest_first=True)
 
