@@ -13,7 +13,7 @@ from services.dispatch.routing import domain
 from services.dispatch.routing.models import AnswerItem, MediateItem, RoutedItem, RoutedStatus, RouteItem
 from shared.api.auth import Principal
 from shared.api.concurrency import check_if_match
-from shared.api.pagination import keyset_page
+from shared.api.pagination import keyset_page, where_given
 from shared.api.resources import get_or_404
 from shared.clock import utcnow
 from shared.events import EventEnvelope
@@ -95,9 +95,6 @@ async def mediate(*, session: AsyncSession, item_id: UUID, body: MediateItem, pr
 
 async def list_items(*, session: AsyncSession, status: str | None, kind: str | None, unit: str | None,
                      case_id: UUID | None, limit: int, cursor: str | None) -> tuple[list[RoutedItem], str | None]:
-    stmt = select(RoutedItem)
-    for column, value in ((col(RoutedItem.status), status), (col(RoutedItem.kind), kind), (col(RoutedItem.unit), unit),
-                          (col(RoutedItem.case_id), case_id)):
-        if value is not None:
-            stmt = stmt.where(column == value)
+    stmt = where_given(select(RoutedItem), (col(RoutedItem.status), status), (col(RoutedItem.kind), kind),
+                       (col(RoutedItem.unit), unit), (col(RoutedItem.case_id), case_id))
     return await keyset_page(session, stmt, model=RoutedItem, at=col(RoutedItem.raised_at), limit=limit, cursor=cursor)

@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.feedback.complaints.models import Complaint
 from services.feedback.events import emit
-from shared.api.pagination import keyset_page
+from shared.api.pagination import keyset_page, where_given
 from shared.api.resources import get_or_404
 from shared.events.feedback import ComplaintRaised
 
@@ -84,8 +84,6 @@ async def get(*, session: AsyncSession, complaint_id: UUID) -> Complaint:
 async def list_complaints(*, session: AsyncSession, case_id: UUID | None, limit: int,
                           cursor: str | None) -> tuple[list[Complaint], str | None]:
     """Newest first, keyset-paginated on (raised_at, id)."""
-    stmt = select(Complaint)
-    if case_id is not None:
-        stmt = stmt.where(col(Complaint.case_id) == case_id)
+    stmt = where_given(select(Complaint), (col(Complaint.case_id), case_id))
     return await keyset_page(session, stmt, model=Complaint, at=col(Complaint.raised_at),
                              limit=limit, cursor=cursor, newest_first=True)

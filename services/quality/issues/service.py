@@ -34,7 +34,7 @@ from services.quality.issues.models import (
 from services.quality.sla import service as sla
 from shared.api.auth import Principal, Role
 from shared.api.concurrency import check_if_match
-from shared.api.pagination import keyset_page
+from shared.api.pagination import keyset_page, where_given
 from shared.api.problems import Forbidden, InvalidInput, NotFound
 from shared.api.resources import get_or_404
 from shared.clock import utcnow
@@ -408,12 +408,9 @@ async def search(
         await _require_on_case(session, principal, case_id)
     elif not _is_staff(principal):
         raise Forbidden(msg("engineers list issues of one of their cases (give case_id)"))
-    stmt = select(QualityIssue)
     filters = {"case_id": case_id, "product": product, "model": model, "failure_mode": failure_mode,
                "severity": severity, "status": status, "owner": owner, "source": source}
-    for name, value in filters.items():
-        if value is not None:
-            stmt = stmt.where(getattr(QualityIssue, name) == value)
+    stmt = where_given(select(QualityIssue), *((getattr(QualityIssue, name), value) for name, value in filters.items()))
     now = utcnow()
     if min_age_days is not None:
         stmt = stmt.where(col(QualityIssue.created_at) <= now - timedelta(days=min_age_days))

@@ -14,7 +14,7 @@ from services.quality.events import emit
 from services.quality.repairs import domain
 from services.quality.repairs.models import RepairOrder, RepairOrderCreate, RepairStatusEntry
 from shared.api.concurrency import check_if_match
-from shared.api.pagination import keyset_page
+from shared.api.pagination import keyset_page, where_given
 from shared.api.problems import Conflict
 from shared.api.resources import get_or_404
 from shared.clock import utcnow

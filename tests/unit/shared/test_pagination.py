@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql
 from sqlmodel import col
 
 from services.quality.repairs.models import RepairOrder
-from shared.api.pagination import decode_cursor, encode_cursor, keyset_page
+from shared.api.pagination import decode_cursor, encode_cursor, keyset_page, where_given
 
 AT = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
 
@@ -74,3 +74,11 @@ async def test_the_cursor_is_a_row_comparison_in_the_pages_order():
                       cursor=cursor, newest_first=True)
     assert "(repair_order.created_at, repair_order.id) < (" in newest.sql[0]
     assert "ORDER BY repair_order.created_at DESC, repair_order.id DESC" in newest.sql[0]
+
+
+def test_where_given_narrows_only_by_the_filters_given():
+    stmt = where_given(select(RepairOrder), (col(RepairOrder.status), "received"), (col(RepairOrder.case_id), None),
+                       (col(RepairOrder.receipt_number), ""))
+    sql = str(stmt.compile(dialect=postgresql.dialect()))
+    assert "repair_order.status = " in sql and "repair_order.receipt_number = " in sql
+    assert "repair_order.case_id" not in sql.split("WHERE", 1)[1]  # None: not filtered
