@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from shared import idempotency
 from shared.settings import ServiceSettings
 
 
@@ -62,6 +63,15 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 @asynccontextmanager
 async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """One unit of work: yields a session, commits on success, rolls back on any error."""
-    async with sessions() as session, session.begin():
-        yield session
+    """One unit of work: yields a session, commits on success, rolls back on any error.
+
+    The first unit of work of a request carrying an `Idempotency-Key` reserves the key in the same
+    commit (`shared.idempotency`), so the change and the key's use land together or not at all."""
+    async with sessions() as session:
+        async with session.begin():
+            keyed = await idempotency.claim(session)
+            yield session
+            if keyed is not None:
+                await idempotency.reserve(session, keyed)
+        if keyed is not None:
+            keyed.reserved = True

@@ -103,6 +103,10 @@ class ServiceSettings(BaseSettings):
     max_request_body_bytes: int = 1_048_576
     max_upload_bytes: int = MAX_UPLOAD_BYTES
     http_client_timeout_s: float = 5.0
+    idempotency_key_ttl_hours: int = Field(
+        default=168, ge=1, le=24 * 90,
+        description="Hours an `Idempotency-Key` and its stored response are kept after first use (a week: a field "
+                    "app's offline queue may wait days for signal); a key older than this is used afresh")
 
     @model_validator(mode="after")
     def _default_database_url(self) -> ServiceSettings:

@@ -27,6 +27,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.api.auth import TokenVerifier, annotate_openapi
 from shared.api.docs import install_offline_docs
+from shared.api.idempotency import (
+    IdempotencyRecorder,
+    KeyInUse,
+    Replay,
+    check_idempotency_key,
+    purge_expired_keys,
+    raced_response,
+    replay_response,
+)
 from shared.api.links import ResourceLink
 from shared.api.middleware import RequestContextMiddleware
 from shared.api.openapi import install_openapi, operation_id
@@ -113,6 +122,8 @@ def create_service_app(defn: ServiceDefinition) -> FastAPI:
             runtime.tasks.append(asyncio.create_task(runtime.relay.run(stop), name="outbox-relay"))
         if settings.consumer_enabled and topics:
             runtime.tasks.append(asyncio.create_task(runtime.consumer.run(stop), name="consumer"))
+        runtime.tasks.append(asyncio.create_task(
+            _every(3600, _purge_idempotency_keys, runtime), name="purge_idempotency_keys"))
         for interval, job in defn.periodic:
             runtime.tasks.append(asyncio.create_task(_every(interval, job, runtime), name=job.__name__))
         tune_garbage_collector(settings)
@@ -128,7 +139,8 @@ def create_service_app(defn: ServiceDefinition) -> FastAPI:
 
     app = FastAPI(
         docs_url=None, redoc_url=None,  # served from local assets below (install_offline_docs), not CDNs
-        dependencies=[Depends(reject_unknown_query_parameters), Depends(bind_case_to_logs)],
+        dependencies=[Depends(reject_unknown_query_parameters), Depends(bind_case_to_logs),
+                      Depends(check_idempotency_key)],
         title=defn.title,
         description=defn.description,
         version="0.1.0",
@@ -138,11 +150,14 @@ def create_service_app(defn: ServiceDefinition) -> FastAPI:
     )
     app.state.settings = settings
     app.state.token_verifier = TokenVerifier(settings)
+    app.add_middleware(IdempotencyRecorder)  # inside the body limits, outside the endpoint
     app.add_middleware(
         RequestContextMiddleware, service=settings.service_name,
         max_body=settings.max_request_body_bytes, max_upload=settings.max_upload_bytes,
     )
     install_problem_handlers(app)
+    app.add_exception_handler(Replay, replay_response)
+    app.add_exception_handler(KeyInUse, raced_response)
     install_offline_docs(app)
     if configure_tracing(settings.service_name):
         FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
@@ -168,6 +183,10 @@ def tune_garbage_collector(settings: ServiceSettings) -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(settings.gc_gen0_threshold, 20, 20)
+
+
+async def _purge_idempotency_keys(runtime: ServiceRuntime) -> None:
+    await purge_expired_keys(runtime.sessions, runtime.settings.idempotency_key_ttl_hours)
 
 
 async def _every(interval: float, job: PeriodicJob, runtime: ServiceRuntime) -> None:

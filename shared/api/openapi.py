@@ -129,6 +129,7 @@ def refine(document: dict[str, Any], routes: list[APIRoute]) -> dict[str, Any]:
             ids[op_id] = f"{method.upper()} {path}"
             route = by_operation.get((method, path))
             _one_tag(operation)
+            _idempotency_key(operation, method)
             _problems(operation)
             _impossible_answers(operation, route)
             if route is not None:
@@ -159,6 +160,29 @@ def _one_tag(operation: dict[str, Any]) -> None:
     tags = operation.get("tags") or []
     if len(tags) > 1:
         operation["tags"] = [tags[-1]]
+
+
+def _idempotency_key(operation: dict[str, Any], method: str) -> None:
+    """Every write takes an `Idempotency-Key` (decision 0095): the header, the replay marker on its
+    answers and the 409 of a key whose request was applied without a stored response."""
+    if method not in {"post", "put", "patch", "delete"} or OPERATIONAL_TAG in (operation.get("tags") or []):
+        return
+    parameters = operation.setdefault("parameters", [])
+    if not any(p.get("in") == "header" and p.get("name", "").lower() == "idempotency-key" for p in parameters):
+        parameters.append({
+            "name": "Idempotency-Key", "in": "header", "required": False,
+            "description": "A unique key per intended operation (e.g. a UUID): a retry with the same key and body "
+                           "returns the first response (`Idempotent-Replayed: true`) and changes nothing; the same "
+                           "key with another request is refused (422). Kept `IDEMPOTENCY_KEY_TTL_HOURS`.",
+            "schema": {"type": "string", "minLength": 8, "maxLength": 128}})
+    replayed = RESPONSE_HEADERS["Idempotent-Replayed"]
+    for code, response in operation["responses"].items():
+        if code.startswith("2"):
+            response.setdefault("headers", {}).setdefault("Idempotent-Replayed", replayed)
+    operation["responses"].setdefault("409", {
+        "description": "Conflict with the current state (or a refused gate, naming missing conditions; or a request "
+                       "with this Idempotency-Key applied whose response was not stored)",
+        "content": {MEDIA_TYPE: {"schema": {"$ref": PROBLEM_REF}}}})
 
 
 def _problems(operation: dict[str, Any]) -> None:

@@ -171,7 +171,7 @@ async def record_attempt(
                                                actor=principal.actor, now=now, policy=policy, if_match=if_match)
         return AttemptRead.model_validate(attempt).model_dump(mode="json")
 
-    return await run_idempotent(sessions=sessions, request=request, response=response, principal=principal,
+    return await run_idempotent(sessions=sessions, response=response, principal=principal,
                                 key=idempotency_key, status_code=201, work=work)
 
 
@@ -194,5 +194,5 @@ async def record_outcome(
                                             if_match=if_match)
         return read_call(call, now).model_dump(mode="json")
 
-    return await run_idempotent(sessions=sessions, request=request, response=response, principal=principal,
+    return await run_idempotent(sessions=sessions, response=response, principal=principal,
                                 key=idempotency_key, status_code=201, work=work)

@@ -48,7 +48,7 @@ async def capture_customer_information(call_id: UUID, body: InformationCreate, p
                                              actor=principal.actor, now=now, routing=routing)
         return InformationRead.model_validate(info).model_dump(mode="json")
 
-    return await run_idempotent(sessions=sessions, request=request, response=response, principal=principal,
+    return await run_idempotent(sessions=sessions, response=response, principal=principal,
                                 key=idempotency_key, status_code=201, work=work)
 
 

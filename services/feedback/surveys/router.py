@@ -128,7 +128,7 @@ async def answer_on_call(
             policy=policy)
         return _read(recorded, raised)
 
-    return await run_idempotent(sessions=sessions, request=request, response=response, principal=principal,
+    return await run_idempotent(sessions=sessions, response=response, principal=principal,
                                 key=idempotency_key, status_code=201, work=work)
 
 
@@ -152,7 +152,7 @@ async def create_link(
                               questionnaire_id=link.questionnaire_id,
                               questionnaire_version=link.questionnaire_version).model_dump(mode="json")
 
-    return await run_idempotent(sessions=sessions, request=request, response=response, principal=principal,
+    return await run_idempotent(sessions=sessions, response=response, principal=principal,
                                 key=idempotency_key, status_code=201, work=work)
 
 

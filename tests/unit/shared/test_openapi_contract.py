@@ -117,7 +117,8 @@ def test_the_headers_sent_are_documented(documents: dict[str, dict[str, Any]]) -
     assert headers("dispatch", "get", "/cases/{case_id}", "200") == {"ETag"}
     assert "Location" in headers("dispatch", "post", "/crm/service-requests", "201")
     assert headers("feedback", "post", "/follow-up-calls/{call_id}/outcome", "201") == {"Idempotent-Replayed"}
-    assert headers("quality", "post", "/issues", "201") == {"ETag", "Location"}
+    # every write may be a replay (decision 0095)
+    assert headers("quality", "post", "/issues", "201") == {"ETag", "Location", "Idempotent-Replayed"}
     assert headers("quality", "get", "/issues", "200") == set()  # `read(issue)` without a response sets none
 
 
@@ -164,3 +165,21 @@ def test_every_route_of_every_service_has_its_endpoint_name_as_operation_id() ->
         if route.include_in_schema:
             method = sorted(route.methods or ())[0].lower()
             assert document["paths"][route.path_format][method]["operationId"] == operation_id(route)
+
+
+def test_every_write_documents_the_idempotency_key_and_its_replay_marker(
+        documents: dict[str, dict[str, Any]]) -> None:
+    writes = 0
+    for service, document in documents.items():
+        for method, path, operation in _operations(document):
+            if method not in {"post", "put", "patch", "delete"} or "operations" in operation.get("tags", []):
+                continue
+            writes += 1
+            keys = [p for p in operation.get("parameters", []) if p["in"] == "header"
+                    and p["name"].lower() == "idempotency-key"]
+            assert len(keys) == 1 and "128" in str(keys[0]["schema"]), (service, method, path)
+            for code, response in operation["responses"].items():
+                if code.startswith("2"):
+                    assert "Idempotent-Replayed" in response.get("headers", {}), (service, method, path, code)
+            assert operation["responses"]["409"]["content"][MEDIA_TYPE]["schema"]["$ref"].endswith("ProblemDetail")
+    assert writes > 100
