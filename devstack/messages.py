@@ -92,7 +92,7 @@ def enumerations(root: Path = ROOT) -> dict[str, list[str]]:
 
 def _messages(root: Path) -> Iterator[tuple[Key, str]]:
     for source in SOURCES:
-        for filename, lineno, message, _comments, context in extract_from_dir(
+        for filename, _lineno, message, _comments, context in extract_from_dir(
                 root / source, METHOD_MAP, keywords={"msg": None}, comment_tags=(), strip_comment_tags=True):
             if isinstance(message, str) and message:
                 yield (context, message), f"{source}/{filename}"
@@ -128,7 +128,7 @@ def update(language: str = "zh", root: Path = ROOT) -> tuple[Catalog, list[Key],
                   creation_date=old.creation_date, revision_date=old.revision_date, fuzzy=False)
     for (context, key), places in sorted(keys.items(), key=lambda item: (item[0][0] or "", item[0][1])):
         before = known.get((context, key))
-        new.add(key, before.string if before else "", locations=[(p, None) for p in places], context=context,
+        new.add(key, before.string if before else "", locations=[(p, 0) for p in places], context=context,
                 flags=() if before is None else tuple(f for f in before.flags if f != "python-format"))
     added = [k for k in keys if k not in known]
     dropped = [k for k in known if k not in keys]

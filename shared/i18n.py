@@ -83,6 +83,13 @@ def label(enum_name: str, value: str, language: str) -> str:
     return translations(language).get((ENUM_CONTEXT + enum_name, value)) or humanize(value)
 
 
+@cache
+def enum_names() -> frozenset[str]:
+    """The enumerations the catalogue labels (their class names)."""
+    return frozenset(context.removeprefix(ENUM_CONTEXT) for context, _key in translations("zh")
+                     if context and context.startswith(ENUM_CONTEXT))
+
+
 def enum_labels(enum_name: str, values: list[str]) -> dict[str, dict[str, str]]:
     """Every value's label in every language: `{"en": {...}, "zh": {...}}`."""
     return {language: {v: label(enum_name, v, language) for v in values} for language in SUPPORTED_LANGUAGES}
@@ -124,13 +131,24 @@ def validation_message(error_type: str | None, english: str, context: dict[str, 
     """A pydantic validation error's message, by its type, in a language."""
     if language == ENGLISH or not error_type:
         return english
-    for (ctx, _template), text in translations(language).items():
-        if ctx == VALIDATION_CONTEXT + error_type:
-            try:
-                return text.format(**(context or {}))
-            except (KeyError, IndexError, ValueError):
-                return english
-    return english
+    params = dict(context or {})
+    error = params.get("error")
+    if isinstance(error, Exception) and error.args and isinstance(error.args[0], str):
+        # A validator's own message (`ValueError(msg(...))`) is translated like any other.
+        params["error"] = translate(error.args[0], language)
+    text = _validation_table(language).get(error_type)
+    if text is None:
+        return english
+    try:
+        return text.format(**params)
+    except (KeyError, IndexError, ValueError):
+        return english
+
+
+@cache
+def _validation_table(language: str) -> dict[str, str]:
+    return {ctx.removeprefix(VALIDATION_CONTEXT): text for (ctx, _template), text in translations(language).items()
+            if ctx and ctx.startswith(VALIDATION_CONTEXT)}
 
 
 def parse_accept_language(header: str | None) -> list[str]:

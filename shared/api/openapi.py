@@ -15,7 +15,9 @@ types:
 - generic models and forms get plain names (`CaseReadPage`, not `Page_CaseRead_`; `UploadEvidenceForm`,
   not `Body_uploadEvidence`);
 - in response schemas every property is `required` (a response model serialises every field;
-  absent means null, never missing); a schema also used in requests is split into `<Name>Input`.
+  absent means null, never missing); a schema also used in requests is split into `<Name>Input`;
+- every enumeration a client shows carries `x-enum-labels`: each value's label in English and
+  Chinese (decision 0094), for a generated client or a UI to show instead of the value.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from fastapi.routing import APIRoute
 from shared.api.links import ResourceLink, add_links
 from shared.api.problems import MEDIA_TYPE
 from shared.api.routes import api_routes
+from shared.i18n import enum_labels, enum_names
 
 PROBLEM_REF = "#/components/schemas/ProblemDetail"
 SCHEMA_PREFIX = "#/components/schemas/"
@@ -136,6 +139,7 @@ def refine(document: dict[str, Any], routes: list[APIRoute]) -> dict[str, Any]:
                 _headers(operation, route)
     _generic_names(document)
     _required_in_responses(document)
+    _enum_labels(document)
     return document
 
 
@@ -349,3 +353,12 @@ def _required_in_responses(document: dict[str, Any]) -> None:
         schema = schemas[name]
         if "properties" in schema:
             schema["required"] = list(schema["properties"])
+
+
+def _enum_labels(document: dict[str, Any]) -> None:
+    """An enumeration's schema (named after its StrEnum) gets its labels from the message catalogue:
+    `x-enum-labels: {"en": {value: label}, "zh": {value: label}}` (additive: values are unchanged)."""
+    known = enum_names()
+    for name, schema in document.get("components", {}).get("schemas", {}).items():
+        if name in known and isinstance(schema.get("enum"), list):
+            schema["x-enum-labels"] = enum_labels(name, [str(v) for v in schema["enum"]])

@@ -280,15 +280,16 @@ async def reject_unknown_query_parameters(request: Request) -> None:
         return
     unknown = sorted(set(request.query_params) - declared_query_params(route))
     if unknown:
-        raise InvalidInput(f"unknown query parameters: {', '.join(unknown)}",
-                           errors=[{"field": f"query.{name}", "message": "not a parameter of this operation",
+        raise InvalidInput(msg("unknown query parameters: {names}", names=", ".join(unknown)),
+                           errors=[{"field": f"query.{name}", "message": msg("not a parameter of this operation"),
                                     "type": "extra_forbidden"} for name in unknown])
     given = Counter(name for name, _value in request.query_params.multi_items())
     repeated = sorted(name for name, times in given.items()
                       if times > 1 and name not in repeatable_query_params(route))
     if repeated:
-        raise InvalidInput(f"query parameters given more than once: {', '.join(repeated)}",
-                           errors=[{"field": f"query.{name}", "message": f"given {given[name]} times; takes one value",
+        raise InvalidInput(msg("query parameters given more than once: {names}", names=", ".join(repeated)),
+                           errors=[{"field": f"query.{name}", "message": msg("given {times} times; takes one value",
+                                                                             times=given[name]),
                                     "type": "repeated_scalar"} for name in repeated])
 
 

@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from shared.messages import msg
 from shared.site_calendar import SiteCalendar, local_days
 
 
@@ -143,14 +142,14 @@ def day_conflicts(engineer: EngineerRow, bookings: Sequence[BookingRow], day: da
             if a.case_id != b.case_id and overlaps(a.planned_start, a.planned_end, b.planned_start, b.planned_end):
                 start, end = max(a.planned_start, b.planned_start), min(a.planned_end, b.planned_end)
                 if day in day_of(start, end, a.region):
-                    found.append(Conflict(msg("double_booking"), (a.case_id, b.case_id),
+                    found.append(Conflict("double_booking", (a.case_id, b.case_id),
                                           f"S3: double-booked on cases {a.crm_reference} and {b.crm_reference}"))
     for a in ordered:
         for leave in engineer.leave:
             if overlaps(a.planned_start, a.planned_end, leave.start, leave.end):
                 start, end = max(a.planned_start, leave.start), min(a.planned_end, leave.end)
                 if day in day_of(start, end, engineer.home_region):
-                    found.append(Conflict(msg("booking_during_leave"), (a.case_id,),
+                    found.append(Conflict("booking_during_leave", (a.case_id,),
                                           f"S3: booked on case {a.crm_reference} during {leave.reason}"))
     latest = latest_certificates(engineer.certificates)
     for a in ordered:
@@ -159,10 +158,10 @@ def day_conflicts(engineer: EngineerRow, bookings: Sequence[BookingRow], day: da
         for cert in a.required_certificates:
             valid_until = latest.get(cert)
             if valid_until is None:
-                found.append(Conflict(msg("certificate_expired"), (a.case_id,),
+                found.append(Conflict("certificate_expired", (a.case_id,),
                                       f"S3: case {a.crm_reference} requires {cert}, which the engineer lacks"))
             elif valid_until < day:
-                found.append(Conflict(msg("certificate_expired"), (a.case_id,),
+                found.append(Conflict("certificate_expired", (a.case_id,),
                                       f"S3: booked on case {a.crm_reference} after {cert} expired on {valid_until}"))
     return tuple(found)
 

@@ -40,7 +40,7 @@ from shared.messages import msg
 
 
 async def get(*, session: AsyncSession, case_id: UUID, for_update: bool = False) -> ServiceCase:
-    return await get_or_404(session, ServiceCase, case_id, what="service case", for_update=for_update)
+    return await get_or_404(session, ServiceCase, case_id, what=msg("service case"), for_update=for_update)
 
 
 def only_own_cases(principal: Principal) -> str | None:

@@ -15,7 +15,7 @@ from shared.messages import msg
 
 
 async def get(*, session: AsyncSession, engineer_id: str, for_update: bool = False) -> Engineer:
-    return await get_or_404(session, Engineer, engineer_id, what="engineer", for_update=for_update)
+    return await get_or_404(session, Engineer, engineer_id, what=msg("engineer"), for_update=for_update)
 
 
 async def get_many(*, session: AsyncSession, engineer_ids: list[str]) -> dict[str, Engineer]:

@@ -16,6 +16,7 @@ from shared.api.concurrency import check_if_match
 from shared.api.resources import get_or_404
 from shared.clock import utcnow
 from shared.events.dispatch import PlanStep, ServicePlanApproved, ServicePlanSummary
+from shared.messages import msg
 
 
 async def create(*, session: AsyncSession, case_id: UUID, body: ServicePlanWrite, actor: str) -> ServicePlan:
@@ -31,7 +32,7 @@ async def create(*, session: AsyncSession, case_id: UUID, body: ServicePlanWrite
 
 
 async def get(*, session: AsyncSession, plan_id: UUID, for_update: bool = False) -> ServicePlan:
-    return await get_or_404(session, ServicePlan, plan_id, what="service plan", for_update=for_update)
+    return await get_or_404(session, ServicePlan, plan_id, what=msg("service plan"), for_update=for_update)
 
 
 def _touch(plan: ServicePlan, actor: str) -> None:

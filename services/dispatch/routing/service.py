@@ -19,6 +19,7 @@ from shared.clock import utcnow
 from shared.events import EventEnvelope
 from shared.events.dispatch import InternalDisagreementEscalated, RoutedItemAnswered, RoutedItemAssigned
 from shared.events.onsite import RaisedItem
+from shared.messages import msg
 
 
 async def register(*, session: AsyncSession, envelope: EventEnvelope, item: RaisedItem, kind: str,
@@ -32,7 +33,7 @@ async def register(*, session: AsyncSession, envelope: EventEnvelope, item: Rais
 
 
 async def get(*, session: AsyncSession, item_id: UUID, for_update: bool = False) -> RoutedItem:
-    return await get_or_404(session, RoutedItem, item_id, what="routed item", for_update=for_update)
+    return await get_or_404(session, RoutedItem, item_id, what=msg("routed item"), for_update=for_update)
 
 
 async def route(*, session: AsyncSession, item_id: UUID, body: RouteItem, actor: str,

@@ -80,7 +80,7 @@ async def create(*, session: AsyncSession, body: SubscriptionCreate, actor: str,
 
 
 async def get(*, session: AsyncSession, subscription_id: UUID, for_update: bool = False) -> WebhookSubscription:
-    return await get_or_404(session, WebhookSubscription, subscription_id, what="webhook subscription",
+    return await get_or_404(session, WebhookSubscription, subscription_id, what=msg("webhook subscription"),
                             for_update=for_update)
 
 

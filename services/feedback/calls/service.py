@@ -122,7 +122,7 @@ async def schedule_fix_confirmation(
 
 
 async def get(*, session: AsyncSession, call_id: UUID, for_update: bool = False) -> FollowUpCall:
-    return await get_or_404(session, FollowUpCall, call_id, what="follow-up call", for_update=for_update)
+    return await get_or_404(session, FollowUpCall, call_id, what=msg("follow-up call"), for_update=for_update)
 
 
 async def attempts_of(*, session: AsyncSession, call_id: UUID) -> list[FollowUpCallAttempt]:

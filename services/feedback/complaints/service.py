@@ -14,6 +14,7 @@ from services.feedback.events import emit
 from shared.api.pagination import keyset_page, where_given
 from shared.api.resources import get_or_404
 from shared.events.feedback import ComplaintRaised
+from shared.messages import msg
 
 # Quality's issue events and the state each one means for the customer's complaint.
 ISSUE_STATES = {
@@ -78,7 +79,7 @@ async def for_call(*, session: AsyncSession, call_id: UUID) -> list[Complaint]:
 
 
 async def get(*, session: AsyncSession, complaint_id: UUID) -> Complaint:
-    return await get_or_404(session, Complaint, complaint_id, what="complaint")
+    return await get_or_404(session, Complaint, complaint_id, what=msg("complaint"))
 
 
 async def list_complaints(*, session: AsyncSession, case_id: UUID | None, limit: int,

@@ -60,7 +60,8 @@ async def capture_on_site(*, session: AsyncSession, envelope: EventEnvelope, eve
 
 
 async def get(*, session: AsyncSession, info_id: UUID, for_update: bool = False) -> CustomerInformation:
-    info = await get_or_404(session, CustomerInformation, info_id, what="customer information", for_update=for_update)
+    info = await get_or_404(session, CustomerInformation, info_id, what=msg("customer information"),
+                            for_update=for_update)
     return info
 
 

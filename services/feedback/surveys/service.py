@@ -191,7 +191,7 @@ async def answer_by_link(*, session: AsyncSession, token: str, answers: list[dic
 
 
 async def get_response(*, session: AsyncSession, response_id: UUID) -> SurveyResponse:
-    response = await get_or_404(session, SurveyResponse, response_id, what="survey response")
+    response = await get_or_404(session, SurveyResponse, response_id, what=msg("survey response"))
     return response
 
 

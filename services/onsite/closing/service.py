@@ -292,10 +292,10 @@ async def complete(*, session: AsyncSession, visit_id: UUID, body: CompletionCre
         raise GateRefused(msg("completion"), missing)
     if body.receipt_signature is not None:
         tasks = await work.tasks(session=session, visit_id=visit.id)
-        visits.check_reported(visit, step="S30 receipt", field="body.receipt_signature.signed_at",
+        visits.check_reported(visit, step=msg("S30 receipt"), field="body.receipt_signature.signed_at",
                               at=body.receipt_signature.signed_at, after=[
-                                  Earlier("the first arrival on site", await visits.arrived_at(session, visit.id)),
-                                  Earlier("the last task done", latest([t.done_at for t in tasks]))])
+                                  Earlier(msg("the first arrival on site"), await visits.arrived_at(session, visit.id)),
+                                  Earlier(msg("the last task done"), latest([t.done_at for t in tasks]))])
     now = utcnow()
     signature = body.receipt_signature.model_dump(mode="json") if body.receipt_signature else {
         "kind": "typed", "typed_name": body.receipt_signed_by, "signed_at": now.isoformat()}
@@ -387,11 +387,11 @@ async def depart(*, session: AsyncSession, visit_id: UUID, body: DepartureCreate
     assert body.regional_centre_informed_at is not None and body.department_head_informed_at is not None
     assert body.site_manager_agreed_by is not None
     receipt = await session.get(ServiceReport, visit.id)
-    visits.check_reported(visit, step="S33 departure", field="body.departed_at", at=body.departed_at, after=[
-        Earlier("the engineer's arrival", await visits.arrived_at(session, visit.id, principal.subject)),
-        Earlier("the signed receipt", _receipt_signed_at(receipt))])
+    visits.check_reported(visit, step=msg("S33 departure"), field="body.departed_at", at=body.departed_at, after=[
+        Earlier(msg("the engineer's arrival"), await visits.arrived_at(session, visit.id, principal.subject)),
+        Earlier(msg("the signed receipt"), _receipt_signed_at(receipt))])
     for field in ("regional_centre_informed_at", "department_head_informed_at"):
-        visits.check_reported(visit, step="S33 departure", field=f"body.{field}", at=getattr(body, field))
+        visits.check_reported(visit, step=msg("S33 departure"), field=f"body.{field}", at=getattr(body, field))
     departure = Departure(
         visit_id=visit.id, engineer_id=principal.subject, departed_at=body.departed_at,
         regional_centre_informed_at=body.regional_centre_informed_at,

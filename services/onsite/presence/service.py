@@ -41,7 +41,7 @@ SYSTEM_ACTOR = "system:onsite"
 async def check_in(*, session: AsyncSession, visit_id: UUID, body: Location, principal: Principal) -> DailyPresence:
     """S10: the day's sign-in with location -> EngineerCheckedIn (once per engineer and site day)."""
     visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
-    visits.check_reported(visit, step="S10 sign-in", field="body.at", at=body.at)
+    visits.check_reported(visit, step=msg("S10 sign-in"), field="body.at", at=body.at)
     day = site_calendar().day(body.at, visit.region)
     if (await session.execute(select(col(DailyPresence.id)).where(
             col(DailyPresence.visit_id) == visit.id, col(DailyPresence.engineer_id) == principal.subject,
@@ -65,7 +65,7 @@ async def check_out(*, session: AsyncSession, visit_id: UUID, body: Location, pr
     It closes the sign-in of its site day, or the one of the day before still open (work past midnight).
     """
     visit = await visits.get_for_team_member(session=session, visit_id=visit_id, principal=principal)
-    visits.check_reported(visit, step="S10 sign-out", field="body.at", at=body.at)
+    visits.check_reported(visit, step=msg("S10 sign-out"), field="body.at", at=body.at)
     day = site_calendar().day(body.at, visit.region)
     candidates = {p.day: p for p in (await session.execute(select(DailyPresence).where(
         col(DailyPresence.visit_id) == visit.id, col(DailyPresence.engineer_id) == principal.subject,
@@ -109,8 +109,8 @@ async def submit_log(*, session: AsyncSession, visit_id: UUID, body: DailyLogCre
     """S20: the engineer's daily work log -> DailyLogSubmitted (one per engineer and day), written at the
     act's time (`occurred_at`: not before the engineer's arrival on site)."""
     visit = await visits.get_for_team_member(session=session, visit_id=visit_id, principal=principal)
-    visits.check_reported(visit, step="S20 daily log", field="body.occurred_at", at=body.occurred_at, after=[
-        Earlier("the engineer's arrival", await visits.arrived_at(session, visit.id, principal.subject))])
+    visits.check_reported(visit, step=msg("S20 daily log"), field="body.occurred_at", at=body.occurred_at, after=[
+        Earlier(msg("the engineer's arrival"), await visits.arrived_at(session, visit.id, principal.subject))])
     if (await session.execute(select(col(DailyLog.id)).where(
             col(DailyLog.visit_id) == visit.id, col(DailyLog.engineer_id) == principal.subject,
             col(DailyLog.day) == body.day))).first():

@@ -61,7 +61,7 @@ def can_read(visit: SiteVisit, principal: Principal) -> bool:
 
 
 async def get(*, session: AsyncSession, visit_id: UUID, principal: Principal, for_update: bool = False) -> SiteVisit:
-    visit = await get_or_404(session, SiteVisit, visit_id, what="site visit", for_update=for_update)
+    visit = await get_or_404(session, SiteVisit, visit_id, what=msg("site visit"), for_update=for_update)
     if not can_read(visit, principal):
         # Same answer as for a missing visit: do not reveal other teams' visits.
         raise NotFound(msg("site visit {visit_id} does not exist", visit_id=visit_id))
@@ -121,7 +121,7 @@ async def record_arrival(
     visit = await get_for_team_member(session=session, visit_id=visit_id, principal=principal)
     if visit.status == VisitStatus.COMPLETED:
         raise Forbidden(msg("the visit is completed"))
-    check_reported(visit, step="S8 arrival", field="body.arrived_at", at=body.arrived_at)
+    check_reported(visit, step=msg("S8 arrival"), field="body.arrived_at", at=body.arrived_at)
     findings = domain.three_call_findings(body.calls)
     record = ThreeCallsRecord(
         visit_id=visit.id, engineer_id=principal.subject, arrived_at=body.arrived_at,

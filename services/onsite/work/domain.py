@@ -56,8 +56,8 @@ def safety_missing(
             missing.append(msg("S14: insulated gloves not confirmed (live HV work)"))
         if not answers.get("insulated_tools"):
             missing.append(msg("S14: insulated tools not confirmed (live HV work)"))
-        for key, what in (("gloves_test_valid_until", "insulated gloves"),
-                          ("tools_test_valid_until", "insulated tools")):
+        for key, what in (("gloves_test_valid_until", msg("insulated gloves")),
+                          ("tools_test_valid_until", msg("insulated tools"))):
             valid_until = answers.get(key)
             if isinstance(valid_until, str):
                 valid_until = date.fromisoformat(valid_until)
@@ -216,7 +216,7 @@ def check_day_safety(*, task: TaskView, started_on: date, day: date, safety_answ
     """
     if task.status != "started" or day <= started_on:
         return
-    missing = ([f"S14: no safety checklist for {day}"] if safety_answers is None
+    missing = ([msg("S14: no safety checklist for {day}", day=day)] if safety_answers is None
                else safety_missing(safety_answers, live_hv=task.live_hv, primary_test=task.primary_test, day=day))
     if missing:
         raise GateRefused(gate, missing)

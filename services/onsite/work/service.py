@@ -117,8 +117,8 @@ async def escalate_dispute(*, session: AsyncSession, visit_id: UUID, dispute_id:
                            principal: Principal) -> BriefingDispute:
     """S9: escalate an open disputed point to unit leadership or the regional centre."""
     visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
-    dispute = await get_or_404(session, BriefingDispute, dispute_id, what="disputed point",
-                               within=col(BriefingDispute.visit_id) == visit.id, where="on this visit",
+    dispute = await get_or_404(session, BriefingDispute, dispute_id, what=msg("disputed point"),
+                               within=col(BriefingDispute.visit_id) == visit.id, where=msg("on this visit"),
                                for_update=True)
     if dispute.status != DisputeStatus.OPEN:
         raise GateRefused(msg("dispute escalation"), [msg("S9: the disputed point is already {status}",
@@ -169,8 +169,8 @@ async def permits(*, session: AsyncSession, visit_id: UUID) -> list[WorkPermit]:
 # ---------------------------------------------------------------- S12 tasks and plan
 
 async def get_task(*, session: AsyncSession, visit: SiteVisit, task_id: UUID, for_update: bool = False) -> SiteTask:
-    return await get_or_404(session, SiteTask, task_id, what="task", within=col(SiteTask.visit_id) == visit.id,
-                            where="on this visit", for_update=for_update)
+    return await get_or_404(session, SiteTask, task_id, what=msg("task"), within=col(SiteTask.visit_id) == visit.id,
+                            where=msg("on this visit"), for_update=for_update)
 
 
 async def tasks(*, session: AsyncSession, visit_id: UUID) -> list[SiteTask]:
@@ -237,7 +237,7 @@ async def record_safety_checklist(*, session: AsyncSession, visit_id: UUID, task
     """S14: today's checklist of a task (replaces an earlier one of the same day)."""
     visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
     task = await get_task(session=session, visit=visit, task_id=task_id)
-    await _check_act(session, visit, step="S14 safety checklist", at=body.occurred_at)
+    await _check_act(session, visit, step=msg("S14 safety checklist"), at=body.occurred_at)
     received = utcnow()
     occurred = act_time(body.occurred_at, received)
     answers = body.model_dump(mode="json", exclude={"day", "occurred_at"})
@@ -293,7 +293,7 @@ async def _check_act(session: AsyncSession, visit: SiteVisit, *, step: str, at: 
     the dispatch, the first arrival on site or what `after` names (`reported_times`)."""
     if at is not None:
         visits.check_reported(visit, step=step, field="body.occurred_at", at=at, after=[
-            Earlier("the first arrival on site", await visits.arrived_at(session, visit.id)), *(after or [])])
+            Earlier(msg("the first arrival on site"), await visits.arrived_at(session, visit.id)), *(after or [])])
 
 
 async def _check_day_safety(session: AsyncSession, visit: SiteVisit, task: SiteTask, now: datetime,
@@ -316,8 +316,8 @@ async def complete_task(*, session: AsyncSession, visit_id: UUID, task_id: UUID,
     visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
     task = await get_task(session=session, visit=visit, task_id=task_id, for_update=True)
     check_if_match(if_match, task.version)
-    await _check_act(session, visit, step="S13 task done", at=occurred_at,
-                     after=[Earlier("the task's start", task.started_at)])
+    await _check_act(session, visit, step=msg("S13 task done"), at=occurred_at,
+                     after=[Earlier(msg("the task's start"), task.started_at)])
     records = (await session.execute(
         select(ProcessDataRecord).where(col(ProcessDataRecord.task_id) == task.id))).scalars()
     recorded = {r.item_id: r.signed_off_at is not None for r in records}
@@ -347,8 +347,8 @@ async def record_process_data(*, session: AsyncSession, visit_id: UUID, task_id:
     if task.status != TaskStatus.STARTED:
         raise GateRefused(msg("process data"), [
             msg("S13: the task is {status}; values are recorded while it is started", status=task.status)])
-    await _check_act(session, visit, step="S13 process data", at=body.occurred_at,
-                     after=[Earlier("the task's start", task.started_at)])
+    await _check_act(session, visit, step=msg("S13 process data"), at=body.occurred_at,
+                     after=[Earlier(msg("the task's start"), task.started_at)])
     received = now or utcnow()
     occurred = act_time(body.occurred_at, received)
     # S14: the safety checklist of the day the value was measured
@@ -426,7 +426,7 @@ async def record_disposition(*, session: AsyncSession, visit_id: UUID, task_id: 
     if body.issue_id is not None and body.kind == domain.ISSUE:
         issue = await session.get(VisitQualityIssue, body.issue_id)
         issue_logged = issue is not None and issue.visit_id == visit.id
-    domain.check_disposition(what=f"item {item_id}", kind=body.kind, passed=record.passed,
+    domain.check_disposition(what=msg("item {item_id}", item_id=item_id), kind=body.kind, passed=record.passed,
                              signed_off=record.signed_off_at is not None,
                              issue_id=str(body.issue_id) if body.issue_id else None, issue_logged=issue_logged)
     now = utcnow()
@@ -466,7 +466,7 @@ async def sign_off_process_data(*, session: AsyncSession, visit_id: UUID, task_i
     await _check_day_safety(session, visit, await get_task(session=session, visit=visit, task_id=record.task_id),
                             now or utcnow(), gate="sign-off")
     domain.check_sign_off(
-        what=f"item {item_id}", requires_witness=record.requires_witness,
+        what=msg("item {item_id}", item_id=item_id), requires_witness=record.requires_witness,
         has_witness=await _has_witness(session, record.id) is not None, requires_photo=record.requires_photo,
         has_evidence=await _has_evidence(session, record.id), already_signed=record.signed_off_at is not None,
         passed=record.passed, disposition=record.disposition,
@@ -496,11 +496,13 @@ async def sign_off_milestone(*, session: AsyncSession, visit_id: UUID, milestone
                              principal: Principal) -> Milestone:
     """S13/S17: a milestone is reached when signed off, with its witness when one is required."""
     visit = await visits.get_open_for_team(session=session, visit_id=visit_id, principal=principal)
-    milestone = await get_or_404(session, Milestone, milestone_id, what="milestone",
-                                 within=col(Milestone.visit_id) == visit.id, where="on this visit", for_update=True)
+    milestone = await get_or_404(session, Milestone, milestone_id, what=msg("milestone"),
+                                 within=col(Milestone.visit_id) == visit.id, where=msg("on this visit"),
+                                 for_update=True)
     witness = await _has_witness(session, milestone.id)
-    domain.check_sign_off(what=f"milestone '{milestone.title}'", requires_witness=milestone.requires_witness,
-                          has_witness=witness is not None, already_signed=milestone.reached_at is not None)
+    domain.check_sign_off(what=msg("milestone '{title}'", title=milestone.title),
+                          requires_witness=milestone.requires_witness, has_witness=witness is not None,
+                          already_signed=milestone.reached_at is not None)
     milestone.reached_at, milestone.signed_off_by = utcnow(), principal.subject
     emit(session, MilestoneReached(
         case_id=visit.case_id, visit_id=visit.id, milestone_id=milestone.id, title=milestone.title,
@@ -526,8 +528,8 @@ async def record_witness(*, session: AsyncSession, visit_id: UUID, body: Witness
 
 async def _add_witness(*, session: AsyncSession, visit: SiteVisit, principal: Principal, subject_kind: str,
                        subject_id: UUID, name: str, role: str, signature: Signature) -> WitnessRecord:
-    visits.check_reported(visit, step="S17 witness", field="signature.signed_at", at=signature.signed_at,
-                          after=[Earlier("the first arrival on site", await visits.arrived_at(session, visit.id))])
+    visits.check_reported(visit, step=msg("S17 witness"), field="signature.signed_at", at=signature.signed_at,
+                          after=[Earlier(msg("the first arrival on site"), await visits.arrived_at(session, visit.id))])
     if signature.evidence_id is not None:
         image = await session.get(EvidenceFile, signature.evidence_id)
         if image is None or image.visit_id != visit.id or not image.content_type.startswith("image/"):

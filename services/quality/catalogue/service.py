@@ -37,7 +37,7 @@ async def create(*, session: AsyncSession, body: FailureModeCreate, principal: P
 
 async def update(*, session: AsyncSession, code: str, body: FailureModeUpdate, principal: Principal,
                  if_match: str | None) -> FailureMode:
-    mode = await get_or_404(session, FailureMode, code, what="failure mode", for_update=True)
+    mode = await get_or_404(session, FailureMode, code, what=msg("failure mode"), for_update=True)
     check_if_match(if_match, mode.version)
     for name, value in body.model_dump(exclude_unset=True).items():
         if value is not None:

@@ -362,7 +362,7 @@ async def record_template_revision(*, session: AsyncSession, event: Specificatio
 
 async def get(*, session: AsyncSession, issue_id: UUID, principal: Principal, for_update: bool = False) -> QualityIssue:
     """The issue (row-locked when asked); 404 if absent or on a case the engineer is not on."""
-    issue = await get_or_404(session, QualityIssue, issue_id, what="quality issue", for_update=for_update)
+    issue = await get_or_404(session, QualityIssue, issue_id, what=msg("quality issue"), for_update=for_update)
     try:
         await _require_on_case(session, principal, issue.case_id)
     except NotFound:

@@ -75,7 +75,7 @@ async def open_from_request(*, session: AsyncSession, event: RepairRequested, ac
 async def change_status(*, session: AsyncSession, order_id: UUID, status: str, note: str, actor: str,
                         if_match: str | None) -> RepairOrder:
     """S28: move the repair on one step; the customer is notified of every change."""
-    order = await get_or_404(session, RepairOrder, order_id, what="repair order", for_update=True)
+    order = await get_or_404(session, RepairOrder, order_id, what=msg("repair order"), for_update=True)
     check_if_match(if_match, order.version)
     domain.status_change_gate(order.status, status)
     now = utcnow()
@@ -87,7 +87,7 @@ async def change_status(*, session: AsyncSession, order_id: UUID, status: str, n
 
 
 async def get(*, session: AsyncSession, order_id: UUID) -> tuple[RepairOrder, list[RepairStatusEntry]]:
-    order = await get_or_404(session, RepairOrder, order_id, what="repair order")
+    order = await get_or_404(session, RepairOrder, order_id, what=msg("repair order"))
     entries = (await session.execute(select(RepairStatusEntry)
                                      .where(col(RepairStatusEntry.repair_order_id) == order_id)
                                      .order_by(col(RepairStatusEntry.at), col(RepairStatusEntry.id)))).scalars()
