@@ -84,7 +84,25 @@ class FaultReport:
 
     def write(self, path: Path, **settings: float) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.markdown(**settings))  # type: ignore[arg-type]
+        text = self.markdown(**settings)  # type: ignore[arg-type]
+        path.write_text(_with_earlier_rows(text, path.read_text() if path.exists() else ""))
+
+
+def _rows(text: str) -> dict[str, str]:
+    return {line.split("`")[1]: line for line in text.splitlines() if line.startswith("| `")}
+
+
+def _with_earlier_rows(text: str, earlier: str) -> str:
+    """A run of some scenarios (`-k`) keeps the rows of the others from the earlier report, marked as such."""
+    ran, kept = _rows(text), _rows(earlier)
+    commit = earlier.split("at commit `", 1)[1].split("`", 1)[0] if "at commit `" in earlier else "?"
+    extra = [row.replace(" | passed | ", f" | passed (run at `{commit}`) | ", 1) if "(run at" not in row else row
+             for name, row in kept.items() if name not in ran]
+    if not extra:
+        return text
+    lines = text.splitlines()
+    last = max(i for i, line in enumerate(lines) if line.startswith("| `"))
+    return "\n".join([*lines[:last + 1], *extra, *lines[last + 1:]]) + "\n"
 
 
 REPORT = FaultReport()

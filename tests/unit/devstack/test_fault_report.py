@@ -35,3 +35,15 @@ def test_what_each_scenario_checks_is_its_docstrings_first_paragraph(tmp_path):
     assert "## What each scenario checks\n\n- `test_poison`: 8. Invalid payload, unknown type: dead-lettered with " \
            "origin and error.\n" in text
     assert "How:" not in text and "test_undocumented" not in text
+
+
+def test_a_run_of_some_scenarios_keeps_the_other_rows_marked_with_their_run() -> None:
+    from tests.faults.report import _with_earlier_rows
+
+    earlier = ("Run started 2026-11-27 at commit `96f90b5`, 49.7 min.\n\n| scenario | result |\n|---|---|\n"
+               "| `test_a` | passed | 4.5 min |\n| `test_b` | passed | 3.0 min |\n\n## What each scenario checks\n")
+    now = "Run at commit `abc1234`.\n\n| scenario | result |\n|---|---|\n| `test_b` | passed | 9.0 min |\n\n## What\n"
+    merged = _with_earlier_rows(now, earlier)
+    assert "| `test_b` | passed | 9.0 min |" in merged and "3.0 min" not in merged
+    assert "| `test_a` | passed (run at `96f90b5`) | 4.5 min |" in merged
+    assert merged.index("test_b") < merged.index("test_a") < merged.index("## What")
