@@ -43,6 +43,14 @@ class Role(StrEnum):
 
 MACHINE_ROLES = frozenset({Role.CRM, Role.CALL_CENTRE_TOOL})
 
+# Who is who: the roles that operations admit together, named once.
+SUPERVISORS = (Role.DISPATCHER, Role.DEPARTMENT_HEAD, Role.REGIONAL_CENTRE)
+"""The office overseeing the field work: dispatchers, department heads and the regional centres."""
+CALL_CENTRE = (Role.CALL_CENTRE_AGENT, Role.CALL_CENTRE_TOOL)
+"""The call centre: its agents, and its tool acting for them."""
+CASE_WORKERS = (*SUPERVISORS, Role.QUALITY_ENGINEER, Role.ENGINEER)
+"""Everyone who works on service cases: the supervisors, quality engineers and the engineers on site."""
+
 
 @dataclass(frozen=True)
 class Principal:

@@ -17,7 +17,7 @@ from services.dispatch.cases.models import (
 )
 from services.dispatch.settings import DispatchSettings
 from shared.api.app import Sessions
-from shared.api.auth import Principal, Requires, Role
+from shared.api.auth import CASE_WORKERS, Principal, Requires, Role
 from shared.api.concurrency import etag
 from shared.api.pagination import Cursor, Page, PageSize, encode_cursor
 from shared.api.params import IsoDateTime
@@ -30,8 +30,7 @@ router = APIRouter(tags=["service cases"])
 
 CrmClient = Annotated[Principal, Depends(Requires(Role.CRM))]
 # engineers read only the cases whose team lists them (checked in the service layer)
-CaseReader = Annotated[Principal, Depends(Requires(
-    Role.DISPATCHER, Role.REGIONAL_CENTRE, Role.DEPARTMENT_HEAD, Role.QUALITY_ENGINEER, Role.ENGINEER))]
+CaseReader = Annotated[Principal, Depends(Requires(*CASE_WORKERS))]
 Dispatcher = Annotated[Principal, Depends(Requires(Role.DISPATCHER))]
 IfMatch = Annotated[str | None, Header(description="ETag of the case as read; a stale one gives 412")]
 

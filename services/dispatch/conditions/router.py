@@ -12,7 +12,7 @@ from services.dispatch.cases.models import ServiceCase
 from services.dispatch.conditions import service
 from services.dispatch.conditions.models import ConditionCallCreate, ConditionCallRead, DuePostponement
 from shared.api.app import Sessions
-from shared.api.auth import Principal, Requires, Role
+from shared.api.auth import SUPERVISORS, Principal, Requires, Role
 from shared.api.concurrency import etag
 from shared.api.params import IsoDate
 from shared.api.problems import PROBLEM_RESPONSES
@@ -22,7 +22,7 @@ from shared.db import transaction
 router = APIRouter(tags=["service conditions (S2)"])
 
 Dispatcher = Annotated[Principal, Depends(Requires(Role.DISPATCHER))]
-Reader = Annotated[Principal, Depends(Requires(Role.DISPATCHER, Role.REGIONAL_CENTRE, Role.DEPARTMENT_HEAD))]
+Reader = Annotated[Principal, Depends(Requires(*SUPERVISORS))]
 IfMatch = Annotated[str | None, Header(description="ETag of the case as read; a stale one gives 412")]
 
 

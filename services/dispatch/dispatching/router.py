@@ -13,7 +13,7 @@ from services.dispatch.cases import service as cases
 from services.dispatch.cases.models import DispatchCommand, ServiceCaseRead
 from services.dispatch.dispatching import service
 from shared.api.app import Sessions
-from shared.api.auth import Principal, Requires, Role
+from shared.api.auth import SUPERVISORS, Principal, Requires, Role
 from shared.api.concurrency import etag
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.db import transaction
@@ -21,7 +21,7 @@ from shared.db import transaction
 router = APIRouter(tags=["dispatch (S6)"])
 
 Dispatcher = Annotated[Principal, Depends(Requires(Role.DISPATCHER))]
-Reader = Annotated[Principal, Depends(Requires(Role.DISPATCHER, Role.DEPARTMENT_HEAD, Role.REGIONAL_CENTRE))]
+Reader = Annotated[Principal, Depends(Requires(*SUPERVISORS))]
 IfMatch = Annotated[str | None, Header(description="ETag of the case as read; a stale one gives 412")]
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response, status
 from services.dispatch.engineers import service
 from services.dispatch.engineers.models import EngineerCreate, EngineerRead, EngineerUpdate
 from shared.api.app import Sessions
-from shared.api.auth import Principal, Requires, Role
+from shared.api.auth import SUPERVISORS, Principal, Requires, Role
 from shared.api.concurrency import etag
 from shared.api.pagination import Page, PageSize
 from shared.api.problems import PROBLEM_RESPONSES
@@ -18,7 +18,7 @@ from shared.db import transaction
 router = APIRouter(prefix="/engineers", tags=["engineers"])
 
 Dispatcher = Annotated[Principal, Depends(Requires(Role.DISPATCHER))]
-Reader = Annotated[Principal, Depends(Requires(Role.DISPATCHER, Role.DEPARTMENT_HEAD, Role.REGIONAL_CENTRE))]
+Reader = Annotated[Principal, Depends(Requires(*SUPERVISORS))]
 IfMatch = Annotated[str | None, Header(description="ETag as read; a stale one gives 412")]
 _ERR: dict[int | str, dict[str, Any]] = {k: PROBLEM_RESPONSES[k] for k in (404, 409, 412)}
 

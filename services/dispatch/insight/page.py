@@ -23,7 +23,7 @@ from services.dispatch.insight.i18n import Lang, labels
 from services.dispatch.insight.models import GroupBy
 from services.dispatch.record import domain as record
 from shared.api.app import Sessions
-from shared.api.auth import Principal, Requires, Role
+from shared.api.auth import CASE_WORKERS, Principal, Requires
 from shared.api.pagination import Cursor, encode_cursor
 from shared.api.params import IsoDate
 from shared.api.problems import PROBLEM_RESPONSES
@@ -56,8 +56,7 @@ class PageRequires(Requires):
         return await super().__call__(request, credentials)
 
 
-Viewer = Annotated[Principal, Depends(PageRequires(
-    Role.DEPARTMENT_HEAD, Role.QUALITY_ENGINEER, Role.DISPATCHER, Role.REGIONAL_CENTRE, Role.ENGINEER))]
+Viewer = Annotated[Principal, Depends(PageRequires(*CASE_WORKERS))]
 LangQuery = Annotated[Lang, Query(description="en or zh")]
 Region = Annotated[str | None, Query(max_length=64)]
 HTML: dict[int | str, dict[str, Any]] = {

@@ -17,7 +17,7 @@ from services.dispatch.insight.models import (
     KpiReport,
 )
 from shared.api.app import Sessions
-from shared.api.auth import Principal, Requires, Role
+from shared.api.auth import CASE_WORKERS, Principal, Requires
 from shared.api.pagination import Cursor, Page, PageSize, encode_cursor
 from shared.api.params import IsoDate
 from shared.api.problems import PROBLEM_RESPONSES
@@ -27,8 +27,7 @@ from shared.standard import STEPS
 router = APIRouter(tags=["insight"])
 
 # department heads, quality and dispatchers read every case; regional centres their region; engineers their cases
-Reader = Annotated[Principal, Depends(Requires(
-    Role.DEPARTMENT_HEAD, Role.QUALITY_ENGINEER, Role.DISPATCHER, Role.REGIONAL_CENTRE, Role.ENGINEER))]
+Reader = Annotated[Principal, Depends(Requires(*CASE_WORKERS))]
 PeriodFrom = Annotated[IsoDate | None, Query(description="First day (site's day of the case's creation), inclusive")]
 PeriodTo = Annotated[IsoDate | None, Query(description="Last day, inclusive")]
 Format = Annotated[Literal["json", "csv"] | None, Query(

@@ -20,7 +20,7 @@ from services.dispatch.notifications.models import (
 )
 from services.dispatch.settings import DispatchSettings
 from shared.api.app import Sessions
-from shared.api.auth import Principal, Requires, Role
+from shared.api.auth import SUPERVISORS, Principal, Requires, Role
 from shared.api.pagination import Cursor, Page, PageSize, decode_cursor, encode_cursor
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.api.regions import region_scope
@@ -29,7 +29,7 @@ from shared.db import transaction
 router = APIRouter(tags=["notifications"])
 
 # the messages hold customers' addresses: the people who act on them read them (a centre its region)
-Reader = Annotated[Principal, Depends(Requires(Role.DISPATCHER, Role.REGIONAL_CENTRE, Role.DEPARTMENT_HEAD))]
+Reader = Annotated[Principal, Depends(Requires(*SUPERVISORS))]
 # the directory and opt-outs are kept by dispatchers (and admins)
 Keeper = Annotated[Principal, Depends(Requires(Role.DISPATCHER))]
 _404: dict[int | str, dict[str, Any]] = {404: PROBLEM_RESPONSES[404]}

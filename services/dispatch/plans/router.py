@@ -11,7 +11,7 @@ from services.dispatch.cases import service as cases
 from services.dispatch.plans import service
 from services.dispatch.plans.models import ServicePlan, ServicePlanRead, ServicePlanWrite
 from shared.api.app import Sessions
-from shared.api.auth import Principal, Requires, Role
+from shared.api.auth import SUPERVISORS, Principal, Requires, Role
 from shared.api.concurrency import etag
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.db import transaction
@@ -20,7 +20,7 @@ router = APIRouter(tags=["service plans (S4)"])
 
 Author = Annotated[Principal, Depends(Requires(Role.DISPATCHER))]
 Approver = Annotated[Principal, Depends(Requires(Role.DISPATCHER, Role.DEPARTMENT_HEAD))]
-Reader = Annotated[Principal, Depends(Requires(Role.DISPATCHER, Role.DEPARTMENT_HEAD, Role.REGIONAL_CENTRE))]
+Reader = Annotated[Principal, Depends(Requires(*SUPERVISORS))]
 IfMatch = Annotated[str | None, Header(description="ETag of the plan as read; a stale one gives 412")]
 _ERR: dict[int | str, dict[str, Any]] = {k: PROBLEM_RESPONSES[k] for k in (404, 409, 412)}
 

@@ -11,14 +11,13 @@ from services.dispatch.cases import service as cases
 from services.dispatch.record import domain
 from services.dispatch.record.models import ConformanceRead
 from shared.api.app import Sessions
-from shared.api.auth import Principal, Requires, Role
+from shared.api.auth import CASE_WORKERS, Principal, Requires
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.clock import utcnow
 
 router = APIRouter(tags=["case record"])
 
-Reader = Annotated[Principal, Depends(Requires(
-    Role.DISPATCHER, Role.REGIONAL_CENTRE, Role.DEPARTMENT_HEAD, Role.QUALITY_ENGINEER, Role.ENGINEER))]
+Reader = Annotated[Principal, Depends(Requires(*CASE_WORKERS))]
 
 
 @router.get("/cases/{case_id}/conformance", response_model=ConformanceRead, responses={404: PROBLEM_RESPONSES[404]},

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 from services.dispatch.routing import service
 from services.dispatch.routing.models import AnswerItem, MediateItem, RoutedItemRead, RoutedStatus, RouteItem
 from shared.api.app import Sessions
-from shared.api.auth import Principal, Requires, Role
+from shared.api.auth import SUPERVISORS, Principal, Requires, Role
 from shared.api.concurrency import etag
 from shared.api.pagination import Cursor, Page, PageSize
 from shared.api.problems import PROBLEM_RESPONSES
@@ -19,7 +19,7 @@ from shared.db import transaction
 router = APIRouter(prefix="/routed-items", tags=["routing (S22-S24)"])
 
 Dispatcher = Annotated[Principal, Depends(Requires(Role.DISPATCHER))]
-Unit = Annotated[Principal, Depends(Requires(Role.DISPATCHER, Role.DEPARTMENT_HEAD, Role.REGIONAL_CENTRE))]
+Unit = Annotated[Principal, Depends(Requires(*SUPERVISORS))]
 IfMatch = Annotated[str | None, Header(description="ETag of the item as read; a stale one gives 412")]
 _ERR: dict[int | str, dict[str, Any]] = {k: PROBLEM_RESPONSES[k] for k in (404, 409, 412)}
 

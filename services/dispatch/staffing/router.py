@@ -17,7 +17,7 @@ from services.dispatch.staffing.models import (
     StaffingRequestRead,
 )
 from shared.api.app import Sessions
-from shared.api.auth import Principal, Requires, Role
+from shared.api.auth import SUPERVISORS, Principal, Requires, Role
 from shared.api.concurrency import etag
 from shared.api.pagination import Cursor, Page, PageSize
 from shared.api.problems import PROBLEM_RESPONSES
@@ -27,7 +27,7 @@ router = APIRouter(tags=["staffing (S3, S12)"])
 
 Dispatcher = Annotated[Principal, Depends(Requires(Role.DISPATCHER))]
 PolicyEditor = Annotated[Principal, Depends(Requires(Role.DISPATCHER, Role.DEPARTMENT_HEAD))]
-Reader = Annotated[Principal, Depends(Requires(Role.DISPATCHER, Role.DEPARTMENT_HEAD, Role.REGIONAL_CENTRE))]
+Reader = Annotated[Principal, Depends(Requires(*SUPERVISORS))]
 IfMatch = Annotated[str | None, Header(description="ETag as read; a stale one gives 412")]
 _ERR: dict[int | str, dict[str, Any]] = {k: PROBLEM_RESPONSES[k] for k in (404, 409, 412)}
 

@@ -10,14 +10,14 @@ from fastapi import APIRouter, Depends, Query
 from services.feedback.complaints import service
 from services.feedback.complaints.models import ComplaintRead
 from shared.api.app import Sessions
-from shared.api.auth import Principal, Requires, Role
+from shared.api.auth import CALL_CENTRE, Principal, Requires, Role
 from shared.api.pagination import Cursor, Page, PageSize
 from shared.api.problems import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/complaints", tags=["complaints"])
 
 Reader = Annotated[Principal, Depends(Requires(
-    Role.CALL_CENTRE_AGENT, Role.CALL_CENTRE_TOOL, Role.DISPATCHER, Role.DEPARTMENT_HEAD, Role.QUALITY_ENGINEER))]
+    *CALL_CENTRE, Role.DISPATCHER, Role.DEPARTMENT_HEAD, Role.QUALITY_ENGINEER))]
 
 
 @router.get("", response_model=Page[ComplaintRead], summary="Complaints, newest first, with their quality issue")

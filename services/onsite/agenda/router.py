@@ -11,7 +11,7 @@ from services.onsite.agenda import service
 from services.onsite.agenda.models import AgendaRead
 from services.onsite.site_days import site_calendar
 from shared.api.app import Sessions
-from shared.api.auth import Principal, Requires, Role
+from shared.api.auth import SUPERVISORS, Principal, Requires, Role
 from shared.api.conditional import NOT_MODIFIED, IfNoneMatch, conditional
 from shared.api.params import IsoDate
 from shared.api.problems import PROBLEM_RESPONSES, NotFound
@@ -23,7 +23,6 @@ router = APIRouter(tags=["agenda"])
 
 Reader = Annotated[Principal, Depends(Requires(Role.ENGINEER, Role.DISPATCHER, Role.DEPARTMENT_HEAD,
                                                Role.REGIONAL_CENTRE, Role.ADMIN))]
-SUPERVISORS = (Role.ADMIN, Role.DISPATCHER, Role.DEPARTMENT_HEAD, Role.REGIONAL_CENTRE)
 
 
 @router.get("/engineers/{engineer_id}/agenda", response_model=AgendaRead,
@@ -37,12 +36,12 @@ async def get_agenda(
                                                "default a week from `from`")] = None,
 ) -> Response:
     # an engineer reads their own agenda only; another's is answered as if it did not exist
-    if not principal.has(*SUPERVISORS) and principal.subject != engineer_id:
+    if not principal.has(Role.ADMIN, *SUPERVISORS) and principal.subject != engineer_id:
         raise NotFound(msg("engineer {engineer_id} has no agenda here", engineer_id=engineer_id))
     calendar = site_calendar()
     first = period_from or calendar.day(utcnow(), "")
     last = period_to or (first + timedelta(days=6) if first < date(9000, 1, 1) else first)
-    region = region_scope(principal) if principal.has(*SUPERVISORS) else None  # decision 0074
+    region = region_scope(principal) if principal.has(Role.ADMIN, *SUPERVISORS) else None  # decision 0074
     async with sessions() as session:
         agenda = await service.agenda(session=session, engineer_id=engineer_id, first=first, last=last,
                                       region=region, calendar=calendar)

@@ -31,7 +31,7 @@ from services.onsite.visits import service as visits
 from services.onsite.visits.models import SiteVisitRead
 from services.onsite.visits.router import read_visit
 from shared.api.app import Sessions
-from shared.api.auth import Principal, Requires, Role
+from shared.api.auth import SUPERVISORS, Principal, Requires, Role
 from shared.api.concurrency import etag
 from shared.api.openapi import binary_response
 from shared.api.problems import PROBLEM_RESPONSES, PayloadTooLarge
@@ -41,8 +41,7 @@ from shared.settings import MAX_UPLOAD_BYTES
 
 router = APIRouter(prefix="/visits/{visit_id}", tags=["closing"])
 
-VisitReader = Annotated[Principal, Depends(Requires(
-    Role.ENGINEER, Role.DISPATCHER, Role.REGIONAL_CENTRE, Role.DEPARTMENT_HEAD))]
+VisitReader = Annotated[Principal, Depends(Requires(Role.ENGINEER, *SUPERVISORS))]
 Engineer = Annotated[Principal, Depends(Requires(Role.ENGINEER, admin=False))]
 IfMatch = Annotated[str | None, Header(description="ETag of the visit as read; a stale one gives 412")]
 WRITE: dict[int | str, dict[str, Any]] = {k: PROBLEM_RESPONSES[k] for k in (404, 409)}

@@ -12,7 +12,7 @@ from services.onsite.evidence.models import AttachedKind, EvidenceConfirmation, 
 from services.onsite.visits import service as visits
 from services.onsite.work.models import MilestoneRead
 from shared.api.app import Sessions
-from shared.api.auth import Principal, Requires, Role
+from shared.api.auth import SUPERVISORS, Principal, Requires, Role
 from shared.api.openapi import binary_response
 from shared.api.pagination import Cursor, Page, PageSize
 from shared.api.problems import PROBLEM_RESPONSES
@@ -23,8 +23,7 @@ EVIDENCE_TYPES = ("image/jpeg", "image/png", "application/pdf")  # the default o
 
 router = APIRouter(prefix="/visits/{visit_id}", tags=["evidence"])
 
-VisitReader = Annotated[Principal, Depends(Requires(
-    Role.ENGINEER, Role.DISPATCHER, Role.REGIONAL_CENTRE, Role.DEPARTMENT_HEAD))]
+VisitReader = Annotated[Principal, Depends(Requires(Role.ENGINEER, *SUPERVISORS))]
 Engineer = Annotated[Principal, Depends(Requires(Role.ENGINEER, admin=False))]
 
 

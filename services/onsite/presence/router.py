@@ -11,7 +11,7 @@ from services.onsite.presence import service
 from services.onsite.presence.models import DailyLogCreate, DailyLogRead, Location, PresenceRead, WhereaboutsRead
 from services.onsite.visits import service as visits
 from shared.api.app import Sessions
-from shared.api.auth import Principal, Requires, Role
+from shared.api.auth import SUPERVISORS, Principal, Requires, Role
 from shared.api.pagination import Cursor, Page, PageSize
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.api.regions import in_region_scope
@@ -19,9 +19,8 @@ from shared.db import transaction
 
 router = APIRouter(tags=["presence and daily logs"])
 
-VisitReader = Annotated[Principal, Depends(Requires(
-    Role.ENGINEER, Role.DISPATCHER, Role.REGIONAL_CENTRE, Role.DEPARTMENT_HEAD))]
-Supervisor = Annotated[Principal, Depends(Requires(Role.DISPATCHER, Role.REGIONAL_CENTRE, Role.DEPARTMENT_HEAD))]
+VisitReader = Annotated[Principal, Depends(Requires(Role.ENGINEER, *SUPERVISORS))]
+Supervisor = Annotated[Principal, Depends(Requires(*SUPERVISORS))]
 Engineer = Annotated[Principal, Depends(Requires(Role.ENGINEER, admin=False))]
 WRITE: dict[int | str, dict[str, Any]] = {k: PROBLEM_RESPONSES[k] for k in (404, 409)}
 

@@ -40,15 +40,14 @@ from services.onsite.site_records.models import (
 )
 from services.onsite.visits import service as visits
 from shared.api.app import Sessions
-from shared.api.auth import Principal, Requires, Role
+from shared.api.auth import SUPERVISORS, Principal, Requires, Role
 from shared.api.pagination import Cursor, Page, PageSize
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.db import transaction
 
 router = APIRouter(tags=["records on site"])
 
-VisitReader = Annotated[Principal, Depends(Requires(
-    Role.ENGINEER, Role.DISPATCHER, Role.REGIONAL_CENTRE, Role.DEPARTMENT_HEAD))]
+VisitReader = Annotated[Principal, Depends(Requires(Role.ENGINEER, *SUPERVISORS))]
 Engineer = Annotated[Principal, Depends(Requires(Role.ENGINEER, admin=False))]
 CatalogueOwner = Annotated[Principal, Depends(Requires(Role.DEPARTMENT_HEAD))]
 WRITE: dict[int | str, dict[str, Any]] = {k: PROBLEM_RESPONSES[k] for k in (404, 409)}

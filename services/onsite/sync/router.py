@@ -11,7 +11,7 @@ from services.onsite.sync import service
 from services.onsite.sync.models import ChangesPage
 from services.onsite.visits import service as visits
 from shared.api.app import Sessions
-from shared.api.auth import Principal, Requires, Role
+from shared.api.auth import SUPERVISORS, Principal, Requires, Role
 from shared.api.conditional import NOT_MODIFIED, IfNoneMatch, conditional
 from shared.api.pagination import PageSize
 from shared.api.problems import PROBLEM_RESPONSES, NotFound
@@ -22,7 +22,6 @@ router = APIRouter(tags=["sync"])
 
 Reader = Annotated[Principal, Depends(Requires(Role.ENGINEER, Role.DISPATCHER, Role.REGIONAL_CENTRE,
                                                Role.DEPARTMENT_HEAD))]
-SUPERVISORS = (Role.ADMIN, Role.DISPATCHER, Role.DEPARTMENT_HEAD, Role.REGIONAL_CENTRE)
 Since = Annotated[str | None, Query(max_length=200, description="`cursor` (or `next_cursor`) of the previous "
                                                                 "answer; none: from the beginning")]
 
@@ -45,9 +44,9 @@ async def list_engineer_changes(engineer_id: str, principal: Reader, sessions: S
                                 if_none_match: IfNoneMatch = None, since: Since = None,
                                 limit: PageSize = 100) -> Response:
     # an engineer syncs their own visits; another engineer's feed is answered as if it did not exist
-    if not principal.has(*SUPERVISORS) and principal.subject != engineer_id:
+    if not principal.has(Role.ADMIN, *SUPERVISORS) and principal.subject != engineer_id:
         raise NotFound(msg("engineer {engineer_id} has no changes feed here", engineer_id=engineer_id))
-    region = region_scope(principal) if principal.has(*SUPERVISORS) else None  # decision 0074
+    region = region_scope(principal) if principal.has(Role.ADMIN, *SUPERVISORS) else None  # decision 0074
     async with sessions() as session:
         visit_ids = await service.visit_ids_of(session, engineer_id, region)
         page = await service.changes(session=session, visit_ids=visit_ids, since=since, limit=limit)

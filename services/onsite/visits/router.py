@@ -17,7 +17,7 @@ from services.onsite.visits.models import (
     VisitIssueRead,
 )
 from shared.api.app import Sessions
-from shared.api.auth import Principal, Requires, Role
+from shared.api.auth import SUPERVISORS, Principal, Requires, Role
 from shared.api.concurrency import etag
 from shared.api.conditional import NOT_MODIFIED, IfNoneMatch, conditional
 from shared.api.pagination import Cursor, Page, PageSize
@@ -26,8 +26,7 @@ from shared.db import transaction
 
 router = APIRouter(prefix="/visits", tags=["site visits"])
 
-VisitReader = Annotated[Principal, Depends(Requires(
-    Role.ENGINEER, Role.DISPATCHER, Role.REGIONAL_CENTRE, Role.DEPARTMENT_HEAD))]
+VisitReader = Annotated[Principal, Depends(Requires(Role.ENGINEER, *SUPERVISORS))]
 Engineer = Annotated[Principal, Depends(Requires(Role.ENGINEER, admin=False))]
 
 

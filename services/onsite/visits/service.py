@@ -23,7 +23,7 @@ from services.onsite.visits.models import (
     VisitQualityIssue,
     VisitStatus,
 )
-from shared.api.auth import Principal, Role
+from shared.api.auth import SUPERVISORS, Principal, Role
 from shared.api.pagination import decode_cursor, encode_cursor
 from shared.api.problems import Forbidden, GateRefused, NotFound
 from shared.api.regions import in_region_scope, region_scope
@@ -55,7 +55,7 @@ async def arrived_at(session: AsyncSession, visit_id: UUID, engineer_id: str | N
 def can_read(visit: SiteVisit, principal: Principal) -> bool:
     """The team reads its visit; dispatchers, department heads and admins too, a regional centre
     those of its own region."""
-    if principal.has(Role.ADMIN, Role.DISPATCHER, Role.REGIONAL_CENTRE, Role.DEPARTMENT_HEAD):
+    if principal.has(Role.ADMIN, *SUPERVISORS):
         return in_region_scope(principal, visit.region)
     return principal.has(Role.ENGINEER) and principal.subject in visit.engineer_ids
 
@@ -183,7 +183,7 @@ async def list_visits(
         stmt = stmt.where(tuple_(col(SiteVisit.created_at), col(SiteVisit.id)) < tuple_(after_at, after_id))
     if case_id is not None:
         stmt = stmt.where(col(SiteVisit.case_id) == case_id)
-    if not principal.has(Role.ADMIN, Role.DISPATCHER, Role.REGIONAL_CENTRE, Role.DEPARTMENT_HEAD):
+    if not principal.has(Role.ADMIN, *SUPERVISORS):
         stmt = stmt.where(col(SiteVisit.engineer_ids).contains([principal.subject]))
     elif (region := region_scope(principal)) is not None:
         stmt = stmt.where(col(SiteVisit.region) == region)

@@ -32,7 +32,7 @@ from services.onsite.work.models import (
     WitnessRead,
 )
 from shared.api.app import Sessions
-from shared.api.auth import Principal, Requires, Role
+from shared.api.auth import SUPERVISORS, Principal, Requires, Role
 from shared.api.concurrency import etag
 from shared.api.pagination import Cursor, Page, PageSize
 from shared.api.problems import PROBLEM_RESPONSES
@@ -40,8 +40,7 @@ from shared.db import transaction
 
 router = APIRouter(prefix="/visits/{visit_id}", tags=["work on site"])
 
-VisitReader = Annotated[Principal, Depends(Requires(
-    Role.ENGINEER, Role.DISPATCHER, Role.REGIONAL_CENTRE, Role.DEPARTMENT_HEAD))]
+VisitReader = Annotated[Principal, Depends(Requires(Role.ENGINEER, *SUPERVISORS))]
 Engineer = Annotated[Principal, Depends(Requires(Role.ENGINEER, admin=False))]
 IfMatch = Annotated[str | None, Header(description="ETag of the task as read; a stale one gives 412")]
 ItemId = Annotated[str, Path(min_length=1, max_length=100)]

@@ -18,7 +18,7 @@ from services.onsite.evidence.router import Storage
 from services.onsite.evidence.uploads import domain, service
 from services.onsite.evidence.uploads.models import EvidenceUpload, EvidenceUploadRead, UploadStatus
 from shared.api.app import Sessions
-from shared.api.auth import Principal, Requires, Role
+from shared.api.auth import SUPERVISORS, Principal, Requires, Role
 from shared.api.problems import MEDIA_TYPE, PayloadTooLarge, Problem, ProblemDetail, UnsupportedMediaType
 from shared.clock import utcnow
 from shared.db import transaction
@@ -27,8 +27,7 @@ from shared.messages import msg
 router = APIRouter(prefix="/visits/{visit_id}/evidence-uploads", tags=["evidence"])
 
 # Roles as for evidence: the team's engineers upload, those who read the visit read an upload's progress.
-VisitReader = Annotated[Principal, Depends(Requires(
-    Role.ENGINEER, Role.DISPATCHER, Role.REGIONAL_CENTRE, Role.DEPARTMENT_HEAD))]
+VisitReader = Annotated[Principal, Depends(Requires(Role.ENGINEER, *SUPERVISORS))]
 Engineer = Annotated[Principal, Depends(Requires(Role.ENGINEER, admin=False))]
 
 # tus core: every request but OPTIONS names the protocol version (another one is invalid input, 422).
