@@ -6,6 +6,7 @@ Domain modules import these (no FastAPI, no I/O); `shared.api.problems` turns th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from shared.messages import Joined, msg
@@ -81,7 +82,7 @@ class GateRefused(Problem):
 
     status, slug, title = 409, "gate-refused", msg("Gate refused")
 
-    def __init__(self, gate: str, missing: list[str], detail: str | None = None, **extra: Any) -> None:
+    def __init__(self, gate: str, missing: Sequence[str], detail: str | None = None, **extra: Any) -> None:
         super().__init__(
             detail or msg("{gate} refused: {conditions}", gate=gate, conditions=Joined(missing, "; ")),
             gate=gate,
