@@ -143,6 +143,9 @@ class LocalStack:
                                                     '["localhost", "127.0.0.1/32", "::1/128"]'),
             # notifications go to the SMTP sink by apprise (decision 0090)
             **({"NOTIFY_ADAPTER": "apprise", "NOTIFY_EMAIL_URL": self.mail_sink.url} if self.mail_sink else {}),
+            # dispatch's one-request export and erasure of personal data asks the others (decision 0093)
+            **{f"{name.upper()}_URL": f"http://127.0.0.1:{port}" for name, port in self.service_ports.items()
+               if name != "dispatch"},
             **self.extra_env,
         }
 

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
 import shared.api.idempotency  # noqa: F401  (registers the shared tables)
+from shared.api import personal_data  # noqa: F401  (registers the shared personal data tables)
 from shared.messaging.tables import SHARED_TABLES
 
 

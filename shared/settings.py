@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_JWT_KEY = "dev-only-signing-key-change-me-0123456789abcdef"
 DEV_WEBHOOK_SECRET = "dev-only-crm-webhook-secret"
+DEV_PERSONAL_DATA_KEY = "dev-only-personal-data-pseudonym-key"
 # Passwords and secrets that ship with the project (compose defaults, templates): never in production.
 DEV_PASSWORDS = frozenset({"postgres", "postgres-dev-password", "dispatch-dev-password", "onsite-dev-password",
                            "quality-dev-password", "feedback-dev-password", "admin", "password"})
@@ -93,12 +94,12 @@ class ServiceSettings(BaseSettings):
     jwt_leeway_seconds: int = 30
     jwt_cache_seconds: int = 30
 
-    # Limits.
     # Language of problem details when a request's Accept-Language names neither zh nor en (decision 0094).
     default_language: Literal["zh", "en"] = Field(
         default="en", description="Language of problem details (title, detail, missing conditions) when the "
                                   "request's `Accept-Language` names neither `zh` nor `en`")
 
+    # Limits.
     max_page_size: int = 200
     max_request_body_bytes: int = 1_048_576
     max_upload_bytes: int = MAX_UPLOAD_BYTES
@@ -107,6 +108,28 @@ class ServiceSettings(BaseSettings):
         default=168, ge=1, le=24 * 90,
         description="Hours an `Idempotency-Key` and its stored response are kept after first use (a week: a field "
                     "app's offline queue may wait days for signal); a key older than this is used afresh")
+    # Personal data (decision 0093): the pseudonym key (the same in all four services, so one erased person has
+    # one pseudonym everywhere), retention per kind, and how often the purge runs.
+    personal_data_key: SecretStr = Field(
+        default=SecretStr(DEV_PERSONAL_DATA_KEY),
+        description="HMAC key of the pseudonyms of erased persons; the same value in every service (a secret)")
+    contact_retention_days: int = Field(
+        default=1095, ge=0, description="Days customer contacts (names, phones, e-mails) are kept after their "
+                                        "record's time, then pseudonymised; 0 keeps them")
+    identity_retention_days: int = Field(
+        default=3650, ge=0, description="Days names identifying people on the standard's records are kept, then "
+                                        "pseudonymised; 0 keeps them")
+    signature_retention_days: int = Field(
+        default=3650, ge=0, description="Days signatures (witnesses, receipts, hand-overs) are kept, then "
+                                        "pseudonymised; 0 keeps them")
+    free_text_retention_days: int = Field(
+        default=1095, ge=0, description="Days free texts that may name people (complaints, opinions) are kept, "
+                                        "then replaced by a pseudonym; 0 keeps them")
+    location_trace_retention_days: int = Field(
+        default=90, ge=0, description="Days engineers' location traces (sign-in/out coordinates) are kept, then "
+                                      "cleared; 0 keeps them")
+    personal_data_purge_interval_s: float = Field(
+        default=3600.0, gt=0, description="Seconds between runs of the purge of personal data past retention")
 
     @model_validator(mode="after")
     def _default_database_url(self) -> ServiceSettings:
@@ -120,6 +143,8 @@ class ServiceSettings(BaseSettings):
         found = []
         if self.jwt_jwks_url is None and self.jwt_signing_key.get_secret_value() == DEV_JWT_KEY:
             found.append("the development JWT signing key: set JWT_JWKS_URL")
+        if is_development_secret(self.personal_data_key.get_secret_value()):
+            found.append("the development personal data key: set PERSONAL_DATA_KEY")
         assert self.database_url is not None
         password = urlsplit(self.database_url).password
         if password is None or is_development_secret(unquote(password)):

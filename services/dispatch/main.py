@@ -21,6 +21,7 @@ from services.dispatch.notifications.handlers import queue_notifications_handler
 from services.dispatch.notifications.router import router as notifications_router
 from services.dispatch.notifications.worker import NotificationWorker, backlog_collector
 from services.dispatch.periodic import postponement_check
+from services.dispatch.personal_data.router import router as personal_data_router
 from services.dispatch.plans.router import router as plans_router
 from services.dispatch.preparation.router import router as preparation_router
 from services.dispatch.record.router import router as record_router
@@ -76,7 +77,7 @@ def create_app(settings: DispatchSettings | None = None) -> FastAPI:
         routers=[cases_router, conditions_router, engineers_router, staffing_router, plans_router,
                  specifications_router, preparation_router, dispatching_router, delays_router, routing_router,
                  record_router, suggestions_router, board_router, webhooks_router, notifications_router,
-                 insight_router, insight_page],
+                 insight_router, insight_page, personal_data_router],
         handlers=app_handlers,
         subscribes_to=list(ALL_SERVICES),
         periodic=[(settings.postponement_check_seconds, postponement_check()),

@@ -55,6 +55,16 @@ class DispatchSettings(ServiceSettings, SiteCalendarSettings):
         default_factory=list, description="Outbound webhooks: hosts (names or IP networks, e.g. `localhost`, "
         "`127.0.0.0/8`) a subscription may use although they resolve to private, loopback or link-local "
         "addresses, and over plain HTTP. Empty in production; development and tests list their own machine")
+    # The one-request export and erasure of personal data asks the other services (decision 0093)
+    onsite_url: str = Field(default="http://127.0.0.1:8002", description="Personal data: base URL of the onsite "
+                            "service, asked by the one-request export and erasure")
+    quality_url: str = Field(default="http://127.0.0.1:8003", description="Personal data: base URL of the "
+                             "quality service, asked by the one-request export and erasure")
+    feedback_url: str = Field(default="http://127.0.0.1:8004", description="Personal data: base URL of the "
+                              "feedback service, asked by the one-request export and erasure")
+    peer_request_attempts: int = Field(default=3, ge=1, le=10, description="Personal data: attempts of each "
+                                       "request to another service (timeouts and 5xx are retried with backoff; "
+                                       "each attempt is limited by HTTP_CLIENT_TIMEOUT_S)")
     # Notifications to people (decision 0090)
     notify_adapter: Literal["apprise", "log"] = Field(
         default="log", description="Notifications: `apprise` sends e-mail (NOTIFY_EMAIL_URL), SMS (NOTIFY_SMS_URL) "

@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import importlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Annotated, Literal
 
 from aiokafka.admin import AIOKafkaAdminClient
@@ -60,6 +61,7 @@ from shared.observability import (
     RELAY_ACTIVE,
     configure_logging,
 )
+from shared.privacy import PrivacyDeclaration
 from shared.settings import ServiceSettings
 from shared.tracing import configure_tracing
 
@@ -82,6 +84,8 @@ class ServiceDefinition:
     periodic: list[tuple[float, PeriodicJob]] = field(default_factory=list)
     metrics_collectors: list[Callable[[ServiceRuntime], Awaitable[None]]] = field(default_factory=list)
     links: list[ResourceLink] = field(default_factory=list)  # OpenAPI links from creates to uses
+    # personal data (decision 0093): None reads `services/<name>/privacy.py`'s PRIVACY when there is one
+    privacy: PrivacyDeclaration | None = None
 
 
 @dataclass
@@ -96,7 +100,30 @@ class ServiceRuntime:
     tasks: list[asyncio.Task] = field(default_factory=list)
 
 
+def declared_privacy(service: str) -> PrivacyDeclaration | None:
+    """A service's personal data declaration (`services/<service>/privacy.py`), found by name like its tables
+    (shared/migrations.py), so every service gets the same personal data endpoints and purge."""
+    try:
+        module = importlib.import_module(f"services.{service}.privacy")
+    except ModuleNotFoundError:
+        return None
+    declaration = getattr(module, "PRIVACY", None)
+    return declaration if isinstance(declaration, PrivacyDeclaration) else None
+
+
+def with_personal_data(defn: ServiceDefinition) -> ServiceDefinition:
+    """The definition with the personal data router (export, erasure, access log) and the retention purge."""
+    from shared.api.personal_data import personal_data_router, retention_job  # they build on this module
+
+    privacy = defn.privacy or declared_privacy(defn.name)
+    if privacy is None:
+        return defn
+    return replace(defn, privacy=privacy, routers=[*defn.routers, personal_data_router(privacy)],
+                   periodic=[*defn.periodic, (defn.settings.personal_data_purge_interval_s, retention_job(privacy))])
+
+
 def create_service_app(defn: ServiceDefinition) -> FastAPI:
+    defn = with_personal_data(defn)
     settings = defn.settings
     if settings.log_json:
         configure_logging(settings.service_name, settings.log_level)

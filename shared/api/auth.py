@@ -36,6 +36,7 @@ class Role(StrEnum):
     DEPARTMENT_HEAD = "department_head"
     ADMIN = "admin"
     INTEGRATION_ADMIN = "integration_admin"  # registers outbound webhook subscriptions (decision 0083)
+    PRIVACY_OFFICER = "privacy_officer"  # exports and erases personal data, reads its access log (decision 0093)
     # Machine clients.
     CRM = "crm"
     CALL_CENTRE_TOOL = "call_centre_tool"

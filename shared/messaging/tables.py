@@ -53,7 +53,8 @@ class ProcessedEvent(SQLModel, table=True):
     )
 
 
-SHARED_TABLES = frozenset({"outbox_message", "processed_event", "idempotency_record"})
+SHARED_TABLES = frozenset({"outbox_message", "processed_event", "idempotency_record",
+                           "personal_data_access", "personal_data_erasure"})  # the last two: decision 0093
 
 # Installed by each service's first migration: wake the relay when an outbox row commits.
 NOTIFY_FUNCTION_SQL = """

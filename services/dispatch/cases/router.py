@@ -21,10 +21,12 @@ from shared.api.auth import CASE_WORKERS, Principal, Requires, Role
 from shared.api.concurrency import etag
 from shared.api.pagination import Cursor, Page, PageSize, encode_cursor
 from shared.api.params import IsoDateTime
+from shared.api.personal_data import audit_read, contact_subjects
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.api.regions import region_scope
 from shared.api.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
-from shared.db import transaction
+from shared.db import one_statement, transaction
+from shared.idempotency import pending_key
 
 router = APIRouter(tags=["service cases"])
 
@@ -66,8 +68,12 @@ async def crm_signature(
 async def receive_service_request(
     body: ServiceRequestCreate, principal: CrmClient, sessions: Sessions, response: Response
 ) -> ServiceCaseRead:
-    async with transaction(sessions) as session:
-        case, created = await service.receive_request(session=session, request=body, actor=principal.actor)
+    if pending_key.get() is None:  # the hot path: one statement (decision 0098)
+        async with one_statement(sessions) as conn:
+            case, created = await service.open_case(conn=conn, request=body, actor=principal.actor)
+    else:  # an Idempotency-Key is reserved in the commit that opens the case
+        async with transaction(sessions) as session:
+            case, created = await service.receive_request(session=session, request=body, actor=principal.actor)
     if created:
         response.headers["Location"] = f"/cases/{case['id']}"
     else:
@@ -107,9 +113,11 @@ async def list_cases(
 
 @router.get("/cases/{case_id}", response_model=ServiceCaseRead, summary="One service case",
             responses={404: PROBLEM_RESPONSES[404]})
-async def get_case(case_id: UUID, principal: CaseReader, sessions: Sessions, response: Response) -> ServiceCaseRead:
+async def get_case(request: Request, case_id: UUID, principal: CaseReader, sessions: Sessions,
+                   response: Response) -> ServiceCaseRead:
     async with sessions() as session:
         case = await service.get_visible(session=session, case_id=case_id, principal=principal)
+    await audit_read(sessions, request, principal, "customer_contact", contact_subjects(case.contacts))
     response.headers["ETag"] = etag(case.version)
     return ServiceCaseRead.model_validate(case)
 

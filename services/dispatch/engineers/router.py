@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
 from services.dispatch.engineers import service
 from services.dispatch.engineers.models import EngineerCreate, EngineerRead, EngineerUpdate
@@ -12,6 +12,7 @@ from shared.api.app import Sessions
 from shared.api.auth import SUPERVISORS, Principal, Requires, Role
 from shared.api.concurrency import etag
 from shared.api.pagination import Page, PageSize
+from shared.api.personal_data import audit_read
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.db import transaction
 
@@ -50,9 +51,11 @@ async def list_engineers(
 
 
 @router.get("/{engineer_id}", response_model=EngineerRead, summary="One engineer", responses=_ERR)
-async def get_engineer(engineer_id: str, principal: Reader, sessions: Sessions, response: Response) -> EngineerRead:
+async def get_engineer(request: Request, engineer_id: str, principal: Reader, sessions: Sessions,
+                       response: Response) -> EngineerRead:
     async with sessions() as session:
         engineer = await service.get(session=session, engineer_id=engineer_id)
+    await audit_read(sessions, request, principal, "engineer", [engineer.id])  # certificates, calendar
     response.headers["ETag"] = etag(engineer.version)
     return EngineerRead.model_validate(engineer)
 

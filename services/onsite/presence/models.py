@@ -29,8 +29,9 @@ class DailyPresence(SQLModel, table=True):
     # the sign-in's time on the client (`at`), and when the server received it
     checked_in_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
     in_recorded_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
-    in_latitude: float
-    in_longitude: float
+    # the location trace: cleared after LOCATION_TRACE_RETENTION_DAYS or on erasure (decision 0093)
+    in_latitude: float | None = None
+    in_longitude: float | None = None
     in_accuracy_m: float | None = None
     checked_out_at: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
     out_recorded_at: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
@@ -91,8 +92,8 @@ class PresenceRead(BaseModel):
     day: date
     checked_in_at: datetime
     in_recorded_at: datetime
-    in_latitude: float
-    in_longitude: float
+    in_latitude: float | None = Field(description="Null once the location trace is cleared (retention, erasure)")
+    in_longitude: float | None
     in_accuracy_m: float | None
     checked_out_at: datetime | None
     out_recorded_at: datetime | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Request, status
 
 from services.onsite.presence import service
 from services.onsite.presence.models import DailyLogCreate, DailyLogRead, Location, PresenceRead, WhereaboutsRead
@@ -13,6 +13,7 @@ from services.onsite.visits import service as visits
 from shared.api.app import Sessions
 from shared.api.auth import SUPERVISORS, Principal, Requires, Role
 from shared.api.pagination import Cursor, Page, PageSize
+from shared.api.personal_data import audit_read
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.api.regions import in_region_scope
 from shared.db import transaction
@@ -43,17 +44,19 @@ async def check_out(visit_id: UUID, body: Location, principal: Engineer, session
 
 @router.get("/visits/{visit_id}/presence", response_model=Page[PresenceRead],
             summary="S10: sign-ins and sign-outs of the visit (missing sign-outs flagged)")
-async def list_presence(visit_id: UUID, principal: VisitReader, sessions: Sessions, limit: PageSize = 50,
-                        cursor: Cursor = None) -> Page[PresenceRead]:
+async def list_presence(request: Request, visit_id: UUID, principal: VisitReader, sessions: Sessions,
+                        limit: PageSize = 50, cursor: Cursor = None) -> Page[PresenceRead]:
     async with sessions() as session:
         await visits.get(session=session, visit_id=visit_id, principal=principal)
         rows, next_cursor = await service.presences(session=session, visit_id=visit_id, limit=limit, cursor=cursor)
-        return Page(items=[PresenceRead.model_validate(p) for p in rows], next_cursor=next_cursor)
+    # locations of engineers: the reader's own rows are not audited, the others' are (decision 0093)
+    await audit_read(sessions, request, principal, "engineer", [p.engineer_id for p in rows])
+    return Page(items=[PresenceRead.model_validate(p) for p in rows], next_cursor=next_cursor)
 
 
 @router.get("/whereabouts", response_model=list[WhereaboutsRead],
             summary="S10: where every engineer is now (last sign-in or sign-out)")
-async def whereabouts(principal: Supervisor, sessions: Sessions) -> list[WhereaboutsRead]:
+async def whereabouts(request: Request, principal: Supervisor, sessions: Sessions) -> list[WhereaboutsRead]:
     async with sessions() as session:
         rows = await service.whereabouts(session=session)
     out = []
@@ -61,12 +64,15 @@ async def whereabouts(principal: Supervisor, sessions: Sessions) -> list[Whereab
         if not in_region_scope(principal, v.region):  # a regional centre sees who is in its region now
             continue
         out_known = p.checked_out_at is not None and p.out_latitude is not None and p.out_longitude is not None
+        if not out_known and (p.in_latitude is None or p.in_longitude is None):
+            continue  # the trace was cleared (retention, erasure): nowhere to show
         out.append(WhereaboutsRead(
             engineer_id=p.engineer_id, visit_id=v.id, site_name=v.site_name, on_site=not out_known,
             at=p.checked_out_at if out_known else p.checked_in_at,
             latitude=p.out_latitude if out_known else p.in_latitude,
             longitude=p.out_longitude if out_known else p.in_longitude,
             accuracy_m=p.out_accuracy_m if out_known else p.in_accuracy_m))
+    await audit_read(sessions, request, principal, "engineer", [w.engineer_id for w in out])
     return out
 
 

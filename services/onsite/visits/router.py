@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.onsite.visits import service
@@ -21,6 +21,7 @@ from shared.api.auth import SUPERVISORS, Principal, Requires, Role
 from shared.api.concurrency import etag
 from shared.api.conditional import NOT_MODIFIED, IfNoneMatch, conditional
 from shared.api.pagination import Cursor, Page, PageSize
+from shared.api.personal_data import audit_read, contact_subjects
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.db import transaction
 
@@ -52,13 +53,15 @@ async def list_visits(
 
 @router.get("/{visit_id}", response_model=SiteVisitRead, summary="One visit with arrivals and quality issues",
             responses={**NOT_MODIFIED, 404: PROBLEM_RESPONSES[404]})
-async def get_visit(visit_id: UUID, principal: VisitReader, sessions: Sessions,
+async def get_visit(request: Request, visit_id: UUID, principal: VisitReader, sessions: Sessions,
                     if_none_match: IfNoneMatch = None) -> Response:
     async with sessions() as session:
         visit = await service.get(session=session, visit_id=visit_id, principal=principal)
         # the version covers the whole representation (arrivals and issues bump it), so it is the ETag
         # for If-None-Match (polling) and If-Match (closing writes) alike
-        return conditional(await read_visit(session, visit), if_none_match, etag=etag(visit.version))
+        answer = conditional(await read_visit(session, visit), if_none_match, etag=etag(visit.version))
+    await audit_read(sessions, request, principal, "customer_contact", contact_subjects(visit.contacts))
+    return answer
 
 
 @router.post("/{visit_id}/arrivals", response_model=ThreeCallsRead, status_code=status.HTTP_201_CREATED,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Path, Response, status
+from fastapi import APIRouter, Depends, Header, Path, Request, Response, status
 
 from services.onsite.visits import service as visits
 from services.onsite.work import service
@@ -35,6 +35,7 @@ from shared.api.app import Sessions
 from shared.api.auth import SUPERVISORS, Principal, Requires, Role
 from shared.api.concurrency import etag
 from shared.api.pagination import Cursor, Page, PageSize
+from shared.api.personal_data import audit_read
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.db import transaction
 
@@ -243,9 +244,10 @@ async def record_witness(visit_id: UUID, body: WitnessCreate, principal: Enginee
 
 
 @router.get("/witnesses", response_model=Page[WitnessRead], summary="S17: the witnesses on this visit")
-async def list_witnesses(visit_id: UUID, principal: VisitReader, sessions: Sessions, limit: PageSize = 50,
-                         cursor: Cursor = None) -> Page[WitnessRead]:
+async def list_witnesses(request: Request, visit_id: UUID, principal: VisitReader, sessions: Sessions,
+                         limit: PageSize = 50, cursor: Cursor = None) -> Page[WitnessRead]:
     async with sessions() as session:
         await visits.get(session=session, visit_id=visit_id, principal=principal)
         rows, next_cursor = await service.witnesses(session=session, visit_id=visit_id, limit=limit, cursor=cursor)
-        return Page(items=[WitnessRead.model_validate(w) for w in rows], next_cursor=next_cursor)
+    await audit_read(sessions, request, principal, "customer_contact", [w.name for w in rows])  # and signatures
+    return Page(items=[WitnessRead.model_validate(w) for w in rows], next_cursor=next_cursor)

@@ -9,12 +9,13 @@ from services.dispatch.settings import DispatchSettings
 from services.feedback.settings import FeedbackSettings
 from services.onsite.settings import OnsiteSettings
 from services.quality.settings import QualitySettings
-from shared.settings import DEV_JWT_KEY, DEV_WEBHOOK_SECRET, ServiceSettings
+from shared.settings import DEV_JWT_KEY, DEV_PERSONAL_DATA_KEY, DEV_WEBHOOK_SECRET, ServiceSettings
 
 SERVICES: list[type[ServiceSettings]] = [DispatchSettings, OnsiteSettings, QualitySettings, FeedbackSettings]
 GOOD_DB = "postgresql+asyncpg://svc:Zq7-long-generated-password@db.internal:5432"
 IDP = {"jwt_jwks_url": "https://idp.example/.well-known/jwks.json", "jwt_algorithms": ["RS256"]}
-GOOD = {"environment": "production", "postgres_url": GOOD_DB, **IDP}
+GOOD = {"environment": "production", "postgres_url": GOOD_DB, **IDP,
+        "personal_data_key": SecretStr("Vt3-pseudonym-key-from-the-vault")}
 
 
 def production(cls: type[ServiceSettings], **overrides: object) -> ServiceSettings:
@@ -67,3 +68,9 @@ def test_the_dispatch_default_is_refused_in_production_and_every_finding_is_name
 @pytest.mark.parametrize("cls", SERVICES)
 def test_development_keeps_its_defaults(cls):
     assert cls(environment="development").environment == "development"
+
+
+@pytest.mark.parametrize("cls", SERVICES)
+def test_production_refuses_the_development_personal_data_key(cls):
+    with pytest.raises(ValidationError, match="personal data key"):
+        production(cls, personal_data_key=SecretStr(DEV_PERSONAL_DATA_KEY))

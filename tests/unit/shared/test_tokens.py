@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from shared.api.auth import TokenVerifier, issue_dev_token
 from shared.api.problems import Unauthorized
@@ -75,12 +75,13 @@ async def test_a_small_clock_skew_is_tolerated():
 def test_production_refuses_the_development_key():
     with pytest.raises(ValidationError, match="development JWT signing key"):
         ServiceSettings(environment="production", postgres_url=PRODUCTION_DB)
+    key = SecretStr("Vt3-pseudonym-key-from-the-vault")  # the personal data key is refused too (decision 0093)
     ok = ServiceSettings(environment="production", jwt_jwks_url="https://idp.example/jwks",
-                         jwt_algorithms=["RS256", "ES256"], postgres_url=PRODUCTION_DB)
+                         jwt_algorithms=["RS256", "ES256"], postgres_url=PRODUCTION_DB, personal_data_key=key)
     assert ok.jwt_jwks_url
     with pytest.raises(ValidationError, match="asymmetric"):
         ServiceSettings(environment="production", jwt_jwks_url="https://idp.example/jwks", jwt_algorithms=["HS256"],
-                        postgres_url=PRODUCTION_DB)
+                        postgres_url=PRODUCTION_DB, personal_data_key=key)
 
 
 async def test_a_verified_token_is_remembered_but_never_past_its_expiry(monkeypatch):
