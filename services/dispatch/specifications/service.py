@@ -101,7 +101,8 @@ async def attach_pack(*, session: AsyncSession, case_id: UUID, body: PackCreate,
                                    difficulty=case.difficulty)
     if body.template_ids is not None:
         chosen = {t.template_id: t for t in fitting}
-        missing = [f"S5: template {t} does not exist for {case.equipment_type} / {case.difficulty}"
+        missing = [msg("S5: template {t} does not exist for {equipment_type} / {difficulty}",
+            t=t, equipment_type=case.equipment_type, difficulty=case.difficulty)
                    for t in body.template_ids if t not in chosen]
         if missing:
             raise GateRefused(msg("specification pack"), missing)

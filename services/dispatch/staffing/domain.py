@@ -99,7 +99,7 @@ def overlaps(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datet
 def team_problems(team: Sequence[Candidate], unknown: Sequence[str], requirement: Requirement,
                   start: datetime, end: datetime) -> list[str]:
     """S3: every reason the team cannot be assigned (empty when it can)."""
-    problems = [f"S3: engineer {e} is not on the roster" for e in unknown]
+    problems = [msg("S3: engineer {e} is not on the roster", e=e) for e in unknown]
     ids = [c.engineer_id for c in team] + list(unknown)
     if len(ids) != len(set(ids)):
         problems.append(msg("S3: an engineer is listed twice in the team"))

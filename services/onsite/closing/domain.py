@@ -32,7 +32,7 @@ def s26_missing(
     `checks` are (engineer_id, checker_id) pairs.
     """
     pairs = set(checks)
-    missing = [f"S26: check-sheet item {i} not recorded" for i in unrecorded_items]
+    missing = [msg("S26: check-sheet item {i} not recorded", i=i) for i in unrecorded_items]
     for engineer in team:
         if (engineer, engineer) not in pairs:
             missing.append(msg("S26: no self-check by {engineer}", engineer=engineer))
@@ -55,9 +55,9 @@ def check_cross_check(*, team: Sequence[str], engineer_id: str, checker_id: str,
 
 def check_cleanup(*, site_clean: bool, equipment_clean: bool, already_confirmed: bool) -> None:
     """S27: clean-up is confirmed once, when both the work site and the equipment are clean."""
-    missing = [m for ok, m in ((not already_confirmed, "S27: clean-up is already confirmed"),
-                               (site_clean, "S27: the work site is not clean"),
-                               (equipment_clean, "S27: the equipment is not clean")) if not ok]
+    missing = [m for ok, m in ((not already_confirmed, msg("S27: clean-up is already confirmed")),
+                               (site_clean, msg("S27: the work site is not clean")),
+                               (equipment_clean, msg("S27: the equipment is not clean"))) if not ok]
     if missing:
         raise GateRefused(msg("clean-up"), missing)
 
@@ -65,8 +65,8 @@ def check_cleanup(*, site_clean: bool, equipment_clean: bool, already_confirmed:
 def check_self_check(*, unrecorded_items: Sequence[str], failed_items: Sequence[str] = ()) -> None:
     """S26: a self-check covers every check-sheet item: each done with its value or photo, and no
     failed value left without its disposition (S25: re-measured, linked issue or customer concession)."""
-    missing = [f"S26: check-sheet item {i} not recorded" for i in unrecorded_items]
-    missing.extend(f"S26: check-sheet item {i} failed and has no disposition" for i in failed_items)
+    missing = [msg("S26: check-sheet item {i} not recorded", i=i) for i in unrecorded_items]
+    missing.extend(msg("S26: check-sheet item {i} failed and has no disposition", i=i) for i in failed_items)
     if missing:
         raise GateRefused(msg("self-check"), missing)
 
@@ -117,13 +117,14 @@ def work_missing(work: WorkState) -> list[str]:
     """S13/S17/S19/S25 before S30: every task done; every entry signed off, with its witness where one is
     required and a disposition where its value failed; every milestone reached, witnessed where required,
     with its photo or document."""
-    missing = [f"S13: task '{title}' is {status}, not done" for title, status in work.tasks if status != "done"]
+    missing = [msg("S13: task '{title}' is {status}, not done", title=title, status=status)
+               for title, status in work.tasks if status != "done"]
     for e in work.entries:
         if e.requires_witness and not e.witnessed:
             missing.append(msg("S17: item {name} has no witness recorded", name=e.name))
         if not e.signed_off:
             missing.append(msg("S13: item {name} not signed off", name=e.name))
-    missing.extend(f"S25: item {n} failed (outside its limits) and has no disposition"
+    missing.extend(msg("S25: item {n} failed (outside its limits) and has no disposition", n=n)
                    for n in failed_without_disposition(work.entries))
     for m in work.milestones:
         if m.requires_witness and not m.witnessed:
@@ -163,9 +164,10 @@ def completion_missing(
         missing.append(msg("S28: hand-over of accessories and spare parts not recorded"))
     if drawing_revisions == 0 and not no_drawing_deviations:
         missing.append(msg("S29: no drawing revisions recorded and 'no deviations' not declared"))
-    missing.extend(f"S29: drawing {d} not yet sent to the company and mailed to the customer"
+    missing.extend(msg("S29: drawing {d} not yet sent to the company and mailed to the customer", d=d)
                    for d in revisions_not_dispatched)
-    missing.extend(f"S25: quality issue {i.issue_id} is still open on site and not escalated"
+    missing.extend(msg("S25: quality issue {issue_id} is still open on site and not escalated",
+                       issue_id=i.issue_id)
                    for i in issues if issue_blocks_completion(i))
     return missing
 
@@ -198,6 +200,6 @@ def check_departure_gate(
         missing.append(msg("S33: the department head has not been informed"))
     if not site_manager_agreed:
         missing.append(msg("S33: the customer site manager's agreement is not recorded"))
-    missing.extend(f"S33: task '{t}' is still pending" for t in pending_tasks)
+    missing.extend(msg("S33: task '{t}' is still pending", t=t) for t in pending_tasks)
     if missing:
         raise GateRefused(msg("departure"), missing)

@@ -88,7 +88,7 @@ def raised_subject(*, kind: str, product: str | None, topic: str | None, units: 
 
 def check_training_materials(materials: Sequence[str], catalogue: Mapping[str, bool]) -> None:
     """S31: approved materials only (the catalogue maps code -> approved)."""
-    missing = [f"S31: material {m} is not in the catalogue" for m in materials if m not in catalogue]
+    missing = [msg("S31: material {m} is not in the catalogue", m=m) for m in materials if m not in catalogue]
     missing += [msg("S31: material {m} is not approved", m=m) for m in materials if catalogue.get(m) is False]
     if missing:
         raise GateRefused(msg("training"), missing)

@@ -45,7 +45,7 @@ def safety_missing(
     valid, for live high-voltage work; barriers and a named safety watcher for primary-equipment tests.
     """
     if answers is None:
-        return ["S14: no safety checklist for this task today"]
+        return [msg("S14: no safety checklist for this task today")]
     missing: list[str] = []
     if not answers.get("ppe"):
         missing.append(msg("S14: PPE not confirmed"))
@@ -178,8 +178,9 @@ def disposition_missing(*, what: str, passed: bool, disposition: str | None) -> 
     """
     if passed or disposition in ACCEPTED_FOR_FAILED:
         return []
-    return [f"S25: {what} failed (outside its limits) and has no disposition: re-measure within limits, "
-            "link the logged S25 quality issue, or record a concession signed by the customer's witness"]
+    return [msg("S25: {what} failed (outside its limits) and has no disposition: re-measure within limits, "
+                "link the logged S25 quality issue, or record a concession signed by the customer's witness",
+                what=what)]
 
 
 def disposition_after_reading(*, passed: bool, failed_before: bool) -> str | None:
