@@ -25,6 +25,7 @@ from services.dispatch.personal_data.router import router as personal_data_route
 from services.dispatch.plans.router import router as plans_router
 from services.dispatch.preparation.router import router as preparation_router
 from services.dispatch.record.router import router as record_router
+from services.dispatch.replanning.router import router as replanning_router
 from services.dispatch.routing.router import router as routing_router
 from services.dispatch.settings import DispatchSettings, get_settings
 from services.dispatch.specifications.router import router as specifications_router
@@ -76,8 +77,8 @@ def create_app(settings: DispatchSettings | None = None) -> FastAPI:
         settings=settings,
         routers=[cases_router, conditions_router, engineers_router, staffing_router, plans_router,
                  specifications_router, preparation_router, dispatching_router, delays_router, routing_router,
-                 record_router, suggestions_router, board_router, webhooks_router, notifications_router,
-                 insight_router, insight_page, personal_data_router],
+                 record_router, suggestions_router, replanning_router, board_router, webhooks_router,
+                 notifications_router, insight_router, insight_page, personal_data_router],
         handlers=app_handlers,
         subscribes_to=list(ALL_SERVICES),
         periodic=[(settings.postponement_check_seconds, postponement_check()),
