@@ -18,6 +18,7 @@ from services.dispatch.insight.page import router as insight_page
 from services.dispatch.insight.router import router as insight_router
 from services.dispatch.insight.service import collect_kpis
 from services.dispatch.notifications.handlers import queue_notifications_handler
+from services.dispatch.notifications.periodic import digest_job, retention_job
 from services.dispatch.notifications.router import router as notifications_router
 from services.dispatch.notifications.worker import NotificationWorker, backlog_collector
 from services.dispatch.periodic import postponement_check
@@ -85,7 +86,10 @@ def create_app(settings: DispatchSettings | None = None) -> FastAPI:
                   *([(settings.webhook_poll_seconds, webhook_worker.job())] if settings.webhook_worker_enabled
                     else []),
                   *([(settings.notify_poll_seconds, notification_worker.job())] if settings.notify_worker_enabled
-                    else [])],
+                    else []),
+                  (settings.notify_digest_check_seconds, digest_job(notification_worker)),
+                  (settings.notify_retention_check_seconds,
+                   retention_job(lambda: notification_worker.clock(), settings))],
         metrics_collectors=[collect_cases_by_status, collect_backlog,
                             backlog_collector(lambda: notification_worker.clock()), collect_kpis],
         links=LINKS,

@@ -105,6 +105,23 @@ class DispatchSettings(ServiceSettings, SiteCalendarSettings):
                                                   "between two attempts")
     notify_max_attempts: int = Field(default=8, ge=1, le=100, description="Notifications: attempts before a "
                                      "message is `failed`")
+    notify_lease_margin_seconds: float = Field(default=30, gt=0, le=3600, description="Notifications: a message "
+                                               "being sent is leased for NOTIFY_TIMEOUT_SECONDS plus this; a replica "
+                                               "that dies mid-send leaves it to another after the lease")
+    notify_daily_log_each: bool = Field(default=False, description="Notifications: S20 also tells the service "
+                                        "department of each daily log as it arrives (the daily digest goes anyway)")
+    notify_digest_check_seconds: float = Field(default=300, gt=0, le=86400, description="Notifications: how often "
+                                               "the S20 daily-log digest job looks for closed site days, in seconds")
+    notify_digest_delay_minutes: int = Field(default=60, ge=0, le=1440, description="Notifications: a site day's "
+                                             "daily-log digest goes this long after the day closes (site midnight of "
+                                             "its region), so logs written late that night still count")
+    notify_digest_lookback_days: int = Field(default=3, ge=1, le=31, description="Notifications: closed site days "
+                                             "a digest is still sent for (after an outage of the job)")
+    notify_retention_days: int = Field(default=400, ge=0, le=36500, description="Notifications: messages (their "
+                                       "addresses and bodies) are deleted this many days after they were queued; "
+                                       "0 keeps them")
+    notify_retention_check_seconds: float = Field(default=3600, gt=0, le=86400, description="Notifications: how "
+                                                  "often the retention job deletes old messages, in seconds")
 
     def development_secrets(self) -> list[str]:
         found = super().development_secrets()

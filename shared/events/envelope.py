@@ -14,7 +14,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from shared import context
 from shared.clock import utcnow
-from shared.events.registry import EventPayload, registry
+from shared.events.registry import EventPayload, redact, registry
 from shared.tracing import current_trace_headers
 
 
@@ -59,6 +59,12 @@ class EventEnvelope(BaseModel):
     def payload(self) -> EventPayload:
         """The typed payload; raises UnknownEventType or pydantic.ValidationError."""
         return registry.parse(self.type, self.version, self.data)
+
+    def redacted(self) -> EventEnvelope:
+        """This envelope with its type's secret fields replaced (what may be stored or sent on: the timeline,
+        webhook bodies); itself when the type has none."""
+        data = redact(self.type, self.version, self.data)
+        return self if data is self.data else self.model_copy(update={"data": data})
 
     def to_bytes(self) -> bytes:
         return self.model_dump_json().encode()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import ClassVar, Literal
 from uuid import UUID
 
 from shared.events.registry import EventPayload, event
@@ -19,6 +19,23 @@ class FollowUpCallScheduled(EventPayload):
     case_id: UUID
     reason: Literal["service_completed", "issue_closed"]
     due_at: datetime
+
+
+@event("SurveyLinkIssued", producer=FEEDBACK)
+class SurveyLinkIssued(EventPayload):
+    """S34: a one-time survey link for the system to send the customer (dispatch, decision 0090). `url` holds
+    the link's token, a credential: it is a secret field, redacted on the case timeline, in webhook bodies
+    and in the outbox once published."""
+
+    secret_fields: ClassVar[tuple[str, ...]] = ("url",)
+
+    link_id: UUID
+    call_id: UUID
+    case_id: UUID
+    url: str
+    expires_at: datetime
+    questionnaire_id: str
+    questionnaire_version: int
 
 
 @event("FollowUpCallAttempted", producer=FEEDBACK)

@@ -252,10 +252,13 @@ class EvidenceConfirmed(VisitEvent):
 
 @event("DailyLogSubmitted", producer=ONSITE)
 class DailyLogSubmitted(VisitEvent):
-    """S20: an engineer's daily work log sent to the service department."""
+    """S20: an engineer's daily work log sent to the service department (its texts for the day's digest)."""
 
     engineer_id: str
     day: date
+    work_done: str | None = None
+    progress: str | None = None
+    problems: str | None = None
 
 
 @event("DailyLogMissed", producer=ONSITE)

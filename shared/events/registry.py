@@ -25,6 +25,10 @@ class EventPayload(BaseModel):
     event_type: ClassVar[str]
     event_version: ClassVar[int]
     producer: ClassVar[str]
+    # Fields that are credentials (a one-time link's URL): published for the one consumer that needs them,
+    # never stored beyond it. Dispatch's timeline, webhook bodies and notification rows keep REDACTED
+    # instead, and the outbox forgets them once published (see `redact`).
+    secret_fields: ClassVar[tuple[str, ...]] = ()
 
 
 P = TypeVar("P", bound=type[EventPayload])
@@ -56,11 +60,28 @@ class EventRegistry:
     def parse(self, type_: str, version: int, data: dict[str, Any]) -> EventPayload:
         return self.get(type_, version).model_validate(data)
 
+    def secret_fields(self, type_: str, version: int) -> tuple[str, ...]:
+        """The secret fields of an event type (none for a type this build does not know)."""
+        found = self._types.get((type_, version))
+        return found.secret_fields if found is not None else ()
+
     def all(self) -> list[type[EventPayload]]:
         return sorted(self._types.values(), key=lambda c: (c.producer, c.event_type, c.event_version))
 
 
 registry = EventRegistry()
+
+
+REDACTED = "[redacted]"
+
+
+def redact(type_: str, version: int, data: dict[str, Any]) -> dict[str, Any]:
+    """`data` with the values of the event type's secret fields replaced by REDACTED (a copy; the same
+    object when the type has none)."""
+    secret = [name for name in registry.secret_fields(type_, version) if data.get(name) is not None]
+    if not secret:
+        return data
+    return {**data, **dict.fromkeys(secret, REDACTED)}
 
 
 def event(type_: str, *, version: int = 1, producer: str) -> Callable[[P], P]:

@@ -20,6 +20,7 @@ from aiokafka import AIOKafkaProducer
 
 from shared import failpoints
 from shared.clock import timestamp
+from shared.events.registry import redact
 from shared.messaging.broker import ensure_topics_until_done, make_producer
 from shared.settings import ServiceSettings
 
@@ -30,6 +31,7 @@ SELECT seq, id, aggregate_id, event_type, payload FROM outbox_message
 WHERE sent_at IS NULL ORDER BY seq LIMIT $1
 """
 MARK_SQL = "UPDATE outbox_message SET sent_at = now(), attempts = attempts + 1 WHERE seq = ANY($1::bigint[])"
+FORGET_SQL = "UPDATE outbox_message SET payload = $2::jsonb WHERE seq = $1"
 FAIL_SQL = "UPDATE outbox_message SET attempts = attempts + 1, last_error = $2 WHERE seq = $1"
 
 
@@ -116,12 +118,24 @@ class OutboxRelay:
         if ok:
             await conn.execute(MARK_SQL, ok)
             self.published += len(ok)
+            await forget_secrets(conn, [row for row, res in zip(rows, results, strict=True)
+                                        if not isinstance(res, BaseException)])
         failed = [(row, res) for row, res in zip(rows, results, strict=True) if isinstance(res, BaseException)]
         if failed:
             row, err = failed[0]
             await conn.execute(FAIL_SQL, row["seq"], repr(err)[:500])
             raise RuntimeError(f"{len(failed)} of {len(rows)} events not published: {err!r}")
         return len(rows)
+
+
+async def forget_secrets(conn: asyncpg.Connection, rows: list[asyncpg.Record]) -> None:
+    """Once published, an event's secret fields (a one-time link's URL) are no longer kept in the outbox."""
+    for row in rows:
+        envelope = row["payload"] if isinstance(row["payload"], dict) else json.loads(row["payload"])
+        data = envelope.get("data") or {}
+        kept = redact(envelope.get("type", row["event_type"]), int(envelope.get("version", 1)), data)
+        if kept is not data:
+            await conn.execute(FORGET_SQL, row["seq"], json.dumps({**envelope, "data": kept}))
 
 
 async def outbox_backlog(conn: asyncpg.Connection) -> tuple[int, float]:

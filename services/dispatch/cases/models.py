@@ -80,7 +80,9 @@ class CaseEvent(SQLModel, table=True):
     """Every event of any service about a case: the case's timeline and conformance evidence."""
 
     __tablename__ = "case_event"
-    __table_args__ = (Index("ix_case_event_case_time", "case_id", "occurred_at"),)
+    __table_args__ = (Index("ix_case_event_case_time", "case_id", "occurred_at"),
+                      # S20's daily digest reads a few types of event over the last days
+                      Index("ix_case_event_type_time", "event_type", "occurred_at"))
 
     event_id: UUID = SQLField(primary_key=True)
     case_id: str = SQLField(sa_column=Column(String(64), nullable=False))

@@ -161,7 +161,8 @@ async def record_event(*, session: AsyncSession, envelope: EventEnvelope) -> Non
     # transaction (decision 0061), where now() is the same for all of them and would lose their order
     session.add(CaseEvent(
         event_id=envelope.id, case_id=envelope.subject, event_type=envelope.type, source=envelope.source,
-        actor=envelope.actor, occurred_at=envelope.time, recorded_at=utcnow(), data=envelope.data,
+        actor=envelope.actor, occurred_at=envelope.time, recorded_at=utcnow(),
+        data=envelope.redacted().data,  # never a credential (S34's survey link) on the timeline
     ))
 
 

@@ -13,15 +13,18 @@ apprise is synchronous (smtplib, requests): a send runs in a worker thread, boun
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import apprise
+from apprise.plugins.email import base as apprise_email
 
-from services.dispatch.notifications.domain import Channel, truncate
+from services.dispatch.notifications.domain import Channel, message_id, truncate
 from services.dispatch.settings import DispatchSettings
 
 log = logging.getLogger(__name__)
@@ -97,12 +100,31 @@ class AppriseNotifier:
         client = apprise.Apprise()
         if not client.add(url):
             raise NotificationFailed(f"apprise does not accept the {message.channel} address")
-        with self._capture, apprise.LogCapture(level=logging.WARNING) as captured:
+        with self._capture, apprise.LogCapture(level=logging.WARNING) as captured, \
+                self._message_id(message):
             result = client.notify(title=message.subject, body=message.body,
                                    body_format=apprise.NotifyFormat.TEXT)
             if not result:
                 lines = [line.split(" - ", 2)[-1] for line in captured.getvalue().splitlines() if line.strip()]
                 raise NotificationFailed(truncate("; ".join(lines) or f"the {message.channel} service refused it"))
+
+    @contextlib.contextmanager
+    def _message_id(self, message: OutgoingMessage) -> Iterator[None]:
+        """A mail's Message-ID is the notification's own (`domain.message_id`), the same on every attempt, so
+        a mail sent twice (at least once: the worker died after the send) is one mail to mail clients.
+        apprise writes a random one and has no option for it (a `+Message-ID` header would make two): its
+        generator is replaced for this send, under `_capture`, which already makes apprise sends one at a
+        time."""
+        if message.channel != Channel.EMAIL or not hasattr(apprise_email, "make_msgid"):
+            yield
+            return
+        fixed = message_id(message.id, self.email_from or "")
+        original = apprise_email.make_msgid
+        apprise_email.make_msgid = lambda *args, **kwargs: fixed
+        try:
+            yield
+        finally:
+            apprise_email.make_msgid = original
 
     async def send(self, message: OutgoingMessage) -> None:
         url = self.url_for(message)

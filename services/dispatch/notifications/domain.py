@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any
 
@@ -78,15 +78,74 @@ RULES: dict[str, Rule] = {
     "EngineerDeparted": Rule("engineer_departed", (_R, _H), "S33"),
     "LeaveRefusalBreached": Rule("escalation", (_R, _H), "S33"),
     "FollowUpCallScheduled": Rule("follow_up_call_scheduled", (_C,), "S34"),
+    "SurveyLinkIssued": Rule("survey_link", (_C,), "S34"),
 }
 
 
-def rule_for(event_type: str, data: Mapping[str, Any] | None = None) -> Rule | None:
+def rule_for(event_type: str, data: Mapping[str, Any] | None = None, *, daily_log_each: bool = True) -> Rule | None:
     """Who is told of an event of this type (None: nobody). An S7 reschedule whose people the system
-    already told (`informed_by_system`, decision 0090) tells nobody again."""
+    already told (`informed_by_system`, decision 0090) tells nobody again. S20's daily logs reach the
+    service department in the day's digest; one message per log only with `daily_log_each`."""
     if data is not None and data.get("informed_by_system"):
         return None
+    if event_type == "DailyLogSubmitted" and not daily_log_each:
+        return None
     return RULES.get(event_type)
+
+
+# --- S20: the service department's daily-log digest -------------------------------------------------------
+
+DIGEST_EVENT_TYPE = "DailyLogDigest"
+DIGEST_RULE = Rule("daily_log_digest", (Audience.SERVICE_DEPARTMENT,), "S20")
+DIGEST_TEXT_LIMIT = 400  # characters of each log text in the digest; the whole log is in the case record
+
+
+@dataclass(frozen=True)
+class DayLogEntry:
+    """One S20 fact of a site day on the case timeline: an engineer's log, or a log missed."""
+
+    case_id: str
+    crm_reference: str
+    site_name: str
+    engineer_id: str
+    submitted: bool
+    work_done: str | None = None
+    progress: str | None = None
+    problems: str | None = None
+
+
+def closed_site_days(now: datetime, zone: tzinfo, delay: timedelta, lookback: int) -> list[date]:
+    """S20: the site days whose digest is due at `now`, newest first: a day closes at the site's midnight
+    (the region's zone) and its digest goes `delay` later; the `lookback` latest such days."""
+    last = (now.astimezone(zone) - delay).date() - timedelta(days=1)
+    return [last - timedelta(days=i) for i in range(lookback)]
+
+
+def daily_digest(region: str, day: date, entries: Sequence[DayLogEntry]) -> dict[str, Any] | None:
+    """S20: one region's site day for the service department: per case, each engineer's log (work done,
+    progress, problems, shortened) and the logs missed, with the counts; None for a day with neither."""
+    if not entries:
+        return None
+    cases: dict[str, dict[str, Any]] = {}
+    for e in sorted(entries, key=lambda e: (e.crm_reference, e.case_id, e.engineer_id)):
+        case = cases.setdefault(e.case_id, {"crm_reference": e.crm_reference, "site_name": e.site_name,
+                                            "logs": [], "missed": []})
+        if e.submitted:
+            case["logs"].append({"engineer_id": e.engineer_id,
+                                 **{k: truncate((v or "").strip(), DIGEST_TEXT_LIMIT) for k, v in
+                                    (("work_done", e.work_done), ("progress", e.progress),
+                                     ("problems", e.problems))}})
+        elif e.engineer_id not in case["missed"]:
+            case["missed"].append(e.engineer_id)
+    engineers = {e.engineer_id for e in entries}
+    return {"region": region, "day": day.isoformat(), "cases": list(cases.values()), "case_count": len(cases),
+            "engineer_count": len(engineers), "log_count": sum(len(c["logs"]) for c in cases.values()),
+            "missed_count": sum(len(c["missed"]) for c in cases.values())}
+
+
+def retention_cutoff(now: datetime, days: int) -> datetime | None:
+    """Messages queued before this are deleted (their addresses and bodies with them); None: kept (0 days)."""
+    return now - timedelta(days=days) if days > 0 else None
 
 
 # --- addresses and channels -----------------------------------------------------------------------
@@ -179,6 +238,28 @@ def retry_at(attempt: int, now: datetime, policy: RetryPolicy, rand: float) -> d
         return None
     raw = min(policy.base * (2 ** min(max(attempt, 1) - 1, 40)), policy.max_delay)
     return now + raw * (1 - policy.jitter * min(max(rand, 0.0), 1.0))
+
+
+# --- secrets in a message (S34's survey link) --------------------------------------------------------
+
+def secret_marker(field: str) -> str:
+    """What a stored message shows in place of an event's secret field (the token of a one-time link): the
+    value itself is kept beside it only until the message is sent, and put in by the worker."""
+    return f"⟦{field}⟧"
+
+
+def reveal(text: str, secrets: Mapping[str, str] | None) -> str:
+    """The text the recipient gets: each secret's marker replaced by its value."""
+    for field, value in (secrets or {}).items():
+        text = text.replace(secret_marker(field), value)
+    return text
+
+
+def message_id(notification_id: str, sender: str) -> str:
+    """The e-mail Message-ID of a notification: the same on every attempt, so a message sent twice (the
+    worker died after the send and before recording it: at least once) is one mail to a mail client."""
+    domain = sender.rsplit("@", 1)[-1].strip(" >") if "@" in sender else "notifications.invalid"
+    return f"<notification-{notification_id}@{domain}>"
 
 
 def truncate(text: str, limit: int = 500) -> str:

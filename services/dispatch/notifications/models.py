@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 from sqlalchemy import Column, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
@@ -44,6 +45,9 @@ class Notification(SQLModel, table=True):
     status: str = SQLField(default=NotificationStatus.QUEUED, sa_column=Column(String(16), nullable=False))
     attempts: int = SQLField(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     last_error: str | None = SQLField(default=None, sa_column=Column(String(500), nullable=True))
+    secrets: dict[str, str] | None = SQLField(
+        default=None, sa_column=Column(JSONB(none_as_null=True), nullable=True),
+        description="An event's secret fields (S34's survey link) the body names by marker: kept only while queued")
     gate_id: UUID | None = SQLField(default=None, index=True,
                                     description="The S7 reschedule waiting for this message (`inform: true`)")
     time_zone: str | None = SQLField(default=None, sa_column=Column(String(64), nullable=True),

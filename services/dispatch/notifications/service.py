@@ -31,7 +31,7 @@ from services.dispatch.notifications.render import render
 from services.dispatch.settings import DispatchSettings
 from shared.api.problems import Conflict, NotFound
 from shared.db import table_of
-from shared.events import EventEnvelope
+from shared.events import EventEnvelope, registry
 from shared.messages import msg
 from shared.problems import InvalidInput
 from shared.site_calendar import SiteCalendar
@@ -95,7 +95,7 @@ def _case_view(case: ServiceCase | None, envelope: EventEnvelope) -> dict[str, A
 async def enqueue(*, session: AsyncSession, envelope: EventEnvelope, now: datetime,
                   settings: DispatchSettings) -> int:
     """Queue the messages an arrived event calls for (see `queue`). Returns the messages recorded."""
-    rule = domain.rule_for(envelope.type, envelope.data)
+    rule = domain.rule_for(envelope.type, envelope.data, daily_log_each=settings.notify_daily_log_each)
     if rule is None:
         return 0
     return len(await queue(session=session, envelope=envelope, rule=rule, now=now, settings=settings))
@@ -125,6 +125,11 @@ async def queue(*, session: AsyncSession, envelope: EventEnvelope, rule: domain.
         _opt_outs.c.address.in_({domain.normalised(a.address) for a in addressees})))).scalars())
     zone = SiteCalendar.from_settings(settings).zone(region or "")
     case_view = _case_view(case, envelope)
+    # an event's secret fields (S34's survey link) are rendered as markers; their values wait beside the
+    # queued message and are put in by the worker, so no stored body or list answer holds them
+    secrets = {name: str(envelope.data[name]) for name in registry.secret_fields(envelope.type, envelope.version)
+               if envelope.data.get(name) is not None}
+    data = {**envelope.data, **{name: domain.secret_marker(name) for name in secrets}}
     rows = []
     for a in addressees:
         address = domain.normalised(a.address)
@@ -134,11 +139,11 @@ async def queue(*, session: AsyncSession, envelope: EventEnvelope, rule: domain.
             "language": a.language.value, "template": rule.template, "attempts": 0, "created_at": now,
             "next_attempt_at": now, "status": NotificationStatus.QUEUED.value, "last_error": None,
             "time_zone": getattr(zone, "key", None) if a.audience == Audience.CUSTOMER else None,
-            "gate_id": gate_id,
+            "gate_id": gate_id, "secrets": secrets or None,
         }
         try:
             row["channel"] = domain.channel_of(address, settings.notify_messenger_schemes).value
-            text_ = render(rule.template, a.language, case=case_view, data=envelope.data, event_type=envelope.type,
+            text_ = render(rule.template, a.language, case=case_view, data=data, event_type=envelope.type,
                            step=rule.step, audience=a.audience.value, recipient_name=a.name, zone=zone)
             row["subject"], row["body"] = domain.truncate(text_.subject, 500), text_.body
         except Exception as exc:  # a bad address or template: recorded on the message, not raised
@@ -149,6 +154,8 @@ async def queue(*, session: AsyncSession, envelope: EventEnvelope, rule: domain.
         if row["status"] == NotificationStatus.QUEUED and address in opted_out:
             row["status"] = NotificationStatus.SUPPRESSED.value
             row["last_error"] = "the recipient opted out"
+        if row["status"] != NotificationStatus.QUEUED:
+            row["secrets"] = None
         elif row["status"] == NotificationStatus.QUEUED and a.audience == Audience.CUSTOMER:
             row["next_attempt_at"] = domain.window_opens(now, zone, settings.notify_customer_window_start,
                                                          settings.notify_customer_window_end)
@@ -173,6 +180,7 @@ class Claimed:
     attempts: int
     time_zone: str | None
     gate_id: UUID | None = None
+    secrets: dict[str, str] | None = None
 
 
 _CLAIM = text("""
@@ -183,7 +191,8 @@ FROM (SELECT id FROM notification
       LIMIT :limit
       FOR UPDATE SKIP LOCKED) due
 WHERE n.id = due.id
-RETURNING n.id, n.address, n.channel, n.language, n.subject, n.body, n.attempts, n.time_zone, n.gate_id
+RETURNING n.id, n.address, n.channel, n.language, n.subject, n.body, n.attempts, n.time_zone, n.gate_id,
+          n.secrets
 """)
 
 
@@ -193,7 +202,8 @@ async def claim(*, session: AsyncSession, now: datetime, limit: int, lease_until
         return []
     rows = (await session.execute(_CLAIM, {"now": now, "lease_until": lease_until, "limit": limit})).all()
     return [Claimed(id=r.id, address=r.address, channel=r.channel, language=r.language, subject=r.subject,
-                    body=r.body, attempts=r.attempts, time_zone=r.time_zone, gate_id=r.gate_id) for r in rows]
+                    body=r.body, attempts=r.attempts, time_zone=r.time_zone, gate_id=r.gate_id,
+                    secrets=r.secrets) for r in rows]
 
 
 async def record_outcome(*, session: AsyncSession, message_id: UUID, error: str | None, now: datetime,
@@ -209,11 +219,12 @@ async def record_outcome(*, session: AsyncSession, message_id: UUID, error: str 
     message.leased_until, message.last_attempt_at = None, now
     if error is None:
         message.status, message.sent_at, message.last_error = NotificationStatus.SENT, now, None
+        message.secrets = None  # delivered: the link's token is the customer's alone now
         return NotificationStatus.SENT
     message.last_error = domain.truncate(error)
     retry = domain.retry_at(message.attempts, now, policy, rand)
     if retry is None:
-        message.status = NotificationStatus.FAILED
+        message.status, message.secrets = NotificationStatus.FAILED, None
         return NotificationStatus.FAILED
     if message.time_zone:
         retry = domain.window_opens(retry, ZoneInfo(message.time_zone), *window)
@@ -331,7 +342,8 @@ async def opt_out(*, session: AsyncSession, body: OptOutCreate, actor: str,
               ).scalar_one()
     suppressed = await session.execute(
         update(_messages).where(_messages.c.address == address, _messages.c.status == NotificationStatus.QUEUED)
-        .values(status=NotificationStatus.SUPPRESSED, last_error="the recipient opted out", leased_until=None)
+        .values(status=NotificationStatus.SUPPRESSED, last_error="the recipient opted out", leased_until=None,
+                secrets=None)
         .returning(_messages.c.id))
     return record, len(suppressed.all())
 

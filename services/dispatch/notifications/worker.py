@@ -44,7 +44,7 @@ class NotificationWorker:
             max_attempts=settings.notify_max_attempts)
         self.window = (settings.notify_customer_window_start, settings.notify_customer_window_end)
         # a lease outlives the send it covers; a replica that dies leaves the message to the next after it
-        self.lease = timedelta(seconds=settings.notify_timeout_seconds + 30)
+        self.lease = timedelta(seconds=settings.notify_timeout_seconds + settings.notify_lease_margin_seconds)
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
 
@@ -95,7 +95,8 @@ class NotificationWorker:
         try:
             await self.notifier.send(OutgoingMessage(
                 id=str(message.id), address=message.address, channel=Channel(message.channel),
-                subject=message.subject, body=message.body, language=message.language))
+                subject=message.subject, body=domain.reveal(message.body, message.secrets),
+                language=message.language))
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the adapter's failure, whatever it is, is this attempt's error

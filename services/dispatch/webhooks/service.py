@@ -181,7 +181,8 @@ async def enqueue(*, session: AsyncSession, envelope: EventEnvelope, now: dateti
                           {"key": f"webhook:{envelope.subject}"})
     await session.execute(pg_insert(_events).values(
         event_id=envelope.id, case_id=envelope.subject[:64], event_type=envelope.type,
-        body=envelope.model_dump_json(), recorded_at=now).on_conflict_do_nothing())
+        # a secret field (S34's survey link) is the customer's credential, never a subscriber's
+        body=envelope.redacted().model_dump_json(), recorded_at=now).on_conflict_do_nothing())
     await session.execute(pg_insert(_deliveries).values([
         {"id": uuid4(), "subscription_id": sid, "event_id": envelope.id, "case_id": envelope.subject[:64],
          "event_type": envelope.type, "status": DeliveryStatus.PENDING, "attempts": 0, "created_at": now,

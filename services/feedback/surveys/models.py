@@ -209,6 +209,8 @@ class SurveyResponseRead(BaseModel):
 class SurveyLinkCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"agent": "agent-017"}]})
     agent: NonBlank | None = Field(default=None, min_length=1, max_length=128)
+    send_to_customer: StrictBool = Field(default=False, description="S34: the system sends the link to the case's "
+                                         "customer contact (e-mail or SMS, in their language and contact window)")
 
 
 class SurveyLinkRead(BaseModel):

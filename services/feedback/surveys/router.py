@@ -135,7 +135,9 @@ async def answer_on_call(
 @router.post("/follow-up-calls/{call_id}/survey-links", response_model=SurveyLinkRead,
              status_code=status.HTTP_201_CREATED, tags=["follow-up calls"],
              summary="A one-time survey link for the customer (single use, expires)",
-             description="Returns the token once, with the URL to send the customer (SMS or e-mail). "
+             description="Returns the token once, with the URL to send the customer (SMS or e-mail). With "
+                         "`send_to_customer: true` the system sends it (S34, SurveyLinkIssued: dispatch mails or "
+                         "texts the case's customer contact in their contact window). "
                          "Idempotent with `Idempotency-Key`.",
              responses=problem_responses(404, 409, 428))
 async def create_link(
@@ -146,9 +148,9 @@ async def create_link(
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         link, token = await service.create_link(session=session, call_id=call_id, actor=principal.actor, now=now,
-                                                policy=policy)
+                                                policy=policy, send_to_customer=body.send_to_customer)
         return SurveyLinkRead(link_id=link.id, call_id=link.call_id, token=token,
-                              url=f"{policy.link_base_url.rstrip('/')}/{token}", expires_at=link.expires_at,
+                              url=service.link_url(policy, token), expires_at=link.expires_at,
                               questionnaire_id=link.questionnaire_id,
                               questionnaire_version=link.questionnaire_version).model_dump(mode="json")
 

@@ -30,7 +30,7 @@ from services.feedback.surveys.models import (
 from shared.api.pagination import keyset_page, where_given
 from shared.api.problems import Conflict, GateRefused, NotFound, Problem
 from shared.api.resources import get_or_404
-from shared.events.feedback import FeedbackRecorded, SurveyAnswered
+from shared.events.feedback import FeedbackRecorded, SurveyAnswered, SurveyLinkIssued
 from shared.events.onsite import ServiceCompleted, TrainingDelivered
 from shared.messages import msg
 
@@ -146,9 +146,16 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def link_url(policy: SurveyPolicy, token: str) -> str:
+    """The page the customer opens: the token is its last path segment."""
+    return f"{policy.link_base_url.rstrip('/')}/{token}"
+
+
 async def create_link(*, session: AsyncSession, call_id: UUID, actor: str, now: datetime,
-                      policy: SurveyPolicy) -> tuple[SurveyLink, str]:
-    """A one-time link for the customer (e.g. sent by SMS when the phone is not convenient)."""
+                      policy: SurveyPolicy, send_to_customer: bool = False) -> tuple[SurveyLink, str]:
+    """A one-time link for the customer (e.g. sent by SMS when the phone is not convenient). With
+    `send_to_customer` the system sends it (S34): SurveyLinkIssued carries the URL, a secret field that only
+    dispatch's notification reads (decision 0090)."""
     call = await calls.get(session=session, call_id=call_id)
     if (await session.execute(select(col(SurveyResponse.id)).where(col(SurveyResponse.call_id) == call.id))).first():
         raise Conflict(msg("this call already has survey answers"))
@@ -158,6 +165,11 @@ async def create_link(*, session: AsyncSession, call_id: UUID, actor: str, now: 
                       questionnaire_id=questionnaire.questionnaire_id, questionnaire_version=questionnaire.version,
                       expires_at=now + policy.link_ttl, created_at=now, created_by=actor)
     session.add(link)
+    if send_to_customer:
+        emit(session, SurveyLinkIssued(
+            link_id=link.id, call_id=link.call_id, case_id=link.case_id, url=link_url(policy, token),
+            expires_at=link.expires_at, questionnaire_id=link.questionnaire_id,
+            questionnaire_version=link.questionnaire_version), case_id=link.case_id, actor=actor)
     return link, token
 
 

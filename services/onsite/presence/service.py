@@ -120,7 +120,8 @@ async def submit_log(*, session: AsyncSession, visit_id: UUID, body: DailyLogCre
                    occurred_at=act_time(body.occurred_at, received))
     session.add(log)
     emit(session, DailyLogSubmitted(case_id=visit.case_id, visit_id=visit.id, engineer_id=principal.subject,
-                                    day=body.day), case_id=visit.case_id, actor=principal.actor)
+                                    day=body.day, work_done=body.work_done, progress=body.progress,
+                                    problems=body.problems), case_id=visit.case_id, actor=principal.actor)
     await session.flush()
     return log
 

@@ -150,7 +150,8 @@ def test_every_template_renders_with_its_events_fields():
             "engineer_id": "eng-1", "day": "2026-12-01", "planned_completion": "2026-12-01T01:00:00Z",
             "customer_deadline": "2026-12-02T01:00:00Z", "engineers_requested": 1, "status": "repaired", "note": "",
             "answer": "yes", "departed_at": "2026-12-01T10:00:00Z", "visit_closed": True,
-            "due_at": "2026-12-03T02:00:00Z", "equipment_type": "GIS", "urgency": "high"}
+            "due_at": "2026-12-03T02:00:00Z", "equipment_type": "GIS", "urgency": "high",
+            "url": "⟦url⟧", "expires_at": "2026-12-05T02:00:00Z"}
     for rule in domain.RULES.values():
         for language in Language:
             text = render(rule.template, language, case=CASE, data=data, event_type="X", step=rule.step,
