@@ -34,9 +34,11 @@ def _rebuild(template: str, params: dict[str, Any]) -> Msg:
     return Msg(template, **params)
 
 
-def msg(template: str, /, **params: Any) -> Msg:
+def msg(template: str, /, **params: Any) -> str:
     """A translatable message: `template` is the English text (the catalogue's key), with
-    `{name}` placeholders filled from `params`. Extracted by `devstack.cli messages`."""
+    `{name}` placeholders filled from `params`. Extracted by `devstack.cli messages`.
+
+    Typed `str` (it is one: a `Msg`), so lists of messages and of plain strings mix freely."""
     return Msg(template, **params)
 
 
