@@ -43,11 +43,20 @@ async def get_or_404(session: AsyncSession, model: type[M], key: object, *, what
 
 
 class Versioned(Protocol):
-    """A resource with an optimistic-concurrency version and the audit columns of its last change."""
+    """A resource with an optimistic-concurrency version and the audit columns of its last change
+    (empty until the first change on some resources: read as optional, always written)."""
 
     version: int
-    updated_at: datetime
-    updated_by: str
+
+    @property
+    def updated_at(self) -> datetime | None: ...
+    @updated_at.setter
+    def updated_at(self, value: datetime) -> None: ...
+
+    @property
+    def updated_by(self) -> str | None: ...
+    @updated_by.setter
+    def updated_by(self, value: str) -> None: ...
 
 
 def bump_version(resource: Versioned, actor: str, *, at: datetime | None = None) -> None:

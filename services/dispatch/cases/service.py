@@ -26,7 +26,7 @@ from shared.api.concurrency import check_if_match
 from shared.api.pagination import decode_cursor
 from shared.api.problems import NotFound
 from shared.api.regions import in_region_scope
-from shared.api.resources import get_or_404
+from shared.api.resources import bump_version, get_or_404
 from shared.clock import utcnow
 from shared.db import table_of
 from shared.events import EventEnvelope
@@ -101,9 +101,7 @@ async def receive_request(
 
 def touch(case: ServiceCase, actor: str) -> None:
     """Bump the version (ETag) and the audit columns of a changed case."""
-    case.version += 1
-    case.updated_at = utcnow()
-    case.updated_by = actor
+    bump_version(case, actor)
 
 
 async def acknowledge(*, session: AsyncSession, case_id: UUID, actor: str, if_match: str | None) -> ServiceCase:

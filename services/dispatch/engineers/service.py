@@ -9,7 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.dispatch.engineers.models import Engineer, EngineerCreate, EngineerUpdate
 from shared.api.concurrency import check_if_match
 from shared.api.problems import Conflict
-from shared.api.resources import get_or_404
+from shared.api.resources import bump_version, get_or_404
 from shared.clock import utcnow
 from shared.messages import msg
 
@@ -39,8 +39,7 @@ async def update(*, session: AsyncSession, engineer_id: str, body: EngineerUpdat
     check_if_match(if_match, engineer.version)
     for key, value in body.model_dump(mode="json").items():
         setattr(engineer, key, value)
-    engineer.version += 1
-    engineer.updated_at, engineer.updated_by = utcnow(), actor
+    bump_version(engineer, actor)
     return engineer
 
 
@@ -63,6 +62,5 @@ async def deactivate(*, session: AsyncSession, engineer_id: str, actor: str, if_
     engineer = await get(session=session, engineer_id=engineer_id, for_update=True)
     check_if_match(if_match, engineer.version)
     engineer.active = False
-    engineer.version += 1
-    engineer.updated_at, engineer.updated_by = utcnow(), actor
+    bump_version(engineer, actor)
     return engineer

@@ -13,7 +13,7 @@ from services.dispatch.events import emit
 from services.dispatch.plans import domain
 from services.dispatch.plans.models import PlanStatus, ServicePlan, ServicePlanWrite
 from shared.api.concurrency import check_if_match
-from shared.api.resources import get_or_404
+from shared.api.resources import bump_version, get_or_404
 from shared.clock import utcnow
 from shared.events.dispatch import PlanStep, ServicePlanApproved, ServicePlanSummary
 from shared.messages import msg
@@ -36,8 +36,7 @@ async def get(*, session: AsyncSession, plan_id: UUID, for_update: bool = False)
 
 
 def _touch(plan: ServicePlan, actor: str) -> None:
-    plan.version += 1
-    plan.updated_by, plan.updated_at = actor, utcnow()
+    bump_version(plan, actor)
 
 
 async def update(*, session: AsyncSession, plan_id: UUID, body: ServicePlanWrite, actor: str,

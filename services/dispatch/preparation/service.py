@@ -18,6 +18,7 @@ from services.dispatch.preparation.models import PreparationChecklist, Preparati
 from shared.api.auth import Principal, Role
 from shared.api.concurrency import check_if_match
 from shared.api.problems import InvalidInput
+from shared.api.resources import bump_version
 from shared.clock import utcnow
 from shared.events.dispatch import PreparationCompleted
 from shared.messages import msg
@@ -72,8 +73,7 @@ async def tick(*, session: AsyncSession, case_id: UUID, key: str, body: TickItem
     item.update(done=body.done, note=body.note, ticked_by=actor, ticked_at=now.isoformat())
     was_complete = found.completed_at is not None
     found.items = items
-    found.version += 1
-    found.updated_at, found.updated_by = now, actor
+    bump_version(found, actor, at=now)
     if domain.is_complete(items) and not was_complete:
         found.completed_at, found.completed_by = now, actor
         emit(session, PreparationCompleted(case_id=case.id, items=len(items), completed_by=actor),

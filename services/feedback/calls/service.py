@@ -27,7 +27,7 @@ from services.feedback.settings import FeedbackSettings
 from shared.api.concurrency import check_if_match
 from shared.api.pagination import decode_cursor
 from shared.api.problems import Conflict, InvalidInput
-from shared.api.resources import get_or_404
+from shared.api.resources import bump_version, get_or_404
 from shared.events import EventEnvelope
 from shared.events.feedback import FollowUpCallAttempted, FollowUpCallCompleted, FollowUpCallScheduled
 from shared.events.onsite import ServiceCompleted
@@ -192,9 +192,7 @@ async def queue(*, session: AsyncSession, now: datetime, limit: int, cursor: str
 
 
 def _touch(call: FollowUpCall, actor: str, now: datetime) -> None:
-    call.version += 1
-    call.updated_at = now
-    call.updated_by = actor
+    bump_version(call, actor, at=now)
 
 
 def _lease(call: FollowUpCall, agent: str, actor: str, now: datetime, policy: CallPolicy) -> FollowUpCall:

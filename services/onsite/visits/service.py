@@ -27,7 +27,7 @@ from shared.api.auth import SUPERVISORS, Principal, Role
 from shared.api.pagination import decode_cursor, encode_cursor
 from shared.api.problems import Forbidden, GateRefused, NotFound
 from shared.api.regions import in_region_scope, region_scope
-from shared.api.resources import get_or_404
+from shared.api.resources import bump_version, get_or_404
 from shared.clock import utcnow
 from shared.events.dispatch import ArrivalRescheduled, ServiceDispatched, StaffAdded
 from shared.events.onsite import EngineerArrived
@@ -86,8 +86,7 @@ async def get_open_for_team(*, session: AsyncSession, visit_id: UUID, principal:
 
 def touch(visit: SiteVisit, principal: Principal) -> None:
     """Bump the visit's version and audit fields after a change."""
-    visit.version += 1
-    visit.updated_at, visit.updated_by = utcnow(), principal.actor
+    bump_version(visit, principal.actor)
 
 
 async def open_visit(*, session: AsyncSession, event: ServiceDispatched, actor: str,
@@ -129,8 +128,7 @@ async def record_arrival(
     )
     session.add(record)
     visit.status = VisitStatus.ON_SITE
-    visit.version += 1
-    visit.updated_at, visit.updated_by = utcnow(), principal.actor
+    bump_version(visit, principal.actor)
     emit(session, EngineerArrived(
         case_id=visit.case_id, visit_id=visit.id, engineer_id=principal.subject, arrived_at=body.arrived_at,
         calls=body.calls, compliance_findings=findings,
@@ -156,8 +154,7 @@ async def note_issue(*, session: AsyncSession, event: IssueLogged, actor: str = 
 def changed(session: AsyncSession, visit: SiteVisit, actor: str, what: str, data: dict[str, Any]) -> None:
     """A change dispatch or quality made to the visit: a new version (its ETag) and an entry in its
     changes feed (decision 0091)."""
-    visit.version += 1
-    visit.updated_at, visit.updated_by = utcnow(), actor
+    bump_version(visit, actor)
     note_change(session, visit_id=visit.id, what=what, data={"visit_id": str(visit.id), **data}, actor=actor)
 
 

@@ -43,7 +43,7 @@ from shared.api.auth import Principal
 from shared.api.concurrency import check_if_match
 from shared.api.pagination import keyset_page
 from shared.api.problems import GateRefused, InvalidInput, NotFound
-from shared.api.resources import get_or_404
+from shared.api.resources import bump_version, get_or_404
 from shared.clock import utcnow
 from shared.events.dispatch import CheckSheetItem, ServiceDispatched
 from shared.events.onsite import (
@@ -200,8 +200,7 @@ async def update_progress(*, session: AsyncSession, visit_id: UUID, task_id: UUI
     task.progress_percent = body.progress_percent
     if body.planned_end is not None:
         task.planned_end = body.planned_end
-    task.version += 1
-    task.updated_at, task.updated_by = utcnow(), principal.actor
+    bump_version(task, principal.actor)
     await session.flush()
     await _plan_changed(session=session, visit=visit, principal=principal,
                         reason=body.reason or f"task '{task.title}' planned end moved")
@@ -280,8 +279,7 @@ async def start_task(*, session: AsyncSession, visit_id: UUID, task_id: UUID, pr
                             safety_answers=checklist.answers if checklist else None, now=site_now)
     task.status = TaskStatus.STARTED
     task.started_at, task.started_by = now, principal.subject
-    task.version += 1
-    task.updated_at, task.updated_by = now, principal.actor
+    bump_version(task, principal.actor, at=now)
     emit(session, TaskStarted(case_id=visit.case_id, visit_id=visit.id, task_id=task.id, title=task.title,
                               started_by=principal.subject), case_id=visit.case_id, actor=principal.actor)
     return task
@@ -325,8 +323,7 @@ async def complete_task(*, session: AsyncSession, visit_id: UUID, task_id: UUID,
     task.status, task.progress_percent = TaskStatus.DONE, 100
     received = utcnow()
     task.done_at, task.done_recorded_at, task.done_by = act_time(occurred_at, received), received, principal.subject
-    task.version += 1
-    task.updated_at, task.updated_by = utcnow(), principal.actor
+    bump_version(task, principal.actor)
     await session.flush()
     await _plan_changed(session=session, visit=visit, principal=principal, reason=f"task '{task.title}' done")
     return task

@@ -10,7 +10,7 @@ from services.quality.catalogue.models import FailureMode, FailureModeCreate, Fa
 from shared.api.auth import Principal
 from shared.api.concurrency import check_if_match
 from shared.api.problems import Conflict, InvalidInput
-from shared.api.resources import get_or_404
+from shared.api.resources import bump_version, get_or_404
 from shared.clock import utcnow
 from shared.messages import msg
 
@@ -42,9 +42,7 @@ async def update(*, session: AsyncSession, code: str, body: FailureModeUpdate, p
     for name, value in body.model_dump(exclude_unset=True).items():
         if value is not None:
             setattr(mode, name, value)
-    mode.version += 1
-    mode.updated_at = utcnow()
-    mode.updated_by = principal.actor
+    bump_version(mode, principal.actor)
     return mode
 
 

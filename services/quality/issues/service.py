@@ -36,7 +36,7 @@ from shared.api.auth import Principal, Role
 from shared.api.concurrency import check_if_match
 from shared.api.pagination import keyset_page, where_given
 from shared.api.problems import Forbidden, InvalidInput, NotFound
-from shared.api.resources import get_or_404
+from shared.api.resources import bump_version, get_or_404
 from shared.clock import utcnow
 from shared.events.dispatch import ServiceDispatched, SpecificationTemplateRevised
 from shared.events.feedback import ComplaintRaised
@@ -66,8 +66,7 @@ def journal(session: AsyncSession, issue: QualityIssue, kind: str, data: dict[st
             at: datetime) -> None:
     """Append to the issue's history and bump its version (the issue itself is never deleted)."""
     session.add(IssueJournalEntry(issue_id=issue.id, kind=kind, data=data, at=at, by=by))
-    issue.version += 1
-    issue.updated_at, issue.updated_by = at, by
+    bump_version(issue, by, at=at)
 
 
 # ---- teams (from dispatch) and object-level access -------------------------------------------

@@ -16,7 +16,7 @@ from services.quality.repairs.models import RepairOrder, RepairOrderCreate, Repa
 from shared.api.concurrency import check_if_match
 from shared.api.pagination import keyset_page, where_given
 from shared.api.problems import Conflict
-from shared.api.resources import get_or_404
+from shared.api.resources import bump_version, get_or_404
 from shared.clock import utcnow
 from shared.events.onsite import RepairRequested
 from shared.events.quality import RepairOrderOpened, RepairStatusChanged
@@ -80,8 +80,7 @@ async def change_status(*, session: AsyncSession, order_id: UUID, status: str, n
     domain.status_change_gate(order.status, status)
     now = utcnow()
     order.status = status
-    order.version += 1
-    order.updated_at, order.updated_by = now, actor
+    bump_version(order, actor, at=now)
     _record_status(session, order, status, note, actor=actor, now=now)
     return order
 

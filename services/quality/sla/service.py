@@ -18,6 +18,7 @@ from services.quality.sla.models import SlaTarget, SlaTargetUpdate
 from shared.api.auth import Principal
 from shared.api.concurrency import check_if_match
 from shared.api.problems import Conflict
+from shared.api.resources import bump_version
 from shared.clock import utcnow
 from shared.db import transaction
 from shared.events.quality import IssueSlaBreached, IssueSlaWarning
@@ -47,9 +48,7 @@ async def set_target(*, session: AsyncSession, severity: str, body: SlaTargetUpd
     check_if_match(if_match, target.version)
     for name, value in body.model_dump().items():
         setattr(target, name, value)
-    target.version += 1
-    target.updated_at = utcnow()
-    target.updated_by = principal.actor
+    bump_version(target, principal.actor)
     return target
 
 
@@ -156,8 +155,7 @@ def _check_one(session: AsyncSession, issue: QualityIssue, which: str, now: date
         return 0
     session.add(IssueJournalEntry(issue_id=issue.id, kind=kind, at=now, by=SYSTEM_ACTOR,
                                   data={"clock": which, "due_at": clock.due_at.isoformat()}))
-    issue.updated_at, issue.updated_by = now, SYSTEM_ACTOR
-    issue.version += 1
+    bump_version(issue, SYSTEM_ACTOR, at=now)
     emit(session, payload, case_id=issue.case_id, actor=SYSTEM_ACTOR)
     return 1
 
