@@ -2,7 +2,8 @@
 
 `BENCH_QUICK=1` runs the same building blocks on small sizes and short runs (a smoke run) and
 writes to bench/results/performance-quick.md instead, so the document keeps the full figures.
-`BENCH_ONLY=http,events,scale` runs a subset (its sections are replaced, the others kept).
+`BENCH_ONLY=http,events,scale,replanning` runs a subset (its sections are replaced, the others kept);
+replanning is the pure domain (bench/replanning_benchmark.py), timed without servers.
 """
 
 from __future__ import annotations
@@ -11,18 +12,20 @@ import json
 import os
 import time
 
-from bench import common, event_benchmark, http_benchmark, scale_benchmark
+from bench import common, event_benchmark, http_benchmark, replanning_benchmark, scale_benchmark
 from bench.common import infrastructure, machine, machine_text, say, write_section
 
 FULL = {
     "http": {"concurrencies": [1, 8, 32, 64], "duration": 10.0, "rate": 200.0, "rate_duration": 20.0},
     "events": {"rates": [50.0, 200.0, 400.0], "latency_seconds": 15.0, "backlogs": [2_000, 10_000, 30_000]},
     "scale": {"sizes": [10_000, 100_000, 1_000_000], "repeats": 40},
+    "replanning": {"seeds": [1, 2, 3], "engineers": 500, "cases": 2000, "time_limit": 4.0, "workers": 2},
 }
 QUICK = {
     "http": {"concurrencies": [1, 8], "duration": 2.0, "rate": 50.0, "rate_duration": 2.0},
     "events": {"rates": [20.0, 50.0, 100.0], "latency_seconds": 2.0, "backlogs": [200, 500, 1_000]},
     "scale": {"sizes": [1_000, 3_000, 10_000], "repeats": 5},
+    "replanning": {"seeds": [1], "engineers": 100, "cases": 400, "time_limit": 2.0, "workers": 2},
 }
 
 
@@ -85,6 +88,8 @@ def all_targets(results: dict) -> list[tuple[str, bool, str]]:
         targets += event_benchmark.targets(results["events"])
     if "scale" in results:
         targets += scale_benchmark.targets(results["scale"])
+    if "replanning" in results:
+        targets += replanning_benchmark.targets(results["replanning"])
     return targets
 
 
@@ -98,7 +103,7 @@ def _previous(name: str) -> dict:
 def main() -> None:
     quick = common.quick()
     sizes = QUICK if quick else FULL
-    only = set(filter(None, os.environ.get("BENCH_ONLY", "http,events,scale").split(",")))
+    only = set(filter(None, os.environ.get("BENCH_ONLY", "http,events,scale,replanning").split(",")))
     if quick:
         os.environ.setdefault("BENCH_DOC", str(common.ROOT / "bench" / "results" / "performance-quick.md"))
     previous = _previous("quick" if quick else "full")
@@ -109,7 +114,7 @@ def main() -> None:
     with infrastructure() as infra:
         m = machine(infra)
         say(f"machine: {m}")
-        for name in ("http", "events", "scale"):
+        for name in ("http", "events", "scale", "replanning"):
             if name not in only:
                 continue
             started = time.monotonic()
@@ -123,6 +128,10 @@ def main() -> None:
                               event_benchmark.latency_table(results["events"]))
                 write_section("event-throughput", "3. Event throughput: outbox -> broker -> idempotent consumer",
                               event_benchmark.throughput_table(results["events"]))
+            elif name == "replanning":  # pure domain: no servers
+                results["replanning"] = replanning_benchmark.run(**sizes["replanning"])
+                write_section("replanning", "6. Replanning: a repair after leave, an urgent case, S2 windows",
+                              replanning_benchmark.table(results["replanning"]))
             else:
                 results["scale"] = scale_benchmark.run(infra, **sizes["scale"])
                 write_section("scale", "4. Scale: list, search and conformance with many cases and events",

@@ -30,6 +30,7 @@ from services.dispatch.suggestions.domain import (
     with_project_manager,
 )
 
+FILL_CANDIDATES = 8  # a swap source is filled from its 8 nearest free engineers (bounds the model)
 # a slot's cost is TRAVEL_WEIGHT * distance - SKILL_BONUS * level: within [-5, 40] (levels 1-5, distance <= 4)
 SLOT_COST_SPAN = 45
 
@@ -86,12 +87,13 @@ def affected_cases(engineer_id: str, busy_from: datetime, cases: Sequence[CaseNe
 def repair(engineers: Sequence[EngineerProfile], cases: Sequence[CaseNeed], teams: Mapping[str, Sequence[str]],
            targets: Sequence[str], *, frozen: Collection[str] = (),
            shifts: Mapping[str, Sequence[timedelta]] | None = None, max_swaps: int = 2,
-           time_limit: float = 3.0, workers: int = 2) -> Repair:
+           time_limit: float = 3.0, workers: int = 2, targets_first: bool = True) -> Repair:
     """S3 repair of a plan (S7 for moved arrivals): staff every target with the fewest changed assignments.
 
     `engineers` carry their calendar only (leave, the new one included); the plan is `teams` over `cases`
     (a case's requirement head count is the team size to keep). `frozen` cases never change (dispatched,
-    on site); `shifts` offers, per target, arrival moves that keep its team."""
+    on site); `shifts` offers, per target, arrival moves that keep its team. `targets_first`: try the
+    targets alone first (False: the whole neighbourhood at once, as the benchmark times the worst case)."""
     started = time.perf_counter()
     by_case = {c.case_id: c for c in cases}
     by_id = {e.engineer_id: e for e in engineers}
@@ -106,9 +108,12 @@ def repair(engineers: Sequence[EngineerProfile], cases: Sequence[CaseNeed], team
     # answer is optimal for the whole neighbourhood too, and the larger model is not built.
     floor = sum(by_case[t].requirement.head_count - sum(1 for m in teams.get(t, ()) if m in by_id and eligible(
         by_id[m], by_case[t])) for t in target_set)
-    quick = _solve(by_id, by_case, booked, teams, target_set, [], {}, max_swaps, time_limit, workers, started)
-    if quick.status == "optimal" and not quick.unrepaired and quick.changed_assignments <= floor:
-        return quick
+    hint: Repair | None = None
+    if targets_first:
+        quick = _solve(by_id, by_case, booked, teams, target_set, [], {}, max_swaps, time_limit, workers, started)
+        if quick.status == "optimal" and not quick.unrepaired and quick.changed_assignments <= floor:
+            return quick
+        hint = quick
     # swap sources: unfrozen cases overlapping a target that employ someone eligible for it
     sources: list[str] = []
     for t in target_set:
@@ -119,14 +124,15 @@ def repair(engineers: Sequence[EngineerProfile], cases: Sequence[CaseNeed], team
                 continue
             if any(eid in by_id and eligible(by_id[eid], tc) for eid in teams.get(c.case_id, ())):
                 sources.append(c.case_id)
-    return _solve(by_id, by_case, booked, teams, target_set, sources, shifts or {}, max_swaps, time_limit, workers,
-                  started)
+    remaining = max(0.5, time_limit - (time.perf_counter() - started))  # the time limit covers both phases
+    return _solve(by_id, by_case, booked, teams, target_set, sources, shifts or {}, max_swaps, remaining, workers,
+                  started, hint)
 
 
 def _solve(by_id: dict[str, EngineerProfile], by_case: Mapping[str, CaseNeed], booked: Mapping[str, list[str]],
            teams: Mapping[str, Sequence[str]], target_set: list[str], sources: list[str],
            shifts: Mapping[str, Sequence[timedelta]], max_swaps: int, time_limit: float, workers: int,
-           started: float) -> Repair:
+           started: float, hint: Repair | None = None) -> Repair:
     """The CP-SAT model of `repair` over the targets and the given swap sources (everything else pinned)."""
     from ortools.sat.python import cp_model
 
@@ -142,6 +148,8 @@ def _solve(by_id: dict[str, EngineerProfile], by_case: Mapping[str, CaseNeed], b
                    for cid in booked.get(eid, ()))
 
     model = cp_model.CpModel()
+    # warm start: the targets-alone answer where it had one, the current teams elsewhere
+    hinted = {ch.case_id: list(ch.after) for ch in hint.changes if ch.kind == "team"} if hint else {}
     origin = min((by_case[c].start for c in freed), default=None)
     intervals: dict[str, list[cp_model.IntervalVar]] = {}
 
@@ -168,9 +176,11 @@ def _solve(by_id: dict[str, EngineerProfile], by_case: Mapping[str, CaseNeed], b
         slots += size
         if cid in target_set:
             candidates = [e for e in engineers if eligible(e, c) and not pinned_clash(e.engineer_id, c.start, c.end)]
-        else:  # a swap source keeps its members or takes engineers free in its whole window
-            candidates = [e for e in engineers if eligible(e, c) and (
-                e.engineer_id in team or not any_clash(e.engineer_id, c.start, c.end, but=cid))]
+        else:  # a swap source keeps its members or takes one of its nearest engineers free in its whole window
+            free = sorted((e for e in engineers if e.engineer_id not in team and eligible(e, c)
+                           and not any_clash(e.engineer_id, c.start, c.end, but=cid)),
+                          key=lambda e: (slot_cost(e, c), e.engineer_id))
+            candidates = [by_id[m] for m in team if m in by_id] + free[:FILL_CANDIDATES]
         members = []
         for e in candidates:
             v = model.new_bool_var(f"x_{e.engineer_id}_{cid}")
@@ -180,7 +190,7 @@ def _solve(by_id: dict[str, EngineerProfile], by_case: Mapping[str, CaseNeed], b
             costs.append((slot_cost(e, c), v))
             if e.engineer_id not in team:
                 changes.append((1, v))
-            model.add_hint(v, 1 if e.engineer_id in team else 0)
+            model.add_hint(v, 1 if e.engineer_id in hinted.get(cid, team) else 0)
         if cid in sources:
             model.add(sum(members) == size)
             changed = model.new_bool_var(f"swapped_{cid}")
