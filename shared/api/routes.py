@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections.abc
 import types
+from collections.abc import Callable
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from fastapi.routing import APIRoute
@@ -31,19 +32,26 @@ def allowed_methods(routes: list[Any], path: str) -> list[str]:
     return sorted(methods)
 
 
-def declared_query_params(route: APIRoute) -> frozenset[str]:
-    """Names of the query parameters a route (and its dependencies) declares."""
-    cached = getattr(route, "_declared_query_params", None)
+def _query_params(route: APIRoute, cache: str, keep: Callable[[Any], bool]) -> frozenset[str]:
+    """Names of the query parameters of a route (and its dependencies) that `keep` accepts, worked out
+    once per route (kept on it as `cache`: every request asks)."""
+    cached: frozenset[str] | None = getattr(route, cache, None)
     if cached is not None:
         return cached
     names: set[str] = set()
     stack = [route.dependant]
     while stack:
         dependant = stack.pop()
-        names |= {p.alias for p in dependant.query_params}
+        names |= {p.alias for p in dependant.query_params if keep(p)}
         stack.extend(dependant.dependencies)
-    route._declared_query_params = frozenset(names)  # type: ignore[attr-defined]
-    return route._declared_query_params  # type: ignore[attr-defined]
+    found = frozenset(names)
+    setattr(route, cache, found)
+    return found
+
+
+def declared_query_params(route: APIRoute) -> frozenset[str]:
+    """Names of the query parameters a route (and its dependencies) declares."""
+    return _query_params(route, "_declared_query_params", lambda _: True)
 
 
 _SEQUENCES = (list, tuple, set, frozenset, collections.abc.Sequence, collections.abc.Set)
@@ -64,14 +72,4 @@ def _is_sequence(annotation: Any) -> bool:
 def repeatable_query_params(route: APIRoute) -> frozenset[str]:
     """Names of the list-typed query parameters of a route (and its dependencies): the only ones
     a query string may repeat."""
-    cached = getattr(route, "_repeatable_query_params", None)
-    if cached is not None:
-        return cached
-    names: set[str] = set()
-    stack = [route.dependant]
-    while stack:
-        dependant = stack.pop()
-        names |= {p.alias for p in dependant.query_params if _is_sequence(p.field_info.annotation)}
-        stack.extend(dependant.dependencies)
-    route._repeatable_query_params = frozenset(names)  # type: ignore[attr-defined]
-    return route._repeatable_query_params  # type: ignore[attr-defined]
+    return _query_params(route, "_repeatable_query_params", lambda p: _is_sequence(p.field_info.annotation))
