@@ -19,7 +19,8 @@ FULL = {
     "http": {"concurrencies": [1, 8, 32, 64], "duration": 10.0, "rate": 200.0, "rate_duration": 20.0},
     "events": {"rates": [50.0, 200.0, 400.0], "latency_seconds": 15.0, "backlogs": [2_000, 10_000, 30_000]},
     "scale": {"sizes": [10_000, 100_000, 1_000_000], "repeats": 40},
-    "replanning": {"seeds": [1, 2, 3], "engineers": 500, "cases": 2000, "time_limit": 4.0, "workers": 2},
+    "replanning": {"seeds": [1, 2, 3], "engineers": 500, "cases": 2000, "time_limit": 4.0, "workers": 2,
+                   "tight": 200},
 }
 QUICK = {
     "http": {"concurrencies": [1, 8], "duration": 2.0, "rate": 50.0, "rate_duration": 2.0},
