@@ -122,7 +122,10 @@ def repair(engineers: Sequence[EngineerProfile], cases: Sequence[CaseNeed], team
             if (c.case_id in target_set or c.case_id in frozen or c.case_id in sources
                     or not overlaps(c.start, c.end, tc.start, tc.end)):
                 continue
-            if any(eid in by_id and eligible(by_id[eid], tc) for eid in teams.get(c.case_id, ())):
+            team = teams.get(c.case_id, ())
+            # a source must be able to keep its team (a member off the roster or on leave makes it a target)
+            if (any(eid in by_id and eligible(by_id[eid], tc) for eid in team)
+                    and all(eid in by_id and eligible(by_id[eid], c) for eid in team)):
                 sources.append(c.case_id)
     remaining = max(0.5, time_limit - (time.perf_counter() - started))  # the time limit covers both phases
     return _solve(by_id, by_case, booked, teams, target_set, sources, shifts or {}, max_swaps, remaining, workers,

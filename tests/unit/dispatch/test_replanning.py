@@ -161,3 +161,12 @@ def test_affected_cases_are_those_overlapping_the_leave_from_now_on():
     assert affected_cases("x", T0 + 4 * DAY, cases, teams, leave) == ["hit"]
     assert affected_cases("x", T0 + 4 * DAY, cases, teams, [], pulled_off=True) == ["hit", "later"]
     assert application_order([Change("a", "team", ("x",), ("y",), T0, T0, T0, 1, 0)])[0].case_id == "a"
+
+
+def test_a_case_that_cannot_keep_its_team_is_no_swap_source():
+    # `gone` left the roster: case b cannot keep its team, so it gives no one away (and the model stays feasible)
+    engineers = on_leave([engineer("ill", {"GIS": 3}), engineer("y", {"GIS": 3, "XFMR": 3})], "ill", T0, T0 + 5 * DAY)
+    cases = [case("a", "GIS", 0), case("b", "XFMR", 1, head_count=2)]
+    fix = repair(engineers, cases, {"a": ["ill"], "b": ["y", "gone"]}, ["a"])
+    assert fix.status == "optimal" and fix.changes == [] and "a" in fix.unrepaired
+    assert fix.neighbourhood["swap_sources"] == 0
