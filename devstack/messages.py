@@ -7,6 +7,8 @@ translations of the others are kept. Keys:
 
 - every `msg("...")` template in `shared/` and `services/` (Babel's Python extractor, keyword `msg`);
 - every value of every `StrEnum` (context `enum:<Class>`), found in the source;
+- every value of a `Literal[...]` choice in `services/` and `shared/`, settings aside (context
+  `label`: the choices a client sees inline in the OpenAPI document);
 - pydantic's validation errors a request can produce (context `validation:<type>`, key its English
   template).
 """
@@ -24,7 +26,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 from pydantic_core import PydanticKnownError
 
-from shared.i18n import ENUM_CONTEXT, VALIDATION_CONTEXT, catalogue_path
+from shared.i18n import ENUM_CONTEXT, LABEL_CONTEXT, VALIDATION_CONTEXT, catalogue_path
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ("shared", "services")
@@ -90,6 +92,28 @@ def enumerations(root: Path = ROOT) -> dict[str, list[str]]:
     return found
 
 
+_CHOICE = re.compile(r"[a-z][a-z0-9_\-]*")
+
+
+def literal_choices(root: Path = ROOT) -> list[str]:
+    """The values of the `Literal[...]` choices of the services and the shared models (events, API),
+    settings aside (an operator's choices, not a client's)."""
+    found: list[str] = []
+    for path in sorted(p for source in SOURCES for p in (root / source).rglob("*.py")):
+        if "migrations" in path.parts or path.name == "settings.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Subscript) and (
+                    (isinstance(node.value, ast.Name) and node.value.id == "Literal")
+                    or (isinstance(node.value, ast.Attribute) and node.value.attr == "Literal")):
+                items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+                for item in items:
+                    if (isinstance(item, ast.Constant) and isinstance(item.value, str)
+                            and _CHOICE.fullmatch(item.value) and item.value not in found):
+                        found.append(item.value)
+    return found
+
+
 def _messages(root: Path) -> Iterator[tuple[Key, str]]:
     for source in SOURCES:
         for filename, _lineno, message, _comments, context in extract_from_dir(
@@ -108,6 +132,8 @@ def extract(root: Path = ROOT) -> dict[Key, list[str]]:
     for name, values in enumerations(root).items():
         for value in values:
             keys[(ENUM_CONTEXT + name, value)] = []
+    for value in literal_choices(root):
+        keys[(LABEL_CONTEXT, value)] = []
     for error_type, template in validation_templates().items():
         keys[(VALIDATION_CONTEXT + error_type, template)] = []
     return keys

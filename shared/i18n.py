@@ -6,6 +6,7 @@ read once with Babel. Catalogue keys:
 
 - a `msg()` template: no context;
 - an enumeration's value: context `enum:<EnumClass>`;
+- a value of a `Literal[...]` choice of the models and routers: context `label`;
 - a pydantic validation error: context `validation:<error type>`, key pydantic's English template.
 
 `python -m devstack.cli messages` extracts the keys from the code and updates the catalogue.
@@ -32,6 +33,7 @@ DOMAIN = "messages"
 SUPPORTED_LANGUAGES = ("zh", "en")
 ENGLISH = "en"
 ENUM_CONTEXT = "enum:"
+LABEL_CONTEXT = "label"
 VALIDATION_CONTEXT = "validation:"
 
 
@@ -56,7 +58,7 @@ def _labels_by_value(language: str) -> dict[str, str]:
     (so a status kept as a plain string in a message is still shown in the reader's words)."""
     found: dict[str, set[str]] = {}
     for (context, key), text in translations(language).items():
-        if context and context.startswith(ENUM_CONTEXT):
+        if context and (context.startswith(ENUM_CONTEXT) or context == LABEL_CONTEXT):
             found.setdefault(key, set()).add(text)
     return {key: next(iter(texts)) for key, texts in found.items() if len(texts) == 1}
 
@@ -76,11 +78,20 @@ def humanize(value: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def label(enum_name: str, value: str, language: str) -> str:
-    """The label of one value of an enumeration in a language."""
+def label(enum_name: str | None, value: str, language: str) -> str:
+    """The label of one value of an enumeration (a StrEnum by its name, or a `Literal` choice: None)."""
     if language == ENGLISH:
         return humanize(value)
-    return translations(language).get((ENUM_CONTEXT + enum_name, value)) or humanize(value)
+    table = translations(language)
+    if enum_name is not None and (found := table.get((ENUM_CONTEXT + enum_name, value))):
+        return found
+    return table.get((LABEL_CONTEXT, value)) or humanize(value)
+
+
+def has_labels(values: list[str]) -> bool:
+    """Whether every value of a `Literal` choice has a label in the catalogue."""
+    table = translations("zh")
+    return bool(values) and all((LABEL_CONTEXT, v) in table for v in values)
 
 
 @cache
@@ -90,7 +101,7 @@ def enum_names() -> frozenset[str]:
                      if context and context.startswith(ENUM_CONTEXT))
 
 
-def enum_labels(enum_name: str, values: list[str]) -> dict[str, dict[str, str]]:
+def enum_labels(enum_name: str | None, values: list[str]) -> dict[str, dict[str, str]]:
     """Every value's label in every language: `{"en": {...}, "zh": {...}}`."""
     return {language: {v: label(enum_name, v, language) for v in values} for language in SUPPORTED_LANGUAGES}
 

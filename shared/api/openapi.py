@@ -36,7 +36,7 @@ from fastapi.routing import APIRoute
 from shared.api.links import ResourceLink, add_links
 from shared.api.problems import MEDIA_TYPE
 from shared.api.routes import api_routes
-from shared.i18n import enum_labels, enum_names
+from shared.i18n import enum_labels, enum_names, has_labels
 
 PROBLEM_REF = "#/components/schemas/ProblemDetail"
 SCHEMA_PREFIX = "#/components/schemas/"
@@ -357,8 +357,23 @@ def _required_in_responses(document: dict[str, Any]) -> None:
 
 def _enum_labels(document: dict[str, Any]) -> None:
     """An enumeration's schema (named after its StrEnum) gets its labels from the message catalogue:
-    `x-enum-labels: {"en": {value: label}, "zh": {value: label}}` (additive: values are unchanged)."""
+    `x-enum-labels: {"en": {value: label}, "zh": {value: label}}` (additive: values are unchanged);
+    so does an inline choice (a `Literal[...]` property or parameter) whose values all have labels."""
     known = enum_names()
     for name, schema in document.get("components", {}).get("schemas", {}).items():
         if name in known and isinstance(schema.get("enum"), list):
             schema["x-enum-labels"] = enum_labels(name, [str(v) for v in schema["enum"]])
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            values = node.get("enum")
+            if (isinstance(values, list) and "x-enum-labels" not in node and all(isinstance(v, str) for v in values)
+                    and has_labels(values)):
+                node["x-enum-labels"] = enum_labels(None, values)
+            for child in node.values():
+                walk(child)
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+
+    walk(document)

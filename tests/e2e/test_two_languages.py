@@ -115,3 +115,8 @@ def test_every_service_labels_its_enumerations_in_both_languages(stack: Any, cli
         assert labels["zh"][value] == chinese and not _is_chinese(labels["en"][value])
         labelled = [s for s in schemas.values() if "x-enum-labels" in s]
         assert all(all(s["x-enum-labels"]["zh"].values()) for s in labelled)
+        # inline choices (Literal[...] properties) are labelled too
+        inline = [p for s in schemas.values() for p in (s.get("properties") or {}).values()
+                  if "enum" in p and "x-enum-labels" in p]
+        assert inline, service
+        assert all(set(p["x-enum-labels"]["zh"]) == set(p["enum"]) for p in inline)

@@ -16,6 +16,7 @@ from babel.messages.catalog import Catalog
 from devstack import messages as catalogue
 from shared.i18n import (
     ENUM_CONTEXT,
+    LABEL_CONTEXT,
     VALIDATION_CONTEXT,
     enum_labels,
     negotiate,
@@ -73,6 +74,12 @@ def test_every_enumeration_value_has_a_chinese_label(zh: Catalog) -> None:
             assert labels.get((ENUM_CONTEXT + name, value)), f"{name}.{value} has no Chinese label"
     both = enum_labels("CaseStatus", enums["CaseStatus"])
     assert both["en"]["on_site"] == "On site" and both["zh"]["on_site"] == "在现场"
+    # the inline choices (Literal[...]) of models and events: a label per value
+    choices = catalogue.literal_choices()
+    assert {"shipped_back", "critical", "customer_contact", "five_whys"} <= set(choices)
+    for value in choices:
+        assert labels.get((LABEL_CONTEXT, value)), f"the choice {value!r} has no Chinese label"
+    assert enum_labels(None, ["received", "shipped_back"])["zh"] == {"received": "已接收", "shipped_back": "已发回"}
 
 
 def test_the_extractor_finds_the_messages_of_every_service(extracted: dict[tuple[str | None, str], list[str]]) -> None:
