@@ -38,13 +38,14 @@ run: install  ## PostgreSQL + broker + the four services (Ctrl-C stops all)
 demo: install  ## Drive one case through the running stack; non-zero if an event is missing
 	$(PY) -m devstack.demo
 
-lint: install  ## ruff, import contracts, AsyncAPI (current, compatible with the last committed), models against migrations, configuration reference
+lint: install  ## ruff, import contracts, AsyncAPI (current, compatible with the last committed), models against migrations, configuration reference, message catalogue
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 	$(PY) -m devstack.cli asyncapi --check
 	$(PY) -m devstack.cli event-compat
 	$(PY) -m devstack.cli migrations-check
 	$(PY) -m devstack.cli config-reference --check
+	$(PY) -m devstack.cli messages --check
 
 typecheck: install  ## mypy over shared, services and devstack (pyproject.toml's [tool.mypy], decision 0089)
 	$(VENV)/bin/mypy
