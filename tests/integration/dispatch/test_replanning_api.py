@@ -110,6 +110,11 @@ async def test_with_no_one_free_the_arrival_moves_through_s7_once_both_sides_are
 
     untold = await flow.c.post("/repair-applications", headers=flow.d, json=application(repair))
     assert untold.status_code == 409 and untold.json()["gate"] == "arrival reschedule", untold.text
+    # `inform`: S7 through the system's messages (decision 0090); no regional centre recipient for the region
+    unreachable = await flow.c.post("/repair-applications", headers=flow.d, json={**application(repair),
+                                                                                  "inform": True})
+    assert unreachable.status_code == 409 and unreachable.json()["case_id"] == case["id"], unreachable.text
+    assert "regional centre" in unreachable.json()["detail"]
     told = now.isoformat()
     r = await flow.c.post("/repair-applications", headers=flow.d, json=application(
         repair, customer_notified_at=told, regional_centre_notified_at=told))
