@@ -41,12 +41,12 @@ PRIVACY = PrivacyDeclaration(
                       key="event_id", erasure="cleared", at="occurred_at", json_keys=LOCATION_KEYS),
         PersonalField("case_event", "actor", "identity", "the case timeline: who did each step", "subject",
                       ENGINEER, key="event_id"),
-        PersonalField("notification", "address", "contact", "S7 messages to the customer", "subject", CONTACT,
-                      at="created_at"),
-        PersonalField("notification", "recipient_name", "contact", "S7 messages to the customer", "alias",
-                      CONTACT, case="case_id", at="created_at"),
-        PersonalField("notification", "body", "free_text", "S7 messages to the customer", "text", CONTACT,
-                      case="case_id", at="created_at"),
+        PersonalField("notification", "address", "contact", "S1-S34 messages to people (decision 0090)", "subject",
+                      CONTACT, at="created_at"),
+        PersonalField("notification", "recipient_name", "contact", "S1-S34 messages to people (decision 0090)",
+                      "alias", CONTACT, case="case_id", at="created_at"),
+        PersonalField("notification", "body", "free_text", "S1-S34 messages to people; S20's digest names engineers "
+                      "and their work", "text", BOTH, case="case_id", at="created_at"),
         PersonalField("notification_opt_out", "address", "contact", "the customer's opt-out of messages",
                       "subject", CONTACT),
         PersonalField("routed_item", "raised_by", "identity", "S22-S24 referrals raised on site", "subject",
@@ -63,5 +63,8 @@ PRIVACY = PrivacyDeclaration(
     notes=(
         "Not erased: `case_kpi_facts.engineers` and `case_conformance_summary.engineers` (derived read models, "
         "rebuilt from the timeline) and the staff directory `notification_recipient` (staff, not customers).",
+        "Messages to people (`notification`) are deleted whole NOTIFY_RETENTION_DAYS (400) after they were queued, "
+        "unless still queued; a queued message's `secrets` (S34's survey link) are cleared once it is sent, fails "
+        "or is suppressed.",
     ),
 )
