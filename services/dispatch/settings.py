@@ -63,8 +63,10 @@ class DispatchSettings(ServiceSettings, SiteCalendarSettings):
     feedback_url: str = Field(default="http://127.0.0.1:8004", description="Personal data: base URL of the "
                               "feedback service, asked by the one-request export and erasure")
     peer_request_attempts: int = Field(default=3, ge=1, le=10, description="Personal data: attempts of each "
-                                       "request to another service (timeouts and 5xx are retried with backoff; "
-                                       "each attempt is limited by HTTP_CLIENT_TIMEOUT_S)")
+                                       "request to another service (timeouts and 5xx are retried with backoff)")
+    peer_request_timeout_s: float = Field(default=30.0, gt=0, le=600, description="Personal data: time limit of "
+                                          "one attempt of a request to another service, in seconds (an export "
+                                          "scans a service's documents for the person: longer than a lookup)")
     # Notifications to people (decision 0090)
     notify_adapter: Literal["apprise", "log"] = Field(
         default="log", description="Notifications: `apprise` sends e-mail (NOTIFY_EMAIL_URL), SMS (NOTIFY_SMS_URL) "

@@ -29,7 +29,7 @@ async def ask_all(settings: DispatchSettings, method: str, path: str, *, authori
                   transport: httpx.AsyncBaseTransport | None = None) -> dict[str, Any]:
     """Each peer's JSON answer, asked in parallel with the caller's bearer token (the peers check the role and
     audit the read themselves); a peer that does not answer after the retries fails the whole request."""
-    async with httpx.AsyncClient(timeout=settings.http_client_timeout_s, transport=transport,
+    async with httpx.AsyncClient(timeout=settings.peer_request_timeout_s, transport=transport,
                                  headers={"Authorization": authorization}) as client:
         answers = await asyncio.gather(*(
             _ask(client, settings, peer, method, path, params=params, json=json) for peer in PEERS))
