@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Literal
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 from sqlalchemy import Column, UniqueConstraint
@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
+from services.onsite.visits.models import OnVisit
 from services.onsite.work.models import Signature
 from shared.api.params import IsoDate, IsoDateTime
 from shared.api.text import NonBlank
@@ -20,14 +21,12 @@ from shared.db import timestamptz
 from shared.messages import msg
 
 
-class EngineerCheck(SQLModel, table=True):
+class EngineerCheck(OnVisit, table=True):
     """S26: a self-check (checker = engineer) or a cross-check (checker = another team engineer)."""
 
     __tablename__ = "engineer_check"
     __table_args__ = (UniqueConstraint("visit_id", "engineer_id", "checker_id"),)
 
-    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
-    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
     engineer_id: str
     checker_id: str
     items: int
@@ -48,13 +47,11 @@ class ClosingRecord(SQLModel, table=True):
     no_drawing_deviations: bool = False
 
 
-class Handover(SQLModel, table=True):
+class Handover(OnVisit, table=True):
     """S28: accessories and spare parts handed over, with the receiver's signature."""
 
     __tablename__ = "handover"
 
-    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
-    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
     items: list[dict[str, Any]] = SQLField(sa_column=Column(JSONB, nullable=False))
     received_by: str
     signature: dict[str, Any] = SQLField(sa_column=Column(JSONB, nullable=False))
@@ -62,13 +59,11 @@ class Handover(SQLModel, table=True):
     handed_over_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
 
 
-class RepairTakeBack(SQLModel, table=True):
+class RepairTakeBack(OnVisit, table=True):
     """S28: damaged equipment taken back for repair; the receipt stays with the customer."""
 
     __tablename__ = "repair_take_back"
 
-    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
-    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
     receipt_number: str = SQLField(unique=True)
     equipment: str
     serial_number: str | None = None
@@ -77,13 +72,11 @@ class RepairTakeBack(SQLModel, table=True):
     taken_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
 
 
-class DrawingRevision(SQLModel, table=True):
+class DrawingRevision(OnVisit, table=True):
     """S29: a drawing deviation, the original kept, tracked until sent to the company and mailed."""
 
     __tablename__ = "drawing_revision"
 
-    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
-    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
     drawing_number: str
     deviation: str
     original_kept_at: str
@@ -114,14 +107,12 @@ class ServiceReport(SQLModel, table=True):
     report_snapshot: dict[str, Any] | None = SQLField(default=None, sa_column=Column(JSONB, nullable=True))
 
 
-class Departure(SQLModel, table=True):
+class Departure(OnVisit, table=True):
     """S33: one engineer's departure with the notifications and the site manager's agreement."""
 
     __tablename__ = "departure"
     __table_args__ = (UniqueConstraint("visit_id", "engineer_id"),)
 
-    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
-    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
     engineer_id: str
     departed_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
     regional_centre_informed_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Literal
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import BigInteger, Column
 from sqlmodel import Field as SQLField
-from sqlmodel import SQLModel
 
+from services.onsite.visits.models import OnVisit
 from shared.api.text import NonBlank
 from shared.db import timestamptz
 
@@ -18,13 +18,11 @@ AttachedKind = Literal["visit", "task", "process_data", "milestone", "process_re
                        "signature", "handover", "drawing_revision", "report"]
 
 
-class EvidenceFile(SQLModel, table=True):
+class EvidenceFile(OnVisit, table=True):
     """A stored file; its content is checked against `sha256` on every download."""
 
     __tablename__ = "evidence_file"
 
-    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
-    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
     attached_kind: str
     attached_id: UUID | None = SQLField(default=None, index=True)
     filename: str

@@ -3,27 +3,25 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Column, Date, UniqueConstraint
 from sqlmodel import Field as SQLField
-from sqlmodel import SQLModel
 
 from services.onsite.reported_times import OccurredAt
+from services.onsite.visits.models import OnVisit
 from shared.api.params import IsoDate, IsoDateTime
 from shared.api.text import NonBlank
 from shared.db import timestamptz
 
 
-class DailyPresence(SQLModel, table=True):
+class DailyPresence(OnVisit, table=True):
     """S10: one engineer's working day on a visit: sign-in, sign-out, and what was flagged."""
 
     __tablename__ = "daily_presence"
     __table_args__ = (UniqueConstraint("visit_id", "engineer_id", "day"),)
 
-    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
-    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
     engineer_id: str = SQLField(index=True)
     day: date = SQLField(sa_column=Column(Date, nullable=False))
     # the sign-in's time on the client (`at`), and when the server received it
@@ -42,29 +40,25 @@ class DailyPresence(SQLModel, table=True):
     log_missed: bool = False
 
 
-class MissedSignIn(SQLModel, table=True):
+class MissedSignIn(OnVisit, table=True):
     """S10: a working day of an open visit on which an engineer did not sign in, flagged once (and S20's
     missing log of that day, when none was sent)."""
 
     __tablename__ = "missed_sign_in"
     __table_args__ = (UniqueConstraint("visit_id", "engineer_id", "day"),)
 
-    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
-    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
     engineer_id: str
     day: date = SQLField(sa_column=Column(Date, nullable=False))
     log_missed: bool = False
     flagged_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
 
 
-class DailyLog(SQLModel, table=True):
+class DailyLog(OnVisit, table=True):
     """S20: an engineer's daily work log, sent to the service department."""
 
     __tablename__ = "daily_log"
     __table_args__ = (UniqueConstraint("visit_id", "engineer_id", "day"),)
 
-    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
-    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
     engineer_id: str
     day: date = SQLField(sa_column=Column(Date, nullable=False))
     work_done: str

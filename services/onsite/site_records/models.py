@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any, Literal
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from sqlalchemy import Column
@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
+from services.onsite.visits.models import OnVisit
 from shared.api.params import IsoDateTime
 from shared.api.text import NonBlank
 from shared.db import timestamptz_column
@@ -21,12 +22,10 @@ def _json() -> Any:
     return Column(JSONB, nullable=False)
 
 
-class CommunicationEntry(SQLModel, table=True):
+class CommunicationEntry(OnVisit, table=True):
     """S15: a request to the customer, a difficulty or an agreed solution (attachments as evidence)."""
 
     __tablename__ = "communication_entry"
-    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
-    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
     kind: str
     text: str
     counterpart: str
@@ -34,12 +33,10 @@ class CommunicationEntry(SQLModel, table=True):
     logged_at: datetime = SQLField(sa_column=timestamptz_column(nullable=False))
 
 
-class CustomerReport(SQLModel, table=True):
+class CustomerReport(OnVisit, table=True):
     """S16: a periodic report to the customer with their opinion; a disagreement is escalated, not argued."""
 
     __tablename__ = "customer_report"
-    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
-    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
     summary: str
     customer_opinion: str
     customer_agrees: bool | None = None
@@ -48,12 +45,10 @@ class CustomerReport(SQLModel, table=True):
     sent_at: datetime = SQLField(sa_column=timestamptz_column(nullable=False))
 
 
-class ProcessRecord(SQLModel, table=True):
+class ProcessRecord(OnVisit, table=True):
     """S18: drawing modification (what, why, who approved), problem handling, minutes, design change."""
 
     __tablename__ = "process_record"
-    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
-    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
     kind: str
     title: str
     description: str
@@ -66,12 +61,10 @@ class ProcessRecord(SQLModel, table=True):
     recorded_at: datetime = SQLField(sa_column=timestamptz_column(nullable=False))
 
 
-class LeaveRequest(SQLModel, table=True):
+class LeaveRequest(OnVisit, table=True):
     """S21: leaving mid-way: the site manager's consent, or a refusal and an approved exception."""
 
     __tablename__ = "leave_request"
-    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
-    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
     engineer_id: str
     reason: str
     site_manager: str
@@ -85,12 +78,10 @@ class LeaveRequest(SQLModel, table=True):
     breach_flagged_at: datetime | None = SQLField(default=None, sa_column=timestamptz_column(nullable=True))
 
 
-class RaisedItem(SQLModel, table=True):
+class RaisedItem(OnVisit, table=True):
     """S22-S24: a referral, abnormal request or internal disagreement routed through dispatch until answered."""
 
     __tablename__ = "raised_item"
-    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
-    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
     kind: str
     summary: str
     details: str
@@ -115,12 +106,10 @@ class TrainingMaterial(SQLModel, table=True):
     created_at: datetime = SQLField(sa_column=timestamptz_column(nullable=False))
 
 
-class TrainingSession(SQLModel, table=True):
+class TrainingSession(OnVisit, table=True):
     """S31: training delivered to the customer."""
 
     __tablename__ = "training_session"
-    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
-    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
     topics: list[str] = SQLField(sa_column=_json())
     materials: list[str] = SQLField(sa_column=_json())
     attendees: list[str] = SQLField(sa_column=_json())
@@ -132,12 +121,10 @@ class TrainingSession(SQLModel, table=True):
     delivered_at: datetime = SQLField(sa_column=timestamptz_column(nullable=False))
 
 
-class CustomerInformation(SQLModel, table=True):
+class CustomerInformation(OnVisit, table=True):
     """S32: an opinion, suggestion or business lead heard on site (routed by the feedback service)."""
 
     __tablename__ = "site_customer_information"
-    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
-    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
     kind: str
     text: str
     captured_by: str

@@ -26,6 +26,13 @@ class VisitStatus(StrEnum):
     COMPLETED = "completed"
 
 
+class OnVisit(SQLModel):
+    """A row recorded on one site visit: its own id and the visit's (indexed: every list reads a visit's rows)."""
+
+    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
+    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
+
+
 class SiteVisit(SQLModel, table=True):
     """The work on site for one dispatched case; only its team works on it."""
 
@@ -67,13 +74,11 @@ class SiteVisit(SQLModel, table=True):
     updated_by: str
 
 
-class ThreeCallsRecord(SQLModel, table=True):
+class ThreeCallsRecord(OnVisit, table=True):
     """S8: one engineer's arrival with the three calls made, and what was wrong with them."""
 
     __tablename__ = "three_calls_record"
 
-    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
-    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
     engineer_id: str
     arrived_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
     calls: list[dict[str, Any]] = SQLField(sa_column=Column(JSONB, nullable=False))

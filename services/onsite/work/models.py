@@ -15,6 +15,7 @@ from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from services.onsite.reported_times import OccurredAt
+from services.onsite.visits.models import OnVisit
 from shared.api.params import IsoDate, IsoDateTime
 from shared.api.text import NonBlank
 from shared.db import timestamptz
@@ -28,13 +29,11 @@ def _json(nullable: bool = False) -> Any:
 
 # ---------------------------------------------------------------- tables
 
-class TechnicalBriefing(SQLModel, table=True):
+class TechnicalBriefing(OnVisit, table=True):
     """S9: what the customer was told before work started."""
 
     __tablename__ = "technical_briefing"
 
-    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
-    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
     held_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
     held_by: str
     content: dict[str, Any] = SQLField(sa_column=_json())
@@ -47,13 +46,11 @@ class DisputeStatus(StrEnum):
     SETTLED = "settled"
 
 
-class BriefingDispute(SQLModel, table=True):
+class BriefingDispute(OnVisit, table=True):
     """S9: a disputed point of the briefing: open, not blocking, escalatable."""
 
     __tablename__ = "briefing_dispute"
 
-    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
-    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
     briefing_id: UUID = SQLField(foreign_key="technical_briefing.id")
     point: str
     status: str = SQLField(default=DisputeStatus.OPEN, sa_column=Column(String(16), nullable=False))
@@ -62,13 +59,11 @@ class BriefingDispute(SQLModel, table=True):
     escalated_at: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
 
 
-class WorkPermit(SQLModel, table=True):
+class WorkPermit(OnVisit, table=True):
     """S11: a customer site work permit with its scope and validity."""
 
     __tablename__ = "work_permit"
 
-    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
-    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
     number: str
     issued_by: str
     scope: list[str] = SQLField(sa_column=_json())
@@ -84,13 +79,11 @@ class TaskStatus(StrEnum):
     DONE = "done"
 
 
-class SiteTask(SQLModel, table=True):
+class SiteTask(OnVisit, table=True):
     """S12/S13: one task of the site work plan, following a dispatched check sheet (or a plan step)."""
 
     __tablename__ = "site_task"
 
-    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
-    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
     title: str
     sheet_id: str | None = None
     plan_step: int | None = None
@@ -114,14 +107,12 @@ class SiteTask(SQLModel, table=True):
     updated_by: str
 
 
-class SafetyChecklist(SQLModel, table=True):
+class SafetyChecklist(OnVisit, table=True):
     """S14: the safety checklist of one task on one day."""
 
     __tablename__ = "safety_checklist"
     __table_args__ = (UniqueConstraint("task_id", "day"),)
 
-    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
-    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
     task_id: UUID = SQLField(foreign_key="site_task.id")
     day: date = SQLField(sa_column=Column(Date, nullable=False))
     answers: dict[str, Any] = SQLField(sa_column=_json())
@@ -131,14 +122,12 @@ class SafetyChecklist(SQLModel, table=True):
     occurred_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))  # the check, on site
 
 
-class ProcessDataRecord(SQLModel, table=True):
+class ProcessDataRecord(OnVisit, table=True):
     """S13: the value recorded for one check-sheet item of a task (the latest one counts)."""
 
     __tablename__ = "process_data_record"
     __table_args__ = (UniqueConstraint("task_id", "item_id"),)
 
-    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
-    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
     task_id: UUID = SQLField(foreign_key="site_task.id")
     item_id: str
     value: Any = SQLField(sa_column=_json(nullable=True))
@@ -176,13 +165,11 @@ class ProcessDataReading(SQLModel, table=True):
     occurred_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))  # the measurement
 
 
-class Milestone(SQLModel, table=True):
+class Milestone(OnVisit, table=True):
     """S13: a milestone of the work; signed off with its witness when one is required (S17)."""
 
     __tablename__ = "milestone"
 
-    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
-    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
     task_id: UUID | None = SQLField(default=None, foreign_key="site_task.id")
     title: str
     requires_witness: bool = False
@@ -192,13 +179,11 @@ class Milestone(SQLModel, table=True):
     signed_off_by: str | None = None
 
 
-class WitnessRecord(SQLModel, table=True):
+class WitnessRecord(OnVisit, table=True):
     """S17: the customer's (or a third party's) witness on a record."""
 
     __tablename__ = "witness_record"
 
-    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
-    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
     subject_kind: str
     subject_id: UUID = SQLField(index=True)
     name: str

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import BigInteger, Column
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Field as SQLField
-from sqlmodel import SQLModel
 
 from services.onsite.evidence.models import AttachedKind
+from services.onsite.visits.models import OnVisit
 from shared.db import timestamptz
 
 
@@ -22,14 +22,12 @@ class UploadStatus(StrEnum):
     FAILED = "failed"
 
 
-class EvidenceUpload(SQLModel, table=True):
+class EvidenceUpload(OnVisit, table=True):
     """An upload in progress: what it will be evidence of, its declared size and SHA-256, and the chunks
     received so far (each stored under `uploads/<id>/<offset>` as it arrives)."""
 
     __tablename__ = "evidence_upload"
 
-    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
-    visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
     status: str = UploadStatus.RECEIVING
     length: int = SQLField(sa_column=Column(BigInteger, nullable=False))
     received: int = SQLField(sa_column=Column(BigInteger, nullable=False))
