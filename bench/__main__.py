@@ -130,7 +130,10 @@ def main() -> None:
                 write_section("event-throughput", "3. Event throughput: outbox -> broker -> idempotent consumer",
                               event_benchmark.throughput_table(results["events"]))
             elif name == "replanning":  # pure domain: no servers
-                results["replanning"] = replanning_benchmark.run(**sizes["replanning"])
+                rp = sizes["replanning"]
+                results["replanning"] = replanning_benchmark.run(**rp)
+                results["replanning"]["http"] = replanning_benchmark.run_http(
+                    infra, rp["engineers"], rp["cases"], rp["seeds"][0], repeats=5 if not quick else 1)
                 write_section("replanning", "6. Replanning: a repair after leave, an urgent case, S2 windows",
                               replanning_benchmark.table(results["replanning"]))
             else:
