@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Collection
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID
 
@@ -48,12 +48,14 @@ from shared.messages import msg
 RESTAFFABLE = (CaseStatus.RECEIVED, CaseStatus.ACKNOWLEDGED)  # S3 assigns before dispatch; after it, S12
 
 
+@dataclass
 class Plan:
     """The plan ahead: who is booked on which active case, and the roster's calendars."""
 
-    def __init__(self, engineers: list[EngineerProfile], rows: dict[str, ServiceCase], needs: list[CaseNeed],
-                 teams: dict[str, list[str]]) -> None:
-        self.engineers, self.rows, self.needs, self.teams = engineers, rows, needs, teams
+    engineers: list[EngineerProfile]
+    rows: dict[str, ServiceCase]
+    needs: list[CaseNeed]
+    teams: dict[str, list[str]]
 
     def frozen(self) -> set[str]:
         return {cid for cid, row in self.rows.items() if row.status not in RESTAFFABLE}
