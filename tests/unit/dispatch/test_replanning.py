@@ -70,6 +70,11 @@ def test_a_repair_after_leave_breaks_no_hard_rule_and_changes_only_the_affected_
     assert fix.changed_assignments == sum(ch.changed_assignments for ch in fix.changes)
     # no repair changes fewer than the missing members of the repaired targets
     assert fix.changed_assignments >= len([t for t in targets if t not in fix.unrepaired])
+    # the targets-alone phase loses nothing: the whole neighbourhood at once changes no fewer assignments
+    whole = repair(engineers, cases, teams, targets, shifts={t: [d * DAY for d in range(1, 15)] for t in targets},
+                   time_limit=5, targets_first=False)
+    assert whole.status == "optimal" and len(whole.unrepaired) == len(fix.unrepaired)
+    assert whole.changed_assignments == fix.changed_assignments
 
 
 def test_without_a_free_engineer_the_repair_swaps_one_from_another_case_and_fills_it():
