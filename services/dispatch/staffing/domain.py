@@ -20,6 +20,9 @@ class Requirement:
     min_grade: int
     head_count: int
     certificates: tuple[str, ...] = ()
+    # what the policy asks of the project manager of a team of two or more (S3), beyond every member's rules
+    project_manager_min_grade: int = 0
+    project_manager_certificates: tuple[str, ...] = ()
 
 
 def default_rules() -> list[dict]:
@@ -53,7 +56,9 @@ def requirement_for(rules: Sequence[dict], certificates: Sequence[dict], *, urge
     certs = {c["certificate_type"] for c in certificates if c["equipment_type"] == equipment_type}
     if live_hv:
         certs.add(LIVE_WORK_CERTIFICATE)
-    return Requirement(rule["min_grade"], rule["head_count"], tuple(sorted(certs)))
+    return Requirement(rule["min_grade"], rule["head_count"], tuple(sorted(certs)),
+                       rule.get("project_manager_min_grade", 0),
+                       tuple(sorted(rule.get("project_manager_certificates", ()))))
 
 
 def live_work_missing(team: Sequence[tuple[str, date | None]], *, until: date | None) -> list[str]:
@@ -96,6 +101,22 @@ def overlaps(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datet
     return a_start < b_end and b_start < a_end
 
 
+def project_manager_problems(managers: Sequence[Candidate], requirement: Requirement, end: datetime) -> list[str]:
+    """S3: what the policy asks of the project manager (a grade, certificates valid to the planned end)."""
+    problems: list[str] = []
+    for c in managers:
+        if c.grade < requirement.project_manager_min_grade:
+            problems.append(msg("S3: project manager {engineer_id} has grade {grade}, below the policy's "
+                "{min_grade} for a project manager",
+                engineer_id=c.engineer_id, grade=c.grade, min_grade=requirement.project_manager_min_grade))
+        for cert in requirement.project_manager_certificates:
+            expiry = c.certificates.get(cert)
+            if expiry is None or expiry < end.date():
+                problems.append(msg("S3: project manager {engineer_id} holds no {cert} certificate valid to the "
+                    "planned end {end}", engineer_id=c.engineer_id, cert=cert, end=end.date()))
+    return problems
+
+
 def team_problems(team: Sequence[Candidate], unknown: Sequence[str], requirement: Requirement,
                   start: datetime, end: datetime) -> list[str]:
     """S3: every reason the team cannot be assigned (empty when it can)."""
@@ -110,6 +131,8 @@ def team_problems(team: Sequence[Candidate], unknown: Sequence[str], requirement
     if len(ids) >= 2 and managers != 1:
         problems.append(msg("S3: a team of {count_ids} needs exactly one project manager (has {managers})",
             count_ids=len(ids), managers=managers))
+    if len(ids) >= 2:
+        problems += project_manager_problems([c for c in team if c.is_project_manager], requirement, end)
     for c in team:
         if not c.active:
             problems.append(msg("S3: engineer {engineer_id} is not active", engineer_id=c.engineer_id))

@@ -79,6 +79,10 @@ class StaffingRule(BaseModel):
     customer_importance: Level
     min_grade: int = Field(ge=1, le=5)
     head_count: int = Field(ge=1, le=20)
+    project_manager_min_grade: int = Field(default=0, ge=0, le=5,
+                                           description="S3: the project manager's minimum grade (teams of two or more)")
+    project_manager_certificates: list[NonBlank] = Field(
+        default_factory=list, max_length=10, description="S3: certificates the project manager holds, valid to the end")
 
 
 class CertificateRequirement(BaseModel):

@@ -72,9 +72,12 @@ class UnstaffedCase(BaseModel):
 
 
 class SuggestionRead(BaseModel):
-    solver: Literal["cp-sat", "greedy"]
+    solver: Literal["cp-sat", "highs", "greedy"]
     status: Literal["optimal", "feasible", "greedy"]
-    objective: int = Field(description="Lower is better: unstaffed cases, travel, workload balance, skill")
+    objective: int = Field(description="Lower is better, never negative: unstaffed cases, travel, skill levels "
+                           "short of the top, engineer-days beyond the fair share")
+    bound: int = Field(default=0, description="Proven: no assignment under every S3 rule scores below it")
+    gap: float = Field(default=0.0, description="(objective - bound) / objective; 0 when proven optimal")
     wall_time_ms: int
     teams: list[SuggestedTeam]
     unstaffed: list[UnstaffedCase]

@@ -72,7 +72,7 @@ async def _solve(session: AsyncSession, needs: list[domain.CaseNeed], time_limit
                                 home_region=by_id[eid].home_region, is_project_manager=i == 0 and len(team) >= 2)
                 for i, eid in enumerate(team)]))
     return SuggestionRead(solver=result.solver, status=result.status, objective=result.objective,
-                          wall_time_ms=result.wall_time_ms, teams=teams,
+                          bound=result.bound, gap=result.gap, wall_time_ms=result.wall_time_ms, teams=teams,
                           unstaffed=[UnstaffedCase(case_id=UUID(k), reason=v) for k, v in result.unstaffed.items()])
 
 
