@@ -110,6 +110,8 @@ class RepairChangeWrite(BaseModel):
             raise ValueError(msg("must be after planned_start"))
         if self.planned_end < utcnow():
             raise ValueError(msg("must not be in the past"))
+        if self.kind == "arrival" and self.planned_start < utcnow():  # S7 moves an arrival into the future only
+            raise ValueError(msg("must not be in the past"))
         if self.kind == "team" and not self.engineers:
             raise ValueError(msg("a team change names the engineers"))
         return self

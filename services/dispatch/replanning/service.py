@@ -41,7 +41,7 @@ from services.dispatch.suggestions import service as suggestions
 from services.dispatch.suggestions.domain import CaseNeed, EngineerProfile
 from services.dispatch.suggestions.models import SuggestedMember
 from shared.api.concurrency import etag
-from shared.api.problems import GateRefused
+from shared.api.problems import GateRefused, InvalidInput
 from shared.clock import utcnow
 from shared.messages import msg
 
@@ -236,6 +236,9 @@ async def arrival_windows(*, session: AsyncSession, case_id: UUID, first_day: da
         raise GateRefused(msg("staff suggestion"), [msg("S3: a case that is {status} is not waiting for staff",
                                                         status=case.status)])
     day = first_day or (utcnow() + timedelta(days=1)).date()
+    if day > date.max - timedelta(days=days + duration_days + 1):  # the calendar ends in 9999
+        too_far = msg("the first day is too far ahead")
+        raise InvalidInput(too_far, errors=[{"field": "query.from", "message": too_far}])
     first = datetime.combine(day, time(arrival_hour), tzinfo=UTC)
     requirement = (await _requirements(session, [case]))[str(case.id)]
     need = CaseNeed(str(case.id), case.region, case.equipment_type, first, first + timedelta(days=duration_days),

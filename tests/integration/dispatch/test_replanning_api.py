@@ -156,3 +156,6 @@ async def test_s2_arrival_windows_are_the_days_a_qualified_team_is_free(flow):
     assert all({m["engineer_id"] for m in w["team"]} == {a, b} for w in windows)
     assert (await flow.c.get("/cases/00000000-0000-0000-0000-000000000000/arrival-windows",
                              headers=flow.d)).status_code == 404
+    end_of_time = await flow.c.get(f"/cases/{case['id']}/arrival-windows", headers=flow.d,
+                                   params={"from": "9999-12-30"})
+    assert end_of_time.status_code == 422 and end_of_time.json()["errors"][0]["field"] == "query.from"
