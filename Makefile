@@ -38,8 +38,9 @@ run: install  ## PostgreSQL + broker + the four services (Ctrl-C stops all)
 demo: install  ## Drive one case through the running stack; non-zero if an event is missing
 	$(PY) -m devstack.demo
 
-lint: install  ## ruff, import contracts, AsyncAPI (current, compatible with the last committed), models against migrations, configuration reference, message catalogue
+lint: install  ## ruff, mypy (make typecheck), import contracts, AsyncAPI (current, compatible with the last committed), models against migrations, configuration reference, message catalogue
 	$(VENV)/bin/ruff check .
+	$(MAKE) --no-print-directory typecheck
 	$(VENV)/bin/lint-imports
 	$(PY) -m devstack.cli asyncapi --check
 	$(PY) -m devstack.cli event-compat
