@@ -3,10 +3,10 @@ completion (S30), the service report PDF, departure (S33)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Request, Response, status
+from fastapi import APIRouter, Header, Request, Response, status
 
 from services.onsite.closing import service
 from services.onsite.closing.models import (
@@ -27,11 +27,11 @@ from services.onsite.closing.models import (
     ReportVerification,
 )
 from services.onsite.evidence.router import Storage
+from services.onsite.visit_routes import WRITE, Engineer, VisitReader, add_route, list_route
 from services.onsite.visits import service as visits
 from services.onsite.visits.models import SiteVisitRead
 from services.onsite.visits.router import read_visit
 from shared.api.app import Sessions
-from shared.api.auth import SUPERVISORS, Principal, Requires, Role
 from shared.api.concurrency import etag
 from shared.api.openapi import binary_response
 from shared.api.problems import PROBLEM_RESPONSES, PayloadTooLarge
@@ -41,25 +41,13 @@ from shared.settings import MAX_UPLOAD_BYTES
 
 router = APIRouter(prefix="/visits/{visit_id}", tags=["closing"])
 
-VisitReader = Annotated[Principal, Depends(Requires(Role.ENGINEER, *SUPERVISORS))]
-Engineer = Annotated[Principal, Depends(Requires(Role.ENGINEER, admin=False))]
 IfMatch = Annotated[str | None, Header(description="ETag of the visit as read; a stale one gives 412")]
-WRITE: dict[int | str, dict[str, Any]] = {k: PROBLEM_RESPONSES[k] for k in (404, 409)}
 
 
-@router.post("/checks", response_model=CheckRead, status_code=status.HTTP_201_CREATED, responses=WRITE,
-             summary="S26: self-check (no engineer_id) or cross-check of another team engineer")
-async def record_check(visit_id: UUID, body: CheckCreate, principal: Engineer, sessions: Sessions) -> CheckRead:
-    async with transaction(sessions) as session:
-        return CheckRead.model_validate(await service.record_check(session=session, visit_id=visit_id, body=body,
-                                                                   principal=principal))
-
-
-@router.get("/checks", response_model=list[CheckRead], summary="S26: self- and cross-checks")
-async def list_checks(visit_id: UUID, principal: VisitReader, sessions: Sessions) -> list[CheckRead]:
-    async with sessions() as session:
-        await visits.get(session=session, visit_id=visit_id, principal=principal)
-        return [CheckRead.model_validate(c) for c in await service.checks(session=session, visit_id=visit_id)]
+add_route(router, "/checks", create=CheckCreate, read=CheckRead, add=service.record_check, name="record_check",
+          summary="S26: self-check (no engineer_id) or cross-check of another team engineer")
+list_route(router, "/checks", read=CheckRead, rows=service.checks, name="list_checks",
+           summary="S26: self- and cross-checks")
 
 
 @router.post("/cleanup", status_code=status.HTTP_204_NO_CONTENT, responses=WRITE,
@@ -69,41 +57,17 @@ async def confirm_cleanup(visit_id: UUID, body: CleanupCreate, principal: Engine
         await service.confirm_cleanup(session=session, visit_id=visit_id, body=body, principal=principal)
 
 
-@router.post("/handovers", response_model=HandoverRead, status_code=status.HTTP_201_CREATED, responses=WRITE,
-             summary="S28: accessories and spare parts handed over (receiver's signature) -> HandoverCompleted")
-async def record_handover(visit_id: UUID, body: HandoverCreate, principal: Engineer,
-                          sessions: Sessions) -> HandoverRead:
-    async with transaction(sessions) as session:
-        return HandoverRead.model_validate(await service.record_handover(
-            session=session, visit_id=visit_id, body=body, principal=principal))
-
-
-@router.post("/repairs", response_model=RepairTakeBackRead, status_code=status.HTTP_201_CREATED, responses=WRITE,
-             summary="S28: damaged equipment taken back for repair (receipt left) -> RepairRequested")
-async def take_back_for_repair(visit_id: UUID, body: RepairTakeBackCreate, principal: Engineer,
-                               sessions: Sessions) -> RepairTakeBackRead:
-    async with transaction(sessions) as session:
-        return RepairTakeBackRead.model_validate(await service.take_back_for_repair(
-            session=session, visit_id=visit_id, body=body, principal=principal))
-
-
-@router.post("/drawing-revisions", response_model=DrawingRevisionRead, status_code=status.HTTP_201_CREATED,
-             responses=WRITE, summary="S29: a drawing deviation, original kept -> DrawingRevisionRecorded")
-async def record_drawing_revision(visit_id: UUID, body: DrawingRevisionCreate, principal: Engineer,
-                                  sessions: Sessions) -> DrawingRevisionRead:
-    async with transaction(sessions) as session:
-        return DrawingRevisionRead.model_validate(await service.record_drawing_revision(
-            session=session, visit_id=visit_id, body=body, principal=principal))
-
-
-@router.get("/drawing-revisions", response_model=list[DrawingRevisionRead],
-            summary="S29: drawing revisions and whether they were sent and mailed")
-async def list_drawing_revisions(visit_id: UUID, principal: VisitReader,
-                                 sessions: Sessions) -> list[DrawingRevisionRead]:
-    async with sessions() as session:
-        await visits.get(session=session, visit_id=visit_id, principal=principal)
-        return [DrawingRevisionRead.model_validate(r)
-                for r in await service.drawing_revisions(session=session, visit_id=visit_id)]
+add_route(router, "/handovers", create=HandoverCreate, read=HandoverRead, add=service.record_handover,
+          name="record_handover",
+          summary="S28: accessories and spare parts handed over (receiver's signature) -> HandoverCompleted")
+add_route(router, "/repairs", create=RepairTakeBackCreate, read=RepairTakeBackRead, add=service.take_back_for_repair,
+          name="take_back_for_repair",
+          summary="S28: damaged equipment taken back for repair (receipt left) -> RepairRequested")
+add_route(router, "/drawing-revisions", create=DrawingRevisionCreate, read=DrawingRevisionRead,
+          add=service.record_drawing_revision, name="record_drawing_revision",
+          summary="S29: a drawing deviation, original kept -> DrawingRevisionRecorded")
+list_route(router, "/drawing-revisions", read=DrawingRevisionRead, rows=service.drawing_revisions,
+           name="list_drawing_revisions", summary="S29: drawing revisions and whether they were sent and mailed")
 
 
 @router.post("/drawing-revisions/dispatch", response_model=list[DrawingRevisionRead], responses=WRITE,
@@ -172,16 +136,7 @@ async def verify_report(visit_id: UUID, request: Request, principal: VisitReader
         return await service.verify_report(session=session, visit=visit, pdf=pdf)
 
 
-@router.post("/departures", response_model=DepartureRead, status_code=status.HTTP_201_CREATED, responses=WRITE,
-             summary="S33: an engineer leaves the site (the last closes the visit) -> EngineerDeparted")
-async def depart(visit_id: UUID, body: DepartureCreate, principal: Engineer, sessions: Sessions) -> DepartureRead:
-    async with transaction(sessions) as session:
-        return DepartureRead.model_validate(await service.depart(session=session, visit_id=visit_id, body=body,
-                                                                 principal=principal))
-
-
-@router.get("/departures", response_model=list[DepartureRead], summary="S33: departures")
-async def list_departures(visit_id: UUID, principal: VisitReader, sessions: Sessions) -> list[DepartureRead]:
-    async with sessions() as session:
-        await visits.get(session=session, visit_id=visit_id, principal=principal)
-        return [DepartureRead.model_validate(d) for d in await service.departures(session=session, visit_id=visit_id)]
+add_route(router, "/departures", create=DepartureCreate, read=DepartureRead, add=service.depart, name="depart",
+          summary="S33: an engineer leaves the site (the last closes the visit) -> EngineerDeparted")
+list_route(router, "/departures", read=DepartureRead, rows=service.departures, name="list_departures",
+           summary="S33: departures")

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFil
 
 from services.onsite.evidence import service
 from services.onsite.evidence.models import AttachedKind, EvidenceConfirmation, EvidenceRead
+from services.onsite.visit_routes import Engineer, VisitReader
 from services.onsite.visits import service as visits
 from services.onsite.work.models import MilestoneRead
 from shared.api.app import Sessions
-from shared.api.auth import SUPERVISORS, Principal, Requires, Role
 from shared.api.openapi import binary_response
 from shared.api.pagination import Cursor, Page, PageSize
 from shared.api.problems import PROBLEM_RESPONSES
@@ -23,8 +23,6 @@ EVIDENCE_TYPES = ("image/jpeg", "image/png", "application/pdf")  # the default o
 
 router = APIRouter(prefix="/visits/{visit_id}", tags=["evidence"])
 
-VisitReader = Annotated[Principal, Depends(Requires(Role.ENGINEER, *SUPERVISORS))]
-Engineer = Annotated[Principal, Depends(Requires(Role.ENGINEER, admin=False))]
 
 
 async def get_storage(request: Request) -> FileStorage:

@@ -2,28 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, status
 
 from services.onsite.presence import service
 from services.onsite.presence.models import DailyLogCreate, DailyLogRead, Location, PresenceRead, WhereaboutsRead
+from services.onsite.visit_routes import WRITE, Engineer, VisitReader
 from services.onsite.visits import service as visits
 from shared.api.app import Sessions
-from shared.api.auth import SUPERVISORS, Principal, Requires, Role
+from shared.api.auth import SUPERVISORS, Principal, Requires
 from shared.api.pagination import Cursor, Page, PageSize
 from shared.api.personal_data import audit_read
-from shared.api.problems import PROBLEM_RESPONSES
 from shared.api.regions import in_region_scope
 from shared.db import transaction
 
 router = APIRouter(tags=["presence and daily logs"])
 
-VisitReader = Annotated[Principal, Depends(Requires(Role.ENGINEER, *SUPERVISORS))]
 Supervisor = Annotated[Principal, Depends(Requires(*SUPERVISORS))]
-Engineer = Annotated[Principal, Depends(Requires(Role.ENGINEER, admin=False))]
-WRITE: dict[int | str, dict[str, Any]] = {k: PROBLEM_RESPONSES[k] for k in (404, 409)}
 
 
 @router.post("/visits/{visit_id}/check-ins", response_model=PresenceRead, status_code=status.HTTP_201_CREATED,

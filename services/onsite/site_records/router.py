@@ -38,19 +38,17 @@ from services.onsite.site_records.models import (
     TrainingRead,
     TrainingSession,
 )
+from services.onsite.visit_routes import WRITE, VisitReader, add_route
 from services.onsite.visits import service as visits
 from shared.api.app import Sessions
-from shared.api.auth import SUPERVISORS, Principal, Requires, Role
+from shared.api.auth import Principal, Requires, Role
 from shared.api.pagination import Cursor, Page, PageSize
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.db import transaction
 
 router = APIRouter(tags=["records on site"])
 
-VisitReader = Annotated[Principal, Depends(Requires(Role.ENGINEER, *SUPERVISORS))]
-Engineer = Annotated[Principal, Depends(Requires(Role.ENGINEER, admin=False))]
 CatalogueOwner = Annotated[Principal, Depends(Requires(Role.DEPARTMENT_HEAD))]
-WRITE: dict[int | str, dict[str, Any]] = {k: PROBLEM_RESPONSES[k] for k in (404, 409)}
 V = "/visits/{visit_id}"
 Read = TypeVar("Read", bound=BaseModel)
 
@@ -70,18 +68,11 @@ def _visit_records(path: str, *, create: type[BaseModel], read: type[Read], tabl
     """One kind of record on a visit: an engineer of its team adds one (201, the record); whoever reads the
     visit lists them, oldest first. The operations keep their names (`add_name`, `list_name`: the operation ids)."""
 
-    async def add_record(visit_id: UUID, body: BaseModel, principal: Engineer, sessions: Sessions) -> Any:
-        async with transaction(sessions) as session:
-            return read.model_validate(await add(session=session, visit_id=visit_id, body=body, principal=principal))
-
-    add_record.__annotations__["body"] = create  # the request body's schema is read from the signature
-
     async def list_records(visit_id: UUID, principal: VisitReader, sessions: Sessions, limit: PageSize = 50,
                            cursor: Cursor = None) -> Any:
         return await _listed(sessions, principal, visit_id, table, at, read, limit, cursor)
 
-    router.add_api_route(f"{V}/{path}", add_record, methods=["POST"], name=add_name, response_model=read,
-                         status_code=status.HTTP_201_CREATED, responses=WRITE, summary=add_summary)
+    add_route(router, f"{V}/{path}", create=create, read=read, add=add, name=add_name, summary=add_summary)
     page: Any = Page[read]  # type: ignore[valid-type]  # the page model of this kind, made when it is registered
     router.add_api_route(f"{V}/{path}", list_records, methods=["GET"], name=list_name, response_model=page,
                          summary=list_summary)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.onsite.visit_routes import Engineer, VisitReader
 from services.onsite.visits import service
 from services.onsite.visits.models import (
     ArrivalCreate,
@@ -17,7 +18,6 @@ from services.onsite.visits.models import (
     VisitIssueRead,
 )
 from shared.api.app import Sessions
-from shared.api.auth import SUPERVISORS, Principal, Requires, Role
 from shared.api.concurrency import etag
 from shared.api.conditional import NOT_MODIFIED, IfNoneMatch, conditional
 from shared.api.pagination import Cursor, Page, PageSize
@@ -27,8 +27,6 @@ from shared.db import transaction
 
 router = APIRouter(prefix="/visits", tags=["site visits"])
 
-VisitReader = Annotated[Principal, Depends(Requires(Role.ENGINEER, *SUPERVISORS))]
-Engineer = Annotated[Principal, Depends(Requires(Role.ENGINEER, admin=False))]
 
 
 async def read_visit(session: AsyncSession, visit: SiteVisit) -> SiteVisitRead:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Path, Request, Response, status
+from fastapi import APIRouter, Header, Path, Request, Response, status
 
+from services.onsite.visit_routes import WRITE, Engineer, VisitReader, add_route, list_route
 from services.onsite.visits import service as visits
 from services.onsite.work import service
 from services.onsite.work.models import (
@@ -32,7 +33,6 @@ from services.onsite.work.models import (
     WitnessRead,
 )
 from shared.api.app import Sessions
-from shared.api.auth import SUPERVISORS, Principal, Requires, Role
 from shared.api.concurrency import etag
 from shared.api.pagination import Cursor, Page, PageSize
 from shared.api.personal_data import audit_read
@@ -41,11 +41,8 @@ from shared.db import transaction
 
 router = APIRouter(prefix="/visits/{visit_id}", tags=["work on site"])
 
-VisitReader = Annotated[Principal, Depends(Requires(Role.ENGINEER, *SUPERVISORS))]
-Engineer = Annotated[Principal, Depends(Requires(Role.ENGINEER, admin=False))]
 IfMatch = Annotated[str | None, Header(description="ETag of the task as read; a stale one gives 412")]
 ItemId = Annotated[str, Path(min_length=1, max_length=100)]
-WRITE: dict[int | str, dict[str, Any]] = {k: PROBLEM_RESPONSES[k] for k in (404, 409)}
 GATED: dict[int | str, dict[str, Any]] = {k: PROBLEM_RESPONSES[k] for k in (404, 409, 412)}
 
 
@@ -86,36 +83,18 @@ async def escalate_dispute(visit_id: UUID, dispute_id: UUID, body: DisputeEscala
 
 # ---- S11
 
-@router.post("/permits", response_model=PermitRead, status_code=status.HTTP_201_CREATED, responses=WRITE,
-             summary="S11: customer work permit with scope and validity -> PermitRecorded")
-async def record_permit(visit_id: UUID, body: PermitCreate, principal: Engineer, sessions: Sessions) -> PermitRead:
-    async with transaction(sessions) as session:
-        return PermitRead.model_validate(await service.record_permit(
-            session=session, visit_id=visit_id, body=body, principal=principal))
-
-
-@router.get("/permits", response_model=list[PermitRead], summary="S11: the visit's permits")
-async def list_permits(visit_id: UUID, principal: VisitReader, sessions: Sessions) -> list[PermitRead]:
-    async with sessions() as session:
-        await visits.get(session=session, visit_id=visit_id, principal=principal)
-        return [PermitRead.model_validate(p) for p in await service.permits(session=session, visit_id=visit_id)]
+add_route(router, "/permits", create=PermitCreate, read=PermitRead, add=service.record_permit, name="record_permit",
+          summary="S11: customer work permit with scope and validity -> PermitRecorded")
+list_route(router, "/permits", read=PermitRead, rows=service.permits, name="list_permits",
+           summary="S11: the visit's permits")
 
 
 # ---- S12 / S13 tasks
 
-@router.get("/tasks", response_model=list[TaskRead], summary="S12: the site work plan (tasks from the check sheets)")
-async def list_tasks(visit_id: UUID, principal: VisitReader, sessions: Sessions) -> list[TaskRead]:
-    async with sessions() as session:
-        await visits.get(session=session, visit_id=visit_id, principal=principal)
-        return [TaskRead.model_validate(t) for t in await service.tasks(session=session, visit_id=visit_id)]
-
-
-@router.post("/tasks", response_model=TaskRead, status_code=status.HTTP_201_CREATED, responses=WRITE,
-             summary="S12: add a task to the work plan -> WorkPlanUpdated (ScheduleAtRisk past the deadline)")
-async def add_task(visit_id: UUID, body: TaskCreate, principal: Engineer, sessions: Sessions) -> TaskRead:
-    async with transaction(sessions) as session:
-        return TaskRead.model_validate(await service.add_task(session=session, visit_id=visit_id, body=body,
-                                                              principal=principal))
+list_route(router, "/tasks", read=TaskRead, rows=service.tasks, name="list_tasks",
+           summary="S12: the site work plan (tasks from the check sheets)")
+add_route(router, "/tasks", create=TaskCreate, read=TaskRead, add=service.add_task, name="add_task",
+          summary="S12: add a task to the work plan -> WorkPlanUpdated (ScheduleAtRisk past the deadline)")
 
 
 @router.post("/tasks/{task_id}/progress", response_model=TaskRead, responses=GATED,
@@ -210,20 +189,10 @@ async def list_process_data(visit_id: UUID, principal: VisitReader, sessions: Se
 
 # ---- S13 milestones, S17 witness
 
-@router.post("/milestones", response_model=MilestoneRead, status_code=status.HTTP_201_CREATED, responses=WRITE,
-             summary="S13: a milestone of the work (optionally needing a witness)")
-async def add_milestone(visit_id: UUID, body: MilestoneCreate, principal: Engineer,
-                        sessions: Sessions) -> MilestoneRead:
-    async with transaction(sessions) as session:
-        return MilestoneRead.model_validate(await service.add_milestone(
-            session=session, visit_id=visit_id, body=body, principal=principal))
-
-
-@router.get("/milestones", response_model=list[MilestoneRead], summary="S13: milestones")
-async def list_milestones(visit_id: UUID, principal: VisitReader, sessions: Sessions) -> list[MilestoneRead]:
-    async with sessions() as session:
-        await visits.get(session=session, visit_id=visit_id, principal=principal)
-        return [MilestoneRead.model_validate(m) for m in await service.milestones(session=session, visit_id=visit_id)]
+add_route(router, "/milestones", create=MilestoneCreate, read=MilestoneRead, add=service.add_milestone,
+          name="add_milestone", summary="S13: a milestone of the work (optionally needing a witness)")
+list_route(router, "/milestones", read=MilestoneRead, rows=service.milestones, name="list_milestones",
+           summary="S13: milestones")
 
 
 @router.post("/milestones/{milestone_id}/sign-off", response_model=MilestoneRead, responses=WRITE,

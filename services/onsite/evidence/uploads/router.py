@@ -11,14 +11,14 @@ from datetime import timedelta
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Request, Response, status
+from fastapi import APIRouter, Header, Request, Response, status
 from starlette.requests import ClientDisconnect
 
 from services.onsite.evidence.router import Storage
 from services.onsite.evidence.uploads import domain, service
 from services.onsite.evidence.uploads.models import EvidenceUpload, EvidenceUploadRead, UploadStatus
+from services.onsite.visit_routes import Engineer, VisitReader
 from shared.api.app import Sessions
-from shared.api.auth import SUPERVISORS, Principal, Requires, Role
 from shared.api.problems import MEDIA_TYPE, PayloadTooLarge, Problem, ProblemDetail, UnsupportedMediaType
 from shared.clock import utcnow
 from shared.db import transaction
@@ -27,8 +27,6 @@ from shared.messages import msg
 router = APIRouter(prefix="/visits/{visit_id}/evidence-uploads", tags=["evidence"])
 
 # Roles as for evidence: the team's engineers upload, those who read the visit read an upload's progress.
-VisitReader = Annotated[Principal, Depends(Requires(Role.ENGINEER, *SUPERVISORS))]
-Engineer = Annotated[Principal, Depends(Requires(Role.ENGINEER, admin=False))]
 
 # tus core: every request but OPTIONS names the protocol version (another one is invalid input, 422).
 TusResumable = Annotated[Literal["1.0.0"], Header(alias="Tus-Resumable", description="The tus protocol version")]
