@@ -2,8 +2,9 @@
 
 `BENCH_QUICK=1` runs the same building blocks on small sizes and short runs (a smoke run) and
 writes to bench/results/performance-quick.md instead, so the document keeps the full figures.
-`BENCH_ONLY=http,events,scale,replanning` runs a subset (its sections are replaced, the others kept);
-replanning is the pure domain (bench/replanning_benchmark.py), timed without servers.
+`BENCH_ONLY=http,events,scale,replanning,assignment` runs a subset (its sections are replaced, the others
+kept); replanning and assignment are the pure domain (bench/replanning_benchmark.py,
+bench/assignment_benchmark.py), timed without servers.
 """
 
 from __future__ import annotations
@@ -12,7 +13,14 @@ import json
 import os
 import time
 
-from bench import common, event_benchmark, http_benchmark, replanning_benchmark, scale_benchmark
+from bench import (
+    assignment_benchmark,
+    common,
+    event_benchmark,
+    http_benchmark,
+    replanning_benchmark,
+    scale_benchmark,
+)
 from bench.common import infrastructure, machine, machine_text, say, write_section
 
 FULL = {
@@ -21,12 +29,14 @@ FULL = {
     "scale": {"sizes": [10_000, 100_000, 1_000_000], "repeats": 40},
     "replanning": {"seeds": [1, 2, 3], "engineers": 500, "cases": 2000, "time_limit": 4.0, "workers": 2,
                    "tight": 200},
+    "assignment": {"sizes": assignment_benchmark.FULL, "seeds": [1, 2, 3], "workers": 2},
 }
 QUICK = {
     "http": {"concurrencies": [1, 8], "duration": 2.0, "rate": 50.0, "rate_duration": 2.0},
     "events": {"rates": [20.0, 50.0, 100.0], "latency_seconds": 2.0, "backlogs": [200, 500, 1_000]},
     "scale": {"sizes": [1_000, 3_000, 10_000], "repeats": 5},
     "replanning": {"seeds": [1], "engineers": 100, "cases": 400, "time_limit": 2.0, "workers": 2},
+    "assignment": {"sizes": assignment_benchmark.QUICK, "seeds": [1], "workers": 2},
 }
 
 
@@ -91,6 +101,8 @@ def all_targets(results: dict) -> list[tuple[str, bool, str]]:
         targets += scale_benchmark.targets(results["scale"])
     if "replanning" in results:
         targets += replanning_benchmark.targets(results["replanning"])
+    if "assignment" in results:
+        targets += assignment_benchmark.targets(results["assignment"])
     return targets
 
 
@@ -104,7 +116,7 @@ def _previous(name: str) -> dict:
 def main() -> None:
     quick = common.quick()
     sizes = QUICK if quick else FULL
-    only = set(filter(None, os.environ.get("BENCH_ONLY", "http,events,scale,replanning").split(",")))
+    only = set(filter(None, os.environ.get("BENCH_ONLY", "http,events,scale,replanning,assignment").split(",")))
     if quick:
         os.environ.setdefault("BENCH_DOC", str(common.ROOT / "bench" / "results" / "performance-quick.md"))
     previous = _previous("quick" if quick else "full")
@@ -115,7 +127,7 @@ def main() -> None:
     with infrastructure() as infra:
         m = machine(infra)
         say(f"machine: {m}")
-        for name in ("http", "events", "scale", "replanning"):
+        for name in ("http", "events", "scale", "replanning", "assignment"):
             if name not in only:
                 continue
             started = time.monotonic()
@@ -129,6 +141,9 @@ def main() -> None:
                               event_benchmark.latency_table(results["events"]))
                 write_section("event-throughput", "3. Event throughput: outbox -> broker -> idempotent consumer",
                               event_benchmark.throughput_table(results["events"]))
+            elif name == "assignment":  # pure domain: no servers
+                results["assignment"] = assignment_benchmark.run(**sizes["assignment"])
+                assignment_benchmark.write(assignment_benchmark.table(results["assignment"]))
             elif name == "replanning":  # pure domain: no servers
                 rp = sizes["replanning"]
                 results["replanning"] = replanning_benchmark.run(**rp)

@@ -93,7 +93,7 @@ class Suggestion:
     teams: dict[str, list[str]]  # case id -> engineer ids, project manager first
     unstaffed: dict[str, str]  # case id -> why
     bound: int = 0  # proven: no assignment under every hard rule scores below it
-    gap: float = 0.0  # (objective - bound) / objective; 0 when proven optimal
+    gap: float = 0.0  # (objective - bound) / (objective - unavoidable penalties); 0 when proven optimal
 
 
 def _certified(e: EngineerProfile, certificates: Sequence[str], until: date) -> bool:
@@ -197,8 +197,16 @@ def greedy(engineers: Sequence[EngineerProfile], cases: Sequence[CaseNeed]) -> S
                       bound=0, gap=_gap(score, 0))
 
 
-def _gap(score: int, bound: int) -> float:
-    return max(0.0, (score - bound) / score) if score > 0 else 0.0
+def _gap(score: int, bound: int, unavoidable: int = 0) -> float:
+    """(objective - bound) over the part of the objective an answer can change: the penalty of a case no
+    team can ever staff (too few eligible engineers, or none qualified to lead) is in every answer and in
+    every bound, and would only dilute the gap."""
+    return max(0.0, (score - bound) / (score - unavoidable)) if score > unavoidable else 0.0
+
+
+def unavoidable(m: Model) -> int:
+    """S3: the penalty of the cases that no team meets every rule for, whatever else is decided."""
+    return UNSTAFFED_PENALTY * int((~m.staffable).sum())
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -404,6 +412,8 @@ def _highs(r: Rows, *, time_limit: float, upper: Floats | None = None, integers:
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", max(0.1, time_limit))
+    h.setOptionValue("mip_rel_gap", 0.0)  # the objective is an integer: stop at a proven optimum, not near one
+    h.setOptionValue("mip_abs_gap", 0.999)
     # no "threads": HiGHS fixes its thread pool per process at first use and refuses another count later
     h.setOptionValue("random_seed", 7)
     lp = highspy.HighsLp()
@@ -787,7 +797,7 @@ def solve(engineers: Sequence[EngineerProfile], cases: Sequence[CaseNeed], *, ti
     bound = min(bound, score)
     return Suggestion(solver_name, "optimal" if bound >= score else "feasible", score,
                       int((time.perf_counter() - started) * 1000), teams, unstaffed, bound=bound,
-                      gap=_gap(score, bound))
+                      gap=_gap(score, bound, unavoidable(m)))
 
 
 def cp_sat(engineers: Sequence[EngineerProfile], cases: Sequence[CaseNeed], *, time_limit: float,
@@ -808,8 +818,9 @@ def suggest(engineers: Sequence[EngineerProfile], cases: Sequence[CaseNeed], *, 
     except Exception:  # the solver must never cost the dispatcher an answer
         best = None
     if best is None or best.objective > fallback.objective:
-        fallback.bound = min(fallback.objective, best.bound if best else trivial_bound(build(engineers, cases)))
-        fallback.gap = _gap(fallback.objective, fallback.bound)
+        m = build(engineers, cases)
+        fallback.bound = min(fallback.objective, best.bound if best else trivial_bound(m))
+        fallback.gap = _gap(fallback.objective, fallback.bound, unavoidable(m))
         return fallback
     return best
 

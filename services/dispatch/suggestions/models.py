@@ -77,7 +77,8 @@ class SuggestionRead(BaseModel):
     objective: int = Field(description="Lower is better, never negative: unstaffed cases, travel, skill levels "
                            "short of the top, engineer-days beyond the fair share")
     bound: int = Field(default=0, description="Proven: no assignment under every S3 rule scores below it")
-    gap: float = Field(default=0.0, description="(objective - bound) / objective; 0 when proven optimal")
+    gap: float = Field(default=0.0, description="(objective - bound) / (objective - the penalty of cases no team "
+                       "can ever staff); 0 when proven optimal")
     wall_time_ms: int
     teams: list[SuggestedTeam]
     unstaffed: list[UnstaffedCase]
