@@ -167,7 +167,7 @@ def _type_name(annotation: Any) -> str:
 
 def _default(info: FieldInfo) -> str:
     if info.default_factory is not None:
-        value = info.default_factory()  # type: ignore[call-arg]
+        value = info.get_default(call_default_factory=True)
     elif info.default is PydanticUndefined:
         return "*required*"
     else:
