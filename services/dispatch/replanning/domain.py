@@ -21,17 +21,18 @@ from datetime import datetime, timedelta
 
 from services.dispatch.staffing.domain import overlaps
 from services.dispatch.suggestions.domain import (
-    SKILL_BONUS,
-    TRAVEL_WEIGHT,
     CaseNeed,
     EngineerProfile,
-    distance,
     eligible,
+    may_lead,
+    needs_lead,
+    option_cost,
     with_project_manager,
 )
 
 FILL_CANDIDATES = 8  # a swap source is filled from its 8 nearest free engineers (bounds the model)
-# a slot's cost is TRAVEL_WEIGHT * distance - SKILL_BONUS * level: within [-5, 40] (levels 1-5, distance <= 4)
+# a slot's cost is the suggestion objective's option cost: travel x10 (distance <= 4) plus skill levels
+# short of the top (at most 4: an eligible engineer has level 1 or more), so within [0, 44]
 SLOT_COST_SPAN = 45
 
 
@@ -61,12 +62,15 @@ class Repair:
     neighbourhood: dict[str, int] = field(default_factory=dict)  # freed cases, swap sources, variables
 
 
-def slot_cost(e: EngineerProfile, c: CaseNeed) -> int:
-    return TRAVEL_WEIGHT * distance(e.home_region, c.region) - SKILL_BONUS * e.skills.get(c.equipment_type, 0)
-
-
 def team_cost(team: Sequence[str], c: CaseNeed, by_id: Mapping[str, EngineerProfile]) -> int:
-    return sum(slot_cost(by_id[e], c) for e in team if e in by_id)
+    """S3 preference: the suggestion objective's travel and skill terms of a team (its balance term aside)."""
+    return sum(option_cost(by_id[e], c) for e in team if e in by_id)
+
+
+def can_keep(team: Sequence[str], c: CaseNeed, by_id: Mapping[str, EngineerProfile]) -> bool:
+    """S3: the team still meets every rule in the case's window (each member eligible, a qualified lead)."""
+    return (all(m in by_id and eligible(by_id[m], c) for m in team)
+            and (not needs_lead(c) or any(may_lead(by_id[m], c) for m in team)))
 
 
 def _at(c: CaseNeed, shift: timedelta) -> CaseNeed:
@@ -124,8 +128,7 @@ def repair(engineers: Sequence[EngineerProfile], cases: Sequence[CaseNeed], team
                 continue
             team = teams.get(c.case_id, ())
             # a source must be able to keep its team (a member off the roster or on leave makes it a target)
-            if (any(eid in by_id and eligible(by_id[eid], tc) for eid in team)
-                    and all(eid in by_id and eligible(by_id[eid], c) for eid in team)):
+            if any(eid in by_id and eligible(by_id[eid], tc) for eid in team) and can_keep(team, c, by_id):
                 sources.append(c.case_id)
     remaining = max(0.5, time_limit - (time.perf_counter() - started))  # the time limit covers both phases
     return _solve(by_id, by_case, booked, teams, target_set, sources, shifts or {}, max_swaps, remaining, workers,
@@ -182,7 +185,7 @@ def _solve(by_id: dict[str, EngineerProfile], by_case: Mapping[str, CaseNeed], b
         else:  # a swap source keeps its members or takes one of its nearest engineers free in its whole window
             free = sorted((e for e in engineers if e.engineer_id not in team and eligible(e, c)
                            and not any_clash(e.engineer_id, c.start, c.end, but=cid)),
-                          key=lambda e: (slot_cost(e, c), e.engineer_id))
+                          key=lambda e: (option_cost(e, c), e.engineer_id))
             candidates = [by_id[m] for m in team if m in by_id] + free[:FILL_CANDIDATES]
         members = []
         for e in candidates:
@@ -190,12 +193,15 @@ def _solve(by_id: dict[str, EngineerProfile], by_case: Mapping[str, CaseNeed], b
             x[(e.engineer_id, cid)] = v
             members.append(v)
             interval(e.engineer_id, c.start, c.end, v, f"i_{e.engineer_id}_{cid}")
-            costs.append((slot_cost(e, c), v))
+            costs.append((option_cost(e, c), v))
             if e.engineer_id not in team:
                 changes.append((1, v))
             model.add_hint(v, 1 if e.engineer_id in hinted.get(cid, team) else 0)
+        leads = [x[(e.engineer_id, cid)] for e in candidates if may_lead(e, c)]
         if cid in sources:
             model.add(sum(members) == size)
+            if needs_lead(c):  # S3: one member qualified to lead the case
+                model.add(sum(leads) >= 1)
             changed = model.new_bool_var(f"swapped_{cid}")
             for e in candidates:
                 if e.engineer_id not in team:
@@ -204,12 +210,14 @@ def _solve(by_id: dict[str, EngineerProfile], by_case: Mapping[str, CaseNeed], b
             continue
         stay[cid] = model.new_bool_var(f"stay_{cid}")
         model.add(sum(members) == size * stay[cid])
+        if needs_lead(c):
+            model.add(sum(leads) >= 1).only_enforce_if(stay[cid])
         left[cid] = model.new_bool_var(f"unrepaired_{cid}")
         options = [stay[cid], left[cid]]
         for shift in shifts.get(cid, ()):
             at = _at(c, shift)
-            if not team or not all(m in by_id and eligible(by_id[m], at)
-                                   and not any_clash(m, at.start, at.end, but=cid) for m in team):
+            if not team or not can_keep(team, at, by_id) or any(any_clash(m, at.start, at.end, but=cid)
+                                                                 for m in team):
                 continue
             v = model.new_bool_var(f"moved_{cid}_{int(shift.total_seconds())}")
             moved[(cid, shift)] = v
@@ -254,13 +262,13 @@ def _solve(by_id: dict[str, EngineerProfile], by_case: Mapping[str, CaseNeed], b
         moved_by = next((s for (k, s), v in moved.items() if k == cid and solver.value(v)), None)
         if moved_by is not None:
             at = _at(c, moved_by)
-            result.append(Change(cid, "arrival", before, tuple(with_project_manager(list(before), by_id)), at.start,
-                                 at.end, c.start, len(before) + 1, 0))
+            result.append(Change(cid, "arrival", before, tuple(with_project_manager(list(before), by_id, at)),
+                                 at.start, at.end, c.start, len(before) + 1, 0))
             continue
         after = [eid for (eid, k), v in x.items() if k == cid and solver.value(v)]
         if set(after) == set(before):
             continue
-        new = with_project_manager(after, by_id)
+        new = with_project_manager(after, by_id, c)
         result.append(Change(cid, "team", before, tuple(new), c.start, c.end, c.start,
                              len(set(new) - set(before)), team_cost(new, c, by_id) - team_cost(before, c, by_id)))
     return Repair("optimal" if status == cp_model.OPTIMAL else "feasible", result, unrepaired,
@@ -310,6 +318,21 @@ class Window:
     qualified_free: int  # how many qualified engineers are free in it
 
 
+def _cheapest_team(free: Sequence[EngineerProfile], c: CaseNeed) -> list[str] | None:
+    """S3: the cheapest `head_count` of the free engineers (cheapest first) with a qualified lead when the
+    team needs one: the cheapest few, or their dearest member traded for the cheapest lead left."""
+    size = c.requirement.head_count
+    if len(free) < size:
+        return None
+    team = list(free[:size])
+    if needs_lead(c) and not any(may_lead(e, c) for e in team):
+        lead = next((e for e in free[size:] if may_lead(e, c)), None)
+        if lead is None:
+            return None
+        team = [*team[:-1], lead]
+    return [e.engineer_id for e in team]
+
+
 def arrival_windows(engineers: Sequence[EngineerProfile], need: CaseNeed, *, first: datetime, days: int,
                     step: timedelta = timedelta(days=1), limit: int = 5) -> list[Window]:
     """S2 window recommendation: windows of the case's length starting at `first` and every `step` for
@@ -322,10 +345,11 @@ def arrival_windows(engineers: Sequence[EngineerProfile], need: CaseNeed, *, fir
     while at < first + timedelta(days=days) and len(found) < limit:
         window = replace(need, start=at, end=at + length)
         free = sorted((e for e in engineers if eligible(e, window)),
-                      key=lambda e: (slot_cost(e, window), e.engineer_id))
-        size = need.requirement.head_count
-        if len(free) >= size:
-            team = with_project_manager([e.engineer_id for e in free[:size]], by_id)
-            found.append(Window(window.start, window.end, tuple(team), team_cost(team, window, by_id), len(free)))
+                      key=lambda e: (option_cost(e, window), e.engineer_id))
+        team = _cheapest_team(free, window)
+        if team is not None:
+            ordered = with_project_manager(team, by_id, window)
+            found.append(Window(window.start, window.end, tuple(ordered), team_cost(ordered, window, by_id),
+                                len(free)))
         at += step
     return sorted(found, key=lambda w: (w.start, w.cost))

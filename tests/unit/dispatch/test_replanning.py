@@ -27,7 +27,7 @@ DAY = timedelta(days=1)
 def staffed_plan(engineers: int, cases: int, seed: int) -> tuple[list[EngineerProfile], list[CaseNeed],
                                                                   dict[str, list[str]]]:
     """A generated plan: greedy's teams, each case's head count the size of its team."""
-    roster_, load = roster(engineers, seed), case_load(cases, seed, horizon_days=30)
+    roster_, load = roster(engineers, seed), case_load(cases, seed, horizon_days=30, lead_rules=True)
     teams = greedy(roster_, load).teams
     needs = [replace(c, requirement=replace(c.requirement, head_count=len(teams[c.case_id])))
              for c in load if c.case_id in teams]
@@ -175,3 +175,17 @@ def test_a_case_that_cannot_keep_its_team_is_no_swap_source():
     fix = repair(engineers, cases, {"a": ["ill"], "b": ["y", "gone"]}, ["a"])
     assert fix.status == "optimal" and fix.changes == [] and "a" in fix.unrepaired
     assert fix.neighbourhood["swap_sources"] == 0
+
+
+def test_the_replacement_of_an_ill_project_manager_is_qualified_to_lead():
+    engineers = [engineer("ill", {"GIS": 3}, grade=5), engineer("w", {"GIS": 3}),
+                 engineer("near", {"GIS": 5}), engineer("lead", {"GIS": 3}, grade=4, region="north")]
+    engineers = on_leave(engineers, "ill", T0, T0 + 5 * DAY)
+    a = replace(case("a", "GIS", 0, head_count=2),
+                requirement=Requirement(1, 2, project_manager_min_grade=4))
+    fix = repair(engineers, [a], {"a": ["ill", "w"]}, ["a"])
+    # `near` costs less travel, but the policy asks a grade 4 project manager
+    assert [(ch.case_id, ch.after) for ch in fix.changes] == [("a", ("lead", "w"))]
+    assert violations(engineers, [a], {"a": ["lead", "w"]}) == []
+    windows = arrival_windows(engineers, a, first=T0 + DAY, days=1)  # ill on leave then
+    assert [w.team for w in windows] == [("lead", "near")]  # the dearer w traded for the lead
