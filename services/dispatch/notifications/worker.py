@@ -9,11 +9,12 @@ A failing channel only fills its own retries: other messages, and dispatch's con
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.dispatch.delays import service as delays
 from services.dispatch.notifications import domain, service
@@ -21,7 +22,8 @@ from services.dispatch.notifications.adapters import Notifier, OutgoingMessage, 
 from services.dispatch.notifications.domain import Channel, NotificationStatus
 from services.dispatch.notifications.service import Claimed
 from services.dispatch.settings import DispatchSettings
-from shared.api.app import PeriodicJob, ServiceRuntime
+from shared.api.app import ServiceRuntime
+from shared.api.leasing import LeasingWorker
 from shared.clock import utcnow
 from shared.db import transaction
 from shared.observability import NOTIFICATION_BACKLOG, NOTIFICATION_BACKLOG_AGE, NOTIFICATIONS
@@ -29,11 +31,15 @@ from shared.observability import NOTIFICATION_BACKLOG, NOTIFICATION_BACKLOG_AGE,
 log = logging.getLogger(__name__)
 
 
-class NotificationWorker:
+class NotificationWorker(LeasingWorker[Claimed]):
     """Sends due messages; `run` is registered as a periodic job and keeps running until stop."""
+
+    job_name = "send_notifications"
+    claim_failure = "notification worker: claiming messages failed"
 
     def __init__(self, settings: DispatchSettings, *, notifier: Notifier | None = None,
                  clock: Callable[[], datetime] = utcnow, rand: Callable[[], float] = random.random) -> None:
+        super().__init__(max_concurrency=settings.notify_max_concurrency, poll_seconds=settings.notify_poll_seconds)
         self.settings = settings
         self.notifier = notifier or notifier_from_settings(settings)
         self.clock = clock
@@ -45,52 +51,16 @@ class NotificationWorker:
         self.window = (settings.notify_customer_window_start, settings.notify_customer_window_end)
         # a lease outlives the send it covers; a replica that dies leaves the message to the next after it
         self.lease = timedelta(seconds=settings.notify_timeout_seconds + settings.notify_lease_margin_seconds)
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._wake = asyncio.Event()
 
-    def job(self) -> PeriodicJob:
-        worker = self
-
-        async def send_notifications(runtime: ServiceRuntime) -> None:
-            await worker.run(runtime)
-
-        return send_notifications
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    async def run(self, runtime: ServiceRuntime) -> None:
-        try:
-            while not runtime.stop.is_set():
-                try:
-                    await self.pump(runtime)
-                except Exception:
-                    log.exception("notification worker: claiming messages failed")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.settings.notify_poll_seconds)
-                self._wake.clear()
-        finally:
-            await self.drain(timeout=5)  # what is cut off is sent again when its lease ends
-
-    async def pump(self, runtime: ServiceRuntime) -> int:
-        """One round: lease as many due messages as there are free slots and start sending them."""
-        free = self.settings.notify_max_concurrency - len(self._tasks)
-        if free <= 0:
-            return 0
+    async def claim(self, session: AsyncSession, limit: int) -> list[Claimed]:
         now = self.clock()
-        async with transaction(runtime.sessions) as session:
-            claimed = await service.claim(session=session, now=now, limit=free, lease_until=now + self.lease)
-        for message in claimed:
-            task = asyncio.create_task(self._send(runtime, message), name=f"notification-{message.id}")
-            self._tasks.add(task)
-            task.add_done_callback(self._done)
-        return len(claimed)
+        return await service.claim(session=session, now=now, limit=limit, lease_until=now + self.lease)
 
-    def _done(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        self._wake.set()
+    def task_name(self, row: Claimed) -> str:
+        return f"notification-{row.id}"
 
-    async def _send(self, runtime: ServiceRuntime, message: Claimed) -> None:
+    async def handle(self, runtime: ServiceRuntime, message: Claimed) -> None:
+        """Hand the message to the adapter, then record the outcome (and settle an S7 waiting on it)."""
         error: str | None = None
         try:
             await self.notifier.send(OutgoingMessage(
@@ -117,15 +87,6 @@ class NotificationWorker:
         if outcome is not None:
             label = "retried" if outcome == NotificationStatus.QUEUED else outcome.value
             NOTIFICATIONS.labels(self.settings.service_name, message.channel, label).inc()
-
-    async def drain(self, timeout: float) -> None:
-        """Wait for the sends in flight (tests, shutdown); cancel what is left after `timeout`."""
-        if self._tasks:
-            _done, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
-            for task in pending:
-                task.cancel()
-            if pending:
-                await asyncio.wait(pending)
 
 
 def backlog_collector(clock: Callable[[], datetime] = utcnow) -> Callable[[ServiceRuntime], Awaitable[None]]:

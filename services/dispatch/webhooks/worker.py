@@ -21,11 +21,13 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import httpx
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.dispatch.settings import DispatchSettings
 from services.dispatch.webhooks import domain, service
 from services.dispatch.webhooks.service import AttemptResult, Claimed
-from shared.api.app import PeriodicJob, ServiceRuntime
+from shared.api.app import ServiceRuntime
+from shared.api.leasing import LeasingWorker
 from shared.clock import utcnow
 from shared.db import transaction
 from shared.observability import WEBHOOK_BACKLOG, WEBHOOK_BACKLOG_AGE, WEBHOOK_DELIVERIES, WEBHOOK_LATENCY
@@ -37,11 +39,15 @@ MAX_CLIENTS = 256
 CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
 
 
-class WebhookWorker:
+class WebhookWorker(LeasingWorker[Claimed]):
     """Sends due deliveries; `run` is registered as a periodic job and keeps running until stop."""
+
+    job_name = "deliver_webhooks"
+    claim_failure = "webhook worker: claiming deliveries failed"
 
     def __init__(self, settings: DispatchSettings, *, clock: Callable[[], datetime] = utcnow,
                  rand: Callable[[], float] = random.random) -> None:
+        super().__init__(max_concurrency=settings.webhook_max_concurrency, poll_seconds=settings.webhook_poll_seconds)
         self.settings = settings
         self.clock = clock
         self.rand = rand
@@ -52,59 +58,23 @@ class WebhookWorker:
         self.disable_after = timedelta(days=settings.webhook_disable_after_days)
         # a lease outlives the request it covers; a replica that dies leaves it to expire
         self.lease = timedelta(seconds=settings.webhook_timeout_seconds + 30)
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._wake = asyncio.Event()
         self._clients: dict[str, httpx.AsyncClient] = {}
         self._retired: list[httpx.AsyncClient] = []
 
     # --- the loop ---------------------------------------------------------------------------------
 
-    def job(self) -> PeriodicJob:
-        """The periodic job of the service definition: it keeps running (`run`) until the service stops."""
-        worker = self
+    async def claim(self, session: AsyncSession, limit: int) -> list[Claimed]:
+        return await service.claim(session=session, now=self.clock(), limit=limit, lease=self.lease,
+                                   per_subscription=self.settings.webhook_max_in_flight_per_subscription)
 
-        async def deliver_webhooks(runtime: ServiceRuntime) -> None:
-            await worker.run(runtime)
+    def task_name(self, row: Claimed) -> str:
+        return f"webhook-{row.id}"
 
-        return deliver_webhooks
+    async def handle(self, runtime: ServiceRuntime, delivery: Claimed) -> None:
+        await self._deliver(runtime, delivery)
 
-    async def run(self, runtime: ServiceRuntime) -> None:
-        """Claim while there are free slots; wake on a finished request or every poll interval."""
-        try:
-            while not runtime.stop.is_set():
-                try:
-                    await self.pump(runtime)
-                except Exception:
-                    log.exception("webhook worker: claiming deliveries failed")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.settings.webhook_poll_seconds)
-                self._wake.clear()
-        finally:
-            await self.drain(timeout=5)  # what is cut off is sent again when its lease ends
-            await self.close()
-
-    async def pump(self, runtime: ServiceRuntime) -> int:
-        """One round: lease as many due deliveries as there are free slots and start sending them."""
-        free = self.settings.webhook_max_concurrency - len(self._tasks)
-        if free <= 0:
-            return 0
-        async with transaction(runtime.sessions) as session:
-            claimed = await service.claim(
-                session=session, now=self.clock(), limit=free, lease=self.lease,
-                per_subscription=self.settings.webhook_max_in_flight_per_subscription)
-        for delivery in claimed:
-            self._start(runtime, delivery)
-        return len(claimed)
-
-    def _start(self, runtime: ServiceRuntime, delivery: Claimed) -> None:
-        task = asyncio.create_task(self._deliver(runtime, delivery), name=f"webhook-{delivery.id}")
-        self._tasks.add(task)
-
-        def done(t: asyncio.Task[None]) -> None:
-            self._tasks.discard(t)
-            self._wake.set()
-
-        task.add_done_callback(done)
+    async def stopped(self) -> None:
+        await self.close()
 
     async def _deliver(self, runtime: ServiceRuntime, delivery: Claimed | None) -> None:
         """Send it; while they succeed, go on with the next event of the same subscription and case."""
@@ -133,15 +103,6 @@ class WebhookWorker:
                 log.exception("webhook worker: claiming the next delivery after %s failed", delivery.id)
                 return
             delivery = following[0] if following else None
-
-    async def drain(self, timeout: float) -> None:
-        """Wait for the requests in flight (tests, shutdown); cancel what is left after `timeout`."""
-        if self._tasks:
-            _done, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
-            for task in pending:
-                task.cancel()
-            if pending:
-                await asyncio.wait(pending)
 
     async def close(self) -> None:
         clients = [*self._clients.values(), *self._retired]
