@@ -39,7 +39,7 @@ SHIFT_DAYS = 14
 def _plan(engineers: int, cases: int, seed: int) -> tuple[list[EngineerProfile], list[CaseNeed],
                                                           dict[str, list[str]]]:
     """The plan being repaired: greedy's teams (every case keeps the size of its team)."""
-    roster_, load = roster(engineers, seed), case_load(cases, seed)
+    roster_, load = roster(engineers, seed), case_load(cases, seed, lead_rules=True)
     teams = greedy(roster_, load).teams
     needs = [replace(c, requirement=replace(c.requirement, head_count=len(teams[c.case_id])))
              for c in load if c.case_id in teams]
@@ -77,7 +77,7 @@ def run(seeds: list[int], engineers: int, cases: int, time_limit: float, workers
         broken = [violations(sick, moved, after) for after, moved in (applied(teams, needs, f) for f in (fix, full))]
         busiest = max(ahead, key=lambda c: sum(1 for o in needs if o.start < c.end and c.start < o.end))
         urgent = CaseNeed("urgent", busiest.region, busiest.equipment_type, busiest.start, busiest.end,
-                          Requirement(3, 2, ("hv_live_work",)))
+                          Requirement(3, 2, ("hv_live_work",), project_manager_min_grade=4))
         fit, fit_seconds = _timed(repair, roster_, [*needs, urgent], teams, ["urgent"], time_limit=time_limit,
                                   workers=workers)
         after, moved = applied(teams, [*needs, urgent], fit)
@@ -172,13 +172,15 @@ def table(result: dict) -> str:
     rows = result["rows"]
     lines = [
         f"Generated data (`services/dispatch/suggestions/generated.py`): {result['engineers']} engineers, "
-        f"{result['cases']} cases over 90 days, staffed by greedy (the plan being repaired). On day 30 the "
+        f"{result['cases']} cases over 90 days (with the project manager rules of `case_load(lead_rules=True)`), "
+        "staffed by greedy (the plan being repaired). On day 30 the "
         f"engineer with the most cases in the coming week takes {LEAVE_DAYS} days of leave; the repair pins the "
         f"plan and frees the affected cases (moved arrivals up to {SHIFT_DAYS} days) and, when the targets alone "
         "cannot reach the least possible change, the cases overlapping them that employ someone eligible (swap "
         f"sources, at most 2 changed). CP-SAT: time limit {result['time_limit']:g} s, {result['workers']} "
         "workers. *Repair* is the answer the API gives; *whole neighbourhood* times the model with every swap "
-        "source freed (the worst case). The urgent case (head count 2, grade 3, live-work certificate) is put "
+        "source freed (the worst case). The urgent case "
+        "(head count 2, grade 3, live-work certificate, a grade 4 project manager) is put "
         "in the busiest window of that week; the window recommendation scans 14 days. The rows with "
         f"{result.get('tight') or '-'} engineers are the same cases on a roster so tight that repairs need swaps. "
         "Times are of the pure "
