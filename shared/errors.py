@@ -26,6 +26,17 @@ def _chain(exc: BaseException) -> list[BaseException]:
     return found
 
 
+# A transaction the server gave up on as a whole, nothing of it applied: a serialization failure (40001),
+# a deadlock victim (40P01), a lock not available (55P03), a statement cancelled by its timeout (57014).
+# Doing the same work again is safe: to a client "busy, retry"; to a consumer, not the message's fault.
+_BUSY_SQLSTATES = frozenset({"40001", "40P01", "55P03", "57014"})
+
+
+def is_busy(exc: BaseException) -> bool:
+    """True when the database rolled the work back because of contention or its time limit (retry it)."""
+    return any(_sqlstate(current) in _BUSY_SQLSTATES for current in _chain(exc))
+
+
 def is_invalid_data(exc: BaseException) -> bool:
     """True when the database refused a value as data (SQLSTATE class 22, or a value asyncpg
     could not encode: out of range, NUL in text, an unpaired surrogate) — the caller's input."""

@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.api.routes import allowed_methods
-from shared.errors import is_invalid_data, is_unavailable
+from shared.errors import is_busy, is_invalid_data, is_unavailable
 from shared.i18n import ENGLISH, negotiate, translate, validation_message
 from shared.messages import msg
 from shared.problems import PROBLEM_BASE as PROBLEM_BASE
@@ -206,6 +206,12 @@ def install_problem_handlers(app: FastAPI) -> None:
         return _problem(request, 503, "service-unavailable", msg("Service unavailable"),
                         msg("the database is unavailable; retry later"))
 
+    def _busy(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("database busy on %s: %r", request.url.path, exc)
+        return _problem(request, 503, "service-unavailable", msg("Service unavailable"),
+                        msg("the database is busy (a lock wait, a time limit or a deadlock); nothing was applied; "
+                            "retry"), headers={"Retry-After": "1"})
+
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
         # Two requests raced past a check-then-insert: the database kept the invariant; say so.
@@ -228,6 +234,8 @@ def install_problem_handlers(app: FastAPI) -> None:
         if is_invalid_data(exc):
             return _problem(request, 422, "validation-error", msg("Invalid input"),
                             msg("a value cannot be stored as given (out of range or an invalid character such as NUL)"))
+        if is_busy(exc):
+            return _busy(request, exc)
         if is_unavailable(exc):
             return await _unavailable(request, exc)
         log.exception("database error on %s", request.url.path)
@@ -239,6 +247,8 @@ def install_problem_handlers(app: FastAPI) -> None:
         if is_invalid_data(exc):
             return _problem(request, 422, "validation-error", msg("Invalid input"),
                             msg("the request holds text that cannot be stored (e.g. an unpaired surrogate)"))
+        if is_busy(exc):
+            return _busy(request, exc)
         if is_unavailable(exc):
             return await _unavailable(request, exc)
         log.exception("unhandled error on %s", request.url.path)

@@ -29,7 +29,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared import context, failpoints
 from shared.db import transaction
-from shared.errors import is_unavailable
+from shared.errors import is_busy, is_unavailable
 from shared.events import EventEnvelope, EventPayload, UnknownEventType
 from shared.messaging.broker import ensure_topics_until_done, make_producer
 from shared.messaging.tables import ProcessedEvent
@@ -88,8 +88,8 @@ class PoisonMessage(Exception):
 
 
 def _is_transient(exc: BaseException) -> bool:
-    """Failures of infrastructure, not of the message: retried until they pass."""
-    return is_unavailable(exc)
+    """Failures of infrastructure or contention, not of the message: retried until they pass."""
+    return is_unavailable(exc) or is_busy(exc)
 
 
 @dataclass

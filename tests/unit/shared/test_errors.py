@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from shared.errors import is_invalid_data, is_unavailable
+from shared.errors import is_busy, is_invalid_data, is_unavailable
 
 
 class FakePgError(Exception):
@@ -29,3 +29,29 @@ def test_data_exceptions_are_the_callers_fault_not_an_outage():
         assert is_invalid_data(wrapped(state)) and not is_unavailable(wrapped(state))
     assert is_invalid_data(UnicodeEncodeError("utf-8", "\udb69", 0, 1, "surrogates not allowed"))
     assert not is_invalid_data(wrapped("23505"))
+
+
+def test_contention_and_time_limits_are_busy_not_a_bug():
+    """A deadlock victim, a serialization failure, a lock not available or a statement over its time limit
+    rolled the work back whole: retry (503 to a client, a retry to a consumer), not a 500."""
+    for state in ("40P01", "40001", "55P03", "57014"):
+        assert is_busy(wrapped(state)) and not is_invalid_data(wrapped(state))
+    assert not is_busy(wrapped("23505")) and not is_busy(wrapped("08006"))
+
+
+def test_a_busy_database_answers_503_with_retry_after_not_500():
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from shared.api.problems import install_problem_handlers
+
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    @app.get("/deadlocked")
+    async def deadlocked() -> None:
+        raise wrapped("40P01")
+
+    r = TestClient(app).get("/deadlocked")
+    assert r.status_code == 503 and r.headers["retry-after"] == "1"
+    assert r.json()["type"].endswith("/service-unavailable") and "nothing was applied" in r.json()["detail"]
