@@ -82,6 +82,16 @@ async def running_app(env: TestEnv, service: str, **overrides: Any) -> AsyncIter
             yield app, client
 
 
+@asynccontextmanager
+async def http_only(env: TestEnv, service: str,
+                    tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    """A service over HTTP only (no consumer group join), its evidence in a fresh folder, capped at 4 KiB."""
+    folder = tmp_path_factory.mktemp("evidence")
+    async with running_app(env, service, consumer_enabled=False, evidence_dir=str(folder),
+                           evidence_max_bytes=4096) as running:
+        yield running
+
+
 def bearer(env: TestEnv, role: str, subject: str, **claims: Any) -> dict[str, str]:
     token = issue_dev_token(env.settings("dispatch"), subject=subject, roles=[role], **claims)
     return {"Authorization": f"Bearer {token}"}

@@ -23,7 +23,7 @@ from shared.events.dispatch import (
     TeamMember,
 )
 from shared.messaging.tables import OutboxMessage
-from tests.integration.conftest import TestEnv, bearer, running_app
+from tests.integration.conftest import TestEnv, bearer, http_only
 
 NOW = datetime.now(UTC)
 # The cases of these tests were dispatched before any time they pin (reported times are checked against it).
@@ -144,10 +144,8 @@ class Site:
 @pytest.fixture(scope="module")
 async def onsite(env, tmp_path_factory):
     """The onsite app without its consumer (pure HTTP; visits are opened through the real handler)."""
-    folder = tmp_path_factory.mktemp("evidence")
-    async with running_app(env, "onsite", consumer_enabled=False, evidence_dir=str(folder),
-                           evidence_max_bytes=4096) as (app, client):
-        yield app, client
+    async with http_only(env, "onsite", tmp_path_factory) as running:
+        yield running
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from shared.events import EventEnvelope
 from shared.events.dispatch import CaseContacts, ContactPerson, ServiceDispatched, TeamMember
-from tests.integration.conftest import bearer, running_app
+from tests.integration.conftest import bearer, http_only
 
 QUALITY_UNIT = "switchgear-quality"
 
@@ -19,10 +19,8 @@ QUALITY_UNIT = "switchgear-quality"
 @pytest.fixture(scope="module")
 async def quality_http(env, tmp_path_factory):
     """Quality over HTTP only (no consumer group join): the app and its client."""
-    evidence = tmp_path_factory.mktemp("evidence")
-    async with running_app(env, "quality", consumer_enabled=False, evidence_dir=str(evidence),
-                           evidence_max_bytes=4096) as (app, client):
-        yield app, client
+    async with http_only(env, "quality", tmp_path_factory) as running:
+        yield running
 
 
 def engineer(env, subject: str) -> dict[str, str]:
