@@ -45,6 +45,16 @@ FAST = {
     "WEBHOOK_RETRY_BASE_SECONDS": "0.5",
     "WEBHOOK_RETRY_MAX_DELAY_SECONDS": "2",
     "WEBHOOK_TIMEOUT_SECONDS": "3",
+    # notifications (decision 0090): retries within seconds (never `failed` within a scenario), a lease
+    # (timeout + margin) of 5 s, and customers reachable at any hour (no contact window to wait for)
+    "NOTIFY_POLL_SECONDS": "0.2",
+    "NOTIFY_RETRY_BASE_SECONDS": "0.5",
+    "NOTIFY_RETRY_MAX_DELAY_SECONDS": "2",
+    "NOTIFY_MAX_ATTEMPTS": "100",
+    "NOTIFY_TIMEOUT_SECONDS": "3",
+    "NOTIFY_LEASE_MARGIN_SECONDS": "2",
+    "NOTIFY_CUSTOMER_WINDOW_START": "00:00",
+    "NOTIFY_CUSTOMER_WINDOW_END": "00:00",
 }
 API_ROLE = {"RELAY_ENABLED": "false", "CONSUMER_ENABLED": "false"}  # the API process: serves HTTP only
 

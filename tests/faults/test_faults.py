@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email
 import os
 import shutil
 import signal
@@ -18,6 +19,7 @@ import uuid
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -284,6 +286,104 @@ def test_a_webhook_subscriber_down_then_back_while_dispatch_is_killed(faults):
             release.set()
             client.http["dispatch"].delete(f"/webhook-subscriptions/{sub['id']}", headers=admin)
             client.close()
+
+
+async def _notification_rows(fs: FaultStack, region: str) -> list[asyncpg.Record]:
+    conn = await asyncpg.connect(fs.database("dispatch"))
+    try:
+        return await conn.fetch("SELECT id::text, status, attempts, sent_at FROM notification WHERE region = $1",
+                                region)
+    finally:
+        await conn.close()
+
+
+NOTIFY_REQUESTS = int(os.environ.get("FAULT_NOTIFY_REQUESTS", str(max(CASES * 3, 12))))
+# The notification scenario waits out a lease (NOTIFY_TIMEOUT_SECONDS + NOTIFY_LEASE_MARGIN_SECONDS, 5 s here) and
+# a replica's restart: 20-40 s on a busy 2-core machine, so `make chaos` runs it and FAULT_NOTIFICATIONS=1 bounded.
+NOTIFICATIONS = os.environ.get("FAULT_NOTIFICATIONS", "1" if "FAULT_CASES" in os.environ else "0") == "1"
+
+
+@pytest.mark.skipif(not NOTIFICATIONS, reason="waits out a notification lease and a restart: make chaos, or "
+                                               "FAULT_NOTIFICATIONS=1")
+def test_the_mail_server_refusing_then_unreachable_while_a_sending_dispatch_replica_is_killed(faults):
+    """11. Notifications (decision 0090): the SMTP server refuses every mail while service requests arrive,
+    then is unreachable, then back; the dispatch replica sending the first mail it accepts is killed before
+    it records the send. Every message ends `sent`, none queued or failed; each was recorded sent once, and
+    every mail the server got carries its message's Message-ID: the killed replica's one arrived twice
+    (at least once: sent again when its lease ran out; a send outliving its time limit also may) and is
+    one mail to a client de-duplicating on it."""
+    from devstack.client import sample_request
+    from services.dispatch.notifications.domain import message_id
+
+    sink = faults.stack.mail_sink
+    assert sink is not None, "the fault stack runs the dev SMTP sink"
+    region = f"faults-notify-{uuid.uuid4().hex[:6]}"
+    dispatcher = f"dispatch.{region}@company.example.com"
+    held: list[int] = []
+    held_ids: list[str] = []
+    release = threading.Event()
+    original = sink.handle_DATA
+
+    async def hold_first(server: Any, session: Any, envelope: Any) -> str:
+        answer = await original(server, session, envelope)  # the server has the mail ...
+        if dispatcher in envelope.rcpt_tos and not held:
+            held.append(session.peer[1])  # (the sender's port: which replica it is)
+            held_ids.append(str(email.message_from_bytes(envelope.original_content or b"")["Message-ID"]))
+            await asyncio.to_thread(release.wait, 60)  # ... and answers once its sender is dead
+        return answer
+
+    client = StackClient(faults.stack.service_ports, retry_for=60)
+    try:
+        r = client.http["dispatch"].post("/notification-recipients", headers=client.as_("dispatcher", "disp-f"),
+                                         json={"role": "dispatcher", "region": region, "name": "Dispatch",
+                                               "address": dispatcher, "language": "en"})
+        assert r.status_code == 201, r.text
+        sink.refuse = True
+        for n in range(NOTIFY_REQUESTS):  # S1: each request tells the region's dispatcher
+            body = {**sample_request(f"NTF-{region[-6:]}-{n}"), "region": region}
+            assert client.crm_push(body).status_code == 201
+
+        def tried() -> bool:
+            rows = asyncio.run(_notification_rows(faults, region))
+            return len(rows) == NOTIFY_REQUESTS and all(r["attempts"] >= 1 for r in rows)
+
+        wait_for("every message refused once", tried, 60, max_interval=0.5)
+        sink.stop()  # unreachable: connections refused
+        time.sleep(1.0)
+        sink.refuse = False
+        sink.handle_DATA = hold_first  # type: ignore[method-assign]  # this scenario's hook on the sink
+        sink.start()
+        wait_for("the first mail the server accepts", lambda: held, 30, max_interval=0.1)
+        replicas = {name: proc.pid for name, proc in faults.stack.services.items() if name.startswith("dispatch")}
+        sender = _sender(held[0], replicas)
+        assert sender is not None, (held[0], replicas)
+        faults.kill(sender)
+        release.set()
+
+        def all_sent() -> bool:
+            return all(r["status"] == "sent" for r in asyncio.run(_notification_rows(faults, region)))
+
+        with contextlib.suppress(ConditionTimeout):
+            wait_for("every message sent", all_sent, 60, max_interval=0.5)
+        rows = asyncio.run(_notification_rows(faults, region))
+        mails = sink.to(dispatcher)
+        copies = Counter(str(m.message["Message-ID"]) for m in mails)
+        expected = {message_id(r["id"], "noreply@fieldservice.local") for r in rows}
+        print(f"notifications: {len(rows)} messages, {sum(r['attempts'] for r in rows)} attempts, "
+              f"{len(mails)} mails received, {len(mails) - len(copies)} duplicate copies (Message-ID), "
+              f"killed mid-send: {sender}")
+        assert len(rows) == NOTIFY_REQUESTS
+        assert Counter(r["status"] for r in rows) == {"sent": NOTIFY_REQUESTS}, Counter(r["status"] for r in rows)
+        assert all(r["sent_at"] is not None and r["attempts"] >= 2 for r in rows)  # refused, then sent once
+        assert set(copies) == expected, set(copies) ^ expected
+        assert all(len(m.message.get_all("Message-ID")) == 1 for m in mails)
+        assert copies[held_ids[0]] >= 2, (held_ids, copies)  # the killed replica's mail, sent again
+    finally:
+        release.set()
+        sink.refuse = False
+        with contextlib.suppress(AttributeError):
+            del sink.handle_DATA  # the sink's own hook again
+        client.close()
 
 
 def test_everything_at_once(faults):

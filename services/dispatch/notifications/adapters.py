@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
@@ -96,17 +97,26 @@ class AppriseNotifier:
             return self.sms_url.replace("{phone}", "".join(c for c in message.address if c.isdigit() or c == "+"))
         return message.address  # a messenger's apprise URL, checked when the recipient was registered
 
-    def _send_blocking(self, url: str, message: OutgoingMessage) -> None:
+    def _send_blocking(self, url: str, message: OutgoingMessage, deadline: float) -> None:
         client = apprise.Apprise()
         if not client.add(url):
             raise NotificationFailed(f"apprise does not accept the {message.channel} address")
-        with self._capture, apprise.LogCapture(level=logging.WARNING) as captured, \
-                self._message_id(message):
-            result = client.notify(title=message.subject, body=message.body,
-                                   body_format=apprise.NotifyFormat.TEXT)
-            if not result:
-                lines = [line.split(" - ", 2)[-1] for line in captured.getvalue().splitlines() if line.strip()]
-                raise NotificationFailed(truncate("; ".join(lines) or f"the {message.channel} service refused it"))
+        # A send still waiting for its turn when the caller gave up must not go: the attempt is already
+        # recorded failed and will be retried, and sending it late would be a second copy.
+        if not self._capture.acquire(timeout=max(deadline - time.monotonic(), 0)):
+            raise NotificationFailed("not sent: other sends held the channel until the time limit")
+        try:
+            if time.monotonic() >= deadline:
+                raise NotificationFailed("not sent: the time limit passed while waiting for the channel")
+            with apprise.LogCapture(level=logging.WARNING) as captured, self._message_id(message):
+                result = client.notify(title=message.subject, body=message.body,
+                                       body_format=apprise.NotifyFormat.TEXT)
+                if not result:
+                    lines = [line.split(" - ", 2)[-1] for line in captured.getvalue().splitlines() if line.strip()]
+                    raise NotificationFailed(truncate("; ".join(lines) or
+                                                      f"the {message.channel} service refused it"))
+        finally:
+            self._capture.release()
 
     @contextlib.contextmanager
     def _message_id(self, message: OutgoingMessage) -> Iterator[None]:
@@ -129,7 +139,8 @@ class AppriseNotifier:
     async def send(self, message: OutgoingMessage) -> None:
         url = self.url_for(message)
         try:
-            await asyncio.wait_for(asyncio.to_thread(self._send_blocking, url, message), self.timeout)
+            deadline = time.monotonic() + self.timeout
+            await asyncio.wait_for(asyncio.to_thread(self._send_blocking, url, message, deadline), self.timeout)
         except TimeoutError:
             # the thread may still finish; the message is then sent twice at worst (at least once)
             raise NotificationFailed(f"no answer within {self.timeout:g} s") from None
