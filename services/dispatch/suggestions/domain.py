@@ -39,7 +39,7 @@ UNKNOWN_DISTANCE = 4
 PRICED_PER_CASE = 6  # options per case beyond the head count in the first restricted relaxation
 RELAXATION_SHARE = 0.5  # of the time limit, at most, for the relaxation (its bound holds at any stop)
 IMPROVE_SHARE = 0.1  # of the time limit, at most, for the local search on the incumbent
-SEARCH_OPTIONS = 40_000  # above this many options left by fixing, branch and cut sees the relaxation's only
+SEARCH_OPTIONS = 15_000  # above this many options left by fixing, branch and cut sees the lowest reduced costs
 
 # Travel between regions (0 = same region), symmetric; pairs not listed cost UNKNOWN_DISTANCE.
 REGION_DISTANCE: dict[frozenset[str], int] = {
@@ -94,6 +94,7 @@ class Suggestion:
     unstaffed: dict[str, str]  # case id -> why
     bound: int = 0  # proven: no assignment under every hard rule scores below it
     gap: float = 0.0  # (objective - bound) / (objective - unavoidable penalties); 0 when proven optimal
+    steps: dict[str, float] = field(default_factory=dict)  # seconds per step of the search (benchmark)
 
 
 def _certified(e: EngineerProfile, certificates: Sequence[str], until: date) -> bool:
@@ -231,6 +232,7 @@ class Model:
     cliques: list[list[int]]  # options that overlap in time for one engineer
     share: int
     engineers: int
+    start: Ints  # case -> start (minutes from the first case's)
 
     @property
     def options(self) -> int:
@@ -288,7 +290,7 @@ def build(engineers: Sequence[EngineerProfile], cases: Sequence[CaseNeed]) -> Mo
         (~lead_row | (np.bincount(case_of, weights=leads, minlength=n_c) >= 1))
     return Model(engineer_of.astype(np.int64), case_of.astype(np.int64), cost.astype(np.int64), leads, days, head,
                  lead_row, staffable, _cliques(engineer_of, c_start[case_of], c_end[case_of]),
-                 fair_share(engineers, cases), n_e)
+                 fair_share(engineers, cases), n_e, c_start)
 
 
 def _cliques(engineer: npt.NDArray[np.intp], start: Ints, end: Ints) -> list[list[int]]:
@@ -405,7 +407,8 @@ def dual_bound(r: Rows, duals: Floats) -> tuple[int, Floats]:
     return math.ceil(value - 1e-7 * max(1.0, abs(value))), reduced
 
 
-def _highs(r: Rows, *, time_limit: float, upper: Floats | None = None, integers: int = 0) -> Any:
+def _highs(r: Rows, *, time_limit: float, upper: Floats | None = None, lower: Floats | None = None,
+           integers: int = 0) -> Any:
     """HiGHS loaded with the rows (the first `integers` columns 0-1 when solving the integer model)."""
     import highspy
 
@@ -414,11 +417,14 @@ def _highs(r: Rows, *, time_limit: float, upper: Floats | None = None, integers:
     h.setOptionValue("time_limit", max(0.1, time_limit))
     h.setOptionValue("mip_rel_gap", 0.0)  # the objective is an integer: stop at a proven optimum, not near one
     h.setOptionValue("mip_abs_gap", 0.999)
-    # no "threads": HiGHS fixes its thread pool per process at first use and refuses another count later
+    # one thread: HiGHS fixes its pool per process at first use (and refuses another count later), and on
+    # a loaded machine its concurrent MIP workers wait on each other past the time limit
+    h.setOptionValue("threads", 1)
     h.setOptionValue("random_seed", 7)
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = len(r.cost), len(r.lower)
-    lp.col_cost_, lp.col_lower_ = r.cost, r.column_lower
+    lp.col_cost_ = r.cost
+    lp.col_lower_ = r.column_lower if lower is None else lower
     lp.col_upper_ = r.column_upper if upper is None else upper
     lp.row_lower_ = np.where(np.isinf(r.lower), -highspy.kHighsInf, r.lower)
     lp.row_upper_ = np.where(np.isinf(r.upper), highspy.kHighsInf, r.upper)
@@ -432,6 +438,14 @@ def _highs(r: Rows, *, time_limit: float, upper: Floats | None = None, integers:
         lp.integrality_ = ([highspy.HighsVarType.kInteger] * integers
                            + [highspy.HighsVarType.kContinuous] * (len(r.cost) - integers))
     h.passModel(lp)
+    deadline = time.perf_counter() + time_limit
+
+    def interrupt(event: Any) -> None:  # HiGHS checks its own limit too seldom inside cut rounds
+        if time.perf_counter() > deadline:
+            event.interrupt()
+
+    h.cbSimplexInterrupt += interrupt
+    h.cbMipInterrupt += interrupt
     return h
 
 
@@ -664,6 +678,66 @@ def branch_and_cut(m: Model, r: Rows, pool: Flags, incumbent: Mapping[int, Seque
     return answer, float(info.mip_dual_bound)
 
 
+def neighbourhoods(m: Model, r: Rows, incumbent: Mapping[int, Sequence[int]], reduced: Floats, *,
+                   deadline: float, cases_each: int = 150, per_case: int = 8) -> dict[int, list[int]]:
+    """Large neighbourhood search: the cases of one stretch of time at a time are freed (their options
+    with the lowest reduced costs, plus their current teams), everything else held as it is, and
+    branch and cut re-solves that stretch from the incumbent; a better answer is kept."""
+    import highspy
+
+    answer = {c: list(ks) for c, ks in incumbent.items()}
+    n_c = len(m.head)
+    order = np.argsort(m.start, kind="stable")
+    rank = np.empty(m.options, dtype=np.int64)
+    by_case = np.lexsort((reduced[:m.options], m.case))
+    rank[by_case] = np.arange(m.options) - np.searchsorted(m.case[by_case], m.case[by_case])
+    low = rank < m.head[m.case] + per_case
+    # sweeps over the quarter, each shifted by half a stretch, while one pays and time is left
+    windows = [order[i:i + cases_each] for sweep in range(8)
+               for i in range(-(cases_each // 2) * (sweep % 2), n_c, cases_each) if i + cases_each > 0]
+    windows = [w if len(w) else order[:cases_each] for w in windows]
+    unchanged = 0
+    for w in windows:
+        if deadline - time.perf_counter() < 0.5 or unchanged >= n_c // cases_each + 1:
+            break
+        unchanged += 1
+        free = np.zeros(n_c, dtype=bool)
+        free[w] = True
+        taken = np.zeros(m.options, dtype=bool)
+        taken[[k for ks in answer.values() for k in ks]] = True
+        fixed = taken & ~free[m.case]
+        pool = (low & free[m.case]) | (taken & free[m.case])
+        columns = np.ones(len(r.cost), dtype=bool)
+        columns[:m.options] = pool | fixed
+        lower = r.column_lower.copy()
+        upper = r.column_upper.copy()
+        lower[:m.options][fixed] = 1.0
+        staffed_now = np.zeros(n_c)
+        staffed_now[list(answer)] = 1.0
+        held = ~free
+        lower[m.options:m.options + n_c][held] = staffed_now[held]
+        upper[m.options:m.options + n_c][held] = staffed_now[held]
+        sub = _restricted(r, columns)
+        each = max(2.0, (deadline - time.perf_counter()) / (n_c // cases_each + 1))  # a sweep in the time left
+        h = _highs(sub, time_limit=min(deadline - time.perf_counter(), each),
+                   lower=lower[columns], upper=upper[columns], integers=int(columns[:m.options].sum()) + n_c)
+        start = highspy.HighsSolution()
+        start.col_value = _vector(m, answer)[columns].tolist()
+        start.value_valid = True
+        h.setSolution(start)
+        h.run()
+        if h.getInfo().primal_solution_status != 2:
+            continue
+        kept = np.flatnonzero(columns[:m.options])
+        values = np.asarray(h.getSolution().col_value)[:len(kept)]
+        trial: dict[int, list[int]] = {}
+        for k in kept[values > 0.5].tolist():
+            trial.setdefault(int(m.case[k]), []).append(k)
+        if all(len(ks) == m.head[c] for c, ks in trial.items()) and _score(m, trial) < _score(m, answer):
+            answer, unchanged = trial, 0
+    return answer
+
+
 def constraint_search(m: Model, pool: Flags, incumbent: Mapping[int, Sequence[int]], *, time_limit: float,
                       workers: int, bound: int) -> tuple[dict[int, list[int]], float]:
     """CP-SAT over the options in `pool` (clique rows as at-most-one, the balance as one integer per
@@ -748,8 +822,10 @@ def solve(engineers: Sequence[EngineerProfile], cases: Sequence[CaseNeed], *, ti
        counts only when the pool holds every option fixing left, i.e. when it speaks for the whole model."""
     started = time.perf_counter()
     deadline = started + time_limit
+    steps: dict[str, float] = {}
     m = build(engineers, cases)
     r = rows(m)
+    steps["model"] = time.perf_counter() - started
     index = {(int(m.engineer[k]), int(m.case[k])): k for k in range(m.options)}
     position = {e.engineer_id: i for i, e in enumerate(engineers)}
     hinted: dict[int, list[int]] = {}
@@ -758,21 +834,32 @@ def solve(engineers: Sequence[EngineerProfile], cases: Sequence[CaseNeed], *, ti
                   for ci, c in enumerate(cases) if c.case_id in hint.teams}
     start = cheapest(m, PRICED_PER_CASE)
     start[[k for ks in hinted.values() for k in ks]] = True
-    bound, x, reduced, priced = priced_relaxation(m, r, start, time_limit=RELAXATION_SHARE * time_limit)
+    bound, x, reduced, _ = priced_relaxation(m, r, start, time_limit=RELAXATION_SHARE * time_limit)
     bound = max(bound, trivial_bound(m))
+    steps["relaxation"] = time.perf_counter() - started - sum(steps.values())
     incumbent = rounded(m, x, reduced)
     if hinted and _score(m, hinted) < _score(m, incumbent):
         incumbent = hinted
     incumbent = improve(m, incumbent, deadline=min(deadline, time.perf_counter() + IMPROVE_SHARE * time_limit))
     best = _score(m, incumbent)
+    steps["incumbent"] = time.perf_counter() - started - sum(steps.values())
     in_incumbent = np.zeros(m.options, dtype=bool)
     in_incumbent[[k for ks in incumbent.values() for k in ks]] = True
     # an answer better than the incumbent scores at least bound + the reduced cost of each option it takes
     keep = in_incumbent | (bound + np.maximum(0.0, reduced[:m.options]) <= best - 1 + 1e-6)
-    pool = keep if keep.sum() <= SEARCH_OPTIONS else keep & (priced | in_incumbent)
+    pool = keep
+    if keep.sum() > SEARCH_OPTIONS:  # too many for branch and cut in time: the most promising by reduced cost
+        promising = np.zeros(m.options, dtype=bool)
+        promising[np.argsort(reduced[:m.options], kind="stable")[:SEARCH_OPTIONS]] = True
+        pool = keep & (promising | in_incumbent)
     whole = bool(np.all(pool | ~keep))
     solver_name = "cp-sat" if engine == "cp-sat" else "highs"
-    if bound < best and deadline - time.perf_counter() > 0.05:
+    if bound < best and not whole and deadline - time.perf_counter() > 1:
+        # the pool speaks for part of the model only: its search cannot prove, so improve stretch by stretch
+        incumbent = neighbourhoods(m, r, incumbent, reduced, deadline=deadline)
+        best = _score(m, incumbent)
+        steps["search"] = time.perf_counter() - started - sum(steps.values())
+    elif bound < best and deadline - time.perf_counter() > 0.05:
         if engine == "cp-sat":
             answer, lower = constraint_search(m, pool, incumbent, time_limit=deadline - time.perf_counter(),
                                               workers=workers, bound=bound)
@@ -782,6 +869,7 @@ def solve(engineers: Sequence[EngineerProfile], cases: Sequence[CaseNeed], *, ti
             incumbent, best = answer, _score(m, answer)
         if whole and math.isfinite(lower):
             bound = max(bound, min(best, math.ceil(lower - 1e-6 * max(1.0, abs(lower)))))
+        steps["search"] = time.perf_counter() - started - sum(steps.values())
     by_id = {e.engineer_id: e for e in engineers}
     teams: dict[str, list[str]] = {}
     unstaffed: dict[str, str] = {}
@@ -797,7 +885,7 @@ def solve(engineers: Sequence[EngineerProfile], cases: Sequence[CaseNeed], *, ti
     bound = min(bound, score)
     return Suggestion(solver_name, "optimal" if bound >= score else "feasible", score,
                       int((time.perf_counter() - started) * 1000), teams, unstaffed, bound=bound,
-                      gap=_gap(score, bound, unavoidable(m)))
+                      gap=_gap(score, bound, unavoidable(m)), steps=steps)
 
 
 def cp_sat(engineers: Sequence[EngineerProfile], cases: Sequence[CaseNeed], *, time_limit: float,

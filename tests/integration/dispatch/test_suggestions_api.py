@@ -28,7 +28,8 @@ async def test_one_case_suggestion_is_accepted_by_the_assignment_gate(flow):
     r = await flow.c.post(f"/cases/{case['id']}/assignment-suggestion", headers=flow.d, json={"duration_days": 4})
     assert r.status_code == 200, r.text
     s = r.json()
-    assert s["solver"] in ("cp-sat", "greedy") and isinstance(s["objective"], int)
+    assert s["solver"] in ("highs", "greedy") and isinstance(s["objective"], int)
+    assert s["bound"] <= s["objective"] and 0 <= s["gap"] <= 1  # the proven bound comes with every answer
     team = s["teams"][0]["team"]
     ids = {m["engineer_id"] for m in team}
     assert ids == set(near) and far not in ids and junior not in ids  # least travel, grade 3 at least

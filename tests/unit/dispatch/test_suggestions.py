@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from services.dispatch.staffing.domain import Candidate, Requirement, requirement_for, team_problems
+from services.dispatch.suggestions import domain
 from services.dispatch.suggestions.domain import (
     UNSTAFFED_PENALTY,
     CaseNeed,
@@ -137,3 +138,14 @@ def test_an_impossible_case_is_reported_unstaffed_not_broken() -> None:
     result = suggest(engineers, [impossible], time_limit=2)
     assert result.teams == {} and "x" in result.unstaffed
     assert result.bound == result.objective  # nothing better exists, and that is proven
+
+
+def test_the_stretch_by_stretch_search_of_large_loads_keeps_every_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    # above SEARCH_OPTIONS the search improves the incumbent stretch by stretch and reports the relaxation's bound
+    monkeypatch.setattr(domain, "SEARCH_OPTIONS", 50)
+    engineers, cases = roster(25, 7), case_load(60, 7, horizon_days=30, lead_rules=True)
+    fallback = greedy(engineers, cases)
+    found = solve(engineers, cases, time_limit=3, hint=fallback)
+    assert violations(engineers, cases, found.teams) == []
+    assert found.bound <= found.objective <= fallback.objective
+    _lead_is_qualified_and_senior(engineers, cases, found.teams)
