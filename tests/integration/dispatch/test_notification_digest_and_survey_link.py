@@ -62,8 +62,10 @@ async def apps(env) -> AsyncIterator[dict[str, Any]]:
                    "sink": sink, "clock": clock, "flow": DispatchFlow(env, client)}
 
 
-def envelope(service: str, payload: EventPayload, case_id: str, actor: str) -> EventEnvelope:
-    return EventEnvelope.wrap(payload, source=f"/fieldservice/{service}", subject=case_id, actor=actor)
+def envelope(service: str, payload: EventPayload, case_id: str, actor: str,
+             at: datetime | None = None) -> EventEnvelope:
+    wrapped = EventEnvelope.wrap(payload, source=f"/fieldservice/{service}", subject=case_id, actor=actor)
+    return wrapped if at is None else wrapped.model_copy(update={"time": at})
 
 
 async def test_the_customer_gets_a_working_survey_link_whose_token_is_stored_nowhere(apps):
@@ -137,16 +139,16 @@ async def test_the_service_department_gets_one_digest_per_region_and_closed_site
     facts = [
         ("onsite", envelope("onsite", DailyLogSubmitted(
             case_id=first["id"], visit_id=visit, engineer_id="eng-d1", day=DAY, work_done="Bay 3 wired",
-            progress="60 %", problems="crane late"), first["id"], "eng-d1")),
+            progress="60 %", problems="crane late"), first["id"], "eng-d1", site_time(DAY, 18))),
         ("onsite", envelope("onsite", DailyLogMissed(case_id=first["id"], visit_id=visit, engineer_id="eng-d2",
-                                                     day=DAY), first["id"], "service:onsite")),
+                                                     day=DAY), first["id"], "service:onsite", site_time(DAY, 23))),
         ("onsite", envelope("onsite", DailyLogSubmitted(
             case_id=second["id"], visit_id=uuid.uuid4(), engineer_id="eng-d3", day=DAY, work_done="Tests passed",
-            progress="done"), second["id"], "eng-d3")),
+            progress="done"), second["id"], "eng-d3", site_time(DAY, 19))),
         # another day: not in this digest
         ("onsite", envelope("onsite", DailyLogSubmitted(
             case_id=second["id"], visit_id=uuid.uuid4(), engineer_id="eng-d3", day=DAY - timedelta(days=9),
-            work_done="earlier", progress="-"), second["id"], "eng-d3")),
+            work_done="earlier", progress="-"), second["id"], "eng-d3", site_time(DAY - timedelta(days=9), 19))),
     ]
     await publish(apps["env"], *facts)
 
