@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 # SQLSTATE classes that mean the server or the connection went away, not that the work is wrong:
 # 08 connection exception, 57P01-57P03 admin/crash shutdown and "cannot connect now", 53 resources.
@@ -33,8 +34,9 @@ _BUSY_SQLSTATES = frozenset({"40001", "40P01", "55P03", "57014"})
 
 
 def is_busy(exc: BaseException) -> bool:
-    """True when the database rolled the work back because of contention or its time limit (retry it)."""
-    return any(_sqlstate(current) in _BUSY_SQLSTATES for current in _chain(exc))
+    """True when the database rolled the work back because of contention or its time limit, or no pooled
+    connection came free in time (every connection busy): nothing was done; retry it."""
+    return any(isinstance(current, PoolTimeout) or _sqlstate(current) in _BUSY_SQLSTATES for current in _chain(exc))
 
 
 def is_invalid_data(exc: BaseException) -> bool:

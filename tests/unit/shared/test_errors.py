@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from shared.errors import is_busy, is_invalid_data, is_unavailable
 
@@ -37,6 +38,7 @@ def test_contention_and_time_limits_are_busy_not_a_bug():
     for state in ("40P01", "40001", "55P03", "57014"):
         assert is_busy(wrapped(state)) and not is_invalid_data(wrapped(state))
     assert not is_busy(wrapped("23505")) and not is_busy(wrapped("08006"))
+    assert is_busy(PoolTimeout("QueuePool limit of size 10 overflow 10 reached, connection timed out"))
 
 
 def test_a_busy_database_answers_503_with_retry_after_not_500():
