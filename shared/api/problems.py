@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -229,30 +230,28 @@ def install_problem_handlers(app: FastAPI) -> None:
         return _problem(request, 500, "internal-error", msg("Internal error"),
                         msg("an unexpected database error occurred"))
 
-    @app.exception_handler(DBAPIError)
-    async def _dbapi(request: Request, exc: DBAPIError) -> JSONResponse:
-        if is_invalid_data(exc):
-            return _problem(request, 422, "validation-error", msg("Invalid input"),
-                            msg("a value cannot be stored as given (out of range or an invalid character such as NUL)"))
-        if is_busy(exc):
-            return _busy(request, exc)
-        if is_unavailable(exc):
-            return await _unavailable(request, exc)
-        log.exception("database error on %s", request.url.path)
-        return _problem(request, 500, "internal-error", msg("Internal error"),
-                        msg("an unexpected database error occurred"))
+    def _last_resort(invalid: str, logged: str, detail: str) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+        """What no handler above took: a value that cannot be stored (422, saying `invalid`), a busy or an
+        unavailable database (503), else a 500 saying `detail` (the error logged as `logged`)."""
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        if is_invalid_data(exc):
-            return _problem(request, 422, "validation-error", msg("Invalid input"),
-                            msg("the request holds text that cannot be stored (e.g. an unpaired surrogate)"))
-        if is_busy(exc):
-            return _busy(request, exc)
-        if is_unavailable(exc):
-            return await _unavailable(request, exc)
-        log.exception("unhandled error on %s", request.url.path)
-        return _problem(request, 500, "internal-error", msg("Internal error"), msg("an unexpected error occurred"))
+        async def handle(request: Request, exc: Exception) -> JSONResponse:
+            if is_invalid_data(exc):
+                return _problem(request, 422, "validation-error", msg("Invalid input"), invalid)
+            if is_busy(exc):
+                return _busy(request, exc)
+            if is_unavailable(exc):
+                return await _unavailable(request, exc)
+            log.exception(logged, request.url.path)
+            return _problem(request, 500, "internal-error", msg("Internal error"), detail)
+
+        return handle
+
+    app.add_exception_handler(DBAPIError, _last_resort(
+        msg("a value cannot be stored as given (out of range or an invalid character such as NUL)"),
+        "database error on %s", msg("an unexpected database error occurred")))
+    app.add_exception_handler(Exception, _last_resort(
+        msg("the request holds text that cannot be stored (e.g. an unpaired surrogate)"),
+        "unhandled error on %s", msg("an unexpected error occurred")))
 
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
