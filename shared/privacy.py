@@ -19,6 +19,10 @@ from typing import Any, Literal
 
 SubjectKind = Literal["customer_contact", "engineer"]
 SUBJECT_KINDS: tuple[SubjectKind, ...] = ("customer_contact", "engineer")
+# Whose a personal field is, as the services' declarations name it.
+CONTACT: tuple[SubjectKind, ...] = ("customer_contact",)
+ENGINEER: tuple[SubjectKind, ...] = ("engineer",)
+BOTH: tuple[SubjectKind, ...] = SUBJECT_KINDS
 
 # What a value says about a person: how to reach them, who they are, their signature, where they were,
 # or free text that may name them.
@@ -256,11 +260,16 @@ CONTACT_KEYS = ("phone", "email")  # kept shorter than names (CONTACT_RETENTION_
 LOCATION_KEYS = ("latitude", "longitude", "accuracy_m")
 
 
+def case_through(table: str, column: str) -> str:
+    """The case of a row that names its case only through its parent row (`column` is the parent's id)."""
+    return f"(SELECT CAST(p.case_id AS text) FROM {table} p WHERE p.id = {column})"
+
+
 def outbox_fields() -> tuple[PersonalField, ...]:
     """Every service's outbox keeps its published events' payloads: people's names and engineers' locations."""
     return (
         PersonalField("outbox_message", "payload", "identity", "events of every step (outbox, kept after "
-                      "publication)", "json", ("customer_contact", "engineer"), case="aggregate_id",
+                      "publication)", "json", BOTH, case="aggregate_id",
                       at="created_at", json_keys=PERSON_KEYS),
         PersonalField("outbox_message", "payload", "contact", "contacts in events (outbox)", "json", (),
                       at="created_at", json_keys=CONTACT_KEYS),

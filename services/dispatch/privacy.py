@@ -4,19 +4,17 @@ docs/personal-data.md."""
 from __future__ import annotations
 
 from shared.privacy import (
+    BOTH,
+    CONTACT,
     CONTACT_KEYS,
+    ENGINEER,
     LOCATION_KEYS,
     PERSON_KEYS,
     AliasSource,
     PersonalField,
     PrivacyDeclaration,
-    SubjectKind,
     outbox_fields,
 )
-
-CONTACT: tuple[SubjectKind, ...] = ("customer_contact",)
-ENGINEER: tuple[SubjectKind, ...] = ("engineer",)
-BOTH: tuple[SubjectKind, ...] = ("customer_contact", "engineer")
 
 PRIVACY = PrivacyDeclaration(
     service="dispatch",

@@ -3,12 +3,18 @@ docs/personal-data.md."""
 
 from __future__ import annotations
 
-from shared.privacy import PERSON_KEYS, PersonalField, PrivacyDeclaration, SubjectKind, outbox_fields
+from shared.privacy import (
+    BOTH,
+    CONTACT,
+    ENGINEER,
+    PERSON_KEYS,
+    PersonalField,
+    PrivacyDeclaration,
+    case_through,
+    outbox_fields,
+)
 
-CONTACT: tuple[SubjectKind, ...] = ("customer_contact",)
-ENGINEER: tuple[SubjectKind, ...] = ("engineer",)
-BOTH: tuple[SubjectKind, ...] = ("customer_contact", "engineer")
-CALL_CASE = "(SELECT CAST(c.case_id AS text) FROM follow_up_call c WHERE c.id = call_id)"
+CALL_CASE = case_through("follow_up_call", "call_id")
 
 PRIVACY = PrivacyDeclaration(
     service="feedback",

@@ -6,6 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from shared.privacy import (
+    BOTH,
+    CONTACT,
+    ENGINEER,
     LOCATION_KEYS,
     PERSON_KEYS,
     AliasSource,
@@ -14,13 +17,11 @@ from shared.privacy import (
     PersonalKind,
     PrivacyDeclaration,
     SubjectKind,
+    case_through,
     outbox_fields,
 )
 
-CONTACT: tuple[SubjectKind, ...] = ("customer_contact",)
-ENGINEER: tuple[SubjectKind, ...] = ("engineer",)
-BOTH: tuple[SubjectKind, ...] = ("customer_contact", "engineer")
-VISIT_CASE = "(SELECT v.case_id FROM site_visit v WHERE v.id = visit_id)"
+VISIT_CASE = case_through("site_visit", "visit_id")
 
 
 def _visit(table: str, column: str, kind: PersonalKind, purpose: str, match: Match,

@@ -3,12 +3,18 @@ docs/personal-data.md."""
 
 from __future__ import annotations
 
-from shared.privacy import PERSON_KEYS, PersonalField, PrivacyDeclaration, SubjectKind, outbox_fields
+from shared.privacy import (
+    BOTH,
+    CONTACT,
+    ENGINEER,
+    PERSON_KEYS,
+    PersonalField,
+    PrivacyDeclaration,
+    case_through,
+    outbox_fields,
+)
 
-CONTACT: tuple[SubjectKind, ...] = ("customer_contact",)
-ENGINEER: tuple[SubjectKind, ...] = ("engineer",)
-BOTH: tuple[SubjectKind, ...] = ("customer_contact", "engineer")
-ISSUE_CASE = "(SELECT CAST(i.case_id AS text) FROM quality_issue i WHERE i.id = issue_id)"
+ISSUE_CASE = case_through("quality_issue", "issue_id")
 
 PRIVACY = PrivacyDeclaration(
     service="quality",
@@ -27,7 +33,7 @@ PRIVACY = PrivacyDeclaration(
                       ENGINEER, key="case_id", case="case_id"),
         PersonalField("repair_status_entry", "customer_notification", "free_text", "S28 what the customer was "
                       "told about a repair", "text", CONTACT, at="at",
-                      case="(SELECT CAST(r.case_id AS text) FROM repair_order r WHERE r.id = repair_order_id)"),
+                      case=case_through("repair_order", "repair_order_id")),
         *outbox_fields(),
     ),
     notes=(
