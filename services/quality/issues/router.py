@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from functools import partial
+from typing import Annotated, Any, Protocol
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
+from pydantic import BaseModel
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.quality.issues import service
 from services.quality.issues.domain import Stage
@@ -115,67 +118,53 @@ async def _write(sessions: Any, response: Response,
     return read(issue, response)
 
 
-@router.post("/{issue_id}/corrections", response_model=QualityIssueRead, responses=WRITE_PROBLEMS,
-             summary="Correct a registered fact (a new journal entry; nothing is deleted)")
-async def correct_issue(issue_id: UUID, body: IssueCorrection, principal: IssueAuthor, sessions: Sessions,
-                        response: Response, if_match: IfMatch = None) -> QualityIssueRead:
-    return await _write(sessions, response, lambda s: service.correct(
-        session=s, issue_id=issue_id, body=body, principal=principal, if_match=if_match))
+class IssueChange(Protocol):
+    """A service function that changes one issue from a request body (under If-Match)."""
+
+    def __call__(self, *, session: AsyncSession, issue_id: UUID, body: Any, principal: Principal,
+                 if_match: str | None) -> Awaitable[QualityIssue]: ...
 
 
-@router.post("/{issue_id}/on-site-resolution", response_model=QualityIssueRead, responses=WRITE_PROBLEMS,
-             summary="S25: fixed on site, confirmed by the customer -> IssueResolvedOnSite")
-async def resolve_on_site(issue_id: UUID, body: OnSiteResolution, principal: IssueAuthor, sessions: Sessions,
-                          response: Response, if_match: IfMatch = None) -> QualityIssueRead:
-    return await _write(sessions, response, lambda s: service.resolve_on_site(
-        session=s, issue_id=issue_id, body=body, principal=principal, if_match=if_match))
+def _change_route(path: str, name: str, model: type[BaseModel], who: Any, summary: str,
+                  change: IssueChange) -> None:
+    """POST a change to one issue: `model` is its body, `who` the roles that may send it; answers the issue."""
 
+    async def endpoint(issue_id: UUID, body: Any, principal: Principal, sessions: Sessions,
+                       response: Response, if_match: IfMatch = None) -> QualityIssueRead:
+        return await _write(sessions, response, lambda s: change(
+            session=s, issue_id=issue_id, body=body, principal=principal, if_match=if_match))
 
-@router.post("/{issue_id}/escalation", response_model=QualityIssueRead, responses=WRITE_PROBLEMS,
-             summary="S25: send to the company's closed loop (unit, owner; due date from the SLA) -> IssueEscalated")
-async def escalate(issue_id: UUID, body: Escalation, principal: IssueAuthor, sessions: Sessions,
-                   response: Response, if_match: IfMatch = None) -> QualityIssueRead:
-    return await _write(sessions, response, lambda s: service.escalate(
-        session=s, issue_id=issue_id, body=body, principal=principal, if_match=if_match))
-
-
-def _stage_route(path: str, stage: Stage, model: type, summary: str) -> None:
-    async def record(issue_id: UUID, body: Any, principal: QualityOwner, sessions: Sessions,
-                     response: Response, if_match: IfMatch = None) -> QualityIssueRead:
-        return await _write(sessions, response, lambda s: service.record_stage(
-            session=s, issue_id=issue_id, stage=stage, body=body, principal=principal, if_match=if_match))
-
-    record.__annotations__["body"] = model  # each stage has its own request model
-    record.__name__ = f"record_{stage.value}"
-    router.add_api_route(path, record, methods=["POST"], response_model=QualityIssueRead, summary=summary,
+    endpoint.__annotations__.update(body=model, principal=who)  # each change has its own body and roles
+    endpoint.__name__ = name
+    router.add_api_route(path, endpoint, methods=["POST"], response_model=QualityIssueRead, summary=summary,
                          responses=WRITE_PROBLEMS)
 
 
-_stage_route("/{issue_id}/containment", Stage.CONTAINMENT, Containment, "Closed loop: containment -> IssueContained")
-_stage_route("/{issue_id}/root-cause", Stage.ROOT_CAUSE, RootCause,
-             "Closed loop: root cause by five_whys or fishbone -> RootCauseIdentified")
-_stage_route("/{issue_id}/corrective-action", Stage.CORRECTIVE_ACTION, CorrectiveAction,
-             "Closed loop: corrective action -> CorrectiveActionDefined")
-_stage_route("/{issue_id}/preventive-action", Stage.PREVENTIVE_ACTION, PreventiveAction,
-             "Closed loop: preventive action, may name a template to revise -> PreventiveActionDefined")
-_stage_route("/{issue_id}/verification", Stage.VERIFICATION, Verification,
-             "Closed loop: verification of effectiveness -> IssueVerified")
-
-
-@router.post("/{issue_id}/closure", response_model=QualityIssueRead, responses=WRITE_PROBLEMS,
-             summary="Close the loop (needs root cause, corrective and preventive action, positive verification)")
-async def close_issue(issue_id: UUID, body: Closure, principal: QualityOwner, sessions: Sessions,
-                      response: Response, if_match: IfMatch = None) -> QualityIssueRead:
-    return await _write(sessions, response, lambda s: service.close(
-        session=s, issue_id=issue_id, body=body, principal=principal, if_match=if_match))
-
-
-@router.post("/{issue_id}/reopening", response_model=QualityIssueRead, responses=WRITE_PROBLEMS,
-             summary="Reopen a closed issue with a reason -> IssueReopened")
-async def reopen_issue(issue_id: UUID, body: Reopen, principal: QualityOwner, sessions: Sessions,
-                       response: Response, if_match: IfMatch = None) -> QualityIssueRead:
-    return await _write(sessions, response, lambda s: service.reopen(
-        session=s, issue_id=issue_id, body=body, principal=principal, if_match=if_match))
+_change_route("/{issue_id}/corrections", "correct_issue", IssueCorrection, IssueAuthor,
+              "Correct a registered fact (a new journal entry; nothing is deleted)", service.correct)
+_change_route("/{issue_id}/on-site-resolution", "resolve_on_site", OnSiteResolution, IssueAuthor,
+              "S25: fixed on site, confirmed by the customer -> IssueResolvedOnSite", service.resolve_on_site)
+_change_route("/{issue_id}/escalation", "escalate", Escalation, IssueAuthor,
+              "S25: send to the company's closed loop (unit, owner; due date from the SLA) -> IssueEscalated",
+              service.escalate)
+for _path, _stage, _model, _summary in (
+    ("/{issue_id}/containment", Stage.CONTAINMENT, Containment, "Closed loop: containment -> IssueContained"),
+    ("/{issue_id}/root-cause", Stage.ROOT_CAUSE, RootCause,
+     "Closed loop: root cause by five_whys or fishbone -> RootCauseIdentified"),
+    ("/{issue_id}/corrective-action", Stage.CORRECTIVE_ACTION, CorrectiveAction,
+     "Closed loop: corrective action -> CorrectiveActionDefined"),
+    ("/{issue_id}/preventive-action", Stage.PREVENTIVE_ACTION, PreventiveAction,
+     "Closed loop: preventive action, may name a template to revise -> PreventiveActionDefined"),
+    ("/{issue_id}/verification", Stage.VERIFICATION, Verification,
+     "Closed loop: verification of effectiveness -> IssueVerified"),
+):
+    _change_route(_path, f"record_{_stage.value}", _model, QualityOwner, _summary,
+                  partial(service.record_stage, stage=_stage))
+_change_route("/{issue_id}/closure", "close_issue", Closure, QualityOwner,
+              "Close the loop (needs root cause, corrective and preventive action, positive verification)",
+              service.close)
+_change_route("/{issue_id}/reopening", "reopen_issue", Reopen, QualityOwner,
+              "Reopen a closed issue with a reason -> IssueReopened", service.reopen)
 
 
 @router.post("/{issue_id}/sla-pause", response_model=QualityIssueRead, responses=WRITE_PROBLEMS,
