@@ -54,7 +54,9 @@ def run(sizes: list[tuple[int, int, float, float, float]], seeds: list[int], wor
                          "status": best.status, "staffed": len(best.teams), "greedy": g.objective,
                          "greedy_seconds": g_s, "greedy_staffed": len(g.teams), "options": m.options,
                          "cliques": len(m.cliques), "target_gap": target_gap, "target_seconds": target_seconds,
-                         "load": os.getloadavg()[0]})
+                         "load": os.getloadavg()[0],
+                         "steps": " / ".join(f"{best.steps.get(k, 0):.1f}"
+                                             for k in ("model", "relaxation", "incumbent", "search"))})
             common.say(f"assignment {engineers}x{cases} seed {seed}: {rows[-1]}")
     return {"rows": rows, "workers": workers, "load": f"{load_before[0]:.1f} / {os.getloadavg()[0]:.1f}"}
 
@@ -81,23 +83,26 @@ def table(result: dict) -> str:
         f"{UNSTAFFED_PENALTY:,} per unstaffed case, per member travel x{TRAVEL_WEIGHT} and x{SKILL_WEIGHT} per "
         f"skill level short of 5, x{BALANCE_WEIGHT} per engineer-day beyond the fair share. *Bound*: proven "
         "(no assignment under the S3 rules scores lower; from the relaxation's row prices and HiGHS' branch "
-        "and cut, decision 0096); *gap* = (objective - bound) / objective. *Greedy* is the fallback's objective. "
+        "and cut, decision 0096); *gap* = (objective - bound) / (objective - the penalty of cases no team can "
+        "ever staff, which every answer and bound share). *Steps*: seconds for the model, the relaxation, the "
+        "incumbent (rounding, local search) and the search. *Greedy* is the fallback's objective. "
         "Every answer is checked by `violations` (every hard rule, the project manager's qualification "
         "included).",
         "",
         f"Machine: {os.cpu_count()} cores ({platform.processor() or platform.machine()}), Python "
-        f"{platform.python_version()}, {result['workers']} workers; load average (1 min) {result['load']} at the "
+        f"{platform.python_version()}, HiGHS on one thread; load average (1 min) {result['load']} at the "
         "start / end — the machine is shared with other runs. Reproduce: `.venv/bin/python -m "
         "bench.assignment_benchmark` or `BENCH_ONLY=assignment make bench`.",
         "",
-        "| size | seed | options / cliques | time limit | time | objective | bound | gap | status | greedy "
+        "| size | seed | options / cliques | time limit | time | steps | objective | bound | gap | status | greedy "
         "| staffed (greedy) | load |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in result["rows"]:
         lines.append(
             f"| {r['engineers']} x {r['cases']:,} | {r['seed']} | {r['options']:,} / {r['cliques']:,} "
-            f"| {r['time_limit']:g} s | {r['seconds']:.1f} s | {r['objective']:,} | {r['bound']:,} "
+            f"| {r['time_limit']:g} s | {r['seconds']:.1f} s | {r.get('steps', '-')} | {r['objective']:,} "
+            f"| {r['bound']:,} "
             f"| {r['gap']:.2%} | {r['status']} | {r['greedy']:,} | {r['staffed']} ({r['greedy_staffed']}) "
             f"| {r['load']:.1f} |")
     lines += ["", "| target | met | measured |", "|---|---|---|"]
