@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from services.onsite.visits import service as visits
 from shared.api.app import Sessions
 from shared.api.auth import SUPERVISORS, Principal, Requires, Role
+from shared.api.pagination import Cursor, Page, PageSize
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.db import transaction
 
@@ -48,3 +49,19 @@ def list_route(router: APIRouter, path: str, *, read: type[BaseModel],
 
     listed: Any = list[read]  # type: ignore[valid-type]  # the list model of this kind, made when it is registered
     router.add_api_route(path, list_records, methods=["GET"], name=name, response_model=listed, summary=summary)
+
+
+def page_route(router: APIRouter, path: str, *, read: type[BaseModel],
+               rows: Callable[..., Awaitable[tuple[Sequence[Any], str | None]]], name: str, summary: str) -> None:
+    """GET `path`: a page of the visit's records of one kind (`rows` of it, oldest first), for whoever may read
+    the visit."""
+
+    async def list_page(visit_id: UUID, principal: VisitReader, sessions: Sessions, limit: PageSize = 50,
+                        cursor: Cursor = None) -> Any:
+        async with sessions() as session:
+            await visits.get(session=session, visit_id=visit_id, principal=principal)
+            found, next_cursor = await rows(session=session, visit_id=visit_id, limit=limit, cursor=cursor)
+            return Page(items=[read.model_validate(r) for r in found], next_cursor=next_cursor)
+
+    page: Any = Page[read]  # type: ignore[valid-type]  # the page model of this kind, made when it is registered
+    router.add_api_route(path, list_page, methods=["GET"], name=name, response_model=page, summary=summary)

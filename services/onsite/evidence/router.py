@@ -9,12 +9,11 @@ from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFil
 
 from services.onsite.evidence import service
 from services.onsite.evidence.models import AttachedKind, EvidenceConfirmation, EvidenceRead
-from services.onsite.visit_routes import Engineer, VisitReader
+from services.onsite.visit_routes import Engineer, VisitReader, page_route
 from services.onsite.visits import service as visits
 from services.onsite.work.models import MilestoneRead
 from shared.api.app import Sessions
 from shared.api.openapi import binary_response
-from shared.api.pagination import Cursor, Page, PageSize
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.db import transaction
 from shared.storage import FileStorage, LocalFolderStorage
@@ -58,13 +57,8 @@ async def upload_evidence(
         return EvidenceRead.model_validate(evidence)
 
 
-@router.get("/evidence", response_model=Page[EvidenceRead], summary="S19: the visit's evidence")
-async def list_evidence(visit_id: UUID, principal: VisitReader, sessions: Sessions, limit: PageSize = 50,
-                        cursor: Cursor = None) -> Page[EvidenceRead]:
-    async with sessions() as session:
-        await visits.get(session=session, visit_id=visit_id, principal=principal)
-        rows, next_cursor = await service.list_evidence(session=session, visit_id=visit_id, limit=limit, cursor=cursor)
-        return Page(items=[EvidenceRead.model_validate(e) for e in rows], next_cursor=next_cursor)
+page_route(router, "/evidence", read=EvidenceRead, rows=service.list_evidence, name="list_evidence",
+           summary="S19: the visit's evidence")
 
 
 @router.get("/evidence/{evidence_id}/content", summary="S19: download a file (its SHA-256 checked first)",

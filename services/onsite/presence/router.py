@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, Request
 
 from services.onsite.presence import service
 from services.onsite.presence.models import DailyLogCreate, DailyLogRead, Location, PresenceRead, WhereaboutsRead
-from services.onsite.visit_routes import WRITE, Engineer, VisitReader
+from services.onsite.visit_routes import WRITE, Engineer, VisitReader, add_route, page_route
 from services.onsite.visits import service as visits
 from shared.api.app import Sessions
 from shared.api.auth import SUPERVISORS, Principal, Requires
@@ -23,12 +23,8 @@ router = APIRouter(tags=["presence and daily logs"])
 Supervisor = Annotated[Principal, Depends(Requires(*SUPERVISORS))]
 
 
-@router.post("/visits/{visit_id}/check-ins", response_model=PresenceRead, status_code=status.HTTP_201_CREATED,
-             responses=WRITE, summary="S10: daily sign-in with location -> EngineerCheckedIn")
-async def check_in(visit_id: UUID, body: Location, principal: Engineer, sessions: Sessions) -> PresenceRead:
-    async with transaction(sessions) as session:
-        return PresenceRead.model_validate(await service.check_in(session=session, visit_id=visit_id, body=body,
-                                                                  principal=principal))
+add_route(router, "/visits/{visit_id}/check-ins", create=Location, read=PresenceRead, add=service.check_in,
+          name="check_in", summary="S10: daily sign-in with location -> EngineerCheckedIn")
 
 
 @router.post("/visits/{visit_id}/check-outs", response_model=PresenceRead, responses=WRITE,
@@ -73,18 +69,9 @@ async def whereabouts(request: Request, principal: Supervisor, sessions: Session
     return out
 
 
-@router.post("/visits/{visit_id}/daily-logs", response_model=DailyLogRead, status_code=status.HTTP_201_CREATED,
-             responses=WRITE, summary="S20: the engineer's daily work log -> DailyLogSubmitted")
-async def submit_log(visit_id: UUID, body: DailyLogCreate, principal: Engineer, sessions: Sessions) -> DailyLogRead:
-    async with transaction(sessions) as session:
-        return DailyLogRead.model_validate(await service.submit_log(session=session, visit_id=visit_id, body=body,
-                                                                    principal=principal))
+add_route(router, "/visits/{visit_id}/daily-logs", create=DailyLogCreate, read=DailyLogRead, add=service.submit_log,
+          name="submit_log", summary="S20: the engineer's daily work log -> DailyLogSubmitted")
 
 
-@router.get("/visits/{visit_id}/daily-logs", response_model=Page[DailyLogRead], summary="S20: daily work logs")
-async def list_logs(visit_id: UUID, principal: VisitReader, sessions: Sessions, limit: PageSize = 50,
-                    cursor: Cursor = None) -> Page[DailyLogRead]:
-    async with sessions() as session:
-        await visits.get(session=session, visit_id=visit_id, principal=principal)
-        rows, next_cursor = await service.logs(session=session, visit_id=visit_id, limit=limit, cursor=cursor)
-        return Page(items=[DailyLogRead.model_validate(g) for g in rows], next_cursor=next_cursor)
+page_route(router, "/visits/{visit_id}/daily-logs", read=DailyLogRead, rows=service.logs, name="list_logs",
+           summary="S20: daily work logs")

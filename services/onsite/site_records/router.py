@@ -4,6 +4,7 @@ raised items (S22-S24), training (S31), customer information (S32)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
@@ -38,11 +39,9 @@ from services.onsite.site_records.models import (
     TrainingRead,
     TrainingSession,
 )
-from services.onsite.visit_routes import WRITE, VisitReader, add_route
-from services.onsite.visits import service as visits
+from services.onsite.visit_routes import WRITE, VisitReader, add_route, page_route
 from shared.api.app import Sessions
 from shared.api.auth import Principal, Requires, Role
-from shared.api.pagination import Cursor, Page, PageSize
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.db import transaction
 
@@ -53,29 +52,15 @@ V = "/visits/{visit_id}"
 Read = TypeVar("Read", bound=BaseModel)
 
 
-async def _listed(sessions: Sessions, principal: Principal, visit_id: UUID, model: type[service.VisitRecord], at: Any,
-                  read: type[Read], limit: int, cursor: str | None) -> Page[Read]:
-    async with sessions() as session:
-        await visits.get(session=session, visit_id=visit_id, principal=principal)
-        rows, next_cursor = await service.list_of(session=session, model=model, visit_id=visit_id, at=at,
-                                                  limit=limit, cursor=cursor)
-        return Page(items=[read.model_validate(r) for r in rows], next_cursor=next_cursor)
-
-
 def _visit_records(path: str, *, create: type[BaseModel], read: type[Read], table: type[service.VisitRecord],
                    at: Any, add: Callable[..., Awaitable[Any]], add_name: str, add_summary: str, list_name: str,
                    list_summary: str) -> None:
     """One kind of record on a visit: an engineer of its team adds one (201, the record); whoever reads the
     visit lists them, oldest first. The operations keep their names (`add_name`, `list_name`: the operation ids)."""
 
-    async def list_records(visit_id: UUID, principal: VisitReader, sessions: Sessions, limit: PageSize = 50,
-                           cursor: Cursor = None) -> Any:
-        return await _listed(sessions, principal, visit_id, table, at, read, limit, cursor)
-
     add_route(router, f"{V}/{path}", create=create, read=read, add=add, name=add_name, summary=add_summary)
-    page: Any = Page[read]  # type: ignore[valid-type]  # the page model of this kind, made when it is registered
-    router.add_api_route(f"{V}/{path}", list_records, methods=["GET"], name=list_name, response_model=page,
-                         summary=list_summary)
+    page_route(router, f"{V}/{path}", read=read, rows=partial(service.list_of, model=table, at=at), name=list_name,
+               summary=list_summary)
 
 
 _visit_records("communications", create=CommunicationCreate, read=CommunicationRead, table=CommunicationEntry,

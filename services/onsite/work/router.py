@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Header, Path, Request, Response, status
 
-from services.onsite.visit_routes import WRITE, Engineer, VisitReader, add_route, list_route
+from services.onsite.visit_routes import WRITE, Engineer, VisitReader, add_route, list_route, page_route
 from services.onsite.visits import service as visits
 from services.onsite.work import service
 from services.onsite.work.models import (
@@ -178,13 +178,8 @@ async def list_readings(visit_id: UUID, task_id: UUID, item_id: ItemId, principa
             session=session, visit_id=visit_id, task_id=task_id, item_id=item_id)]
 
 
-@router.get("/process-data", response_model=Page[ProcessDataRead], summary="S13: the recorded check-sheet values")
-async def list_process_data(visit_id: UUID, principal: VisitReader, sessions: Sessions, limit: PageSize = 50,
-                            cursor: Cursor = None) -> Page[ProcessDataRead]:
-    async with sessions() as session:
-        await visits.get(session=session, visit_id=visit_id, principal=principal)
-        rows, next_cursor = await service.process_data(session=session, visit_id=visit_id, limit=limit, cursor=cursor)
-        return Page(items=[ProcessDataRead.model_validate(r) for r in rows], next_cursor=next_cursor)
+page_route(router, "/process-data", read=ProcessDataRead, rows=service.process_data, name="list_process_data",
+           summary="S13: the recorded check-sheet values")
 
 
 # ---- S13 milestones, S17 witness
