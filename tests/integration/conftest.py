@@ -13,11 +13,13 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from fastapi import FastAPI
+from sqlalchemy import select
 
 from devstack.client import wait_for  # noqa: F401  (re-exported for tests)
 from devstack.stack import SERVICES, create_databases, migrate_async
 from shared.api.auth import issue_dev_token
 from shared.messaging.broker import ensure_topics
+from shared.messaging.tables import OutboxMessage
 from shared.settings import ServiceSettings
 
 SETTINGS_CLASSES = {
@@ -95,6 +97,23 @@ async def http_only(env: TestEnv, service: str,
 def bearer(env: TestEnv, role: str, subject: str, **claims: Any) -> dict[str, str]:
     token = issue_dev_token(env.settings("dispatch"), subject=subject, roles=[role], **claims)
     return {"Authorization": f"Bearer {token}"}
+
+
+def refused_gate(r: httpx.Response, gate: str) -> list[str]:
+    """The missing conditions of a 409 gate-refused problem from `gate` (fails on any other answer)."""
+    assert r.status_code == 409, r.text
+    body = r.json()
+    assert body["type"].endswith("/gate-refused") and body["gate"] == gate, body
+    return body["missing_conditions"]
+
+
+async def events_of(app: FastAPI, case_id: str, event_type: str) -> list[dict]:
+    """The payloads of one event type a service wrote to its outbox for a case, oldest first."""
+    async with app.state.sessions() as session:
+        rows = (await session.execute(select(OutboxMessage).where(
+            OutboxMessage.aggregate_id == case_id, OutboxMessage.event_type == event_type)
+            .order_by(OutboxMessage.seq))).scalars()
+        return [r.payload.get("data", r.payload) for r in rows]
 
 
 async def wait_async(what: str, probe, timeout: float = 15.0, interval: float = 0.05):

@@ -7,14 +7,12 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
 
 from services.dispatch.routing import service as routing
 from shared.db import transaction
 from shared.events import EventEnvelope
 from shared.events.onsite import InternalDisagreementRaised, RaisedItem, ReferralRaised
-from shared.messaging.tables import OutboxMessage
-from tests.integration.conftest import bearer
+from tests.integration.conftest import bearer, events_of, refused_gate
 from tests.integration.dispatch.conftest import PLAN, TEMPLATE, dispatch_flow, unique
 
 pytestmark = pytest.mark.integration
@@ -26,21 +24,14 @@ async def flow(env):
         yield f
 
 
-def gate(r, name: str) -> list[str]:
-    assert r.status_code == 409, r.text
-    body = r.json()
-    assert body["type"].endswith("/gate-refused") and body["gate"] == name, body
-    return body["missing_conditions"]
-
-
 async def test_s2_before_acknowledgement_is_a_refused_gate_then_succeeds(flow):
     case = await flow.new_case(acknowledge=False)
-    assert gate(await flow.confirm_conditions(case["id"]), "service conditions") == [
+    assert refused_gate(await flow.confirm_conditions(case["id"]), "service conditions") == [
         "S1: the request is not acknowledged (the case is received)"]
     assert (await flow.c.post(f"/cases/{case['id']}/acknowledge", headers=flow.d)).status_code == 200
     assert (await flow.confirm_conditions(case["id"])).status_code == 201
     again = await flow.c.post(f"/cases/{case['id']}/acknowledge", headers=flow.d)
-    assert gate(again, "case status") == ["S1: a case that is acknowledged cannot become acknowledged"]
+    assert refused_gate(again, "case status") == ["S1: a case that is acknowledged cannot become acknowledged"]
 
 
 async def test_required_text_that_is_only_blanks_is_refused_naming_the_field(flow):
@@ -54,14 +45,6 @@ async def test_required_text_that_is_only_blanks_is_refused_naming_the_field(flo
         "outcome": "postponed", "called_at": now.isoformat(), "reason": "site not ready",
         "new_date": (now + timedelta(days=3)).date().isoformat()})
     assert r.status_code == 201, r.text
-
-
-async def outbox(app, case_id: str, event_type: str) -> list[dict]:
-    async with app.state.sessions() as session:
-        rows = (await session.execute(select(OutboxMessage).where(
-            OutboxMessage.aggregate_id == case_id, OutboxMessage.event_type == event_type)
-            .order_by(OutboxMessage.seq))).scalars()
-        return [r.payload.get("data", r.payload) for r in rows]
 
 
 async def live_hv_template(flow, equipment_type: str) -> None:
@@ -88,7 +71,7 @@ async def test_live_hv_work_needs_the_live_work_certificate_under_the_default_po
     assert (f"S3: engineer {unlicensed} has no hv_live_work certificate (the pack holds live-HV work)"
             in ready["missing_conditions"])
     r = await flow.assign(case["id"], [unlicensed])
-    assert f"S3: engineer {unlicensed} has no hv_live_work certificate" in gate(r, "assignment")
+    assert f"S3: engineer {unlicensed} has no hv_live_work certificate" in refused_gate(r, "assignment")
     assert (await flow.assign(case["id"], [licensed])).status_code == 200
     ready = (await flow.c.get(f"/cases/{case['id']}/dispatch-readiness", headers=flow.d)).json()
     assert not [m for m in ready["missing_conditions"] if "hv_live_work" in m]
@@ -110,7 +93,7 @@ async def test_s6_items_come_from_the_plan_and_s2_and_the_team_ticks_its_own(flo
     assert by_label["SF6 gas"]["source"] == "s2" and by_label["SF6 gas"]["done"] is True
     assert "tools" not in by_label  # the S2 'tools' and the plan's are the standard's Tools
     wrench = by_label["Torque wrench 400 Nm"]["key"]
-    refused = gate(await flow.c.post(f"/cases/{cid}/dispatch", headers=flow.d), "dispatch")
+    refused = refused_gate(await flow.c.post(f"/cases/{cid}/dispatch", headers=flow.d), "dispatch")
     assert any(wrench in m for m in refused if m.startswith("S6:"))
     outsider = bearer(env, "engineer", "eng-outsider")
     path = f"/cases/{cid}/preparation/items/{wrench}"
@@ -150,7 +133,7 @@ async def test_s22_s24_answers_come_from_the_routed_unit_or_on_its_behalf(flow, 
     cid2, item2 = await registered(flow, "referral")
     r = await flow.c.post(f"/routed-items/{item2}/answer", headers=flow.d, json={"answer": "per phone with GIS"})
     assert r.status_code == 200 and r.json()["answered_on_behalf"] is True and r.json()["answered_by"] == "disp-1"
-    answered = await outbox(flow.app, cid2, "RoutedItemAnswered")
+    answered = await events_of(flow.app, cid2, "RoutedItemAnswered")
     assert answered[0]["on_behalf"] is True and answered[0]["unit"] == "gis-works"
 
 
@@ -158,7 +141,7 @@ async def test_s24_an_unresolved_disagreement_escalates_to_the_department_heads(
     cid, item = await registered(flow, "referral")
     r = await flow.c.post(f"/routed-items/{item}/mediation", headers=flow.d,
                           json={"mediation": "talked", "resolved": False})
-    assert gate(r, "mediation") == ["S24: only an internal disagreement is mediated"]
+    assert refused_gate(r, "mediation") == ["S24: only an internal disagreement is mediated"]
     cid, item = await registered(flow, "internal_disagreement")
     r = await flow.c.post(f"/routed-items/{item}/mediation", headers=flow.d,
                           json={"mediation": "  ", "resolved": False})
@@ -167,7 +150,7 @@ async def test_s24_an_unresolved_disagreement_escalates_to_the_department_heads(
                           json={"mediation": "GIS and transformer works disagree on who supplies the bushing",
                                 "resolved": False})
     assert r.status_code == 200 and r.json()["status"] == "escalated" and r.json()["mediated_by"] == "disp-1"
-    escalated = await outbox(flow.app, cid, "InternalDisagreementEscalated")
+    escalated = await events_of(flow.app, cid, "InternalDisagreementEscalated")
     assert escalated[0]["escalated_to"] == "department_heads" and escalated[0]["mediation"].startswith("GIS and")
     head = bearer(env, "department_head", "head-5", unit="quality")
     r = await flow.c.post(f"/routed-items/{item}/answer", headers=head, json={"answer": "transformer works supplies"})

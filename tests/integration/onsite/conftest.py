@@ -8,7 +8,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
 
 from services.onsite.handlers import open_visit
 from services.onsite.site_days import site_calendar
@@ -22,8 +21,7 @@ from shared.events.dispatch import (
     ServiceDispatched,
     TeamMember,
 )
-from shared.messaging.tables import OutboxMessage
-from tests.integration.conftest import TestEnv, bearer, http_only
+from tests.integration.conftest import TestEnv, bearer, events_of, http_only  # noqa: F401  (events_of re-exported)
 
 NOW = datetime.now(UTC)
 # The cases of these tests were dispatched before any time they pin (reported times are checked against it).
@@ -168,12 +166,3 @@ async def new_site(env, onsite):
         return site
 
     return make
-
-
-async def events_of(app, case_id: str, event_type: str) -> list[dict]:
-    """The payloads of one event type this service wrote to its outbox for a case."""
-    async with app.state.sessions() as session:
-        rows = (await session.execute(select(OutboxMessage).where(
-            OutboxMessage.aggregate_id == case_id, OutboxMessage.event_type == event_type)
-            .order_by(OutboxMessage.seq))).scalars()
-        return [r.payload.get("data", r.payload) for r in rows]

@@ -13,35 +13,30 @@ from services.onsite.site_records.service import flag_overdue_reports, flag_refu
 from services.onsite.visits.models import SiteVisit
 from shared.clock import utcnow
 from shared.db import transaction
-from tests.integration.onsite.conftest import NOW, events_of
+from tests.integration.conftest import events_of, refused_gate
+from tests.integration.onsite.conftest import NOW
 
 pytestmark = pytest.mark.integration
 
 HERE = {"latitude": 39.9, "longitude": 116.4}
 
 
-def gate(r, name: str) -> list[str]:
-    assert r.status_code == 409, r.text
-    body = r.json()
-    assert body["type"].endswith("/gate-refused") and body["gate"] == name, body
-    return body["missing_conditions"]
-
-
 async def test_refusals_of_the_standard_share_the_gate_refused_shape(new_site):
     site = await new_site(1, sheets=[], arrive=False)
-    assert gate(await site.post("/communications", {"kind": "other", "text": "x", "counterpart": "y"}),
+    assert refused_gate(await site.post("/communications", {"kind": "other", "text": "x", "counterpart": "y"}),
                 "work on site") == ["S8: no engineer has arrived on site yet"]
     await site.arrive()
     at = utcnow().isoformat()
     assert (await site.post("/check-ins", {"at": at, **HERE})).status_code == 201
-    assert gate(await site.post("/check-ins", {"at": at, **HERE}), "sign-in")[0].startswith("S10:")
+    assert refused_gate(await site.post("/check-ins", {"at": at, **HERE}), "sign-in")[0].startswith("S10:")
     r = await site.post("/cleanup", {"site_clean": True, "equipment_clean": False, "customer_confirmed_by": "Liu"})
-    assert gate(r, "clean-up") == ["S27: the equipment is not clean"]
+    assert refused_gate(r, "clean-up") == ["S27: the equipment is not clean"]
     r = await site.post("/customer-reports", {"summary": "day 1", "escalate_to": "regional_centre"})
-    assert gate(r, "customer report")[0].startswith("S16:")
+    assert refused_gate(r, "customer report")[0].startswith("S16:")
     r = await site.post("/process-records", {"kind": "meeting_minutes", "title": "m", "description": "d",
                                              "participants": ["one"]})
-    assert gate(r, "process record") == ["S18: minutes of a multi-department meeting list at least two participants"]
+    assert refused_gate(r, "process record") == [
+        "S18: minutes of a multi-department meeting list at least two participants"]
 
 
 async def test_required_text_that_is_only_blanks_is_refused_naming_the_field(new_site):
@@ -72,11 +67,11 @@ async def test_s18_a_design_change_needs_its_change_document(new_site):
     site = await new_site(1, sheets=[])
     other = await new_site(1, sheets=[])
     body = {"kind": "design_change", "title": "Busbar rerouted", "description": "trench blocked"}
-    assert gate(await site.post("/process-records", body), "process record") == [
+    assert refused_gate(await site.post("/process-records", body), "process record") == [
         "S18: a design change needs its change document (change_document reference or change_document_evidence_id)"]
     foreign = (await other.upload("visit", None, data=b"%PDF-1.4\n", content_type="application/pdf")).json()
     r = await site.post("/process-records", {**body, "change_document_evidence_id": foreign["id"]})
-    assert gate(r, "process record") == ["S18: the change document's evidence is not a file of this visit"]
+    assert refused_gate(r, "process record") == ["S18: the change document's evidence is not a file of this visit"]
     own = (await site.upload("visit", None, data=b"%PDF-1.4\n", content_type="application/pdf")).json()
     r = await site.post("/process-records", {**body, "change_document_evidence_id": own["id"]})
     assert r.status_code == 201 and r.json()["change_document_evidence_id"] == own["id"]
@@ -102,10 +97,10 @@ async def test_s31_the_customer_evaluation_is_recorded_or_its_refusal(new_site, 
     assert r.status_code == 201
     body = {"topics": ["use"], "materials": [code], "attendees": ["A"], "demonstration": True,
             "delivered_at": NOW.isoformat()}
-    assert gate(await site.post("/trainings", body), "training")[0].startswith(
+    assert refused_gate(await site.post("/trainings", body), "training")[0].startswith(
         "S31: the customer's evaluation of the training is not recorded")
     r = await site.post("/trainings", {**body, "evaluation_scores": [4], "evaluation_declined": True})
-    assert gate(r, "training") == ["S31: evaluation forms are recorded, so the evaluation was not declined"]
+    assert refused_gate(r, "training") == ["S31: evaluation forms are recorded, so the evaluation was not declined"]
     r = await site.post("/trainings", {**body, "evaluation_declined": True})
     assert r.status_code == 201 and r.json()["evaluation_declined"] is True
     assert (await site.post("/trainings", {**body, "evaluation_scores": [5, 4]})).status_code == 201
@@ -127,7 +122,7 @@ async def test_s21_exceptions_are_approved_by_a_department_head_and_a_refusal_no
     head = site.as_("head-7", "department_head")
     r = await site.client.post(path, headers=head)
     assert r.status_code == 200 and r.json()["may_leave"] is True and r.json()["exception_approved_by"] == "head-7"
-    assert gate(await site.client.post(path, headers=head), "leave exception") == [
+    assert refused_gate(await site.client.post(path, headers=head), "leave exception") == [
         "S21: the exception is already approved"]
     approved = await events_of(app, site.case_id, "LeaveExceptionApproved")
     assert approved[0]["approved_by"] == "head-7" and approved[0]["engineer_id"] == site.engineers[0]
@@ -136,7 +131,7 @@ async def test_s21_exceptions_are_approved_by_a_department_head_and_a_refusal_no
                              who=1)).json()
     r = await site.client.post(f"/visits/{site.visit_id}/leave-requests/{stays['id']}/exception-approval",
                                headers=head)
-    assert gate(r, "leave exception") == [
+    assert refused_gate(r, "leave exception") == [
         "S21: the engineer stated no reason for an exception (exception_reason)"]
     now = utcnow()
     async with transaction(app.state.sessions) as session:
