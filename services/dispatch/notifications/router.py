@@ -21,7 +21,7 @@ from services.dispatch.notifications.models import (
 from services.dispatch.settings import DispatchSettings
 from shared.api.app import Sessions
 from shared.api.auth import SUPERVISORS, Principal, Requires, Role
-from shared.api.pagination import Cursor, Page, PageSize, decode_cursor, encode_cursor
+from shared.api.pagination import Cursor, Page, PageSize
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.api.regions import region_scope
 from shared.db import transaction
@@ -51,11 +51,9 @@ async def list_notifications(principal: Reader, sessions: Sessions, limit: PageS
                              case_id: Annotated[str | None, Query(max_length=64)] = None,
                              message_status: Annotated[NotificationStatus | None, Query(alias="status")] = None,
                              ) -> Page[NotificationRead]:
-    after = decode_cursor(cursor) if cursor else None
     async with sessions() as session:
-        rows = await service.list_messages(session=session, case_id=case_id, status=message_status,
-                                           region=region_scope(principal), limit=limit, after=after)
-    nxt = encode_cursor(rows[-1].created_at, rows[-1].id) if len(rows) == limit else None
+        rows, nxt = await service.list_messages(session=session, case_id=case_id, status=message_status,
+                                                region=region_scope(principal), limit=limit, cursor=cursor)
     return Page(items=[NotificationRead.model_validate(r) for r in rows], next_cursor=nxt)
 
 
@@ -76,10 +74,9 @@ async def list_notification_recipients(principal: Keeper, sessions: Sessions, li
                                        cursor: Cursor = None, role: Annotated[Audience | None, Query()] = None,
                                        region: Annotated[str | None, Query(max_length=64)] = None,
                                        ) -> Page[RecipientRead]:
-    after = decode_cursor(cursor) if cursor else None
     async with sessions() as session:
-        rows = await service.list_recipients(session=session, role=role, region=region, limit=limit, after=after)
-    nxt = encode_cursor(rows[-1].created_at, rows[-1].id) if len(rows) == limit else None
+        rows, nxt = await service.list_recipients(session=session, role=role, region=region, limit=limit,
+                                                  cursor=cursor)
     return Page(items=[RecipientRead.model_validate(r) for r in rows], next_cursor=nxt)
 
 
@@ -115,10 +112,8 @@ async def record_notification_opt_out(body: OptOutCreate, principal: Keeper, ses
 @router.get("/notification-opt-outs", response_model=Page[OptOutRead], summary="Opted-out addresses, oldest first")
 async def list_notification_opt_outs(principal: Keeper, sessions: Sessions, limit: PageSize = 50,
                                      cursor: Cursor = None) -> Page[OptOutRead]:
-    after = decode_cursor(cursor) if cursor else None
     async with sessions() as session:
-        rows = await service.list_opt_outs(session=session, limit=limit, after=after)
-    nxt = encode_cursor(rows[-1].created_at, rows[-1].id) if len(rows) == limit else None
+        rows, nxt = await service.list_opt_outs(session=session, limit=limit, cursor=cursor)
     return Page(items=[OptOutRead.model_validate(r) for r in rows], next_cursor=nxt)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, or_, select, text, tuple_, update
+from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -29,6 +29,7 @@ from services.dispatch.notifications.models import (
 )
 from services.dispatch.notifications.render import render
 from services.dispatch.settings import DispatchSettings
+from shared.api.pagination import keyset_page, where_given
 from shared.api.problems import Conflict, NotFound
 from shared.db import table_of
 from shared.events import EventEnvelope, registry
@@ -249,18 +250,11 @@ async def backlog(*, session: AsyncSession, now: datetime) -> list[tuple[str, in
 # --- reading the messages -------------------------------------------------------------------------
 
 async def list_messages(*, session: AsyncSession, case_id: str | None, status: str | None, region: str | None,
-                        limit: int, after: tuple[datetime, UUID] | None) -> list[Notification]:
-    stmt = select(Notification)
-    if case_id is not None:
-        stmt = stmt.where(col(Notification.case_id) == case_id)
-    if status is not None:
-        stmt = stmt.where(col(Notification.status) == status)
-    if region is not None:
-        stmt = stmt.where(col(Notification.region) == region)
-    if after is not None:
-        stmt = stmt.where(tuple_(col(Notification.created_at), col(Notification.id)) > tuple_(*after))
-    stmt = stmt.order_by(col(Notification.created_at), col(Notification.id)).limit(limit)
-    return list((await session.execute(stmt)).scalars())
+                        limit: int, cursor: str | None) -> tuple[list[Notification], str | None]:
+    stmt = where_given(select(Notification), (col(Notification.case_id), case_id),
+                       (col(Notification.status), status), (col(Notification.region), region))
+    return await keyset_page(session, stmt, model=Notification, at=col(Notification.created_at), limit=limit,
+                             cursor=cursor)
 
 
 # --- the staff directory --------------------------------------------------------------------------
@@ -316,16 +310,11 @@ async def remove_recipient(*, session: AsyncSession, recipient_id: UUID) -> None
 
 
 async def list_recipients(*, session: AsyncSession, role: str | None, region: str | None, limit: int,
-                          after: tuple[datetime, UUID] | None) -> list[NotificationRecipient]:
-    stmt = select(NotificationRecipient)
-    if role is not None:
-        stmt = stmt.where(col(NotificationRecipient.role) == role)
-    if region is not None:
-        stmt = stmt.where(col(NotificationRecipient.region) == region)
-    if after is not None:
-        stmt = stmt.where(tuple_(col(NotificationRecipient.created_at), col(NotificationRecipient.id)) > tuple_(*after))
-    stmt = stmt.order_by(col(NotificationRecipient.created_at), col(NotificationRecipient.id)).limit(limit)
-    return list((await session.execute(stmt)).scalars())
+                          cursor: str | None) -> tuple[list[NotificationRecipient], str | None]:
+    stmt = where_given(select(NotificationRecipient), (col(NotificationRecipient.role), role),
+                       (col(NotificationRecipient.region), region))
+    return await keyset_page(session, stmt, model=NotificationRecipient, at=col(NotificationRecipient.created_at),
+                             limit=limit, cursor=cursor)
 
 
 # --- opt-outs -------------------------------------------------------------------------------------
@@ -349,12 +338,9 @@ async def opt_out(*, session: AsyncSession, body: OptOutCreate, actor: str,
 
 
 async def list_opt_outs(*, session: AsyncSession, limit: int,
-                        after: tuple[datetime, UUID] | None) -> list[NotificationOptOut]:
-    stmt = select(NotificationOptOut)
-    if after is not None:
-        stmt = stmt.where(tuple_(col(NotificationOptOut.created_at), col(NotificationOptOut.id)) > tuple_(*after))
-    stmt = stmt.order_by(col(NotificationOptOut.created_at), col(NotificationOptOut.id)).limit(limit)
-    return list((await session.execute(stmt)).scalars())
+                        cursor: str | None) -> tuple[list[NotificationOptOut], str | None]:
+    return await keyset_page(session, select(NotificationOptOut), model=NotificationOptOut,
+                             at=col(NotificationOptOut.created_at), limit=limit, cursor=cursor)
 
 
 async def remove_opt_out(*, session: AsyncSession, opt_out_id: UUID) -> None:
