@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -24,7 +24,7 @@ from services.onsite.visits.models import (
     VisitStatus,
 )
 from shared.api.auth import SUPERVISORS, Principal, Role
-from shared.api.pagination import decode_cursor, encode_cursor
+from shared.api.pagination import keyset_page, where_given
 from shared.api.problems import Forbidden, GateRefused, NotFound
 from shared.api.regions import in_region_scope, region_scope
 from shared.api.resources import bump_version, get_or_404
@@ -174,21 +174,13 @@ async def list_visits(
     *, session: AsyncSession, principal: Principal, case_id: UUID | None, limit: int, cursor: str | None = None
 ) -> tuple[list[SiteVisit], str | None]:
     """The newest visits first, `limit` of them after the cursor; the next cursor when more exist."""
-    stmt = select(SiteVisit)
-    if cursor:
-        after_at, after_id = decode_cursor(cursor)
-        stmt = stmt.where(tuple_(col(SiteVisit.created_at), col(SiteVisit.id)) < tuple_(after_at, after_id))
-    if case_id is not None:
-        stmt = stmt.where(col(SiteVisit.case_id) == case_id)
+    stmt = where_given(select(SiteVisit), (col(SiteVisit.case_id), case_id))
     if not principal.has(Role.ADMIN, *SUPERVISORS):
         stmt = stmt.where(col(SiteVisit.engineer_ids).contains([principal.subject]))
     elif (region := region_scope(principal)) is not None:
         stmt = stmt.where(col(SiteVisit.region) == region)
-    stmt = stmt.order_by(col(SiteVisit.created_at).desc(), col(SiteVisit.id).desc()).limit(limit + 1)
-    rows = list((await session.execute(stmt)).scalars())
-    if len(rows) <= limit:
-        return rows, None
-    return rows[:limit], encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id)
+    return await keyset_page(session, stmt, model=SiteVisit, at=col(SiteVisit.created_at), limit=limit,
+                             cursor=cursor, newest_first=True)
 
 
 async def issue_changed(*, session: AsyncSession, issue_id: UUID, status: str | None = None,
