@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.onsite.site_records.service import item_routed
@@ -15,7 +17,14 @@ from shared.events.dispatch import (
     ServiceDispatched,
     StaffAdded,
 )
-from shared.events.quality import IssueClosed, IssueEscalated, IssueLogged, IssueReopened, IssueResolvedOnSite
+from shared.events.quality import (
+    IssueClosed,
+    IssueEscalated,
+    IssueEvent,
+    IssueLogged,
+    IssueReopened,
+    IssueResolvedOnSite,
+)
 from shared.messaging.consumer import EventHandlers
 
 handlers = EventHandlers()
@@ -47,28 +56,19 @@ async def show_issue(session: AsyncSession, envelope: EventEnvelope, payload: Is
     await service.note_issue(session=session, event=payload, actor=envelope.actor)
 
 
-@handlers.on(IssueResolvedOnSite)
-async def issue_resolved(session: AsyncSession, envelope: EventEnvelope, payload: IssueResolvedOnSite) -> None:
-    await service.issue_changed(session=session, issue_id=payload.issue_id, status="resolved_on_site",
-                                what=envelope.type, actor=envelope.actor)
+# What each of quality's events changes on the issue as shown on its visit.
+ISSUE_CHANGES: dict[type[IssueEvent], dict[str, Any]] = {
+    IssueResolvedOnSite: {"status": "resolved_on_site"},
+    IssueEscalated: {"escalated": True},
+    IssueClosed: {"status": "closed"},
+    IssueReopened: {"status": "reopened"},
+}
 
 
-@handlers.on(IssueEscalated)
-async def issue_escalated(session: AsyncSession, envelope: EventEnvelope, payload: IssueEscalated) -> None:
-    await service.issue_changed(session=session, issue_id=payload.issue_id, escalated=True,
-                                what=envelope.type, actor=envelope.actor)
-
-
-@handlers.on(IssueClosed)
-async def issue_closed(session: AsyncSession, envelope: EventEnvelope, payload: IssueClosed) -> None:
-    await service.issue_changed(session=session, issue_id=payload.issue_id, status="closed",
-                                what=envelope.type, actor=envelope.actor)
-
-
-@handlers.on(IssueReopened)
-async def issue_reopened(session: AsyncSession, envelope: EventEnvelope, payload: IssueReopened) -> None:
-    await service.issue_changed(session=session, issue_id=payload.issue_id, status="reopened",
-                                what=envelope.type, actor=envelope.actor)
+@handlers.on(*ISSUE_CHANGES)
+async def issue_changed(session: AsyncSession, envelope: EventEnvelope, payload: IssueEvent) -> None:
+    await service.issue_changed(session=session, issue_id=payload.issue_id, what=envelope.type, actor=envelope.actor,
+                                **ISSUE_CHANGES[type(payload)])
 
 
 @handlers.on(RoutedItemAssigned)

@@ -92,7 +92,7 @@ async def test_completion_refused_until_s26_to_s29_done_and_issues_escalated_the
     assert r.status_code == 200 and r.json()[0]["tracking_number"] == "SF123"
 
     # The issue escalated to the closed loop no longer blocks; reopened-after-fix would.
-    await quality_event(app, site, handlers.issue_escalated, IssueEscalated(
+    await quality_event(app, site, handlers.issue_changed, IssueEscalated(
         issue_id=issue_id, case_id=uuid.UUID(site.case_id), responsible_unit="GIS works", owner="q-owner",
         due_at=NOW + timedelta(days=5)))
     assert (await site.get("/completion-readiness")).json()["missing_conditions"] == []
@@ -143,11 +143,11 @@ async def test_issue_states_follow_quality_events(new_site, onsite):
     issue_id = uuid.uuid4()
     case_id = uuid.UUID(site.case_id)
     await quality_event(app, site, handlers.show_issue, logged(site, issue_id))
-    await quality_event(app, site, handlers.issue_resolved, IssueResolvedOnSite(
+    await quality_event(app, site, handlers.issue_changed, IssueResolvedOnSite(
         issue_id=issue_id, case_id=case_id, resolution="relay replaced", resolved_by="e", customer_confirmed_by="c"))
     issue = (await site.get()).json()["quality_issues"][0]
     assert (issue["status"], issue["escalated"]) == ("resolved_on_site", False)
-    await quality_event(app, site, handlers.issue_reopened, IssueReopened(
+    await quality_event(app, site, handlers.issue_changed, IssueReopened(
         issue_id=issue_id, case_id=case_id, reason="leaks again", by="qe"))
     missing = (await site.get("/completion-readiness")).json()["missing_conditions"]
     assert f"S25: quality issue {issue_id} is still open on site and not escalated" in missing
