@@ -136,8 +136,7 @@ async def record_check(*, session: AsyncSession, visit_id: UUID, body: CheckCrea
 
 
 async def checks(*, session: AsyncSession, visit_id: UUID) -> list[EngineerCheck]:
-    return list((await session.execute(select(EngineerCheck).where(col(EngineerCheck.visit_id) == visit_id)
-                                       .order_by(col(EngineerCheck.checked_at)))).scalars())
+    return await visits.rows_on(session, EngineerCheck, visit_id, col(EngineerCheck.checked_at))
 
 
 # ---------------------------------------------------------------- S27, S28, S29
@@ -252,8 +251,7 @@ async def declare_no_drawing_deviations(*, session: AsyncSession, visit_id: UUID
 
 
 async def drawing_revisions(*, session: AsyncSession, visit_id: UUID) -> list[DrawingRevision]:
-    return list((await session.execute(select(DrawingRevision).where(col(DrawingRevision.visit_id) == visit_id)
-                                       .order_by(col(DrawingRevision.recorded_at)))).scalars())
+    return await visits.rows_on(session, DrawingRevision, visit_id, col(DrawingRevision.recorded_at))
 
 
 # ---------------------------------------------------------------- S30
@@ -423,5 +421,4 @@ def _receipt_signed_at(receipt: ServiceReport | None) -> datetime | None:
 
 
 async def departures(*, session: AsyncSession, visit_id: UUID) -> list[Departure]:
-    return list((await session.execute(select(Departure).where(col(Departure.visit_id) == visit_id)
-                                       .order_by(col(Departure.departed_at)))).scalars())
+    return await visits.rows_on(session, Departure, visit_id, col(Departure.departed_at))

@@ -17,7 +17,6 @@ from services.onsite.visits import service as visits
 from services.onsite.visits.models import SiteVisit
 from services.onsite.work.models import Milestone, ProcessDataRecord, SiteTask
 from shared.api.auth import Principal
-from shared.api.pagination import keyset_page
 from shared.api.problems import (
     GateRefused,
     InvalidInput,
@@ -188,8 +187,7 @@ async def confirm(*, session: AsyncSession, visit_id: UUID, evidence_id: UUID, c
 
 async def list_evidence(*, session: AsyncSession, visit_id: UUID, limit: int,
                         cursor: str | None) -> tuple[list[EvidenceFile], str | None]:
-    return await keyset_page(session, select(EvidenceFile).where(col(EvidenceFile.visit_id) == visit_id),
-                             model=EvidenceFile, at=EvidenceFile.uploaded_at, limit=limit, cursor=cursor)
+    return await visits.page_on(session, EvidenceFile, visit_id, EvidenceFile.uploaded_at, limit=limit, cursor=cursor)
 
 
 async def milestones_without_evidence(*, session: AsyncSession, visit_id: UUID) -> list[Milestone]:

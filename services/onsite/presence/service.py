@@ -21,7 +21,6 @@ from services.onsite.site_records.models import LeaveRequest
 from services.onsite.visits import service as visits
 from services.onsite.visits.models import SiteVisit, ThreeCallsRecord, VisitStatus
 from shared.api.auth import Principal
-from shared.api.pagination import keyset_page
 from shared.api.problems import GateRefused, InvalidInput
 from shared.clock import utcnow
 from shared.events.onsite import (
@@ -92,8 +91,8 @@ async def check_out(*, session: AsyncSession, visit_id: UUID, body: Location, pr
 
 async def presences(*, session: AsyncSession, visit_id: UUID, limit: int,
                     cursor: str | None) -> tuple[list[DailyPresence], str | None]:
-    return await keyset_page(session, select(DailyPresence).where(col(DailyPresence.visit_id) == visit_id),
-                             model=DailyPresence, at=DailyPresence.checked_in_at, limit=limit, cursor=cursor)
+    return await visits.page_on(session, DailyPresence, visit_id, DailyPresence.checked_in_at, limit=limit,
+                                cursor=cursor)
 
 
 async def whereabouts(*, session: AsyncSession) -> list[tuple[DailyPresence, SiteVisit]]:
@@ -128,8 +127,7 @@ async def submit_log(*, session: AsyncSession, visit_id: UUID, body: DailyLogCre
 
 async def logs(*, session: AsyncSession, visit_id: UUID, limit: int,
                cursor: str | None) -> tuple[list[DailyLog], str | None]:
-    return await keyset_page(session, select(DailyLog).where(col(DailyLog.visit_id) == visit_id),
-                             model=DailyLog, at=DailyLog.submitted_at, limit=limit, cursor=cursor)
+    return await visits.page_on(session, DailyLog, visit_id, DailyLog.submitted_at, limit=limit, cursor=cursor)
 
 
 def _site_today(now: datetime, calendar: SiteCalendar) -> ColumnElement[date]:

@@ -36,7 +36,6 @@ from services.onsite.site_records.models import (
 from services.onsite.visits import service as visits
 from services.onsite.visits.models import SiteVisit, ThreeCallsRecord, VisitStatus
 from shared.api.auth import Principal
-from shared.api.pagination import keyset_page
 from shared.api.problems import Conflict, NotFound
 from shared.clock import utcnow
 from shared.events.dispatch import RoutedItemAnswered, RoutedItemAssigned
@@ -64,8 +63,7 @@ VisitRecord = TypeVar("VisitRecord", CommunicationEntry, CustomerReport, Process
 async def list_of(*, session: AsyncSession, model: type[VisitRecord], visit_id: UUID, at: Any, limit: int,
                   cursor: str | None) -> tuple[list[VisitRecord], str | None]:
     """One page of the rows of one record kind on a visit, oldest first."""
-    stmt = select(model).where(col(model.visit_id) == visit_id)
-    return await keyset_page(session, stmt, model=model, at=at, limit=limit, cursor=cursor)
+    return await visits.page_on(session, model, visit_id, at, limit=limit, cursor=cursor)
 
 
 async def log_communication(*, session: AsyncSession, visit_id: UUID, body: CommunicationCreate,

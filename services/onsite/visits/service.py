@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from sqlalchemy import func, select
@@ -18,6 +18,7 @@ from services.onsite.sync.log import note_change
 from services.onsite.visits import domain
 from services.onsite.visits.models import (
     ArrivalCreate,
+    OnVisit,
     SiteVisit,
     ThreeCallsRecord,
     VisitQualityIssue,
@@ -33,6 +34,21 @@ from shared.events.dispatch import ArrivalRescheduled, ServiceDispatched, StaffA
 from shared.events.onsite import EngineerArrived
 from shared.events.quality import IssueLogged
 from shared.messages import msg
+
+Row = TypeVar("Row", bound=OnVisit)
+
+
+async def rows_on(session: AsyncSession, model: type[Row], visit_id: UUID, *order: Any) -> list[Row]:
+    """Every row of one kind recorded on a visit, in `order` (its columns)."""
+    stmt = select(model).where(col(model.visit_id) == visit_id).order_by(*order)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def page_on(session: AsyncSession, model: type[Row], visit_id: UUID, at: Any, *, limit: int,
+                  cursor: str | None) -> tuple[list[Row], str | None]:
+    """One page of the rows of one kind recorded on a visit, oldest first (by `at`)."""
+    stmt = select(model).where(col(model.visit_id) == visit_id)
+    return await keyset_page(session, stmt, model=model, at=at, limit=limit, cursor=cursor)
 
 
 def check_reported(visit: SiteVisit, *, step: str, field: str, at: datetime | None,
@@ -159,15 +175,12 @@ def changed(session: AsyncSession, visit: SiteVisit, actor: str, what: str, data
 
 
 async def details(*, session: AsyncSession, visit: SiteVisit) -> tuple[list[ThreeCallsRecord], list[VisitQualityIssue]]:
-    arrivals = (await session.execute(
-        select(ThreeCallsRecord).where(col(ThreeCallsRecord.visit_id) == visit.id)
-        .order_by(col(ThreeCallsRecord.arrived_at))
-    )).scalars()
+    arrivals = await rows_on(session, ThreeCallsRecord, visit.id, col(ThreeCallsRecord.arrived_at))
     issues = (await session.execute(
         select(VisitQualityIssue).where(col(VisitQualityIssue.visit_id) == visit.id)
         .order_by(col(VisitQualityIssue.logged_at))
     )).scalars()
-    return list(arrivals), list(issues)
+    return arrivals, list(issues)
 
 
 async def list_visits(

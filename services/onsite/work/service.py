@@ -41,7 +41,6 @@ from services.onsite.work.models import (
 )
 from shared.api.auth import Principal
 from shared.api.concurrency import check_if_match
-from shared.api.pagination import keyset_page
 from shared.api.problems import GateRefused, InvalidInput, NotFound
 from shared.api.resources import bump_version, get_or_404
 from shared.clock import utcnow
@@ -134,8 +133,7 @@ async def escalate_dispute(*, session: AsyncSession, visit_id: UUID, dispute_id:
 async def briefings(
     *, session: AsyncSession, visit: SiteVisit
 ) -> list[tuple[TechnicalBriefing, list[BriefingDispute]]]:
-    rows = (await session.execute(select(TechnicalBriefing).where(col(TechnicalBriefing.visit_id) == visit.id)
-                                  .order_by(col(TechnicalBriefing.held_at)))).scalars().all()
+    rows = await visits.rows_on(session, TechnicalBriefing, visit.id, col(TechnicalBriefing.held_at))
     disputes = (await session.execute(
         select(BriefingDispute).where(col(BriefingDispute.visit_id) == visit.id))).scalars()
     by_briefing: dict[UUID, list[BriefingDispute]] = {}
@@ -162,8 +160,7 @@ async def record_permit(*, session: AsyncSession, visit_id: UUID, body: PermitCr
 
 
 async def permits(*, session: AsyncSession, visit_id: UUID) -> list[WorkPermit]:
-    return list((await session.execute(select(WorkPermit).where(col(WorkPermit.visit_id) == visit_id)
-                                       .order_by(col(WorkPermit.valid_from)))).scalars())
+    return await visits.rows_on(session, WorkPermit, visit_id, col(WorkPermit.valid_from))
 
 
 # ---------------------------------------------------------------- S12 tasks and plan
@@ -174,8 +171,7 @@ async def get_task(*, session: AsyncSession, visit: SiteVisit, task_id: UUID, fo
 
 
 async def tasks(*, session: AsyncSession, visit_id: UUID) -> list[SiteTask]:
-    return list((await session.execute(select(SiteTask).where(col(SiteTask.visit_id) == visit_id)
-                                       .order_by(col(SiteTask.created_at), col(SiteTask.id)))).scalars())
+    return await visits.rows_on(session, SiteTask, visit_id, col(SiteTask.created_at), col(SiteTask.id))
 
 
 async def add_task(*, session: AsyncSession, visit_id: UUID, body: TaskCreate, principal: Principal) -> SiteTask:
@@ -485,8 +481,7 @@ async def add_milestone(*, session: AsyncSession, visit_id: UUID, body: Mileston
 
 
 async def milestones(*, session: AsyncSession, visit_id: UUID) -> list[Milestone]:
-    return list((await session.execute(select(Milestone).where(col(Milestone.visit_id) == visit_id)
-                                       .order_by(col(Milestone.created_at)))).scalars())
+    return await visits.rows_on(session, Milestone, visit_id, col(Milestone.created_at))
 
 
 async def sign_off_milestone(*, session: AsyncSession, visit_id: UUID, milestone_id: UUID,
@@ -549,11 +544,10 @@ async def _add_witness(*, session: AsyncSession, visit: SiteVisit, principal: Pr
 
 async def process_data(*, session: AsyncSession, visit_id: UUID, limit: int,
                        cursor: str | None) -> tuple[list[ProcessDataRecord], str | None]:
-    return await keyset_page(session, select(ProcessDataRecord).where(col(ProcessDataRecord.visit_id) == visit_id),
-                             model=ProcessDataRecord, at=ProcessDataRecord.recorded_at, limit=limit, cursor=cursor)
+    return await visits.page_on(session, ProcessDataRecord, visit_id, ProcessDataRecord.recorded_at, limit=limit,
+                                cursor=cursor)
 
 
 async def witnesses(*, session: AsyncSession, visit_id: UUID, limit: int,
                     cursor: str | None) -> tuple[list[WitnessRecord], str | None]:
-    return await keyset_page(session, select(WitnessRecord).where(col(WitnessRecord.visit_id) == visit_id),
-                             model=WitnessRecord, at=WitnessRecord.recorded_at, limit=limit, cursor=cursor)
+    return await visits.page_on(session, WitnessRecord, visit_id, WitnessRecord.recorded_at, limit=limit, cursor=cursor)
