@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import asyncpg
 from sqlalchemy import Column, DateTime, Table, inspect
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared import idempotency
+from shared.errors import is_unavailable
 from shared.settings import ServiceSettings
 
 
@@ -75,3 +77,24 @@ async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterat
                 await idempotency.reserve(session, keyed)
         if keyed is not None:
             keyed.reserved = True
+
+
+@asynccontextmanager
+async def one_statement(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[asyncpg.Connection]:
+    """A unit of work that is one statement, on the driver's connection (decision 0098).
+
+    PostgreSQL applies a statement sent outside a transaction block all or nothing, so a write that
+    fits in one statement (data-modifying CTEs included: a row and its outbox row) needs no BEGIN and
+    COMMIT round trips and none of the session's machinery. The connection comes from the sessions'
+    pool (same server settings, statement timeout included); one the server dropped is invalidated so
+    the pool does not hand it out again. A request carrying an `Idempotency-Key` is not one statement
+    (its key is reserved in the same commit): it takes `transaction`."""
+    engine = sessions.kw["bind"]
+    async with engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        try:
+            yield raw.driver_connection
+        except BaseException as exc:
+            if is_unavailable(exc):
+                await conn.invalidate()
+            raise

@@ -70,6 +70,23 @@ class EventWriter:
     def __call__(
         self, session: AsyncSession, payload: EventPayload, *, case_id: object, actor: str
     ) -> EventEnvelope:
+        self._check_producer(payload)
+        return add_event(session, payload, source=self.source, subject=str(case_id), actor=actor)
+
+    def envelope(self, payload: EventPayload, *, case_id: object, actor: str) -> EventEnvelope:
+        """The event for a one-statement unit of work (`shared.db.one_statement`) whose statement
+        inserts the outbox row itself (`OUTBOX_COLUMNS`); nothing is staged on a session."""
+        self._check_producer(payload)
+        subject = str(case_id)
+        context.case_id.set(subject)
+        return EventEnvelope.wrap(payload, source=self.source, subject=subject, actor=actor)
+
+    def _check_producer(self, payload: EventPayload) -> None:
         if payload.producer != self.service:
             raise ValueError(f"{self.service} may not emit {payload.event_type} (owned by {payload.producer})")
-        return add_event(session, payload, source=self.source, subject=str(case_id), actor=actor)
+
+
+# The columns a statement writing an outbox row in SQL fills, as `add_event`'s rows do (`seq` and
+# `sent_at` are the table's): id, aggregate type and id, event type and version, the envelope as JSON,
+# created_at, attempts = 0.
+OUTBOX_COLUMNS = "id, aggregate_type, aggregate_id, event_type, event_version, payload, created_at, attempts"

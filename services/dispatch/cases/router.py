@@ -25,7 +25,8 @@ from shared.api.personal_data import audit_read, contact_subjects
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.api.regions import region_scope
 from shared.api.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
-from shared.db import transaction
+from shared.db import one_statement, transaction
+from shared.idempotency import pending_key
 
 router = APIRouter(tags=["service cases"])
 
@@ -67,8 +68,12 @@ async def crm_signature(
 async def receive_service_request(
     body: ServiceRequestCreate, principal: CrmClient, sessions: Sessions, response: Response
 ) -> ServiceCaseRead:
-    async with transaction(sessions) as session:
-        case, created = await service.receive_request(session=session, request=body, actor=principal.actor)
+    if pending_key.get() is None:  # the hot path: one statement (decision 0098)
+        async with one_statement(sessions) as conn:
+            case, created = await service.open_case(conn=conn, request=body, actor=principal.actor)
+    else:  # an Idempotency-Key is reserved in the commit that opens the case
+        async with transaction(sessions) as session:
+            case, created = await service.receive_request(session=session, request=body, actor=principal.actor)
     if created:
         response.headers["Location"] = f"/cases/{case['id']}"
     else:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
+from functools import cache
 from typing import Any
 from uuid import UUID, uuid4
 
+import asyncpg
 from sqlalchemy import bindparam, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import col
@@ -37,6 +41,7 @@ from shared.events.dispatch import (
     ServiceRequestReceived,
 )
 from shared.messages import msg
+from shared.messaging.outbox import OUTBOX_COLUMNS
 
 
 async def get(*, session: AsyncSession, case_id: UUID, for_update: bool = False) -> ServiceCase:
@@ -75,9 +80,43 @@ async def receive_request(
     One statement decides (`INSERT ... ON CONFLICT (crm_reference) DO NOTHING RETURNING`), so two
     deliveries of the same request racing each other open one case; the event is staged only for
     the delivery that opened it. Returns the case's row and whether this call created it.
+    The unit of work of a request carrying an `Idempotency-Key`; `open_case` is the same in one statement.
     """
+    values = _new_case(request, actor)
+    row = (await session.execute(_OPEN_CASE, values)).mappings().one_or_none()
+    if row is None:
+        row = (await session.execute(_CASE_BY_REFERENCE, {"reference": request.crm_reference})).mappings().one()
+        return dict(row), False
+    case = dict(row)
+    emit(session, _received(case), case_id=case["id"], actor=actor)
+    return case, True
+
+
+async def open_case(
+    *, conn: asyncpg.Connection, request: ServiceRequestCreate, actor: str
+) -> tuple[dict[str, Any], bool]:
+    """S1 as one statement (`shared.db.one_statement`, decision 0098): the case and its outbox row are
+    inserted by one `INSERT ... ON CONFLICT (crm_reference) DO NOTHING` with the outbox row's INSERT
+    reading the inserted case, so the event exists exactly when this delivery opened the case, and
+    both commit together. Only when the reference was already taken is the existing case read (200).
+    Same answer and event as `receive_request`."""
+    values = _new_case(request, actor)
+    envelope = emit.envelope(_received(values), case_id=values["id"], actor=actor)
+    row = await conn.fetchrow(
+        _open_case_sql(tuple(values)),
+        *(json.dumps(v) if isinstance(v, dict | list) else v for v in values.values()),
+        envelope.id, envelope.type, envelope.version, envelope.model_dump_json(), utcnow())
+    if row is None:
+        row = await conn.fetchrow(_CASE_BY_REFERENCE_SQL, request.crm_reference)
+        assert row is not None  # the reference conflicted, so its case exists (cases are never deleted)
+        return dict(row), False
+    return dict(row), True
+
+
+def _new_case(request: ServiceRequestCreate, actor: str) -> dict[str, Any]:
+    """The new case's columns (the rest take their defaults)."""
     now = utcnow()
-    values = {
+    return {
         "id": uuid4(), "crm_reference": request.crm_reference, "customer_name": request.customer_name,
         "site_name": request.site_name, "site_address": request.site_address, "region": request.region,
         "equipment_type": request.equipment.type, "equipment_model": request.equipment.model,
@@ -87,16 +126,34 @@ async def receive_request(
         "customer_language": request.customer_language, "status": CaseStatus.RECEIVED, "team": [], "version": 1,
         "created_at": now, "created_by": actor, "updated_at": now, "updated_by": actor,
     }
-    row = (await session.execute(_OPEN_CASE, values)).mappings().one_or_none()
-    if row is None:
-        row = (await session.execute(_CASE_BY_REFERENCE, {"reference": request.crm_reference})).mappings().one()
-        return dict(row), False
-    emit(session, ServiceRequestReceived(
-        case_id=row["id"], crm_reference=row["crm_reference"], customer_name=row["customer_name"],
-        site_name=row["site_name"], region=row["region"], equipment_type=row["equipment_type"],
-        urgency=row["urgency"], difficulty=row["difficulty"], customer_importance=row["customer_importance"],
-    ), case_id=row["id"], actor=actor)
-    return dict(row), True
+
+
+def _received(case: Mapping[str, Any]) -> ServiceRequestReceived:
+    return ServiceRequestReceived(
+        case_id=case["id"], crm_reference=case["crm_reference"], customer_name=case["customer_name"],
+        site_name=case["site_name"], region=case["region"], equipment_type=case["equipment_type"],
+        urgency=case["urgency"], difficulty=case["difficulty"], customer_importance=case["customer_importance"],
+    )
+
+
+_CASE_BY_REFERENCE_SQL = "SELECT * FROM service_case WHERE crm_reference = $1"
+
+
+@cache
+def _open_case_sql(columns: tuple[str, ...]) -> str:
+    """The case's INSERT with the outbox row's INSERT reading what it inserted (a data-modifying CTE
+    runs to completion whether or not the outer query reads it); parameters: the case's `columns`,
+    then the event's id, type, version, envelope (JSON) and created_at."""
+    n = len(columns)
+    case_params = ", ".join(f"${i}" for i in range(1, n + 1))
+    return (
+        f"WITH opened AS (INSERT INTO service_case ({', '.join(columns)}) VALUES ({case_params}) "
+        "ON CONFLICT (crm_reference) DO NOTHING RETURNING *), "
+        f"queued AS (INSERT INTO outbox_message ({OUTBOX_COLUMNS}) "
+        f"SELECT ${n + 1}, 'service_case', opened.id::text, ${n + 2}, ${n + 3}, ${n + 4}::jsonb, ${n + 5}, 0 "
+        "FROM opened) "
+        "SELECT * FROM opened"
+    )
 
 
 def touch(case: ServiceCase, actor: str) -> None:
