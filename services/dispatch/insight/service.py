@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from typing import Any
 from uuid import UUID
 
@@ -42,10 +43,18 @@ _engineers = table_of(EngineerKpiFacts)
 _summary = table_of(CaseConformanceSummary)
 
 
-def _upsert(table: Any, values: dict[str, Any], key: str = "case_id") -> Any:
-    stmt = pg_insert(table).values(**values)
+def _upsert(table: Any, values: dict[str, Any], key: str = "case_id") -> tuple[Any, dict[str, Any]]:
+    """The upsert of `values` and its parameters: `session.execute(*_upsert(...))`."""
+    return _upsert_statement(table, tuple(values), key), values
+
+
+@cache
+def _upsert_statement(table: Any, columns: tuple[str, ...], key: str) -> Any:
+    # built once per table and column set, with bind parameters (decision 0098): a statement built with
+    # the values in it was rebuilt, re-keyed and its `excluded` columns re-proxied for every event
+    stmt = pg_insert(table)
     return stmt.on_conflict_do_update(index_elements=[table.c[key]],
-                                      set_={k: stmt.excluded[k] for k in values if k != key})
+                                      set_={k: stmt.excluded[k] for k in columns if k != key})
 
 
 async def refresh(*, session: AsyncSession, subject: str, event_time: datetime, now: datetime) -> None:
@@ -78,7 +87,7 @@ async def refresh(*, session: AsyncSession, subject: str, event_time: datetime, 
              "engineers": engineers, "created_at": case.created_at, "period_day": day}
     counts = {name: getattr(facts, name) for name in domain.CASE_COUNTS}
     last = max((e.occurred_at for e in timeline), default=event_time)
-    await session.execute(_upsert(_facts, {**where, "month": day.strftime("%Y-%m"), **counts,
+    await session.execute(*_upsert(_facts, {**where, "month": day.strftime("%Y-%m"), **counts,
                                            "last_event_at": last, "updated_at": now}))
     await session.execute(delete(_engineers).where(_engineers.c.case_id == case_id))
     if facts.engineers:
@@ -87,7 +96,7 @@ async def refresh(*, session: AsyncSession, subject: str, event_time: datetime, 
              **{name: getattr(e, name) for name in domain.ENGINEER_COUNTS}}
             for eng, e in facts.engineers.items()])
     status = summary(facts.steps)
-    await session.execute(_upsert(_summary, {
+    await session.execute(*_upsert(_summary, {
         **where, "done": status["done"], "in_progress": status["in_progress"], "missing": status["missing"],
         "not_applicable": status["not_applicable"], "findings": status["findings"],
         "steps": domain.step_cells(facts.steps), "updated_at": now}))
