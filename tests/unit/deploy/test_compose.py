@@ -164,3 +164,18 @@ def test_secret_env_files_are_git_ignored_and_only_templates_are_committed():
     ignore = (DEPLOY / ".gitignore").read_text().split()
     assert "*.env" in ignore
     assert (DEPLOY / "compose.env.example").exists() and (DEPLOY / "dispatch.env.example").exists()
+
+
+def test_each_service_publishes_and_consumes_in_its_own_relay_process():
+    """Decision 0098: the API replicas neither publish nor consume; `<service>-relay`, the same image and
+    settings, does both, with no host port."""
+    services = compose()["services"]
+    for name in APP_SERVICES:
+        api, relay = compose_environment(name), compose_environment(f"{name}-relay")
+        assert (api["RELAY_ENABLED"], api["CONSUMER_ENABLED"]) == ("false", "false")
+        assert (relay["RELAY_ENABLED"], relay["CONSUMER_ENABLED"]) == ("true", "true")
+        assert {k: v for k, v in relay.items() if not k.endswith("_ENABLED")} == \
+            {k: v for k, v in api.items() if not k.endswith("_ENABLED")}
+        assert services[f"{name}-relay"]["image"] == services[name]["image"]
+        assert services[f"{name}-relay"]["env_file"] == services[name]["env_file"]
+        assert not services[f"{name}-relay"].get("ports")

@@ -130,3 +130,21 @@ def test_the_hpa_owns_the_replica_count_and_keeps_a_standby(service):
     """A `replicas` field would reset the HPA's count on every apply; two replicas keep a standby relay."""
     assert "replicas" not in k8s_resource("Deployment", service)["spec"]
     assert k8s_resource("HorizontalPodAutoscaler", service)["spec"]["minReplicas"] >= 2
+
+
+@pytest.mark.parametrize("service", APP_SERVICES)
+def test_the_relay_and_consumer_run_in_their_own_pods(service):
+    """Decision 0098: the API pods neither publish nor consume; `<service>-relay` (same image and configuration,
+    two replicas: one publishes, one stands by) does both, and no Service routes requests to it."""
+    def flags(deployment: dict) -> dict[str, str]:
+        (app,) = deployment["spec"]["template"]["spec"]["containers"]
+        return {e["name"]: e["value"] for e in app.get("env", [])}
+
+    api, relay = k8s_resource("Deployment", service), k8s_resource("Deployment", f"{service}-relay")
+    assert flags(api) == {"RELAY_ENABLED": "false", "CONSUMER_ENABLED": "false"}
+    assert flags(relay) == {"RELAY_ENABLED": "true", "CONSUMER_ENABLED": "true"}
+    assert relay["spec"]["replicas"] == 2
+    (api_app,), (relay_app,) = (d["spec"]["template"]["spec"]["containers"] for d in (api, relay))
+    assert relay_app["image"] == api_app["image"] and relay_app["envFrom"] == api_app["envFrom"]
+    relay_labels = relay["spec"]["template"]["metadata"]["labels"]
+    assert not k8s_resource("Service", service)["spec"]["selector"].items() <= relay_labels.items()

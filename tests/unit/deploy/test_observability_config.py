@@ -66,8 +66,9 @@ def test_prometheus_scrapes_every_replica_of_all_four_services_on_their_compose_
         job = jobs[service]
         assert job["metrics_path"] == "/metrics"
         (sd,) = job["dns_sd_configs"]
-        assert sd["names"] == [service] and sd["type"] == "A" and sd["port"] == 8000
-        assert service in compose()["services"]
+        # the API replicas and the relay process (outbox relay and consumer, decision 0098)
+        assert sd["names"] == [service, f"{service}-relay"] and sd["type"] == "A" and sd["port"] == 8000
+        assert {service, f"{service}-relay"} <= set(compose()["services"])
 
 
 def test_prometheus_loads_the_alert_rules_from_where_compose_mounts_them():
