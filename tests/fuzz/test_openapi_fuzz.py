@@ -79,7 +79,10 @@ def _session() -> requests.Session:
 
 
 def _schema(stack, service: str):
-    return schemathesis.openapi.from_url(f"http://127.0.0.1:{stack.service_ports[service]}/openapi.json")
+    # The first request builds the document (dispatch's has some 80 operations): past the 10 s
+    # Schemathesis waits by default on a loaded machine, which lost the whole service's run.
+    return schemathesis.openapi.from_url(f"http://127.0.0.1:{stack.service_ports[service]}/openapi.json",
+                                         timeout=60)
 
 
 @pytest.fixture(scope="session")
