@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
+from typing import Protocol, TypeVar
+
+from fastapi import Response
+from pydantic import BaseModel
+
 from shared.api.problems import PreconditionFailed
 from shared.messages import msg
 
 
 def etag(version: int) -> str:
     return f'W/"{version}"'
+
+
+class HasVersion(Protocol):
+    @property
+    def version(self) -> int: ...
+
+
+Shown = TypeVar("Shown", bound=BaseModel)
+
+
+def with_etag(model: type[Shown], resource: HasVersion, response: Response) -> Shown:
+    """`resource` as the API shows it (`model`), its version as the response's ETag: the If-Match of its next
+    change."""
+    response.headers["ETag"] = etag(resource.version)
+    return model.model_validate(resource)
 
 
 def check_if_match(if_match: str | None, version: int) -> None:

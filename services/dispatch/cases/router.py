@@ -18,7 +18,7 @@ from services.dispatch.cases.models import (
 from services.dispatch.settings import DispatchSettings
 from shared.api.app import Sessions
 from shared.api.auth import CASE_WORKERS, Principal, Requires, Role
-from shared.api.concurrency import etag
+from shared.api.concurrency import with_etag
 from shared.api.pagination import Cursor, Page, PageSize, encode_cursor
 from shared.api.params import IsoDateTime
 from shared.api.personal_data import audit_read, contact_subjects
@@ -118,8 +118,7 @@ async def get_case(request: Request, case_id: UUID, principal: CaseReader, sessi
     async with sessions() as session:
         case = await service.get_visible(session=session, case_id=case_id, principal=principal)
     await audit_read(sessions, request, principal, "customer_contact", contact_subjects(case.contacts))
-    response.headers["ETag"] = etag(case.version)
-    return ServiceCaseRead.model_validate(case)
+    return with_etag(ServiceCaseRead, case, response)
 
 
 @router.get("/cases/{case_id}/timeline", response_model=Page[CaseEventRead],
@@ -142,5 +141,4 @@ async def acknowledge(
 ) -> ServiceCaseRead:
     async with transaction(sessions) as session:
         case = await service.acknowledge(session=session, case_id=case_id, actor=principal.actor, if_match=if_match)
-    response.headers["ETag"] = etag(case.version)
-    return ServiceCaseRead.model_validate(case)
+    return with_etag(ServiceCaseRead, case, response)

@@ -14,7 +14,7 @@ from services.dispatch.delays import service
 from services.dispatch.delays.models import ArrivalReschedule, ArrivalRescheduleRequestRead
 from shared.api.app import Sessions
 from shared.api.auth import Principal, Requires, Role
-from shared.api.concurrency import etag
+from shared.api.concurrency import with_etag
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.db import transaction
 
@@ -47,8 +47,7 @@ async def reschedule_arrival(case_id: UUID, body: ArrivalReschedule, principal: 
     async with transaction(sessions) as session:
         case = await service.reschedule(session=session, case_id=case_id, body=body, actor=principal.actor,
                                         if_match=if_match)
-    response.headers["ETag"] = etag(case.version)
-    return ServiceCaseRead.model_validate(case)
+    return with_etag(ServiceCaseRead, case, response)
 
 
 @router.get("/cases/{case_id}/arrival-reschedules/{request_id}", response_model=ArrivalRescheduleRequestRead,

@@ -14,7 +14,7 @@ from services.dispatch.cases.models import DispatchCommand, ServiceCaseRead
 from services.dispatch.dispatching import service
 from shared.api.app import Sessions
 from shared.api.auth import SUPERVISORS, Principal, Requires, Role
-from shared.api.concurrency import etag
+from shared.api.concurrency import with_etag
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.db import transaction
 
@@ -47,5 +47,4 @@ async def dispatch_case(case_id: UUID, principal: Dispatcher, sessions: Sessions
     async with transaction(sessions) as session:
         case = await service.dispatch(session=session, case_id=case_id, command=body or DispatchCommand(),
                                       actor=principal.actor, if_match=if_match)
-    response.headers["ETag"] = etag(case.version)
-    return ServiceCaseRead.model_validate(case)
+    return with_etag(ServiceCaseRead, case, response)

@@ -10,7 +10,7 @@ from services.dispatch.engineers import service
 from services.dispatch.engineers.models import EngineerCreate, EngineerRead, EngineerUpdate
 from shared.api.app import Sessions
 from shared.api.auth import SUPERVISORS, Principal, Requires, Role
-from shared.api.concurrency import etag
+from shared.api.concurrency import etag, with_etag
 from shared.api.pagination import Page, PageSize
 from shared.api.personal_data import audit_read
 from shared.api.problems import PROBLEM_RESPONSES
@@ -56,8 +56,7 @@ async def get_engineer(request: Request, engineer_id: str, principal: Reader, se
     async with sessions() as session:
         engineer = await service.get(session=session, engineer_id=engineer_id)
     await audit_read(sessions, request, principal, "engineer", [engineer.id])  # certificates, calendar
-    response.headers["ETag"] = etag(engineer.version)
-    return EngineerRead.model_validate(engineer)
+    return with_etag(EngineerRead, engineer, response)
 
 
 @router.put("/{engineer_id}", response_model=EngineerRead, summary="Replace an engineer's record", responses=_ERR)
@@ -66,8 +65,7 @@ async def update_engineer(engineer_id: str, body: EngineerUpdate, principal: Dis
     async with transaction(sessions) as session:
         engineer = await service.update(session=session, engineer_id=engineer_id, body=body,
                                         actor=principal.actor, if_match=if_match)
-    response.headers["ETag"] = etag(engineer.version)
-    return EngineerRead.model_validate(engineer)
+    return with_etag(EngineerRead, engineer, response)
 
 
 @router.delete("/{engineer_id}", response_model=EngineerRead, summary="Deactivate an engineer (kept for history)",
@@ -77,5 +75,4 @@ async def deactivate_engineer(engineer_id: str, principal: Dispatcher, sessions:
     async with transaction(sessions) as session:
         engineer = await service.deactivate(session=session, engineer_id=engineer_id, actor=principal.actor,
                                             if_match=if_match)
-    response.headers["ETag"] = etag(engineer.version)
-    return EngineerRead.model_validate(engineer)
+    return with_etag(EngineerRead, engineer, response)

@@ -12,7 +12,7 @@ from services.dispatch.plans import service
 from services.dispatch.plans.models import ServicePlan, ServicePlanRead, ServicePlanWrite
 from shared.api.app import Sessions
 from shared.api.auth import SUPERVISORS, Principal, Requires, Role
-from shared.api.concurrency import etag
+from shared.api.concurrency import with_etag
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.db import transaction
 
@@ -26,8 +26,7 @@ _ERR: dict[int | str, dict[str, Any]] = {k: PROBLEM_RESPONSES[k] for k in (404, 
 
 
 def _read(plan: ServicePlan, response: Response) -> ServicePlanRead:
-    response.headers["ETag"] = etag(plan.version)
-    return ServicePlanRead.model_validate(plan)
+    return with_etag(ServicePlanRead, plan, response)
 
 
 @router.post("/cases/{case_id}/plans", status_code=status.HTTP_201_CREATED, response_model=ServicePlanRead,

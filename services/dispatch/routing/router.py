@@ -11,7 +11,7 @@ from services.dispatch.routing import service
 from services.dispatch.routing.models import AnswerItem, MediateItem, RoutedItemRead, RoutedStatus, RouteItem
 from shared.api.app import Sessions
 from shared.api.auth import SUPERVISORS, Principal, Requires, Role
-from shared.api.concurrency import etag
+from shared.api.concurrency import with_etag
 from shared.api.pagination import Cursor, Page, PageSize
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.db import transaction
@@ -42,8 +42,7 @@ async def list_items(
 async def get_item(item_id: UUID, principal: Unit, sessions: Sessions, response: Response) -> RoutedItemRead:
     async with sessions() as session:
         item = await service.get(session=session, item_id=item_id)
-    response.headers["ETag"] = etag(item.version)
-    return RoutedItemRead.model_validate(item)
+    return with_etag(RoutedItemRead, item, response)
 
 
 @router.post("/{item_id}/assignment", response_model=RoutedItemRead, responses=_ERR,
@@ -53,8 +52,7 @@ async def route_item(item_id: UUID, body: RouteItem, principal: Dispatcher, sess
     async with transaction(sessions) as session:
         item = await service.route(session=session, item_id=item_id, body=body, actor=principal.actor,
                                    if_match=if_match)
-    response.headers["ETag"] = etag(item.version)
-    return RoutedItemRead.model_validate(item)
+    return with_etag(RoutedItemRead, item, response)
 
 
 @router.post("/{item_id}/answer", response_model=RoutedItemRead, responses=_ERR,
@@ -65,8 +63,7 @@ async def answer_item(item_id: UUID, body: AnswerItem, principal: Unit, sessions
     async with transaction(sessions) as session:
         item = await service.answer(session=session, item_id=item_id, body=body, principal=principal,
                                     if_match=if_match)
-    response.headers["ETag"] = etag(item.version)
-    return RoutedItemRead.model_validate(item)
+    return with_etag(RoutedItemRead, item, response)
 
 
 @router.post("/{item_id}/mediation", response_model=RoutedItemRead, responses=_ERR,
@@ -77,5 +74,4 @@ async def mediate_item(item_id: UUID, body: MediateItem, principal: Unit, sessio
     async with transaction(sessions) as session:
         item = await service.mediate(session=session, item_id=item_id, body=body, principal=principal,
                                      if_match=if_match)
-    response.headers["ETag"] = etag(item.version)
-    return RoutedItemRead.model_validate(item)
+    return with_etag(RoutedItemRead, item, response)

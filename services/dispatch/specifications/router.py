@@ -12,7 +12,7 @@ from services.dispatch.specifications import service
 from services.dispatch.specifications.models import PackCreate, PackRead, TemplateContent, TemplateCreate, TemplateRead
 from shared.api.app import Sessions
 from shared.api.auth import Principal, Requires, Role
-from shared.api.concurrency import etag
+from shared.api.concurrency import with_etag
 from shared.api.problems import PROBLEM_RESPONSES, NotFound
 from shared.db import transaction
 from shared.messages import msg
@@ -33,8 +33,7 @@ async def create_template(body: TemplateCreate, principal: Editor, sessions: Ses
                           response: Response) -> TemplateRead:
     async with transaction(sessions) as session:
         template = await service.create_template(session=session, body=body, actor=principal.actor)
-    response.headers["ETag"] = etag(template.version)
-    return TemplateRead.model_validate(template)
+    return with_etag(TemplateRead, template, response)
 
 
 @router.get("/specification-templates", response_model=list[TemplateRead],
@@ -54,8 +53,7 @@ async def list_templates(
 async def get_template(template_id: str, principal: Reader, sessions: Sessions, response: Response) -> TemplateRead:
     async with sessions() as session:
         template = await service.latest(session=session, template_id=template_id)
-    response.headers["ETag"] = etag(template.version)
-    return TemplateRead.model_validate(template)
+    return with_etag(TemplateRead, template, response)
 
 
 @router.get("/specification-templates/{template_id}/versions/{version}", response_model=TemplateRead,
@@ -75,8 +73,7 @@ async def revise_template(template_id: str, body: TemplateContent, principal: Ed
     async with transaction(sessions) as session:
         template = await service.revise_template(session=session, template_id=template_id, body=body,
                                                  actor=principal.actor, if_match=if_match)
-    response.headers["ETag"] = etag(template.version)
-    return TemplateRead.model_validate(template)
+    return with_etag(TemplateRead, template, response)
 
 
 @router.post("/cases/{case_id}/specification-pack", status_code=status.HTTP_201_CREATED, response_model=PackRead,

@@ -18,7 +18,7 @@ from services.dispatch.staffing.models import (
 )
 from shared.api.app import Sessions
 from shared.api.auth import SUPERVISORS, Principal, Requires, Role
-from shared.api.concurrency import etag
+from shared.api.concurrency import with_etag
 from shared.api.pagination import Cursor, Page, PageSize
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.db import transaction
@@ -36,8 +36,7 @@ _ERR: dict[int | str, dict[str, Any]] = {k: PROBLEM_RESPONSES[k] for k in (404, 
 async def get_policy(principal: Reader, sessions: Sessions, response: Response) -> StaffingPolicyRead:
     async with sessions() as session:
         policy = await service.current_policy(session=session)
-    response.headers["ETag"] = etag(policy.version)
-    return StaffingPolicyRead.model_validate(policy)
+    return with_etag(StaffingPolicyRead, policy, response)
 
 
 @router.get("/staffing-policy/versions/{version}", response_model=StaffingPolicyRead,
@@ -55,8 +54,7 @@ async def revise_policy(body: StaffingPolicyWrite, principal: PolicyEditor, sess
                         if_match: IfMatch = None) -> StaffingPolicyRead:
     async with transaction(sessions) as session:
         policy = await service.revise_policy(session=session, body=body, actor=principal.actor, if_match=if_match)
-    response.headers["ETag"] = etag(policy.version)
-    return StaffingPolicyRead.model_validate(policy)
+    return with_etag(StaffingPolicyRead, policy, response)
 
 
 @router.post("/cases/{case_id}/assignment", response_model=ServiceCaseRead, responses=_ERR,
@@ -66,8 +64,7 @@ async def assign_engineers(case_id: UUID, body: AssignEngineers, principal: Disp
     async with transaction(sessions) as session:
         case = await service.assign(session=session, case_id=case_id, command=body, actor=principal.actor,
                                     if_match=if_match)
-    response.headers["ETag"] = etag(case.version)
-    return ServiceCaseRead.model_validate(case)
+    return with_etag(ServiceCaseRead, case, response)
 
 
 @router.get("/staffing-requests", response_model=Page[StaffingRequestRead],

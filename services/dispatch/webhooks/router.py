@@ -25,7 +25,7 @@ from services.dispatch.webhooks.models import (
 )
 from shared.api.app import Sessions
 from shared.api.auth import Principal, Requires, Role
-from shared.api.concurrency import etag
+from shared.api.concurrency import etag, with_etag
 from shared.api.pagination import Cursor, Page, PageSize
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.db import transaction
@@ -76,8 +76,7 @@ async def get_webhook_subscription(subscription_id: UUID, principal: Integrator,
                            response: Response) -> SubscriptionRead:
     async with sessions() as session:
         subscription = await service.get(session=session, subscription_id=subscription_id)
-    response.headers["ETag"] = etag(subscription.version)
-    return SubscriptionRead.model_validate(subscription)
+    return with_etag(SubscriptionRead, subscription, response)
 
 
 @router.patch("/{subscription_id}", response_model=SubscriptionRead, responses=_ERR,
@@ -89,8 +88,7 @@ async def update_webhook_subscription(subscription_id: UUID, body: SubscriptionU
         subscription = await service.update_subscription(
             session=session, subscription_id=subscription_id, body=body, now=_now(request), if_match=if_match,
             allowed_hosts=_settings(request).webhook_allowed_hosts)
-    response.headers["ETag"] = etag(subscription.version)
-    return SubscriptionRead.model_validate(subscription)
+    return with_etag(SubscriptionRead, subscription, response)
 
 
 @router.delete("/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response,

@@ -33,7 +33,7 @@ from services.onsite.work.models import (
     WitnessRead,
 )
 from shared.api.app import Sessions
-from shared.api.concurrency import etag
+from shared.api.concurrency import with_etag
 from shared.api.pagination import Cursor, Page, PageSize
 from shared.api.personal_data import audit_read
 from shared.api.problems import PROBLEM_RESPONSES
@@ -104,8 +104,7 @@ async def update_progress(visit_id: UUID, task_id: UUID, body: TaskProgress, pri
     async with transaction(sessions) as session:
         task = await service.update_progress(session=session, visit_id=visit_id, task_id=task_id, body=body,
                                              principal=principal, if_match=if_match)
-        response.headers["ETag"] = etag(task.version)
-        return TaskRead.model_validate(task)
+        return with_etag(TaskRead, task, response)
 
 
 @router.post("/tasks/{task_id}/safety-checklists", response_model=SafetyChecklistRead,
@@ -125,8 +124,7 @@ async def start_task(visit_id: UUID, task_id: UUID, principal: Engineer, session
     async with transaction(sessions) as session:
         task = await service.start_task(session=session, visit_id=visit_id, task_id=task_id, principal=principal,
                                         if_match=if_match)
-        response.headers["ETag"] = etag(task.version)
-        return TaskRead.model_validate(task)
+        return with_etag(TaskRead, task, response)
 
 
 @router.post("/tasks/{task_id}/completion", response_model=TaskRead, responses=GATED,
@@ -137,8 +135,7 @@ async def complete_task(visit_id: UUID, task_id: UUID, principal: Engineer, sess
         task = await service.complete_task(session=session, visit_id=visit_id, task_id=task_id,
                                            principal=principal, if_match=if_match,
                                            occurred_at=body.occurred_at if body else None)
-        response.headers["ETag"] = etag(task.version)
-        return TaskRead.model_validate(task)
+        return with_etag(TaskRead, task, response)
 
 
 @router.put("/tasks/{task_id}/items/{item_id}", response_model=ProcessDataRead, responses=WRITE,

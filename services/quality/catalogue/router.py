@@ -10,7 +10,7 @@ from services.quality.catalogue import service
 from services.quality.catalogue.models import FailureModeCreate, FailureModeRead, FailureModeUpdate
 from shared.api.app import Sessions
 from shared.api.auth import Principal, Requires, Role
-from shared.api.concurrency import etag
+from shared.api.concurrency import with_etag
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.db import transaction
 
@@ -36,8 +36,7 @@ async def add_failure_mode(body: FailureModeCreate, principal: Maintainer, sessi
     async with transaction(sessions) as session:
         mode = await service.create(session=session, body=body, principal=principal)
     response.headers["Location"] = f"/failure-modes/{mode.code}"
-    response.headers["ETag"] = etag(mode.version)
-    return FailureModeRead.model_validate(mode)
+    return with_etag(FailureModeRead, mode, response)
 
 
 @router.patch("/{code}", response_model=FailureModeRead, summary="Rename, describe or retire a failure mode",
@@ -47,5 +46,4 @@ async def update_failure_mode(code: str, body: FailureModeUpdate, principal: Mai
                               if_match: Annotated[str | None, Header(max_length=100)] = None) -> FailureModeRead:
     async with transaction(sessions) as session:
         mode = await service.update(session=session, code=code, body=body, principal=principal, if_match=if_match)
-    response.headers["ETag"] = etag(mode.version)
-    return FailureModeRead.model_validate(mode)
+    return with_etag(FailureModeRead, mode, response)

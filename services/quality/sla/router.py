@@ -10,7 +10,7 @@ from services.quality.sla import service
 from services.quality.sla.models import SlaTargetRead, SlaTargetUpdate
 from shared.api.app import Sessions
 from shared.api.auth import Principal, Requires, Role
-from shared.api.concurrency import etag
+from shared.api.concurrency import with_etag
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.db import transaction
 from shared.events.quality import Severity
@@ -35,5 +35,4 @@ async def set_target(severity: Severity, body: SlaTargetUpdate, principal: Confi
     async with transaction(sessions) as session:
         target = await service.set_target(session=session, severity=severity, body=body, principal=principal,
                                           if_match=if_match)
-    response.headers["ETag"] = etag(target.version)
-    return SlaTargetRead.model_validate(target)
+    return with_etag(SlaTargetRead, target, response)
