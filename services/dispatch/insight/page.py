@@ -20,11 +20,11 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from services.dispatch.cases import service as cases
 from services.dispatch.insight import charts, domain, service
 from services.dispatch.insight.i18n import Lang, labels
-from services.dispatch.insight.models import GroupBy
+from services.dispatch.insight.models import CaseConformanceSummary, GroupBy
 from services.dispatch.record import domain as record
 from shared.api.app import Sessions
 from shared.api.auth import CASE_WORKERS, Principal, Requires
-from shared.api.pagination import Cursor, encode_cursor
+from shared.api.pagination import Cursor
 from shared.api.params import IsoDate
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.api.regions import region_scope
@@ -122,19 +122,19 @@ async def matrix_page(request: Request, principal: Viewer, sessions: Sessions, l
                       period_to: Annotated[IsoDate | None, Query()] = None, cursor: Cursor = None) -> HTMLResponse:
     filters = {"region": region, "period_from": period_from, "period_to": period_to}
     region, visible = _scope(principal, region)
-    found = []
-    limit = 50
+    found: list[CaseConformanceSummary] = []
+    nxt: str | None = None
     if visible:
         async with sessions() as session:
-            found = await service.conformance_page(session=session, region=region, period_from=period_from,
-                                                   period_to=period_to, engineer=cases.only_own_cases(principal),
-                                                   limit=limit, cursor=cursor)
+            found, nxt = await service.conformance_page(
+                session=session, region=region, period_from=period_from, period_to=period_to,
+                engineer=cases.only_own_cases(principal), limit=50, cursor=cursor)
     rows = [{"case_id": r.case_id, "region": r.region, "steps": r.steps,
              "conformance": f"/insight/cases/{r.case_id}?lang={lang}"} for r in found]
     next_page = None
-    if len(found) == limit:
+    if nxt is not None:
         params = {k: v for k, v in request.query_params.items() if k != "cursor"}
-        next_page = urlencode({**params, "cursor": encode_cursor(found[-1].created_at, found[-1].case_id)})
+        next_page = urlencode({**params, "cursor": nxt})
     return _render("matrix.html", request, lang, "matrix", filters=filters, steps=STEPS, rows=rows,
                    cell_statuses=CELL_STATUSES, next_page=next_page)
 

@@ -12,13 +12,14 @@ from fastapi.responses import JSONResponse
 from services.dispatch.cases.service import only_own_cases
 from services.dispatch.insight import domain, service
 from services.dispatch.insight.models import (
+    CaseConformanceSummary,
     ConformanceReportRow,
     GroupBy,
     KpiReport,
 )
 from shared.api.app import Sessions
 from shared.api.auth import CASE_WORKERS, Principal, Requires
-from shared.api.pagination import Cursor, Page, PageSize, encode_cursor
+from shared.api.pagination import Cursor, Page, PageSize
 from shared.api.params import IsoDate
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.api.regions import region_scope
@@ -97,13 +98,13 @@ async def get_conformance_report(request: Request, principal: Reader, sessions: 
                                  limit: PageSize = 50, cursor: Cursor = None,
                                  fmt: Format = None) -> Response:
     region, visible = _scope(principal, region)
-    found = []
+    found: list[CaseConformanceSummary] = []
+    nxt: str | None = None
     if visible:
         async with sessions() as session:
-            found = await service.conformance_page(session=session, region=region, period_from=period_from,
-                                                   period_to=period_to, engineer=only_own_cases(principal),
-                                                   limit=limit, cursor=cursor)
-    nxt = encode_cursor(found[-1].created_at, found[-1].case_id) if len(found) == limit else None
+            found, nxt = await service.conformance_page(
+                session=session, region=region, period_from=period_from, period_to=period_to,
+                engineer=only_own_cases(principal), limit=limit, cursor=cursor)
     # plain rows, the cells passed through as stored: 50 rows x 34 cells as models cost more than the query
     rows: list[dict[str, Any]] = [{
         "case_id": str(r.case_id), "region": r.region, "equipment_type": r.equipment_type, "engineers": r.engineers,

@@ -10,7 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from prometheus_client import Counter, Gauge, Histogram
-from sqlalchemy import ColumnElement, FromClause, delete, func, literal, select, tuple_
+from sqlalchemy import ColumnElement, FromClause, delete, func, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -20,7 +20,7 @@ from services.dispatch.insight import domain
 from services.dispatch.insight.models import CaseConformanceSummary, CaseKpiFacts, EngineerKpiFacts, GroupBy
 from services.dispatch.record.domain import SITE_TIMEZONE, TimelineEvent, summary
 from shared.api.app import ServiceRuntime
-from shared.api.pagination import decode_cursor
+from shared.api.pagination import keyset_page
 from shared.clock import utcnow
 from shared.db import table_of
 
@@ -152,7 +152,7 @@ async def kpi_totals(*, session: AsyncSession, group_by: GroupBy, period_from: d
 
 async def conformance_page(*, session: AsyncSession, region: str | None, period_from: date | None,
                            period_to: date | None, engineer: str | None, limit: int,
-                           cursor: str | None) -> list[CaseConformanceSummary]:
+                           cursor: str | None) -> tuple[list[CaseConformanceSummary], str | None]:
     """Cases x steps, newest first, keyset-paginated on (created_at, case_id) like the case list. The period's
     days become a range of `created_at` (the site's midnights), so the (region, created_at, case_id) index
     both filters and orders."""
@@ -165,13 +165,9 @@ async def conformance_page(*, session: AsyncSession, region: str | None, period_
         conds.append(_summary.c.region == region)
     if engineer is not None:
         conds.append(_summary.c.case_id.in_(select(_engineers.c.case_id).where(_engineers.c.engineer_id == engineer)))
-    if cursor is not None:
-        created, last_id = decode_cursor(cursor)
-        conds.append(tuple_(_summary.c.created_at, _summary.c.case_id) < tuple_(created, last_id))
-    stmt = (select(CaseConformanceSummary).where(*conds)
-            .order_by(col(CaseConformanceSummary.created_at).desc(), col(CaseConformanceSummary.case_id).desc())
-            .limit(limit))
-    return list((await session.execute(stmt)).scalars())
+    return await keyset_page(session, select(CaseConformanceSummary).where(*conds), model=CaseConformanceSummary,
+                             at=col(CaseConformanceSummary.created_at), limit=limit, cursor=cursor,
+                             newest_first=True)
 
 
 async def collect_kpis(runtime: ServiceRuntime) -> None:

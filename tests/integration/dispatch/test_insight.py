@@ -111,6 +111,7 @@ async def test_kpis_and_conformance_report_from_events_json_csv_and_scoped(flow,
     second = await report_page(flow.d, region=east, limit=1, cursor=first["next_cursor"])
     ids = [first["items"][0]["case_id"], second["items"][0]["case_id"]]
     assert ids == [late["id"], on_time["id"]]  # newest first
+    assert second["next_cursor"] is None  # the region's last case: no cursor to an empty page
     row = first["items"][0]
     assert set(row["steps"]) == {f"S{n}" for n in range(1, 35)}
     assert row["steps"]["S30"] == {"status": "done", "findings": 0}
