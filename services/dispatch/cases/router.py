@@ -19,7 +19,7 @@ from services.dispatch.settings import DispatchSettings
 from shared.api.app import Sessions
 from shared.api.auth import CASE_WORKERS, Principal, Requires, Role
 from shared.api.concurrency import with_etag
-from shared.api.pagination import Cursor, Page, PageSize, encode_cursor
+from shared.api.pagination import Cursor, Page, PageSize
 from shared.api.params import IsoDateTime
 from shared.api.personal_data import audit_read, contact_subjects
 from shared.api.problems import PROBLEM_RESPONSES
@@ -106,8 +106,7 @@ async def list_cases(
                         created_from=created_from, created_to=created_to, planned_from=planned_from,
                         planned_to=planned_to)
     async with sessions() as session:
-        rows = await service.list_cases(session=session, search=search, limit=limit, cursor=cursor)
-    nxt = encode_cursor(rows[-1].created_at, rows[-1].id) if len(rows) == limit else None
+        rows, nxt = await service.list_cases(session=session, search=search, limit=limit, cursor=cursor)
     return Page(items=[ServiceCaseRead.model_validate(r) for r in rows], next_cursor=nxt)
 
 
@@ -127,9 +126,8 @@ async def get_case(request: Request, case_id: UUID, principal: CaseReader, sessi
 async def get_timeline(case_id: UUID, principal: CaseReader, sessions: Sessions, limit: PageSize = 50,
                        cursor: Cursor = None) -> Page[CaseEventRead]:
     async with sessions() as session:
-        events = await service.timeline_page(session=session, case_id=case_id, principal=principal, limit=limit,
-                                             cursor=cursor)
-    nxt = encode_cursor(events[-1].occurred_at, events[-1].event_id) if len(events) == limit else None
+        events, nxt = await service.timeline_page(session=session, case_id=case_id, principal=principal,
+                                                  limit=limit, cursor=cursor)
     return Page(items=[CaseEventRead.model_validate(e) for e in events], next_cursor=nxt)
 
 

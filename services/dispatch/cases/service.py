@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
-from sqlalchemy import bindparam, select, tuple_
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -27,7 +27,7 @@ from services.dispatch.record import domain as record
 from services.dispatch.staffing.models import EngineerAssignment
 from shared.api.auth import Principal, Role
 from shared.api.concurrency import check_if_match
-from shared.api.pagination import decode_cursor
+from shared.api.pagination import keyset_page
 from shared.api.problems import NotFound
 from shared.api.regions import in_region_scope
 from shared.api.resources import bump_version, get_or_404
@@ -175,7 +175,7 @@ async def acknowledge(*, session: AsyncSession, case_id: UUID, actor: str, if_ma
 
 
 async def list_cases(*, session: AsyncSession, search: CaseSearch, limit: int, cursor: str | None
-                     ) -> list[ServiceCase]:
+                     ) -> tuple[list[ServiceCase], str | None]:
     """Search cases, newest first, keyset-paginated on (created_at, id)."""
     stmt = select(ServiceCase)
     if search.status is not None:
@@ -197,13 +197,9 @@ async def list_cases(*, session: AsyncSession, search: CaseSearch, limit: int, c
         stmt = stmt.where(col(ServiceCase.planned_end) >= search.planned_from)
     if search.planned_to is not None:
         stmt = stmt.where(col(ServiceCase.planned_start) < search.planned_to)
-    if cursor is not None:
-        created, last_id = decode_cursor(cursor)
-        # a row comparison, not `a < x OR (a = x AND b < y)`: PostgreSQL turns it into an index range
-        # on (created_at, id) and starts the scan at the cursor instead of filtering from the top
-        stmt = stmt.where(tuple_(col(ServiceCase.created_at), col(ServiceCase.id)) < tuple_(created, last_id))
-    stmt = stmt.order_by(col(ServiceCase.created_at).desc(), col(ServiceCase.id).desc()).limit(limit)
-    return list((await session.execute(stmt)).scalars())
+    # keyset_page compares the cursor as a row value: an index range on (created_at, id) from the cursor
+    return await keyset_page(session, stmt, model=ServiceCase, at=col(ServiceCase.created_at), limit=limit,
+                             cursor=cursor, newest_first=True)
 
 
 def _escape_like(text: str) -> str:
@@ -233,16 +229,12 @@ async def timeline(*, session: AsyncSession, case_id: UUID, principal: Principal
 
 
 async def timeline_page(*, session: AsyncSession, case_id: UUID, principal: Principal, limit: int,
-                        cursor: str | None) -> list[CaseEvent]:
+                        cursor: str | None) -> tuple[list[CaseEvent], str | None]:
     """One page of the timeline, oldest first, keyset-paginated on (occurred_at, event_id) like the case
     list (the same cursor), so a long commissioning is read page by page."""
     await get_visible(session=session, case_id=case_id, principal=principal)
-    stmt = select(CaseEvent).where(col(CaseEvent.case_id) == str(case_id))
-    if cursor is not None:
-        occurred, last_id = decode_cursor(cursor)
-        stmt = stmt.where(tuple_(col(CaseEvent.occurred_at), col(CaseEvent.event_id)) > tuple_(occurred, last_id))
-    stmt = stmt.order_by(col(CaseEvent.occurred_at), col(CaseEvent.event_id)).limit(limit)
-    return list((await session.execute(stmt)).scalars())
+    return await keyset_page(session, select(CaseEvent).where(col(CaseEvent.case_id) == str(case_id)),
+                             model=CaseEvent, at=col(CaseEvent.occurred_at), limit=limit, cursor=cursor)
 
 
 async def move_status(*, session: AsyncSession, case_id: UUID, target: CaseStatus, actor: str) -> None:
