@@ -1,7 +1,8 @@
 """Benchmark 1: HTTP create-case and get-case against a minimal FastAPI + asyncpg insert.
 
-The dispatch service runs as it does in production: one uvicorn process with its outbox relay and
-consumer (so every created case also goes through the relay and onto the timeline), against its
+The dispatch service runs as it does in production (decision 0098): one uvicorn process answers the
+API with its relay and consumer off, and a second process of the same app runs the outbox relay and
+the consumer (so every created case also goes through the relay and onto the timeline), against its
 own database. The minimal app (`bench/minimal_app.py`) runs as another uvicorn process against
 its own database on the same server. The load generator (`bench/loadgen.py`) is a third process.
 At each concurrency the minimal endpoint and create-case are measured back to back, so both see
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -84,8 +86,13 @@ async def _case_ids(dsn: str, limit: int) -> list[str]:
         await conn.close()
 
 
+# The production layout (decision 0098): API replicas without relay and consumer, one process with them.
+API_ENV = {"RELAY_ENABLED": "false", "CONSUMER_ENABLED": "false"}
+
+
 def run(infra: Infra, concurrencies: list[int], duration: float, rate: float, rate_duration: float) -> dict:
-    dispatch = infra.start_service("dispatch")
+    infra.start_service("dispatch", name="dispatch-relay")
+    dispatch = infra.start_service("dispatch", env=API_ENV)
     minimal, minimal_port = start_minimal(infra)
     results: dict = {"concurrency": {}, "rate": {}, "duration": duration, "rate_duration": rate_duration,
                      "load_generator": "bench/loadgen.py, a small asyncio HTTP/1.1 keep-alive client (uvloop) "
@@ -96,11 +103,16 @@ def run(infra: Infra, concurrencies: list[int], duration: float, rate: float, ra
         loadgen(dispatch, "create", concurrency=8, duration=2)
         for c in concurrencies:
             settle(infra)
+            load = os.getloadavg()[0]
             point = {"minimal": loadgen(minimal_port, "minimal", concurrency=c, duration=duration),
                      "create": loadgen(dispatch, "create", concurrency=c, duration=duration)}
+            point["load"] = [load, os.getloadavg()[0]]  # 1-minute load before the minimal, after the create run
+            started = time.monotonic()
+            settle(infra)  # how long the relay process took to publish and consume the rest
+            point["catch_up_s"] = time.monotonic() - started
             results["concurrency"][c] = point
             say(f"HTTP c={c}: minimal {point['minimal']['throughput']:.0f}/s, "
-                f"create {point['create']['throughput']:.0f}/s")
+                f"create {point['create']['throughput']:.0f}/s, load {load:.1f}")
         ids_file = Path(tempfile.mkstemp(prefix="bench-ids-", suffix=".txt")[1])
         ids_file.write_text("\n".join(asyncio.run(_case_ids(infra.dsn("dispatch"), 5000))))
         for c in concurrencies:
@@ -118,6 +130,7 @@ def run(infra: Infra, concurrencies: list[int], duration: float, rate: float, ra
         minimal.terminate()
         minimal.wait(20)
         infra.stop_service("dispatch")
+        infra.stop_service("dispatch-relay")
     return results
 
 
@@ -129,23 +142,28 @@ def table(res: dict) -> str:
         f"{res['load_generator']} (no `wrk`/`hey` installed); it shares the 2 cores with the servers, so "
         "absolute figures are lower bounds, the ratio is the comparable figure. *create* is "
         "`POST /crm/service-requests` (HMAC-signed body, bearer token, a new CRM reference each time: "
-        "one INSERT ... ON CONFLICT of the case and its outbox row in one transaction); *get* is "
+        "one statement: the case's INSERT ... ON CONFLICT and its outbox row's INSERT in one CTE); *get* is "
         "`GET /cases/{id}` over "
         "5 000 cases; *minimal* is `bench/minimal_app.py` (FastAPI + asyncpg, one insert of the same JSON "
-        "body, no auth). Each runs as its own uvicorn process (one worker, uvloop), dispatch with its outbox "
-        "relay and consumer running. Before each measurement the benchmark waits until dispatch has "
-        "published and consumed everything the previous one created.",
+        "body, no auth). Each runs as its own uvicorn process (one worker, uvloop, httptools); dispatch as in "
+        "production (decision 0098): the API process with its relay and consumer off, a second process of the "
+        "same app running the outbox relay and the consumer. Before each measurement the benchmark waits until "
+        "dispatch has published and consumed everything the previous one created; *events caught up after* is how "
+        "long that took after the create run (the relay process's backlog). *load* is the machine's 1-minute load "
+        "average before the minimal run and after the create run (the machine is shared).",
         "",
-        "| concurrency | minimal insert req/s (p50 / p99) | create-case req/s (p50 / p99) | create / minimal "
-        "| get-case req/s (p50 / p99) |",
-        "|---|---|---|---|---|",
+        "| concurrency | load (1 min) | minimal insert req/s (p50 / p99) | create-case req/s (p50 / p99) "
+        "| create / minimal | events caught up after | get-case req/s (p50 / p99) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for c, point in res["concurrency"].items():
         mi, cr, ge = point["minimal"], point["create"], point.get("get", {})
         ratio = cr["throughput"] / mi["throughput"] if mi["throughput"] else float("nan")
+        load = " / ".join(f"{x:.1f}" for x in point.get("load", [])) or "-"
+        caught_up = f"{point['catch_up_s']:.1f} s" if "catch_up_s" in point else "-"
         lines.append(
-            f"| {c} | {mi['throughput']:.0f} ({ms(mi['p50_ms'])} / {ms(mi['p99_ms'])}) "
-            f"| {cr['throughput']:.0f} ({ms(cr['p50_ms'])} / {ms(cr['p99_ms'])}) | **{ratio:.2f}** "
+            f"| {c} | {load} | {mi['throughput']:.0f} ({ms(mi['p50_ms'])} / {ms(mi['p99_ms'])}) "
+            f"| {cr['throughput']:.0f} ({ms(cr['p50_ms'])} / {ms(cr['p99_ms'])}) | **{ratio:.2f}** | {caught_up} "
             f"| {ge.get('throughput', 0):.0f} ({ms(ge.get('p50_ms'))} / {ms(ge.get('p99_ms'))}) |")
     lines += [
         "",
