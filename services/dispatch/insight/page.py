@@ -20,7 +20,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from services.dispatch.cases import service as cases
 from services.dispatch.insight import charts, domain, service
 from services.dispatch.insight.i18n import Lang, labels
-from services.dispatch.insight.models import CaseConformanceSummary, GroupBy
+from services.dispatch.insight.models import GroupBy
+from services.dispatch.insight.router import conformance_for
 from services.dispatch.record import domain as record
 from shared.api.app import Sessions
 from shared.api.auth import CASE_WORKERS, Principal, Requires
@@ -121,14 +122,8 @@ async def matrix_page(request: Request, principal: Viewer, sessions: Sessions, l
                       region: Region = None, period_from: Annotated[IsoDate | None, Query()] = None,
                       period_to: Annotated[IsoDate | None, Query()] = None, cursor: Cursor = None) -> HTMLResponse:
     filters = {"region": region, "period_from": period_from, "period_to": period_to}
-    region, visible = _scope(principal, region)
-    found: list[CaseConformanceSummary] = []
-    nxt: str | None = None
-    if visible:
-        async with sessions() as session:
-            found, nxt = await service.conformance_page(
-                session=session, region=region, period_from=period_from, period_to=period_to,
-                engineer=cases.only_own_cases(principal), limit=50, cursor=cursor)
+    # the form sends an empty region for all regions
+    found, nxt = await conformance_for(sessions, principal, region or None, period_from, period_to, 50, cursor)
     rows = [{"case_id": r.case_id, "region": r.region, "steps": r.steps,
              "conformance": f"/insight/cases/{r.case_id}?lang={lang}"} for r in found]
     next_page = None

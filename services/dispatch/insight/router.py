@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -86,6 +87,20 @@ async def get_kpis(request: Request, principal: Reader, sessions: Sessions,
                          "period_to": period_to and period_to.isoformat(), "groups": groups})
 
 
+async def conformance_for(sessions: Sessions, principal: Principal, region: str | None, period_from: date | None,
+                       period_to: date | None, limit: int, cursor: str | None,
+                       ) -> tuple[list[CaseConformanceSummary], str | None]:
+    """A page of the conformance report's cases for `principal` (the report and the matrix page): none for a
+    region a regional centre may not see."""
+    region, visible = _scope(principal, region)
+    if not visible:
+        return [], None
+    async with sessions() as session:
+        return await service.conformance_page(session=session, region=region, period_from=period_from,
+                                              period_to=period_to, engineer=only_own_cases(principal),
+                                              limit=limit, cursor=cursor)
+
+
 def _cell(cell: dict[str, Any]) -> str:
     return str(cell["status"]) if not cell.get("findings") else f"{cell['status']} ({cell['findings']})"
 
@@ -97,14 +112,7 @@ async def get_conformance_report(request: Request, principal: Reader, sessions: 
                                  period_from: PeriodFrom = None, period_to: PeriodTo = None,
                                  limit: PageSize = 50, cursor: Cursor = None,
                                  fmt: Format = None) -> Response:
-    region, visible = _scope(principal, region)
-    found: list[CaseConformanceSummary] = []
-    nxt: str | None = None
-    if visible:
-        async with sessions() as session:
-            found, nxt = await service.conformance_page(
-                session=session, region=region, period_from=period_from, period_to=period_to,
-                engineer=only_own_cases(principal), limit=limit, cursor=cursor)
+    found, nxt = await conformance_for(sessions, principal, region, period_from, period_to, limit, cursor)
     # plain rows, the cells passed through as stored: 50 rows x 34 cells as models cost more than the query
     rows: list[dict[str, Any]] = [{
         "case_id": str(r.case_id), "region": r.region, "equipment_type": r.equipment_type, "engineers": r.engineers,
