@@ -52,6 +52,10 @@ def infra() -> Iterator[Infrastructure]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+# How long the four services may take to answer /readyz after their start: a wait on a condition, so a
+# generous bound costs nothing when they are quick; a loaded CI machine imports them slowly.
+STACK_START_SECONDS = 240
+
 FAST_GROUPS = {
     "CONSUMER_SESSION_TIMEOUT_MS": "3000",
     "CONSUMER_HEARTBEAT_INTERVAL_MS": "300",
@@ -76,7 +80,7 @@ def stack() -> Iterator[LocalStack]:
     )
     try:
         stack.start_infrastructure()
-        stack.start_services(timeout=90)
+        stack.start_services(timeout=STACK_START_SECONDS)
         yield stack
     finally:
         stack.stop()

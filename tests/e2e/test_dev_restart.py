@@ -19,7 +19,7 @@ from devstack.demo import Journey, case_timeline, prepare_and_dispatch
 from devstack.servers import free_port
 from devstack.stack import BY_NAME, SERVICES, plain_dsn
 from devstack.supervisor import LocalStack
-from tests.conftest import FAST_GROUPS
+from tests.conftest import FAST_GROUPS, STACK_START_SECONDS
 
 pytestmark = pytest.mark.e2e
 
@@ -34,7 +34,7 @@ def _stack(data_dir: Path, *services: str) -> LocalStack:
 def _start_services(stack: LocalStack) -> None:
     for name in stack.service_ports:
         stack.start_service(BY_NAME[name])
-    stack.wait_healthy(90)
+    stack.wait_healthy(STACK_START_SECONDS)
 
 
 def _query(stack: LocalStack, service: str, sql: str, *args: object) -> list[asyncpg.Record]:

@@ -30,6 +30,7 @@ from devstack.servers import free_port
 from devstack.stack import BY_NAME, SERVICES, plain_dsn
 from devstack.supervisor import LocalStack
 from shared.messaging.broker import header
+from tests.conftest import STACK_START_SECONDS
 
 # The follow-up calls each case of the slice gets: the rating call and the closed issue's fix confirmation.
 CALL_REASONS = ("service_completed", "issue_closed")
@@ -82,7 +83,7 @@ class FaultStack:
         for spec in SERVICES:
             self.stack.start_service(spec, extra_env=API_ROLE)
             self.start_worker(spec.name)
-        self.stack.wait_healthy(90)
+        self.stack.wait_healthy(STACK_START_SECONDS)
         self._watchdog.start()
 
     def worker_env(self, service: str) -> dict[str, str]:
@@ -110,7 +111,7 @@ class FaultStack:
         proc.wait()
         if not name.endswith("-worker"):
             self.stack.start_service(BY_NAME[name], extra_env=API_ROLE)
-            self.stack.wait_healthy(90)
+            self.stack.wait_healthy(STACK_START_SECONDS)
 
     def _watch(self) -> None:
         while not self._stop.wait(0.2):
