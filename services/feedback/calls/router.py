@@ -34,7 +34,7 @@ from services.feedback.idempotent import IdempotencyKey, run_idempotent
 from services.feedback.openapi import HELD_BY_ANOTHER, OUTCOME_GATE, problem_responses
 from services.feedback.surveys import service as surveys
 from shared.api.app import Sessions
-from shared.api.auth import Principal, Requires, Role
+from shared.api.auth import CALL_CENTRE, Principal, Requires, Role
 from shared.api.concurrency import etag
 from shared.api.pagination import Cursor, Page, PageSize, encode_cursor
 from shared.db import transaction
@@ -42,8 +42,8 @@ from shared.db import transaction
 router = APIRouter(prefix="/follow-up-calls", tags=["follow-up calls"])
 
 CallReader = Annotated[Principal, Depends(Requires(
-    Role.CALL_CENTRE_AGENT, Role.CALL_CENTRE_TOOL, Role.DISPATCHER, Role.DEPARTMENT_HEAD, Role.QUALITY_ENGINEER))]
-Agent = Annotated[Principal, Depends(Requires(Role.CALL_CENTRE_AGENT, Role.CALL_CENTRE_TOOL))]
+    *CALL_CENTRE, Role.DISPATCHER, Role.DEPARTMENT_HEAD, Role.QUALITY_ENGINEER))]
+Agent = Annotated[Principal, Depends(Requires(*CALL_CENTRE))]
 IfMatch = Annotated[str | None, Header(description="ETag of the call as read; a stale one gives 412")]
 
 

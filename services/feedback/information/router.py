@@ -15,16 +15,16 @@ from services.feedback.information import service
 from services.feedback.information.models import InformationAnswer, InformationCreate, InformationRead, InfoStatus
 from services.feedback.openapi import problem_responses
 from shared.api.app import Sessions
-from shared.api.auth import Principal, Requires, Role
+from shared.api.auth import CALL_CENTRE, SUPERVISORS, Principal, Requires, Role
 from shared.api.concurrency import etag
 from shared.api.pagination import Cursor, Page, PageSize
 from shared.db import transaction
 
 router = APIRouter(tags=["customer information"])
 
-Agent = Annotated[Principal, Depends(Requires(Role.CALL_CENTRE_AGENT, Role.CALL_CENTRE_TOOL))]
+Agent = Annotated[Principal, Depends(Requires(*CALL_CENTRE))]
 Reader = Annotated[Principal, Depends(Requires(
-    Role.CALL_CENTRE_AGENT, Role.CALL_CENTRE_TOOL, Role.DISPATCHER, Role.DEPARTMENT_HEAD, Role.REGIONAL_CENTRE))]
+    *CALL_CENTRE, *SUPERVISORS))]
 Answerer = Annotated[Principal, Depends(Requires(Role.DEPARTMENT_HEAD, Role.REGIONAL_CENTRE))]
 IfMatch = Annotated[str | None, Header(description="ETag as read; a stale one gives 412")]
 

@@ -29,15 +29,15 @@ from services.feedback.surveys.models import (
 )
 from services.feedback.surveys.service import SurveyPolicy
 from shared.api.app import Sessions
-from shared.api.auth import Principal, Requires, Role
+from shared.api.auth import CALL_CENTRE, Principal, Requires, Role
 from shared.api.pagination import Cursor, Page, PageSize
 from shared.db import transaction
 
 router = APIRouter(tags=["surveys"])
 
 Reader = Annotated[Principal, Depends(Requires(
-    Role.CALL_CENTRE_AGENT, Role.CALL_CENTRE_TOOL, Role.DISPATCHER, Role.DEPARTMENT_HEAD, Role.QUALITY_ENGINEER))]
-Agent = Annotated[Principal, Depends(Requires(Role.CALL_CENTRE_AGENT, Role.CALL_CENTRE_TOOL))]
+    *CALL_CENTRE, Role.DISPATCHER, Role.DEPARTMENT_HEAD, Role.QUALITY_ENGINEER))]
+Agent = Annotated[Principal, Depends(Requires(*CALL_CENTRE))]
 Editor = Annotated[Principal, Depends(Requires(Role.DEPARTMENT_HEAD))]
 QuestionnaireId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9_-]+$")]
 Token = Annotated[str, Path(min_length=20, max_length=100, description="The one-time token of the link")]
