@@ -436,7 +436,9 @@ SubjectQuery = Annotated[str, Query(min_length=1, max_length=200, description="A
 # (64 KiB) is refused by the server itself, before the service, as plain text. Dispatch's fan-out sends fewer.
 REQUEST_LINE_TOO_LONG: dict[str, Any] = {
     "description": "The request line is longer than the server reads (64 KiB): fewer or shorter `known_as` and "
-                   "`case` values", "content": {"text/plain": {"schema": {"type": "string"}}}}
+                   "`case` values", "content": {"text/plain": {"schema": {"type": "string"}}},
+    # not the service's problem document: the HTTP server answers before the service is reached
+    "x-answered-by": "http-server"}
 
 
 def personal_data_router(decl: PrivacyDeclaration) -> APIRouter:
