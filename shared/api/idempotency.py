@@ -123,6 +123,24 @@ def _is_public(request: Request) -> bool:
     return True
 
 
+async def request_body(request: Request) -> bytes:
+    """The request's body as fingerprinted: its bytes, or for a multipart form the framework already parsed
+    (its stream is then consumed, not kept) each field's name and value, a file by name, type and content."""
+    try:
+        return await request.body()
+    except RuntimeError:  # "Stream consumed": a form operation, parsed before its dependencies run
+        form = await request.form()  # the parsed form, kept by the request
+    parts: list[bytes] = []
+    for name, value in form.multi_items():
+        if isinstance(value, str):
+            parts.append(f"{name}={value}".encode(errors="surrogatepass"))
+        else:
+            content = await value.read()
+            await value.seek(0)  # the endpoint reads the file after us
+            parts.append(f"{name}:{value.filename}:{value.content_type}:".encode(errors="surrogatepass") + content)
+    return b"\x00".join(parts)
+
+
 async def check_idempotency_key(request: Request) -> None:
     """App-wide dependency: replay, refuse, or mark the key pending (see the module docstring)."""
     key = request.headers.get(HEADER)
@@ -134,7 +152,7 @@ async def check_idempotency_key(request: Request) -> None:
     if caller is None:
         return
     path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    request_hash = fingerprint(request.method, path, await request.body())
+    request_hash = fingerprint(request.method, path, await request_body(request))
     sessions: async_sessionmaker[AsyncSession] = request.app.state.sessions
     ttl = timedelta(hours=request.app.state.settings.idempotency_key_ttl_hours)
     async with sessions() as session, session.begin():
