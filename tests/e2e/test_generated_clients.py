@@ -31,7 +31,10 @@ SCRIPT = Path(__file__).with_name("clients_script.py")
 BIN = Path(sys.executable).parent
 # The generator reads only JSON, text and octet-stream bodies: the documents declare the real file
 # types, the generator's configuration maps them to bytes (a `File` in the client).
-BINARY_TYPES = ("application/pdf", "image/jpeg", "image/png", "image/webp", "video/mp4")
+# Binary bodies a generator is told to treat as octet streams (an integrator's config does the same), the
+# chunks of a resumable upload (tus, decision 0092) among them.
+BINARY_TYPES = ("application/pdf", "image/jpeg", "image/png", "image/webp", "video/mp4",
+                "application/offset+octet-stream")
 
 
 def _run(command: list[str], cwd: Path, timeout: float, env: dict[str, str] | None = None) -> str:

@@ -8,7 +8,7 @@ last chunk's answer names the evidence recorded (`Evidence-Id`). Decision 0092.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Header, Request, Response, status
@@ -29,7 +29,9 @@ router = APIRouter(prefix="/visits/{visit_id}/evidence-uploads", tags=["evidence
 # Roles as for evidence: the team's engineers upload, those who read the visit read an upload's progress.
 
 # tus core: every request but OPTIONS names the protocol version (another one is invalid input, 422).
-TusResumable = Annotated[Literal["1.0.0"], Header(alias="Tus-Resumable", description="The tus protocol version")]
+# A pattern, not a Literal: a one-value enum (`const`) in a header is refused by client generators.
+TusResumable = Annotated[str, Header(alias="Tus-Resumable", pattern=r"^1\.0\.0$",
+                                     description="The tus protocol version: `1.0.0`")]
 
 
 def _problem(description: str) -> dict[str, Any]:
