@@ -177,7 +177,8 @@ class Requires:
         return principal
 
 
-def _requirements(route: APIRoute) -> list[Requires]:
+def role_requirements(route: APIRoute) -> list[Requires]:
+    """The role requirements anywhere in a route's dependencies (none: a public operation)."""
     found: list[Requires] = []
     stack = [route.dependant]
     while stack:
@@ -196,7 +197,7 @@ def annotate_openapi(router: APIRouter) -> None:
     for route in api_routes(router.routes):
         if "x-required-roles" in (route.openapi_extra or {}):
             continue  # a router included in several apps (tests) is annotated once
-        reqs = _requirements(route)
+        reqs = role_requirements(route)
         if not reqs:
             continue
         roles = sorted(set.intersection(*(set(r.roles) for r in reqs)))

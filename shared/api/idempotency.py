@@ -28,13 +28,14 @@ from typing import Annotated, Any
 
 from fastapi import Header, Request
 from fastapi.responses import Response
+from fastapi.routing import APIRoute
 from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.api.auth import Requires
+from shared.api.auth import role_requirements
 from shared.clock import timestamp, utcnow
 from shared.idempotency import RESERVED, IdempotencyRecord, KeyInUse, PendingKey, fingerprint, pending_key
 from shared.messages import msg
@@ -113,14 +114,7 @@ async def _caller(request: Request) -> str | None:
 def _is_public(request: Request) -> bool:
     # Operations without a role requirement (the one-time survey link) are keyed per path alone.
     route = request.scope.get("route")
-    dependant = getattr(route, "dependant", None)
-    stack = list(dependant.dependencies) if dependant is not None else []
-    while stack:
-        dep = stack.pop()
-        if isinstance(dep.call, Requires):
-            return False
-        stack.extend(dep.dependencies)
-    return True
+    return isinstance(route, APIRoute) and not role_requirements(route)
 
 
 async def request_body(request: Request) -> bytes:
