@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from shared.events.registry import EventPayload, event
+from shared.events.registry import CaseEvent, EventPayload, event
 
 DISPATCH = "dispatch"
 
@@ -83,10 +83,9 @@ class ServicePlanSummary(BaseModel):
 
 
 @event("ServiceRequestReceived", producer=DISPATCH)
-class ServiceRequestReceived(EventPayload):
+class ServiceRequestReceived(CaseEvent):
     """S1: the CRM pushed a service request and a service case was opened."""
 
-    case_id: UUID
     crm_reference: str
     customer_name: str
     site_name: str
@@ -98,18 +97,16 @@ class ServiceRequestReceived(EventPayload):
 
 
 @event("ServiceRequestAcknowledged", producer=DISPATCH)
-class ServiceRequestAcknowledged(EventPayload):
+class ServiceRequestAcknowledged(CaseEvent):
     """S1: a dispatcher confirmed the request in the system."""
 
-    case_id: UUID
     acknowledged_by: str
 
 
 @event("ServiceConditionsConfirmed", producer=DISPATCH)
-class ServiceConditionsConfirmed(EventPayload):
+class ServiceConditionsConfirmed(CaseEvent):
     """S2: the dispatcher's call with the customer confirmed the service conditions."""
 
-    case_id: UUID
     site_address: str
     required_arrival: datetime
     confirmed_by: str
@@ -117,28 +114,25 @@ class ServiceConditionsConfirmed(EventPayload):
 
 
 @event("ServicePostponed", producer=DISPATCH)
-class ServicePostponed(EventPayload):
+class ServicePostponed(CaseEvent):
     """S2: conditions not met; the reason and the agreed new date are recorded."""
 
-    case_id: UUID
     reason: str
     new_date: date
     recorded_by: str
 
 
 @event("PostponementDue", producer=DISPATCH)
-class PostponementDue(EventPayload):
+class PostponementDue(CaseEvent):
     """S2: a postponement reached its agreed date; the dispatcher must call again."""
 
-    case_id: UUID
     postponed_until: date
 
 
 @event("EngineersAssigned", producer=DISPATCH)
-class EngineersAssigned(EventPayload):
+class EngineersAssigned(CaseEvent):
     """S3: the team is staffed under the staffing policy; one project manager if two or more."""
 
-    case_id: UUID
     team: list[TeamMember]
     project_manager_id: str | None = None
     planned_start: datetime
@@ -147,10 +141,9 @@ class EngineersAssigned(EventPayload):
 
 
 @event("ServicePlanApproved", producer=DISPATCH)
-class ServicePlanApproved(EventPayload):
+class ServicePlanApproved(CaseEvent):
     """S4: the service plan was approved by someone other than its author."""
 
-    case_id: UUID
     plan_id: UUID
     version: int
     author: str
@@ -158,28 +151,25 @@ class ServicePlanApproved(EventPayload):
 
 
 @event("SpecificationPackAttached", producer=DISPATCH)
-class SpecificationPackAttached(EventPayload):
+class SpecificationPackAttached(CaseEvent):
     """S5: process documents, flow cards and check sheets instantiated for the case."""
 
-    case_id: UUID
     pack_id: UUID
     templates: list[str] = Field(default_factory=list, description="template_id@version")
 
 
 @event("PreparationCompleted", producer=DISPATCH)
-class PreparationCompleted(EventPayload):
+class PreparationCompleted(CaseEvent):
     """S6: every preparation item (materials, travel, documents, parts, tools, certificates) ticked."""
 
-    case_id: UUID
     items: int
     completed_by: str
 
 
 @event("ServiceDispatched", producer=DISPATCH)
-class ServiceDispatched(EventPayload):
+class ServiceDispatched(CaseEvent):
     """S6 gate passed: the team leaves. Carries what the onsite service needs for the visit."""
 
-    case_id: UUID
     crm_reference: str
     customer_name: str
     site_name: str
@@ -197,10 +187,9 @@ class ServiceDispatched(EventPayload):
 
 
 @event("ArrivalRescheduled", producer=DISPATCH)
-class ArrivalRescheduled(EventPayload):
+class ArrivalRescheduled(CaseEvent):
     """S7: the team cannot arrive on time; customer and regional centre were both notified."""
 
-    case_id: UUID
     previous_arrival: datetime | None = None
     new_arrival: datetime
     reason: str
@@ -217,10 +206,9 @@ class ArrivalRescheduled(EventPayload):
 
 
 @event("StaffAdded", producer=DISPATCH)
-class StaffAdded(EventPayload):
+class StaffAdded(CaseEvent):
     """S12: engineers added to a team after ScheduleAtRisk, under the same staffing rules."""
 
-    case_id: UUID
     staffing_request_id: UUID
     engineers: list[TeamMember]
 
@@ -228,23 +216,25 @@ class StaffAdded(EventPayload):
 RoutedKind = Literal["referral", "abnormal_request", "internal_disagreement"]
 
 
+class RoutedItemEvent(CaseEvent):
+    """Base of the events of an item raised on site (S22-S24): every one names its case and item."""
+
+    item_id: UUID
+
+
 @event("RoutedItemAssigned", producer=DISPATCH)
-class RoutedItemAssigned(EventPayload):
+class RoutedItemAssigned(RoutedItemEvent):
     """S22-S24: an item raised on site was routed to a unit of the group."""
 
-    case_id: UUID
-    item_id: UUID
     kind: RoutedKind
     unit: str
     assigned_by: str
 
 
 @event("RoutedItemAnswered", producer=DISPATCH)
-class RoutedItemAnswered(EventPayload):
+class RoutedItemAnswered(RoutedItemEvent):
     """S22-S24: the unit answered; the answer goes back to the case and the visit."""
 
-    case_id: UUID
-    item_id: UUID
     kind: RoutedKind
     answer: str
     answered_by: str
@@ -253,11 +243,9 @@ class RoutedItemAnswered(EventPayload):
 
 
 @event("InternalDisagreementEscalated", producer=DISPATCH)
-class InternalDisagreementEscalated(EventPayload):
+class InternalDisagreementEscalated(RoutedItemEvent):
     """S24: the mediation between the units did not resolve the disagreement; the department heads decide."""
 
-    case_id: UUID
-    item_id: UUID
     mediation: str
     mediated_by: str
     unit: str | None = None
@@ -277,20 +265,18 @@ class SpecificationTemplateRevised(EventPayload):
 
 
 @event("CaseClosed", producer=DISPATCH)
-class CaseClosed(EventPayload):
+class CaseClosed(CaseEvent):
     """The standard's last duties are done (decision 0075): every engineer left (S33), the follow-up
     calls ended (S34), no quality issue (S25), routed item (S22-S24), customer information (S32) or
     repair order (S28) is open."""
 
-    case_id: UUID
     closed_at: datetime
 
 
 @event("CaseReopened", producer=DISPATCH)
-class CaseReopened(EventPayload):
+class CaseReopened(CaseEvent):
     """A closed case has a duty open again (a reopened issue, a new call, a complaint): back to completed."""
 
-    case_id: UUID
     reasons: list[str] = Field(default_factory=list)
 
 

@@ -6,23 +6,27 @@ from datetime import datetime
 from typing import ClassVar, Literal
 from uuid import UUID
 
-from shared.events.registry import EventPayload, event
+from shared.events.registry import CaseEvent, event
 
 FEEDBACK = "feedback"
 
 
-@event("FollowUpCallScheduled", producer=FEEDBACK)
-class FollowUpCallScheduled(EventPayload):
-    """S34: a follow-up call was put in the call centre's queue."""
+class CallEvent(CaseEvent):
+    """Base of follow-up call events (S34): every one names its call and case."""
 
     call_id: UUID
-    case_id: UUID
+
+
+@event("FollowUpCallScheduled", producer=FEEDBACK)
+class FollowUpCallScheduled(CallEvent):
+    """S34: a follow-up call was put in the call centre's queue."""
+
     reason: Literal["service_completed", "issue_closed"]
     due_at: datetime
 
 
 @event("SurveyLinkIssued", producer=FEEDBACK)
-class SurveyLinkIssued(EventPayload):
+class SurveyLinkIssued(CallEvent):
     """S34: a one-time survey link for the system to send the customer (dispatch, decision 0090). `url` holds
     the link's token, a credential: it is a secret field, redacted on the case timeline, in webhook bodies
     and in the outbox once published."""
@@ -30,8 +34,6 @@ class SurveyLinkIssued(EventPayload):
     secret_fields: ClassVar[tuple[str, ...]] = ("url",)
 
     link_id: UUID
-    call_id: UUID
-    case_id: UUID
     url: str
     expires_at: datetime
     questionnaire_id: str
@@ -39,33 +41,28 @@ class SurveyLinkIssued(EventPayload):
 
 
 @event("FollowUpCallAttempted", producer=FEEDBACK)
-class FollowUpCallAttempted(EventPayload):
+class FollowUpCallAttempted(CallEvent):
     """S34: one attempt to reach the customer."""
 
-    call_id: UUID
-    case_id: UUID
     attempt: int
     result: Literal["reached", "no_answer", "wrong_number", "call_back"]
     agent: str
 
 
 @event("FollowUpCallCompleted", producer=FEEDBACK)
-class FollowUpCallCompleted(EventPayload):
+class FollowUpCallCompleted(CallEvent):
     """S34: the call ended: the customer was reached, or is unreachable after the retries."""
 
-    call_id: UUID
-    case_id: UUID
     outcome: Literal["reached", "unreachable", "declined"]
     attempts: int
     agent: str | None = None
 
 
 @event("SurveyAnswered", producer=FEEDBACK)
-class SurveyAnswered(EventPayload):
+class SurveyAnswered(CaseEvent):
     """S34: the customer's answers to a questionnaire version (by an agent or a one-time link)."""
 
     response_id: UUID
-    case_id: UUID
     call_id: UUID | None = None
     questionnaire_id: str
     questionnaire_version: int
@@ -75,11 +72,10 @@ class SurveyAnswered(EventPayload):
 
 
 @event("ComplaintRaised", producer=FEEDBACK)
-class ComplaintRaised(EventPayload):
+class ComplaintRaised(CaseEvent):
     """S34: a poor score or a complaint goes back into the quality loop."""
 
     complaint_id: UUID
-    case_id: UUID
     call_id: UUID | None = None
     response_id: UUID | None = None
     text: str
@@ -89,29 +85,26 @@ class ComplaintRaised(EventPayload):
 
 
 @event("FeedbackRecorded", producer=FEEDBACK)
-class FeedbackRecorded(EventPayload):
+class FeedbackRecorded(CaseEvent):
     """S30 / S31: the receipt rating or a training evaluation stored as feedback of its kind."""
 
     feedback_id: UUID
-    case_id: UUID
     kind: Literal["receipt_rating", "training_evaluation"]
     score: float | None = None
 
 
 @event("CustomerInformationRouted", producer=FEEDBACK)
-class CustomerInformationRouted(EventPayload):
+class CustomerInformationRouted(CaseEvent):
     """S32: an opinion, suggestion or lead routed to a department or the regional centre."""
 
     info_id: UUID
-    case_id: UUID
     department: str
 
 
 @event("CustomerInformationAnswered", producer=FEEDBACK)
-class CustomerInformationAnswered(EventPayload):
+class CustomerInformationAnswered(CaseEvent):
     """S32: the department answered and the customer was told the outcome."""
 
     info_id: UUID
-    case_id: UUID
     answer: str
     customer_notified_at: datetime

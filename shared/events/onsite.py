@@ -12,7 +12,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, Field
 
-from shared.events.registry import EventPayload, event
+from shared.events.registry import CaseEvent, event
 
 ONSITE = "onsite"
 
@@ -28,10 +28,9 @@ class ThreeCallEntry(BaseModel):
     outcome: str = Field(min_length=1, max_length=1000)
 
 
-class VisitEvent(EventPayload):
+class VisitEvent(CaseEvent):
     """Base of onsite events: every one names its case and visit."""
 
-    case_id: UUID
     visit_id: UUID
 
 

@@ -8,18 +8,17 @@ from uuid import UUID
 
 from pydantic import Field
 
-from shared.events.registry import EventPayload, event
+from shared.events.registry import CaseEvent, event
 
 QUALITY = "quality"
 
 Severity = Literal["critical", "major", "minor"]
 
 
-class IssueEvent(EventPayload):
+class IssueEvent(CaseEvent):
     """Base of issue events: every one names its issue and case."""
 
     issue_id: UUID
-    case_id: UUID
 
 
 @event("IssueLogged", producer=QUALITY)
@@ -123,38 +122,41 @@ class IssueReopened(IssueEvent):
     by: str
 
 
-@event("IssueSlaWarning", producer=QUALITY)
-class IssueSlaWarning(IssueEvent):
-    """An SLA clock is close to its deadline."""
+class SlaClockEvent(IssueEvent):
+    """Base of an issue's SLA clock events: which clock, and its deadline."""
 
     clock: Literal["response", "resolution"]
     due_at: datetime
+
+
+@event("IssueSlaWarning", producer=QUALITY)
+class IssueSlaWarning(SlaClockEvent):
+    """An SLA clock is close to its deadline."""
 
 
 @event("IssueSlaBreached", producer=QUALITY)
-class IssueSlaBreached(IssueEvent):
+class IssueSlaBreached(SlaClockEvent):
     """An SLA clock passed its deadline."""
 
-    clock: Literal["response", "resolution"]
-    due_at: datetime
+
+class RepairEvent(CaseEvent):
+    """Base of repair order events (S28): every one names its repair order and case."""
+
+    repair_order_id: UUID
 
 
 @event("RepairOrderOpened", producer=QUALITY)
-class RepairOrderOpened(EventPayload):
+class RepairOrderOpened(RepairEvent):
     """S28: a repair order for equipment taken back, with the customer's receipt number."""
 
-    repair_order_id: UUID
-    case_id: UUID
     receipt_number: str
     equipment: str
 
 
 @event("RepairStatusChanged", producer=QUALITY)
-class RepairStatusChanged(EventPayload):
+class RepairStatusChanged(RepairEvent):
     """S28: the repair moved on; the customer was told (recorded notification)."""
 
-    repair_order_id: UUID
-    case_id: UUID
     status: Literal["received", "diagnosed", "repaired", "tested", "shipped_back"]
     customer_notified_at: datetime
     note: str = Field(default="")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
@@ -29,6 +30,12 @@ class EventPayload(BaseModel):
     # never stored beyond it. Dispatch's timeline, webhook bodies and notification rows keep REDACTED
     # instead, and the outbox forgets them once published (see `redact`).
     secret_fields: ClassVar[tuple[str, ...]] = ()
+
+
+class CaseEvent(EventPayload):
+    """Base of the events about one service case: every one names it (the envelope's subject)."""
+
+    case_id: UUID
 
 
 P = TypeVar("P", bound=type[EventPayload])
