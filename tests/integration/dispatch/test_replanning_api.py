@@ -45,6 +45,16 @@ async def staffed_case(flow: DispatchFlow, equipment: str, team: list[str], days
     return staffed.json()
 
 
+async def repair_after_leave(flow: DispatchFlow, engineer_id: str, days: tuple[int, int], max_shift_days: int) -> dict:
+    """The engineer falls ill from day `days[0]` to day `days[1]` from now; the repair replanning proposes."""
+    now = datetime.now(UTC)
+    await leave(flow, engineer_id, now + timedelta(days=days[0]), now + timedelta(days=days[1]))
+    r = await flow.c.post(f"/engineers/{engineer_id}/replanning", headers=flow.d,
+                          json={"max_shift_days": max_shift_days})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
 def application(repair: dict, **arrival: str) -> dict:
     return {"reason": "engineer ill", "changes": [
         {"case_id": ch["case_id"], "case_version": ch["case_version"], "kind": ch["kind"],
@@ -66,11 +76,7 @@ async def test_leave_gives_a_swap_that_the_s3_gate_rechecks_when_applied(flow):
     a = await staffed_case(flow, gis, [ill, w], (40, 44))
     b = await staffed_case(flow, xfmr, [y, v], (41, 45))
     now = datetime.now(UTC)
-    await leave(flow, ill, now + timedelta(days=39), now + timedelta(days=50))
-
-    r = await flow.c.post(f"/engineers/{ill}/replanning", headers=flow.d, json={"max_shift_days": 0})
-    assert r.status_code == 200, r.text
-    repair = r.json()
+    repair = await repair_after_leave(flow, ill, (39, 50), max_shift_days=0)
     assert [c["case_id"] for c in repair["affected"]] == [a["id"]]
     assert repair["status"] == "optimal" and repair["unrepaired"] == []
     new = {ch["case_id"]: {m["engineer_id"] for m in ch["team"]} for ch in repair["changes"]}
@@ -99,10 +105,7 @@ async def test_with_no_one_free_the_arrival_moves_through_s7_once_both_sides_are
     ill, w = await engineer(flow, gis), await engineer(flow, gis)
     case = await staffed_case(flow, gis, [ill, w], (60, 63))
     now = datetime.now(UTC)
-    await leave(flow, ill, now + timedelta(days=59), now + timedelta(days=62))
-    r = await flow.c.post(f"/engineers/{ill}/replanning", headers=flow.d, json={"max_shift_days": 7})
-    assert r.status_code == 200, r.text
-    repair = r.json()
+    repair = await repair_after_leave(flow, ill, (59, 62), max_shift_days=7)
     (change,) = repair["changes"]
     assert change["kind"] == "arrival" and {m["engineer_id"] for m in change["team"]} == {ill, w}
     moved_to = datetime.fromisoformat(change["planned_start"])

@@ -45,10 +45,12 @@ pytestmark = pytest.mark.integration
 
 @dataclass
 class Endpoint:
-    """One receiving URL: verifies with `secret`, answers what `answer` says, records what it accepted."""
+    """One receiving URL: verifies with `secret`, answers `status` (or what `answer` says), records what it
+    accepted."""
 
     secret: str | None = None
     also_verify_with: str | None = None  # a second secret (rotation): is the request valid under it too?
+    status: int = 200  # a 5xx while the receiver is down
     answer: Callable[[dict[str, Any]], Awaitable[int]] | None = None
     received: list[dict[str, Any]] = field(default_factory=list)  # accepted (2xx) envelopes, in arrival order
     requests: int = 0
@@ -92,7 +94,7 @@ class Receiver:
                 ep.second_secret_valid.append(True)
             except WebhookVerificationError:
                 ep.second_secret_valid.append(False)
-        status = await ep.answer(envelope) if ep.answer is not None else 200
+        status = await ep.answer(envelope) if ep.answer is not None else ep.status
         if 200 <= status < 300:
             ep.received.append(envelope)
             ep.headers.append(headers)
@@ -276,13 +278,8 @@ async def test_events_of_a_case_from_all_four_services_arrive_in_order_signed(ct
 
 async def test_a_receiver_failing_for_hours_then_back_gets_every_event_once_in_order(ctx, cleanup):
     region = unique("wh-retry")
-    down = True
-
-    async def answer(_envelope: dict) -> int:
-        return 500 if down else 200
-
     sub, ep = await ctx.subscribe("retry", region=region)
-    ep.answer = answer
+    ep.status = 500
     cleanup.append(sub["id"])
     cid = await ctx.new_case(region)
     await wait_async("the dispatch events queued", lambda: _true_async(ctx.deliveries(sub["id"]), 2))
@@ -304,7 +301,7 @@ async def test_a_receiver_failing_for_hours_then_back_gets_every_event_once_in_o
         await ctx.tick(timedelta(hours=1))
         await wait_async("a retry recorded", lambda n=n: _true_async(ctx.attempts(sub["id"]), n))
     assert ep.received == []
-    down = False
+    ep.status = 200
     await ctx.tick(timedelta(hours=1))
     await wait_async("everything delivered", lambda: _true(len(ep.for_case(cid)) >= 6))
     await wait_async("every delivery recorded", lambda: _true_async(ctx.deliveries(sub["id"], status="delivered"), 6))
@@ -334,13 +331,8 @@ async def _true_async(awaitable: Awaitable[list], count: int) -> bool:
 
 async def test_dead_lettered_after_the_retry_window_then_redriven(ctx, cleanup):
     region = unique("wh-dead")
-    down = True
-
-    async def answer(_envelope: dict) -> int:
-        return 503 if down else 204
-
     sub, ep = await ctx.subscribe("dead", region=region)
-    ep.answer = answer
+    ep.status = 503
     cleanup.append(sub["id"])
     since = datetime.now(UTC)
     cid = await ctx.new_case(region)
@@ -353,7 +345,7 @@ async def test_dead_lettered_after_the_retry_window_then_redriven(ctx, cleanup):
     assert all(d["dead_lettered_at"] and d["last_status_code"] == 503 for d in dead)
     assert (await ctx.attempts(sub["id"]))[-1]["outcome"] == "dead_lettered"
 
-    down = False
+    ep.status = 204
     r = await ctx.c.post(f"/webhook-subscriptions/{sub['id']}/deliveries/{dead[0]['id']}/redrive", headers=ctx.admin)
     assert r.status_code == 200 and r.json()["status"] == "pending", r.text
     await wait_async("the redriven delivery", lambda: _true(ep.for_case(cid)))
@@ -430,12 +422,8 @@ async def test_a_slow_subscriber_does_not_delay_another_nor_the_timeline(ctx, cl
 
 async def test_a_subscription_failing_for_days_is_disabled_and_its_owner_told(ctx, cleanup):
     region = unique("wh-disable")
-
-    async def answer(_envelope: dict) -> int:
-        return 500
-
     sub, ep = await ctx.subscribe("disable", region=region, event_types=["ServiceRequestReceived"])
-    ep.answer = answer
+    ep.status = 500
     cleanup.append(sub["id"])
     await ctx.new_case(region)
     await wait_async("the first failure recorded", lambda: _true_async(ctx.attempts(sub["id"]), 1))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from datetime import UTC, datetime
 
@@ -11,19 +10,17 @@ import pytest
 from sqlalchemy import func, select
 
 from services.onsite.visits.models import SiteVisit
-from shared.db import make_engine, make_sessionmaker
 from shared.events import EventEnvelope
 from shared.events.dispatch import (
     CaseContacts,
     ContactPerson,
     ServiceDispatched,
-    ServiceRequestAcknowledged,
     TeamMember,
 )
 from shared.messaging.broker import header
-from shared.messaging.consumer import EventConsumer, EventHandlers
 from shared.messaging.tables import ProcessedEvent
 from tests.integration.conftest import producer, read_topic, running_app, wait_async
+from tests.integration.messaging.acknowledgements import acknowledgement, consuming, own_topic
 
 pytestmark = pytest.mark.integration
 
@@ -63,38 +60,19 @@ async def test_the_same_event_delivered_twice_has_one_effect(env):
 
 
 async def test_poison_messages_are_dead_lettered_and_the_partition_moves_on(env):
-    settings = env.settings("dispatch", service_name=f"poison{uuid.uuid4().hex[:6]}")
-    topic = f"{settings.service_name}.events"
-    engine = make_engine(settings)
-    sessions = make_sessionmaker(engine)
+    settings, topic = own_topic(env, "poison")
     applied: list[str] = []
-    handlers = EventHandlers()
-
-    @handlers.on(ServiceRequestAcknowledged)
-    async def handle(session, envelope, payload: ServiceRequestAcknowledged) -> None:
-        if payload.acknowledged_by == "bug":
-            raise ValueError("a handler bug")
-        applied.append(payload.acknowledged_by)
-
-    consumer = EventConsumer(settings, sessions, handlers, [topic])
-    stop = asyncio.Event()
-    task = asyncio.create_task(consumer.run(stop))
     case_id = uuid.uuid4()
     key = str(case_id).encode()
-
-    def ack(by: str) -> bytes:
-        return EventEnvelope.wrap(ServiceRequestAcknowledged(case_id=case_id, acknowledged_by=by),
-                                  source="/t", subject=str(case_id), actor="t").to_bytes()
-
     unknown = EventEnvelope(type="MysteryHappened", source="/t", time=datetime.now(UTC), subject=str(case_id),
                             correlationid="c", actor="t", data={}).to_bytes()
     invalid = EventEnvelope(type="ServiceRequestAcknowledged", source="/t", time=datetime.now(UTC),
                             subject=str(case_id), correlationid="c", actor="t", data={"case_id": "nope"}).to_bytes()
-    poison = [b"{not json", unknown, invalid, ack("bug")]
-    try:
+    poison = [b"{not json", unknown, invalid, acknowledgement(case_id, "bug").to_bytes()]
+    async with consuming(settings, topic, lambda _session, by: applied.append(by)) as (consumer, _sessions):
         await wait_async("consumer topics ready", lambda: _topic_exists(env, topic))
         async with producer(env) as p:
-            for value in [*poison, ack("ok")]:
+            for value in [*poison, acknowledgement(case_id, "ok").to_bytes()]:
                 await p.send_and_wait(topic, value, key=key)
         await wait_async("the good message after the poison", lambda: asyncio.sleep(0, applied == ["ok"]), timeout=30)
         dead = await read_topic(env, settings.dead_letter_topic, stop_when=lambda ms: len(ms) >= 4)
@@ -107,11 +85,6 @@ async def test_poison_messages_are_dead_lettered_and_the_partition_moves_on(env)
             assert header(m.headers, "dlq-origin-partition") is not None
             assert header(m.headers, "dlq-origin-offset").isdigit()
         assert consumer.stats.dead_lettered == 4
-    finally:
-        stop.set()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait_for(task, 15)
-        await engine.dispose()
 
 
 async def _topic_exists(env, topic: str) -> bool:

@@ -8,41 +8,24 @@ processes each message alone (the bad one dead-lettered, the others applied once
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 
 import pytest
 from sqlalchemy import select
 
-from shared.db import make_engine, make_sessionmaker
-from shared.events import EventEnvelope
-from shared.events.dispatch import ServiceRequestAcknowledged
 from shared.messaging.broker import ensure_topics
-from shared.messaging.consumer import EventConsumer, EventHandlers
 from shared.messaging.tables import ProcessedEvent
 from tests.integration.conftest import producer, wait_async
+from tests.integration.messaging.acknowledgements import acknowledgement, consuming, own_topic
 
 pytestmark = pytest.mark.integration
 
 
 async def _run_batch(env, names: list[str], duplicate_first: bool):
-    settings = env.settings("dispatch", service_name=f"batch{uuid.uuid4().hex[:6]}")
-    topic = f"{settings.service_name}.events"
+    settings, topic = own_topic(env, "batch")
     await ensure_topics(settings, [topic, settings.dead_letter_topic])
-    engine = make_engine(settings)
-    sessions = make_sessionmaker(engine)
-    committed: list[str] = []
-    handlers = EventHandlers()
-
-    @handlers.on(ServiceRequestAcknowledged)
-    async def handle(session, envelope, payload: ServiceRequestAcknowledged) -> None:
-        if payload.acknowledged_by == "bug":
-            raise ValueError("a handler bug")
-        session.info.setdefault("seen", []).append(payload.acknowledged_by)
-
     case_id = uuid.uuid4()
-    envelopes = [EventEnvelope.wrap(ServiceRequestAcknowledged(case_id=case_id, acknowledged_by=n),
-                                    source="/t", subject=str(case_id), actor="t") for n in names]
+    envelopes = [acknowledgement(case_id, n) for n in names]
     values = [e.to_bytes() for e in envelopes]
     if duplicate_first:
         values.insert(1, values[0])
@@ -50,10 +33,7 @@ async def _run_batch(env, names: list[str], duplicate_first: bool):
         for value in values:
             await p.send(topic, value, key=str(case_id).encode())
         await p.flush()
-    consumer = EventConsumer(settings, sessions, handlers, [topic])
-    stop = asyncio.Event()
-    task = asyncio.create_task(consumer.run(stop))
-    try:
+    async with consuming(settings, topic, _seen) as (consumer, sessions):
         good = [e.id for e, n in zip(envelopes, names, strict=True) if n != "bug"]
 
         async def processed() -> list:
@@ -65,14 +45,12 @@ async def _run_batch(env, names: list[str], duplicate_first: bool):
         if "bug" in names:
             await wait_async("the bad one dead-lettered",
                              lambda: asyncio.sleep(0, consumer.stats.dead_lettered == 1), timeout=30)
-        ids = await processed()
-        committed = sorted(str(i) for i in ids)
+        committed = sorted(str(i) for i in await processed())
         return consumer, committed, sorted(str(i) for i in good)
-    finally:
-        stop.set()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait_for(task, 15)
-        await engine.dispose()
+
+
+def _seen(session, by: str) -> None:
+    session.info.setdefault("seen", []).append(by)
 
 
 async def _all(probe, wanted) -> bool:
