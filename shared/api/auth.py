@@ -204,3 +204,10 @@ def annotate_openapi(router: APIRouter) -> None:
         route.openapi_extra = {**(route.openapi_extra or {}), "x-required-roles": roles}
         note = f"\n\n**Requires role:** {', '.join(roles)}"
         route.description = (route.description or "") + note
+
+
+# The callers most operations name; a router declares its own `Requires` for any other set.
+Dispatcher = Annotated[Principal, Depends(Requires(Role.DISPATCHER))]
+Supervisor = Annotated[Principal, Depends(Requires(*SUPERVISORS))]
+# engineers among them see only the cases whose team lists them (checked in the service layer)
+CaseWorker = Annotated[Principal, Depends(Requires(*CASE_WORKERS))]

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Protocol, TypeVar
+from typing import Annotated, Protocol, TypeVar
 
-from fastapi import Response
+from fastapi import Header, Response
 from pydantic import BaseModel
 
 from shared.api.problems import PreconditionFailed
 from shared.messages import msg
+
+# A change's If-Match header: the ETag the client read (none: the change applies to whatever is current)
+IfMatch = Annotated[str | None, Header(description="ETag as read; a stale one gives 412")]
 
 
 def etag(version: int) -> str:

@@ -268,6 +268,11 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """An operation's `responses=`: the problems it can answer with, documented as PROBLEM_RESPONSES says."""
+    return {code: PROBLEM_RESPONSES[code] for code in codes}
+
+
 def document_not_found(routes: list[Any]) -> None:
     """Every operation addressing a resource by id can answer 404: say so in OpenAPI."""
     from shared.api.routes import api_routes

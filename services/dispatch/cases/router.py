@@ -17,8 +17,8 @@ from services.dispatch.cases.models import (
 )
 from services.dispatch.settings import DispatchSettings
 from shared.api.app import Sessions
-from shared.api.auth import CASE_WORKERS, Principal, Requires, Role
-from shared.api.concurrency import with_etag
+from shared.api.auth import CaseWorker, Dispatcher, Principal, Requires, Role
+from shared.api.concurrency import IfMatch, with_etag
 from shared.api.pagination import Cursor, Page, PageSize
 from shared.api.params import IsoDateTime
 from shared.api.personal_data import audit_read, contact_subjects
@@ -31,10 +31,6 @@ from shared.idempotency import pending_key
 router = APIRouter(tags=["service cases"])
 
 CrmClient = Annotated[Principal, Depends(Requires(Role.CRM))]
-# engineers read only the cases whose team lists them (checked in the service layer)
-CaseReader = Annotated[Principal, Depends(Requires(*CASE_WORKERS))]
-Dispatcher = Annotated[Principal, Depends(Requires(Role.DISPATCHER))]
-IfMatch = Annotated[str | None, Header(description="ETag of the case as read; a stale one gives 412")]
 
 
 async def crm_signature(
@@ -84,7 +80,7 @@ async def receive_service_request(
 @router.get("/cases", response_model=Page[ServiceCaseRead],
             summary="List and search service cases (newest first, keyset-paginated)")
 async def list_cases(
-    principal: CaseReader, sessions: Sessions, limit: PageSize = 50, cursor: Cursor = None,
+    principal: CaseWorker, sessions: Sessions, limit: PageSize = 50, cursor: Cursor = None,
     status_filter: Annotated[CaseStatus | None, Query(alias="status")] = None,
     region: Annotated[str | None, Query(max_length=64)] = None,
     customer: Annotated[str | None, Query(min_length=1, max_length=200, description="Part of the name")] = None,
@@ -112,7 +108,7 @@ async def list_cases(
 
 @router.get("/cases/{case_id}", response_model=ServiceCaseRead, summary="One service case",
             responses={404: PROBLEM_RESPONSES[404]})
-async def get_case(request: Request, case_id: UUID, principal: CaseReader, sessions: Sessions,
+async def get_case(request: Request, case_id: UUID, principal: CaseWorker, sessions: Sessions,
                    response: Response) -> ServiceCaseRead:
     async with sessions() as session:
         case = await service.get_visible(session=session, case_id=case_id, principal=principal)
@@ -123,7 +119,7 @@ async def get_case(request: Request, case_id: UUID, principal: CaseReader, sessi
 @router.get("/cases/{case_id}/timeline", response_model=Page[CaseEventRead],
             summary="Every event of every service about this case, oldest first (keyset-paginated)",
             responses={404: PROBLEM_RESPONSES[404]})
-async def get_timeline(case_id: UUID, principal: CaseReader, sessions: Sessions, limit: PageSize = 50,
+async def get_timeline(case_id: UUID, principal: CaseWorker, sessions: Sessions, limit: PageSize = 50,
                        cursor: Cursor = None) -> Page[CaseEventRead]:
     async with sessions() as session:
         events, nxt = await service.timeline_page(session=session, case_id=case_id, principal=principal,

@@ -5,25 +5,21 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from services.dispatch.cases import service as cases
 from services.dispatch.cases.models import ServiceCase
 from services.dispatch.conditions import service
 from services.dispatch.conditions.models import ConditionCallCreate, ConditionCallRead, DuePostponement
 from shared.api.app import Sessions
-from shared.api.auth import SUPERVISORS, Principal, Requires, Role
-from shared.api.concurrency import etag
+from shared.api.auth import Dispatcher, Supervisor
+from shared.api.concurrency import IfMatch, etag
 from shared.api.params import IsoDate
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.clock import utcnow
 from shared.db import transaction
 
 router = APIRouter(tags=["service conditions (S2)"])
-
-Dispatcher = Annotated[Principal, Depends(Requires(Role.DISPATCHER))]
-Reader = Annotated[Principal, Depends(Requires(*SUPERVISORS))]
-IfMatch = Annotated[str | None, Header(description="ETag of the case as read; a stale one gives 412")]
 
 
 @router.post("/cases/{case_id}/condition-calls", status_code=status.HTTP_201_CREATED,
@@ -44,7 +40,7 @@ async def record_condition_call(case_id: UUID, body: ConditionCallCreate, princi
 
 @router.get("/cases/{case_id}/condition-calls", response_model=list[ConditionCallRead],
             summary="S2: the condition calls of a case, oldest first", responses={404: PROBLEM_RESPONSES[404]})
-async def list_condition_calls(case_id: UUID, principal: Reader, sessions: Sessions) -> list[ConditionCallRead]:
+async def list_condition_calls(case_id: UUID, principal: Supervisor, sessions: Sessions) -> list[ConditionCallRead]:
     async with sessions() as session:
         await cases.get(session=session, case_id=case_id)
         calls = await service.calls_of(session=session, case_id=case_id)
@@ -54,7 +50,7 @@ async def list_condition_calls(case_id: UUID, principal: Reader, sessions: Sessi
 @router.get("/postponements/due", response_model=list[DuePostponement],
             summary="S2: postponements that came due and were not settled by a later call")
 async def list_due_postponements(
-    principal: Reader, sessions: Sessions,
+    principal: Supervisor, sessions: Sessions,
     on: Annotated[IsoDate | None, Query(description="The day to evaluate (default: today, UTC)")] = None,
 ) -> list[DuePostponement]:
     async with sessions() as session:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
@@ -13,15 +13,13 @@ from services.dispatch.cases.models import ServiceCaseRead
 from services.dispatch.delays import service
 from services.dispatch.delays.models import ArrivalReschedule, ArrivalRescheduleRequestRead
 from shared.api.app import Sessions
-from shared.api.auth import Principal, Requires, Role
-from shared.api.concurrency import with_etag
+from shared.api.auth import Dispatcher
+from shared.api.concurrency import IfMatch, with_etag
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.db import transaction
 
 router = APIRouter(tags=["delays (S7)"])
 
-Dispatcher = Annotated[Principal, Depends(Requires(Role.DISPATCHER))]
-IfMatch = Annotated[str | None, Header(description="ETag of the case as read; a stale one gives 412")]
 _RESCHEDULE: dict[int | str, dict[str, Any]] = {
     202: {"model": ArrivalRescheduleRequestRead,
           "description": "`inform: true`: the system is telling the customer and the regional centre; the arrival "

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Response
+from fastapi import APIRouter, Response
 from pydantic import BaseModel
 
 from services.dispatch.cases import domain
@@ -13,16 +12,12 @@ from services.dispatch.cases import service as cases
 from services.dispatch.cases.models import DispatchCommand, ServiceCaseRead
 from services.dispatch.dispatching import service
 from shared.api.app import Sessions
-from shared.api.auth import SUPERVISORS, Principal, Requires, Role
-from shared.api.concurrency import with_etag
+from shared.api.auth import Dispatcher, Supervisor
+from shared.api.concurrency import IfMatch, with_etag
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.db import transaction
 
 router = APIRouter(tags=["dispatch (S6)"])
-
-Dispatcher = Annotated[Principal, Depends(Requires(Role.DISPATCHER))]
-Reader = Annotated[Principal, Depends(Requires(*SUPERVISORS))]
-IfMatch = Annotated[str | None, Header(description="ETag of the case as read; a stale one gives 412")]
 
 
 class DispatchReadinessRead(BaseModel):
@@ -32,7 +27,7 @@ class DispatchReadinessRead(BaseModel):
 
 @router.get("/cases/{case_id}/dispatch-readiness", response_model=DispatchReadinessRead,
             summary="S6: what the dispatch gate would refuse now", responses={404: PROBLEM_RESPONSES[404]})
-async def dispatch_readiness(case_id: UUID, principal: Reader, sessions: Sessions) -> DispatchReadinessRead:
+async def dispatch_readiness(case_id: UUID, principal: Supervisor, sessions: Sessions) -> DispatchReadinessRead:
     async with sessions() as session:
         case = await cases.get(session=session, case_id=case_id)
         missing = domain.dispatch_problems(await service.readiness(session=session, case=case))

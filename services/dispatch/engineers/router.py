@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from services.dispatch.engineers import service
 from services.dispatch.engineers.models import EngineerCreate, EngineerRead, EngineerUpdate
 from shared.api.app import Sessions
-from shared.api.auth import SUPERVISORS, Principal, Requires, Role
-from shared.api.concurrency import etag, with_etag
+from shared.api.auth import Dispatcher, Supervisor
+from shared.api.concurrency import IfMatch, etag, with_etag
 from shared.api.pagination import Page, PageSize
 from shared.api.personal_data import audit_read
-from shared.api.problems import PROBLEM_RESPONSES
+from shared.api.problems import problem_responses
 from shared.db import transaction
 
 router = APIRouter(prefix="/engineers", tags=["engineers"])
 
-Dispatcher = Annotated[Principal, Depends(Requires(Role.DISPATCHER))]
-Reader = Annotated[Principal, Depends(Requires(*SUPERVISORS))]
-IfMatch = Annotated[str | None, Header(description="ETag as read; a stale one gives 412")]
-_ERR: dict[int | str, dict[str, Any]] = {k: PROBLEM_RESPONSES[k] for k in (404, 409, 412)}
+_ERR = problem_responses(404, 409, 412)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=EngineerRead, summary="Add an engineer",
@@ -37,7 +34,7 @@ async def create_engineer(body: EngineerCreate, principal: Dispatcher, sessions:
 
 @router.get("", response_model=Page[EngineerRead], summary="List active engineers (keyset by id)")
 async def list_engineers(
-    principal: Reader, sessions: Sessions, limit: PageSize = 50,
+    principal: Supervisor, sessions: Sessions, limit: PageSize = 50,
     cursor: Annotated[str | None, Query(max_length=64, description="`next_cursor` of the previous page")] = None,
     region: Annotated[str | None, Query(max_length=64)] = None,
     equipment_type: Annotated[str | None, Query(max_length=100)] = None,
@@ -51,7 +48,7 @@ async def list_engineers(
 
 
 @router.get("/{engineer_id}", response_model=EngineerRead, summary="One engineer", responses=_ERR)
-async def get_engineer(request: Request, engineer_id: str, principal: Reader, sessions: Sessions,
+async def get_engineer(request: Request, engineer_id: str, principal: Supervisor, sessions: Sessions,
                        response: Response) -> EngineerRead:
     async with sessions() as session:
         engineer = await service.get(session=session, engineer_id=engineer_id)

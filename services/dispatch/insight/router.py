@@ -1,4 +1,7 @@
-"""HTTP: the standard's KPIs and the conformance report across cases (issue 15, decision 0085), JSON or CSV."""
+"""HTTP: the standard's KPIs and the conformance report across cases (issue 15, decision 0085), JSON or CSV.
+
+Department heads, quality and dispatchers read every case; regional centres their region; engineers their cases.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import io
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from services.dispatch.cases.service import only_own_cases
@@ -19,7 +22,7 @@ from services.dispatch.insight.models import (
     KpiReport,
 )
 from shared.api.app import Sessions
-from shared.api.auth import CASE_WORKERS, Principal, Requires
+from shared.api.auth import CaseWorker, Principal
 from shared.api.pagination import Cursor, Page, PageSize
 from shared.api.params import IsoDate
 from shared.api.problems import PROBLEM_RESPONSES
@@ -28,8 +31,6 @@ from shared.standard import STEPS
 
 router = APIRouter(tags=["insight"])
 
-# department heads, quality and dispatchers read every case; regional centres their region; engineers their cases
-Reader = Annotated[Principal, Depends(Requires(*CASE_WORKERS))]
 PeriodFrom = Annotated[IsoDate | None, Query(description="First day (site's day of the case's creation), inclusive")]
 PeriodTo = Annotated[IsoDate | None, Query(description="Last day, inclusive")]
 Format = Annotated[Literal["json", "csv"] | None, Query(
@@ -64,7 +65,7 @@ def _scope(principal: Principal, region: str | None) -> tuple[str | None, bool]:
 
 @router.get("/kpis", response_model=KpiReport, responses=_csv_responses(),
             summary="The standard's KPIs by region, engineer, equipment type or month, with the counts behind them")
-async def get_kpis(request: Request, principal: Reader, sessions: Sessions,
+async def get_kpis(request: Request, principal: CaseWorker, sessions: Sessions,
                    period_from: PeriodFrom = None, period_to: PeriodTo = None, group_by: GroupBy = "all",
                    region: Annotated[str | None, Query(max_length=64)] = None,
                    fmt: Format = None) -> Response:
@@ -107,7 +108,7 @@ def _cell(cell: dict[str, Any]) -> str:
 
 @router.get("/conformance-report", response_model=Page[ConformanceReportRow], responses=_csv_responses(),
             summary="Cases x steps S1-S34: status and findings per cell, newest cases first (keyset-paginated)")
-async def get_conformance_report(request: Request, principal: Reader, sessions: Sessions,
+async def get_conformance_report(request: Request, principal: CaseWorker, sessions: Sessions,
                                  region: Annotated[str | None, Query(max_length=64)] = None,
                                  period_from: PeriodFrom = None, period_to: PeriodTo = None,
                                  limit: PageSize = 50, cursor: Cursor = None,

@@ -1,12 +1,16 @@
-"""HTTP: the messages sent to people, the staff directory they are addressed from, opt-outs (decision 0090)."""
+"""HTTP: the messages sent to people, the staff directory they are addressed from, opt-outs (decision 0090).
+
+The messages hold customers' addresses: the supervisors who act on them read them (a centre its region). The
+directory and opt-outs are kept by dispatchers (and admins).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from services.dispatch.notifications import service
 from services.dispatch.notifications.domain import Audience, NotificationStatus
@@ -20,20 +24,16 @@ from services.dispatch.notifications.models import (
 )
 from services.dispatch.settings import DispatchSettings
 from shared.api.app import Sessions
-from shared.api.auth import SUPERVISORS, Principal, Requires, Role
+from shared.api.auth import Dispatcher, Supervisor
 from shared.api.pagination import Cursor, Page, PageSize
-from shared.api.problems import PROBLEM_RESPONSES
+from shared.api.problems import problem_responses
 from shared.api.regions import region_scope
 from shared.db import transaction
 
 router = APIRouter(tags=["notifications"])
 
-# the messages hold customers' addresses: the people who act on them read them (a centre its region)
-Reader = Annotated[Principal, Depends(Requires(*SUPERVISORS))]
-# the directory and opt-outs are kept by dispatchers (and admins)
-Keeper = Annotated[Principal, Depends(Requires(Role.DISPATCHER))]
-_404: dict[int | str, dict[str, Any]] = {404: PROBLEM_RESPONSES[404]}
-_409: dict[int | str, dict[str, Any]] = {409: PROBLEM_RESPONSES[409]}
+_404 = problem_responses(404)
+_409 = problem_responses(409)
 
 
 def _settings(request: Request) -> DispatchSettings:
@@ -47,7 +47,7 @@ def _now(request: Request) -> datetime:
 
 @router.get("/notifications", response_model=Page[NotificationRead],
             summary="Messages to people (queued, sent, failed, suppressed), oldest first")
-async def list_notifications(principal: Reader, sessions: Sessions, limit: PageSize = 50, cursor: Cursor = None,
+async def list_notifications(principal: Supervisor, sessions: Sessions, limit: PageSize = 50, cursor: Cursor = None,
                              case_id: Annotated[str | None, Query(max_length=64)] = None,
                              message_status: Annotated[NotificationStatus | None, Query(alias="status")] = None,
                              ) -> Page[NotificationRead]:
@@ -59,7 +59,7 @@ async def list_notifications(principal: Reader, sessions: Sessions, limit: PageS
 
 @router.post("/notification-recipients", status_code=status.HTTP_201_CREATED, response_model=RecipientRead,
              responses=_409, summary="Add a staff recipient: a role (and region) told at an address")
-async def add_notification_recipient(body: RecipientCreate, principal: Keeper, sessions: Sessions,
+async def add_notification_recipient(body: RecipientCreate, principal: Dispatcher, sessions: Sessions,
                                      request: Request, response: Response) -> RecipientRead:
     async with transaction(sessions) as session:
         recipient = await service.add_recipient(session=session, body=body, actor=principal.actor,
@@ -70,7 +70,7 @@ async def add_notification_recipient(body: RecipientCreate, principal: Keeper, s
 
 @router.get("/notification-recipients", response_model=Page[RecipientRead],
             summary="The staff directory of notifications, oldest first")
-async def list_notification_recipients(principal: Keeper, sessions: Sessions, limit: PageSize = 50,
+async def list_notification_recipients(principal: Dispatcher, sessions: Sessions, limit: PageSize = 50,
                                        cursor: Cursor = None, role: Annotated[Audience | None, Query()] = None,
                                        region: Annotated[str | None, Query(max_length=64)] = None,
                                        ) -> Page[RecipientRead]:
@@ -82,7 +82,7 @@ async def list_notification_recipients(principal: Keeper, sessions: Sessions, li
 
 @router.patch("/notification-recipients/{recipient_id}", response_model=RecipientRead, responses=_404,
               summary="Change a staff recipient's name, address or language; deactivate or reactivate it")
-async def update_notification_recipient(recipient_id: UUID, body: RecipientUpdate, principal: Keeper,
+async def update_notification_recipient(recipient_id: UUID, body: RecipientUpdate, principal: Dispatcher,
                                         sessions: Sessions, request: Request) -> RecipientRead:
     async with transaction(sessions) as session:
         recipient = await service.update_recipient(session=session, recipient_id=recipient_id, body=body,
@@ -92,7 +92,7 @@ async def update_notification_recipient(recipient_id: UUID, body: RecipientUpdat
 
 @router.delete("/notification-recipients/{recipient_id}", status_code=status.HTTP_204_NO_CONTENT,
                response_class=Response, responses=_404, summary="Remove a staff recipient (its messages stay)")
-async def remove_notification_recipient(recipient_id: UUID, principal: Keeper, sessions: Sessions) -> Response:
+async def remove_notification_recipient(recipient_id: UUID, principal: Dispatcher, sessions: Sessions) -> Response:
     async with transaction(sessions) as session:
         await service.remove_recipient(session=session, recipient_id=recipient_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -100,7 +100,7 @@ async def remove_notification_recipient(recipient_id: UUID, principal: Keeper, s
 
 @router.post("/notification-opt-outs", status_code=status.HTTP_201_CREATED, response_model=OptOutRead,
              summary="Record that an address is not to be contacted (its queued messages are suppressed)")
-async def record_notification_opt_out(body: OptOutCreate, principal: Keeper, sessions: Sessions,
+async def record_notification_opt_out(body: OptOutCreate, principal: Dispatcher, sessions: Sessions,
                                       request: Request, response: Response) -> OptOutRead:
     async with transaction(sessions) as session:
         record, _suppressed = await service.opt_out(session=session, body=body, actor=principal.actor,
@@ -110,7 +110,7 @@ async def record_notification_opt_out(body: OptOutCreate, principal: Keeper, ses
 
 
 @router.get("/notification-opt-outs", response_model=Page[OptOutRead], summary="Opted-out addresses, oldest first")
-async def list_notification_opt_outs(principal: Keeper, sessions: Sessions, limit: PageSize = 50,
+async def list_notification_opt_outs(principal: Dispatcher, sessions: Sessions, limit: PageSize = 50,
                                      cursor: Cursor = None) -> Page[OptOutRead]:
     async with sessions() as session:
         rows, nxt = await service.list_opt_outs(session=session, limit=limit, cursor=cursor)
@@ -120,7 +120,7 @@ async def list_notification_opt_outs(principal: Keeper, sessions: Sessions, limi
 @router.delete("/notification-opt-outs/{opt_out_id}", status_code=status.HTTP_204_NO_CONTENT,
                response_class=Response, responses=_404,
                summary="The customer may be contacted again (later messages are sent)")
-async def remove_notification_opt_out(opt_out_id: UUID, principal: Keeper, sessions: Sessions) -> Response:
+async def remove_notification_opt_out(opt_out_id: UUID, principal: Dispatcher, sessions: Sessions) -> Response:
     async with transaction(sessions) as session:
         await service.remove_opt_out(session=session, opt_out_id=opt_out_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

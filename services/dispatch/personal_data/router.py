@@ -3,7 +3,7 @@ service holds about a person, the erasure pseudonymises them everywhere."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,13 +21,13 @@ from shared.api.personal_data import (
     export,
     resolve,
 )
-from shared.api.problems import PROBLEM_RESPONSES
+from shared.api.problems import problem_responses
 from shared.clock import utcnow
 from shared.db import transaction
 from shared.privacy import SubjectKind, normalise
 
 router = APIRouter(prefix="/personal-data", tags=["personal data"])
-_ERR: dict[int | str, dict[str, Any]] = {503: PROBLEM_RESPONSES[503]}
+_ERR = problem_responses(503)
 Authorization = Annotated[str, Header(include_in_schema=False)]
 
 

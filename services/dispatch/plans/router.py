@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Response, status
+from fastapi import APIRouter, Depends, Response, status
 
 from services.dispatch.cases import service as cases
 from services.dispatch.plans import service
 from services.dispatch.plans.models import ServicePlan, ServicePlanRead, ServicePlanWrite
 from shared.api.app import Sessions
-from shared.api.auth import SUPERVISORS, Principal, Requires, Role
-from shared.api.concurrency import with_etag
-from shared.api.problems import PROBLEM_RESPONSES
+from shared.api.auth import Dispatcher, Principal, Requires, Role, Supervisor
+from shared.api.concurrency import IfMatch, with_etag
+from shared.api.problems import problem_responses
 from shared.db import transaction
 
 router = APIRouter(tags=["service plans (S4)"])
 
-Author = Annotated[Principal, Depends(Requires(Role.DISPATCHER))]
 Approver = Annotated[Principal, Depends(Requires(Role.DISPATCHER, Role.DEPARTMENT_HEAD))]
-Reader = Annotated[Principal, Depends(Requires(*SUPERVISORS))]
-IfMatch = Annotated[str | None, Header(description="ETag of the plan as read; a stale one gives 412")]
-_ERR: dict[int | str, dict[str, Any]] = {k: PROBLEM_RESPONSES[k] for k in (404, 409, 412)}
+_ERR = problem_responses(404, 409, 412)
 
 
 def _read(plan: ServicePlan, response: Response) -> ServicePlanRead:
@@ -31,7 +28,7 @@ def _read(plan: ServicePlan, response: Response) -> ServicePlanRead:
 
 @router.post("/cases/{case_id}/plans", status_code=status.HTTP_201_CREATED, response_model=ServicePlanRead,
              summary="S4: start a new draft revision of the case's service plan", responses=_ERR)
-async def create_plan(case_id: UUID, body: ServicePlanWrite, principal: Author, sessions: Sessions,
+async def create_plan(case_id: UUID, body: ServicePlanWrite, principal: Dispatcher, sessions: Sessions,
                       response: Response) -> ServicePlanRead:
     async with transaction(sessions) as session:
         plan = await service.create(session=session, case_id=case_id, body=body, actor=principal.actor)
@@ -40,7 +37,7 @@ async def create_plan(case_id: UUID, body: ServicePlanWrite, principal: Author, 
 
 
 @router.get("/cases/{case_id}/plans", response_model=list[ServicePlanRead], summary="S4: every plan revision")
-async def list_plans(case_id: UUID, principal: Reader, sessions: Sessions) -> list[ServicePlanRead]:
+async def list_plans(case_id: UUID, principal: Supervisor, sessions: Sessions) -> list[ServicePlanRead]:
     async with sessions() as session:
         await cases.get(session=session, case_id=case_id)
         plans = await service.plans_of(session=session, case_id=case_id)
@@ -48,14 +45,14 @@ async def list_plans(case_id: UUID, principal: Reader, sessions: Sessions) -> li
 
 
 @router.get("/plans/{plan_id}", response_model=ServicePlanRead, summary="S4: one plan revision", responses=_ERR)
-async def get_plan(plan_id: UUID, principal: Reader, sessions: Sessions, response: Response) -> ServicePlanRead:
+async def get_plan(plan_id: UUID, principal: Supervisor, sessions: Sessions, response: Response) -> ServicePlanRead:
     async with sessions() as session:
         plan = await service.get(session=session, plan_id=plan_id)
     return _read(plan, response)
 
 
 @router.put("/plans/{plan_id}", response_model=ServicePlanRead, summary="S4: edit a draft", responses=_ERR)
-async def update_plan(plan_id: UUID, body: ServicePlanWrite, principal: Author, sessions: Sessions,
+async def update_plan(plan_id: UUID, body: ServicePlanWrite, principal: Dispatcher, sessions: Sessions,
                       response: Response, if_match: IfMatch = None) -> ServicePlanRead:
     async with transaction(sessions) as session:
         plan = await service.update(session=session, plan_id=plan_id, body=body, actor=principal.actor,
@@ -65,7 +62,7 @@ async def update_plan(plan_id: UUID, body: ServicePlanWrite, principal: Author, 
 
 @router.post("/plans/{plan_id}/submit", response_model=ServicePlanRead, summary="S4: submit for approval",
              responses=_ERR)
-async def submit_plan(plan_id: UUID, principal: Author, sessions: Sessions, response: Response,
+async def submit_plan(plan_id: UUID, principal: Dispatcher, sessions: Sessions, response: Response,
                       if_match: IfMatch = None) -> ServicePlanRead:
     async with transaction(sessions) as session:
         plan = await service.submit(session=session, plan_id=plan_id, actor=principal.actor, if_match=if_match)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Path, Response
+from fastapi import APIRouter, Depends, Path, Response
 
 from services.dispatch.cases import service as cases
 from services.dispatch.preparation import domain, service
 from services.dispatch.preparation.models import PreparationRead, TickItem
 from shared.api.app import Sessions
 from shared.api.auth import Principal, Requires, Role
-from shared.api.concurrency import etag
+from shared.api.concurrency import IfMatch, etag
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.db import transaction
 
@@ -21,7 +21,6 @@ router = APIRouter(tags=["preparation (S6)"])
 Preparer = Annotated[Principal, Depends(Requires(Role.DISPATCHER, Role.ENGINEER))]
 Reader = Annotated[Principal, Depends(Requires(Role.DISPATCHER, Role.DEPARTMENT_HEAD, Role.REGIONAL_CENTRE,
                                                Role.ENGINEER))]
-IfMatch = Annotated[str | None, Header(description="ETag of the checklist as read; a stale one gives 412")]
 
 
 @router.get("/cases/{case_id}/preparation", response_model=PreparationRead, summary="S6: the preparation checklist",

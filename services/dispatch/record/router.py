@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
 from services.dispatch.cases import service as cases
 from services.dispatch.record import domain
 from services.dispatch.record.models import ConformanceRead
 from shared.api.app import Sessions
-from shared.api.auth import CASE_WORKERS, Principal, Requires
+from shared.api.auth import CaseWorker
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.clock import utcnow
 
 router = APIRouter(tags=["case record"])
 
-Reader = Annotated[Principal, Depends(Requires(*CASE_WORKERS))]
-
 
 @router.get("/cases/{case_id}/conformance", response_model=ConformanceRead, responses={404: PROBLEM_RESPONSES[404]},
             summary="For each of S1-S34: done / missing / not applicable / in progress, with proof and findings")
-async def get_conformance(case_id: UUID, principal: Reader, sessions: Sessions) -> ConformanceRead:
+async def get_conformance(case_id: UUID, principal: CaseWorker, sessions: Sessions) -> ConformanceRead:
     async with sessions() as session:
         events = await cases.timeline(session=session, case_id=case_id, principal=principal)
     today = utcnow().astimezone(domain.SITE_TIMEZONE).date()

@@ -3,10 +3,10 @@ applying a repair through the S3 and S7 gates."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 
 from services.dispatch.replanning import service
 from services.dispatch.replanning.models import (
@@ -18,15 +18,14 @@ from services.dispatch.replanning.models import (
     UrgentFit,
 )
 from shared.api.app import Sessions
-from shared.api.auth import Principal, Requires, Role
+from shared.api.auth import Dispatcher
 from shared.api.params import IsoDate
-from shared.api.problems import PROBLEM_RESPONSES
+from shared.api.problems import PROBLEM_RESPONSES, problem_responses
 from shared.db import transaction
 
 router = APIRouter(tags=["replanning"])
 
-Dispatcher = Annotated[Principal, Depends(Requires(Role.DISPATCHER))]
-_ERR: dict[int | str, dict[str, Any]] = {k: PROBLEM_RESPONSES[k] for k in (404, 409)}
+_ERR = problem_responses(404, 409)
 
 
 @router.post("/engineers/{engineer_id}/replanning", response_model=RepairRead, responses=_ERR,

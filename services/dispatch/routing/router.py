@@ -2,31 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from services.dispatch.routing import service
 from services.dispatch.routing.models import AnswerItem, MediateItem, RoutedItemRead, RoutedStatus, RouteItem
 from shared.api.app import Sessions
-from shared.api.auth import SUPERVISORS, Principal, Requires, Role
-from shared.api.concurrency import with_etag
+from shared.api.auth import Dispatcher, Supervisor
+from shared.api.concurrency import IfMatch, with_etag
 from shared.api.pagination import Cursor, Page, PageSize
-from shared.api.problems import PROBLEM_RESPONSES
+from shared.api.problems import problem_responses
 from shared.db import transaction
 
 router = APIRouter(prefix="/routed-items", tags=["routing (S22-S24)"])
 
-Dispatcher = Annotated[Principal, Depends(Requires(Role.DISPATCHER))]
-Unit = Annotated[Principal, Depends(Requires(*SUPERVISORS))]
-IfMatch = Annotated[str | None, Header(description="ETag of the item as read; a stale one gives 412")]
-_ERR: dict[int | str, dict[str, Any]] = {k: PROBLEM_RESPONSES[k] for k in (404, 409, 412)}
+_ERR = problem_responses(404, 409, 412)
 
 
 @router.get("", response_model=Page[RoutedItemRead], summary="S22-S24: routed items, oldest first")
 async def list_items(
-    principal: Unit, sessions: Sessions, limit: PageSize = 50, cursor: Cursor = None,
+    principal: Supervisor, sessions: Sessions, limit: PageSize = 50, cursor: Cursor = None,
     status: Annotated[RoutedStatus | None, Query()] = None,
     kind: Annotated[Literal["referral", "abnormal_request", "internal_disagreement"] | None, Query()] = None,
     unit: Annotated[str | None, Query(max_length=100)] = None,
@@ -39,7 +36,7 @@ async def list_items(
 
 
 @router.get("/{item_id}", response_model=RoutedItemRead, summary="S22-S24: one routed item", responses=_ERR)
-async def get_item(item_id: UUID, principal: Unit, sessions: Sessions, response: Response) -> RoutedItemRead:
+async def get_item(item_id: UUID, principal: Supervisor, sessions: Sessions, response: Response) -> RoutedItemRead:
     async with sessions() as session:
         item = await service.get(session=session, item_id=item_id)
     return with_etag(RoutedItemRead, item, response)
@@ -58,7 +55,7 @@ async def route_item(item_id: UUID, body: RouteItem, principal: Dispatcher, sess
 @router.post("/{item_id}/answer", response_model=RoutedItemRead, responses=_ERR,
              summary="S22-S24: record the answer of the unit the item was routed to (token `unit`/`region`), of a "
                      "department head once escalated (S24), or a dispatcher's on its behalf -> RoutedItemAnswered")
-async def answer_item(item_id: UUID, body: AnswerItem, principal: Unit, sessions: Sessions,
+async def answer_item(item_id: UUID, body: AnswerItem, principal: Supervisor, sessions: Sessions,
                       response: Response, if_match: IfMatch = None) -> RoutedItemRead:
     async with transaction(sessions) as session:
         item = await service.answer(session=session, item_id=item_id, body=body, principal=principal,
@@ -69,7 +66,7 @@ async def answer_item(item_id: UUID, body: AnswerItem, principal: Unit, sessions
 @router.post("/{item_id}/mediation", response_model=RoutedItemRead, responses=_ERR,
              summary="S24: record the mediation; unresolved -> InternalDisagreementEscalated to the department "
                      "heads, resolved -> RoutedItemAnswered")
-async def mediate_item(item_id: UUID, body: MediateItem, principal: Unit, sessions: Sessions,
+async def mediate_item(item_id: UUID, body: MediateItem, principal: Supervisor, sessions: Sessions,
                        response: Response, if_match: IfMatch = None) -> RoutedItemRead:
     async with transaction(sessions) as session:
         item = await service.mediate(session=session, item_id=item_id, body=body, principal=principal,

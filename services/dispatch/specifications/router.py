@@ -2,29 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from services.dispatch.cases import service as cases
 from services.dispatch.specifications import service
 from services.dispatch.specifications.models import PackCreate, PackRead, TemplateContent, TemplateCreate, TemplateRead
 from shared.api.app import Sessions
-from shared.api.auth import Principal, Requires, Role
-from shared.api.concurrency import with_etag
-from shared.api.problems import PROBLEM_RESPONSES, NotFound
+from shared.api.auth import Dispatcher, Principal, Requires, Role
+from shared.api.concurrency import IfMatch, with_etag
+from shared.api.problems import NotFound, problem_responses
 from shared.db import transaction
 from shared.messages import msg
 
 router = APIRouter(tags=["specifications (S5)"])
 
 Editor = Annotated[Principal, Depends(Requires(Role.DISPATCHER, Role.QUALITY_ENGINEER))]
-Dispatcher = Annotated[Principal, Depends(Requires(Role.DISPATCHER))]
 Reader = Annotated[Principal, Depends(Requires(
     Role.DISPATCHER, Role.QUALITY_ENGINEER, Role.DEPARTMENT_HEAD, Role.REGIONAL_CENTRE))]
-IfMatch = Annotated[str | None, Header(description="ETag as read; a stale one gives 412")]
-_ERR: dict[int | str, dict[str, Any]] = {k: PROBLEM_RESPONSES[k] for k in (404, 409, 412)}
+_ERR = problem_responses(404, 409, 412)
 
 
 @router.post("/specification-templates", status_code=status.HTTP_201_CREATED, response_model=TemplateRead,

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from services.dispatch.cases.models import ServiceCaseRead
 from services.dispatch.staffing import service
@@ -17,23 +17,20 @@ from services.dispatch.staffing.models import (
     StaffingRequestRead,
 )
 from shared.api.app import Sessions
-from shared.api.auth import SUPERVISORS, Principal, Requires, Role
-from shared.api.concurrency import with_etag
+from shared.api.auth import Dispatcher, Principal, Requires, Role, Supervisor
+from shared.api.concurrency import IfMatch, with_etag
 from shared.api.pagination import Cursor, Page, PageSize
-from shared.api.problems import PROBLEM_RESPONSES
+from shared.api.problems import problem_responses
 from shared.db import transaction
 
 router = APIRouter(tags=["staffing (S3, S12)"])
 
-Dispatcher = Annotated[Principal, Depends(Requires(Role.DISPATCHER))]
 PolicyEditor = Annotated[Principal, Depends(Requires(Role.DISPATCHER, Role.DEPARTMENT_HEAD))]
-Reader = Annotated[Principal, Depends(Requires(*SUPERVISORS))]
-IfMatch = Annotated[str | None, Header(description="ETag as read; a stale one gives 412")]
-_ERR: dict[int | str, dict[str, Any]] = {k: PROBLEM_RESPONSES[k] for k in (404, 409, 412)}
+_ERR = problem_responses(404, 409, 412)
 
 
 @router.get("/staffing-policy", response_model=StaffingPolicyRead, summary="S3: the current staffing rule table")
-async def get_policy(principal: Reader, sessions: Sessions, response: Response) -> StaffingPolicyRead:
+async def get_policy(principal: Supervisor, sessions: Sessions, response: Response) -> StaffingPolicyRead:
     async with sessions() as session:
         policy = await service.current_policy(session=session)
     return with_etag(StaffingPolicyRead, policy, response)
@@ -41,7 +38,7 @@ async def get_policy(principal: Reader, sessions: Sessions, response: Response) 
 
 @router.get("/staffing-policy/versions/{version}", response_model=StaffingPolicyRead,
             summary="S3: one version of the staffing rule table", responses=_ERR)
-async def get_policy_version(version: int, principal: Reader,
+async def get_policy_version(version: int, principal: Supervisor,
                              sessions: Sessions) -> StaffingPolicyRead:
     async with sessions() as session:
         policy = await service.get_policy(session=session, version=version)
@@ -70,7 +67,7 @@ async def assign_engineers(case_id: UUID, body: AssignEngineers, principal: Disp
 @router.get("/staffing-requests", response_model=Page[StaffingRequestRead],
             summary="S12: staffing requests opened by ScheduleAtRisk (oldest first)")
 async def list_staffing_requests(
-    principal: Reader, sessions: Sessions, limit: PageSize = 50, cursor: Cursor = None,
+    principal: Supervisor, sessions: Sessions, limit: PageSize = 50, cursor: Cursor = None,
     status: Annotated[Literal["open", "fulfilled"] | None, Query()] = None,
     case_id: Annotated[UUID | None, Query()] = None,
 ) -> Page[StaffingRequestRead]:

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 
 from services.dispatch.suggestions import service
 from services.dispatch.suggestions.models import BatchSuggestionRequest, CaseSuggestionRequest, SuggestionRead
 from shared.api.app import Sessions
-from shared.api.auth import Principal, Requires, Role
+from shared.api.auth import Dispatcher
 from shared.api.problems import PROBLEM_RESPONSES
 
 router = APIRouter(tags=["suggested assignment"])
-
-Dispatcher = Annotated[Principal, Depends(Requires(Role.DISPATCHER))]
 
 
 @router.post("/cases/{case_id}/assignment-suggestion", response_model=SuggestionRead,

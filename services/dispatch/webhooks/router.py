@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from services.dispatch.settings import DispatchSettings
 from services.dispatch.webhooks import service
@@ -25,19 +25,18 @@ from services.dispatch.webhooks.models import (
 )
 from shared.api.app import Sessions
 from shared.api.auth import Principal, Requires, Role
-from shared.api.concurrency import etag, with_etag
+from shared.api.concurrency import IfMatch, etag, with_etag
 from shared.api.pagination import Cursor, Page, PageSize
-from shared.api.problems import PROBLEM_RESPONSES
+from shared.api.problems import problem_responses
 from shared.db import transaction
 
 router = APIRouter(prefix="/webhook-subscriptions", tags=["outbound webhooks"])
 
 Integrator = Annotated[Principal, Depends(Requires(Role.INTEGRATION_ADMIN))]
-IfMatch = Annotated[str | None, Header(description="ETag of the subscription as read; a stale one gives 412")]
-_ERR: dict[int | str, dict[str, Any]] = {k: PROBLEM_RESPONSES[k] for k in (404, 409, 412)}
-_404: dict[int | str, dict[str, Any]] = {404: PROBLEM_RESPONSES[404]}
-_404_409: dict[int | str, dict[str, Any]] = {k: PROBLEM_RESPONSES[k] for k in (404, 409)}
-_404_412: dict[int | str, dict[str, Any]] = {k: PROBLEM_RESPONSES[k] for k in (404, 412)}
+_ERR = problem_responses(404, 409, 412)
+_404 = problem_responses(404)
+_404_409 = problem_responses(404, 409)
+_404_412 = problem_responses(404, 412)
 
 
 def _settings(request: Request) -> DispatchSettings:
