@@ -40,13 +40,19 @@ class GroupBy(StrEnum):
 
 
 @dataclass(frozen=True)
-class CallFact:
-    """A closed call: when, where, who, whether it was answered."""
+class Grouped:
+    """What a call or a response is grouped by (besides its month): where, which equipment, which team."""
 
-    closed_at: datetime
     region: str
     equipment_type: str
     engineer_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CallFact(Grouped):
+    """A closed call: when, where, who, whether it was answered."""
+
+    closed_at: datetime
     unreachable: bool
     answered: bool
     completed_at: datetime | None
@@ -54,11 +60,8 @@ class CallFact:
 
 
 @dataclass(frozen=True)
-class ResponseFact:
+class ResponseFact(Grouped):
     answered_at: datetime
-    region: str
-    equipment_type: str
-    engineer_ids: tuple[str, ...]
     csat: int | None
     nps: int | None
 
@@ -90,15 +93,15 @@ class MeasureRow:
         }
 
 
-def _keys(group_by: GroupBy, at: datetime, region: str, equipment: str, engineers: tuple[str, ...]) -> list[str]:
+def _keys(group_by: GroupBy, at: datetime, fact: Grouped) -> list[str]:
     if group_by is GroupBy.MONTH:
         return [at.strftime("%Y-%m")]
     if group_by is GroupBy.REGION:
-        return [region or "unknown"]
+        return [fact.region or "unknown"]
     if group_by is GroupBy.EQUIPMENT_TYPE:
-        return [equipment or "unknown"]
+        return [fact.equipment_type or "unknown"]
     if group_by is GroupBy.ENGINEER:
-        return list(engineers) or ["unknown"]  # a call counts for every engineer of the team
+        return list(fact.engineer_ids) or ["unknown"]  # a call counts for every engineer of the team
     return ["all"]
 
 
@@ -106,7 +109,7 @@ def summarise(calls: Iterable[CallFact], responses: Iterable[ResponseFact], grou
     """Measures per group: rates over closed calls, CSAT / NPS over responses in the period."""
     rows: dict[str, MeasureRow] = defaultdict(lambda: MeasureRow(group=""))
     for c in calls:
-        for key in _keys(group_by, c.closed_at, c.region, c.equipment_type, c.engineer_ids):
+        for key in _keys(group_by, c.closed_at, c):
             row = rows[key]
             row.group = key
             row.calls_closed += 1
@@ -115,7 +118,7 @@ def summarise(calls: Iterable[CallFact], responses: Iterable[ResponseFact], grou
             if c.completed_at is not None and c.first_attempt_at is not None:
                 row.hours_to_call.append((c.first_attempt_at - c.completed_at).total_seconds() / 3600)
     for r in responses:
-        for key in _keys(group_by, r.answered_at, r.region, r.equipment_type, r.engineer_ids):
+        for key in _keys(group_by, r.answered_at, r):
             row = rows[key]
             row.group = key
             row.responses += 1
