@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
-from services.onsite.visits.models import OnVisit
+from services.onsite.visits.models import OnVisit, Recorded
 from services.onsite.work.models import Signature
 from shared.api.params import IsoDate, IsoDateTime
 from shared.api.text import NonBlank
@@ -72,7 +72,7 @@ class RepairTakeBack(OnVisit, table=True):
     taken_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
 
 
-class DrawingRevision(OnVisit, table=True):
+class DrawingRevision(OnVisit, Recorded, table=True):
     """S29: a drawing deviation, the original kept, tracked until sent to the company and mailed."""
 
     __tablename__ = "drawing_revision"
@@ -80,8 +80,6 @@ class DrawingRevision(OnVisit, table=True):
     drawing_number: str
     deviation: str
     original_kept_at: str
-    recorded_by: str
-    recorded_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
     sent_to_company_at: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
     mailed_to_customer_at: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
     tracking_number: str | None = None

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
-from services.onsite.visits.models import OnVisit
+from services.onsite.visits.models import OnVisit, Recorded
 from shared.api.params import IsoDateTime
 from shared.api.text import NonBlank
 from shared.db import timestamptz_column
@@ -45,7 +45,7 @@ class CustomerReport(OnVisit, table=True):
     sent_at: datetime = SQLField(sa_column=timestamptz_column(nullable=False))
 
 
-class ProcessRecord(OnVisit, table=True):
+class ProcessRecord(OnVisit, Recorded, table=True):
     """S18: drawing modification (what, why, who approved), problem handling, minutes, design change."""
 
     __tablename__ = "process_record"
@@ -57,8 +57,6 @@ class ProcessRecord(OnVisit, table=True):
     participants: list[str] = SQLField(sa_column=_json())
     change_document: str | None = None
     change_document_evidence_id: UUID | None = None
-    recorded_by: str
-    recorded_at: datetime = SQLField(sa_column=timestamptz_column(nullable=False))
 
 
 class LeaveRequest(OnVisit, table=True):

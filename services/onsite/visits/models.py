@@ -33,7 +33,23 @@ class OnVisit(SQLModel):
     visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
 
 
-class SiteVisit(SQLModel, table=True):
+class Versioned(SQLModel):
+    """A resource changed under If-Match: its version (the ETag), when it was made, and its last change."""
+
+    version: int = 1
+    created_at: datetime = SQLField(sa_type=timestamptz(), nullable=False)
+    updated_at: datetime = SQLField(sa_type=timestamptz(), nullable=False)
+    updated_by: str
+
+
+class Recorded(SQLModel):
+    """Who recorded a row, and when the server did."""
+
+    recorded_by: str
+    recorded_at: datetime = SQLField(sa_type=timestamptz(), nullable=False)
+
+
+class SiteVisit(Versioned, table=True):
     """The work on site for one dispatched case; only its team works on it."""
 
     __tablename__ = "site_visit"
@@ -68,10 +84,6 @@ class SiteVisit(SQLModel, table=True):
     dispatched_at: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
     receipt_signed_by: str | None = None
     receipt_rating: int | None = None
-    version: int = 1
-    created_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
-    updated_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
-    updated_by: str
 
 
 class ThreeCallsRecord(OnVisit, table=True):

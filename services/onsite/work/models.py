@@ -12,10 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 from sqlalchemy import Column, Date, String, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
-from sqlmodel import SQLModel
 
 from services.onsite.reported_times import OccurredAt
-from services.onsite.visits.models import OnVisit
+from services.onsite.visits.models import OnVisit, Recorded, Versioned
 from shared.api.params import IsoDate, IsoDateTime
 from shared.api.text import NonBlank
 from shared.db import timestamptz
@@ -79,7 +78,7 @@ class TaskStatus(StrEnum):
     DONE = "done"
 
 
-class SiteTask(OnVisit, table=True):
+class SiteTask(OnVisit, Versioned, table=True):
     """S12/S13: one task of the site work plan, following a dispatched check sheet (or a plan step)."""
 
     __tablename__ = "site_task"
@@ -101,10 +100,6 @@ class SiteTask(OnVisit, table=True):
     done_at: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
     done_recorded_at: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
     done_by: str | None = None
-    version: int = 1
-    created_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
-    updated_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
-    updated_by: str
 
 
 class SafetyChecklist(OnVisit, table=True):
@@ -122,7 +117,7 @@ class SafetyChecklist(OnVisit, table=True):
     occurred_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))  # the check, on site
 
 
-class ProcessDataRecord(OnVisit, table=True):
+class ProcessDataRecord(OnVisit, Recorded, table=True):
     """S13: the value recorded for one check-sheet item of a task (the latest one counts)."""
 
     __tablename__ = "process_data_record"
@@ -135,8 +130,6 @@ class ProcessDataRecord(OnVisit, table=True):
     passed: bool
     requires_witness: bool = False
     requires_photo: bool = False
-    recorded_by: str
-    recorded_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
     occurred_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))  # the measurement
     signed_off_by: str | None = None
     signed_off_at: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
@@ -149,7 +142,7 @@ class ProcessDataRecord(OnVisit, table=True):
     disposed_at: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
 
 
-class ProcessDataReading(SQLModel, table=True):
+class ProcessDataReading(Recorded, table=True):
     """S13: every reading of an entry, in order: a re-measurement never overwrites a failed one."""
 
     __tablename__ = "process_data_reading"
@@ -160,8 +153,6 @@ class ProcessDataReading(SQLModel, table=True):
     value: Any = SQLField(sa_column=_json(nullable=True))
     unit: str | None = None
     passed: bool
-    recorded_by: str
-    recorded_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
     occurred_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))  # the measurement
 
 
@@ -179,7 +170,7 @@ class Milestone(OnVisit, table=True):
     signed_off_by: str | None = None
 
 
-class WitnessRecord(OnVisit, table=True):
+class WitnessRecord(OnVisit, Recorded, table=True):
     """S17: the customer's (or a third party's) witness on a record."""
 
     __tablename__ = "witness_record"
@@ -192,8 +183,6 @@ class WitnessRecord(OnVisit, table=True):
     typed_name: str | None = None
     signature_evidence_id: UUID | None = None
     signed_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
-    recorded_by: str
-    recorded_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
 
 
 # ---------------------------------------------------------------- API shapes
