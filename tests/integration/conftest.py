@@ -116,6 +116,18 @@ async def events_of(app: FastAPI, case_id: str, event_type: str) -> list[dict]:
         return [r.payload.get("data", r.payload) for r in rows]
 
 
+async def every_page(client: httpx.AsyncClient, path: str, headers: dict[str, str], **params: Any) -> list[dict]:
+    """The items of a keyset-paginated list, page after page (each asked with the cursor the last one gave)."""
+    items: list[dict] = []
+    cursor = None
+    while True:
+        page = (await client.get(path, headers=headers, params={**params, **({"cursor": cursor} if cursor else {})}))
+        items += page.json()["items"]
+        cursor = page.json()["next_cursor"]
+        if not cursor:
+            return items
+
+
 async def wait_async(what: str, probe, timeout: float = 15.0, interval: float = 0.05):
     """Await `probe()` until it returns something truthy, or fail naming `what`."""
     deadline = asyncio.get_running_loop().time() + timeout

@@ -11,7 +11,7 @@ import pytest
 from devstack.client import sample_request
 from shared.api.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from shared.settings import DEV_WEBHOOK_SECRET
-from tests.integration.conftest import bearer, running_app
+from tests.integration.conftest import bearer, every_page, running_app
 
 pytestmark = pytest.mark.integration
 
@@ -159,13 +159,6 @@ async def test_case_list_is_keyset_paginated(env, dispatch):
         body = sample_request(ref())
         body["region"] = region
         assert (await dispatch.post("/crm/service-requests", **signed(env, body))).status_code == 201
-    seen, cursor = [], None
-    while True:
-        params = {"region": region, "limit": 2, **({"cursor": cursor} if cursor else {})}
-        page = (await dispatch.get("/cases", headers=d, params=params)).json()
-        seen += [c["id"] for c in page["items"]]
-        cursor = page["next_cursor"]
-        if not cursor:
-            break
+    seen = [c["id"] for c in await every_page(dispatch, "/cases", d, region=region, limit=2)]
     assert len(seen) == 5 == len(set(seen))
     assert (await dispatch.get("/cases", headers=d, params={"limit": 500})).status_code == 422

@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+from tests.integration.conftest import every_page
 from tests.integration.quality.conftest import (
     LOOP_STEPS,
     engineer,
@@ -27,14 +28,7 @@ async def test_issues_by_filter_in_keyset_pages(env, quality_http):
     await escalate(c, env, ids[0], owner="qe-views")
     qe = quality_engineer(env)
 
-    seen, cursor = [], None
-    while True:
-        params = {"product": product, "limit": 2, **({"cursor": cursor} if cursor else {})}
-        page = (await c.get("/issues", params=params, headers=qe)).json()
-        seen += [i["id"] for i in page["items"]]
-        cursor = page["next_cursor"]
-        if cursor is None:
-            break
+    seen = [i["id"] for i in await every_page(c, "/issues", qe, product=product, limit=2)]
     assert seen == list(reversed(ids))  # newest first, each once
 
     by_owner = (await c.get("/issues", params={"owner": "qe-views", "product": product}, headers=qe)).json()
