@@ -11,9 +11,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
-from shared.api.params import IsoDate, IsoDateTime
+from shared.api.params import IsoDate, IsoDateTime, period_end
 from shared.api.text import NonBlank
-from shared.messages import msg
 
 
 class Engineer(SQLModel, table=True):
@@ -62,10 +61,7 @@ class Unavailability(BaseModel):
     @field_validator("end")
     @classmethod
     def _ordered(cls, value: datetime, info: ValidationInfo) -> datetime:
-        start = info.data.get("start")
-        if start is not None and value <= start:
-            raise ValueError(msg("must be after start"))
-        return value
+        return period_end(value, info.data.get("start"), "start")
 
 
 class EngineerBase(BaseModel):

@@ -9,8 +9,8 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from services.dispatch.staffing.models import TeamChoice
-from services.dispatch.suggestions.models import SuggestedMember
-from shared.api.params import IsoDateTime
+from services.dispatch.suggestions.models import PlannedWindow, SuggestedMember
+from shared.api.params import IsoDateTime, period_end
 from shared.api.text import NonBlank
 from shared.clock import utcnow
 from shared.messages import msg
@@ -28,23 +28,11 @@ class EngineerReplanning(BaseModel):
                                             "days, when that changes fewer assignments")
 
 
-class UrgentFit(BaseModel):
+class UrgentFit(PlannedWindow):
     """Fit an unstaffed case into the plan with the fewest moves (default window: the required arrival
     agreed at S2, for duration_days)."""
 
-    model_config = ConfigDict(extra="forbid")
-    planned_start: IsoDateTime | None = None
-    planned_end: IsoDateTime | None = None
-    duration_days: int = Field(default=3, ge=1, le=60)
     max_swaps: int = Field(default=2, ge=0, le=10)
-
-    @model_validator(mode="after")
-    def _window(self) -> UrgentFit:
-        if (self.planned_start is None) != (self.planned_end is None):
-            raise ValueError(msg("give both planned_start and planned_end, or neither"))
-        if self.planned_start is not None and self.planned_end is not None and self.planned_end <= self.planned_start:
-            raise ValueError(msg("must be after planned_start"))
-        return self
 
 
 class AffectedCase(BaseModel):
@@ -106,10 +94,7 @@ class RepairChangeWrite(BaseModel):
 
     @model_validator(mode="after")
     def _complete(self) -> RepairChangeWrite:
-        if self.planned_end <= self.planned_start:
-            raise ValueError(msg("must be after planned_start"))
-        if self.planned_end < utcnow():
-            raise ValueError(msg("must not be in the past"))
+        period_end(self.planned_end, self.planned_start, "planned_start", not_past=True)
         if self.kind == "arrival" and self.planned_start < utcnow():  # S7 moves an arrival into the future only
             raise ValueError(msg("must not be in the past"))
         if self.kind == "team" and not self.engineers:

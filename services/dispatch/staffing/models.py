@@ -13,9 +13,8 @@ from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from services.dispatch.cases.models import Level
-from shared.api.params import IsoDateTime
+from shared.api.params import IsoDateTime, period_end
 from shared.api.text import NonBlank
-from shared.clock import utcnow
 from shared.messages import msg
 
 
@@ -137,12 +136,7 @@ class AssignEngineers(BaseModel):
     @field_validator("planned_end")
     @classmethod
     def _window(cls, value: datetime, info: ValidationInfo) -> datetime:
-        start = info.data.get("planned_start")
-        if start is not None and value <= start:
-            raise ValueError(msg("must be after planned_start"))
-        if value < utcnow():
-            raise ValueError(msg("must not be in the past"))
-        return value
+        return period_end(value, info.data.get("planned_start"), "planned_start", not_past=True)
 
 
 class AddStaff(BaseModel):

@@ -8,13 +8,13 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from shared.api.params import IsoDateTime
-from shared.clock import utcnow
+from shared.api.params import IsoDateTime, period_end
 from shared.messages import msg
 
 
-class CaseSuggestionRequest(BaseModel):
-    """The planned window to staff (default: from the required arrival agreed at S2, for duration_days)."""
+class PlannedWindow(BaseModel):
+    """The planned window to staff: both ends or neither (then from the required arrival agreed at S2, for
+    duration_days)."""
 
     model_config = ConfigDict(extra="forbid")
     planned_start: IsoDateTime | None = None
@@ -27,9 +27,11 @@ class CaseSuggestionRequest(BaseModel):
         start = info.data.get("planned_start")
         if (start is None) != (value is None):
             raise ValueError(msg("give both planned_start and planned_end, or neither"))
-        if start is not None and value is not None and value <= start:
-            raise ValueError(msg("must be after planned_start"))
-        return value
+        return value if value is None else period_end(value, start, "planned_start")
+
+
+class CaseSuggestionRequest(PlannedWindow):
+    """The planned window to staff (default: from the required arrival agreed at S2, for duration_days)."""
 
 
 class BatchSuggestionRequest(BaseModel):
@@ -43,12 +45,7 @@ class BatchSuggestionRequest(BaseModel):
     @field_validator("arrival_to")
     @classmethod
     def _period(cls, value: datetime, info: ValidationInfo) -> datetime:
-        start = info.data.get("arrival_from")
-        if start is not None and value <= start:
-            raise ValueError(msg("must be after arrival_from"))
-        if value < utcnow():
-            raise ValueError(msg("must not be in the past"))
-        return value
+        return period_end(value, info.data.get("arrival_from"), "arrival_from", not_past=True)
 
 
 class SuggestedMember(BaseModel):
