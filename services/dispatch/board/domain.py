@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from services.dispatch.staffing.domain import EngineerFacts
 from shared.site_calendar import SiteCalendar, local_days
 
 
@@ -29,10 +30,7 @@ class LeaveRow:
 
 
 @dataclass(frozen=True)
-class EngineerRow:
-    engineer_id: str
-    name: str
-    grade: int
+class EngineerRow(EngineerFacts):
     home_region: str
     certificates: tuple[CertificateRow, ...] = ()
     leave: tuple[LeaveRow, ...] = ()

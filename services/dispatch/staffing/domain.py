@@ -78,6 +78,15 @@ def live_work_missing(team: Sequence[tuple[str, date | None]], *, until: date | 
 
 
 @dataclass(frozen=True)
+class EngineerFacts:
+    """Who an engineer is to the S3 rules, wherever they are weighed (the gate, the board, suggestions)."""
+
+    engineer_id: str
+    name: str
+    grade: int
+
+
+@dataclass(frozen=True)
 class Busy:
     start: datetime
     end: datetime
@@ -85,12 +94,9 @@ class Busy:
 
 
 @dataclass(frozen=True)
-class Candidate:
+class Candidate(EngineerFacts):
     """What the gate knows of one engineer proposed for the team."""
 
-    engineer_id: str
-    name: str
-    grade: int
     active: bool = True
     certificates: dict[str, date] = field(default_factory=dict)  # type -> latest expiry
     busy: tuple[Busy, ...] = ()

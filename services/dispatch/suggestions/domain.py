@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from services.dispatch.staffing.domain import Busy, Requirement, overlaps
+from services.dispatch.staffing.domain import Busy, EngineerFacts, Requirement, overlaps
 
 UNSTAFFED_PENALTY = 10_000  # one unstaffed case outweighs any travel / balance difference
 TRAVEL_WEIGHT = 10
@@ -64,10 +64,7 @@ def distance(a: str, b: str) -> int:
 
 
 @dataclass(frozen=True)
-class EngineerProfile:
-    engineer_id: str
-    name: str
-    grade: int
+class EngineerProfile(EngineerFacts):
     home_region: str
     skills: dict[str, int]  # equipment type -> level
     certificates: dict[str, date] = field(default_factory=dict)
