@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Column, DateTime, Index
 from sqlmodel import Field as SQLField
-from sqlmodel import SQLModel
+
+from services.quality.issues.models import OnIssue
 
 
-class IssueEvidence(SQLModel, table=True):
+class IssueEvidence(OnIssue, table=True):
     """A file attached to an issue; the bytes live in the evidence folder, the SHA-256 here."""
 
     __tablename__ = "issue_evidence"
     __table_args__ = (Index("ix_issue_evidence_issue", "issue_id", "uploaded_at"),)
 
-    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
-    issue_id: UUID = SQLField(foreign_key="quality_issue.id")
     filename: str = SQLField(max_length=255)
     content_type: str = SQLField(max_length=100)
     size_bytes: int

@@ -89,14 +89,19 @@ class QualityIssue(SQLModel, table=True):
     updated_by: str
 
 
-class IssueJournalEntry(SQLModel, table=True):
+class OnIssue(SQLModel):
+    """A row kept on one issue: its own id and the issue's."""
+
+    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
+    issue_id: UUID = SQLField(foreign_key="quality_issue.id")
+
+
+class IssueJournalEntry(OnIssue, table=True):
     """One entry of an issue's history: every transition, correction and SLA fact (append only)."""
 
     __tablename__ = "issue_journal_entry"
     __table_args__ = (Index("ix_issue_journal_issue", "issue_id", "at"),)
 
-    id: UUID = SQLField(default_factory=uuid4, primary_key=True)
-    issue_id: UUID = SQLField(foreign_key="quality_issue.id")
     kind: str = SQLField(max_length=64)
     data: dict[str, Any] = SQLField(default_factory=dict, sa_column=Column(JSONB, nullable=False))
     at: datetime = SQLField(sa_column=timestamptz_column(nullable=False))
