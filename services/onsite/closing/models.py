@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
-from services.onsite.visits.models import OnVisit, Recorded
+from services.onsite.visits.models import OnVisit, Recorded, RowRead
 from services.onsite.work.models import Signature
 from shared.api.params import IsoDate, IsoDateTime
 from shared.api.text import NonBlank
@@ -128,9 +128,7 @@ class CheckCreate(BaseModel):
     findings: str | None = Field(default=None, max_length=4000)
 
 
-class CheckRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: UUID
+class CheckRead(RowRead):
     engineer_id: str
     checker_id: str
     items: int
@@ -161,9 +159,7 @@ class HandoverCreate(BaseModel):
     signature: Signature
 
 
-class HandoverRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: UUID
+class HandoverRead(RowRead):
     items: list[HandoverItem]
     received_by: str
     handed_over_by: str
@@ -178,9 +174,7 @@ class RepairTakeBackCreate(BaseModel):
     fault: NonBlank = Field(min_length=1, max_length=4000)
 
 
-class RepairTakeBackRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: UUID
+class RepairTakeBackRead(RowRead):
     receipt_number: str
     equipment: str
     serial_number: str | None
@@ -196,9 +190,7 @@ class DrawingRevisionCreate(BaseModel):
     original_kept_at: NonBlank = Field(min_length=1, max_length=300)
 
 
-class DrawingRevisionRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: UUID
+class DrawingRevisionRead(RowRead):
     drawing_number: str
     deviation: str
     original_kept_at: str
@@ -261,9 +253,7 @@ class DepartureCreate(BaseModel):
     site_manager_agreed_by: str | None = Field(default=None, max_length=200)
 
 
-class DepartureRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: UUID
+class DepartureRead(RowRead):
     engineer_id: str
     departed_at: datetime
     regional_centre_informed_at: datetime

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import BigInteger, Column
 from sqlmodel import Field as SQLField
 
-from services.onsite.visits.models import OnVisit
+from services.onsite.visits.models import OnVisit, RowRead
 from shared.api.text import NonBlank
 from shared.db import timestamptz
 
@@ -38,9 +38,7 @@ class EvidenceFile(OnVisit, table=True):
     confirmed_at: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
 
 
-class EvidenceRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: UUID
+class EvidenceRead(RowRead):
     attached_kind: AttachedKind
     attached_id: UUID | None
     filename: str

@@ -10,7 +10,7 @@ from sqlalchemy import Column, Date, UniqueConstraint
 from sqlmodel import Field as SQLField
 
 from services.onsite.reported_times import OccurredAt
-from services.onsite.visits.models import OnVisit
+from services.onsite.visits.models import OnVisit, RowRead
 from shared.api.params import IsoDate, IsoDateTime
 from shared.api.text import NonBlank
 from shared.db import timestamptz
@@ -119,9 +119,7 @@ class DailyLogCreate(BaseModel):
     occurred_at: OccurredAt = None
 
 
-class DailyLogRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: UUID
+class DailyLogRead(RowRead):
     engineer_id: str
     day: date
     work_done: str

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
-from services.onsite.visits.models import OnVisit, Recorded
+from services.onsite.visits.models import OnVisit, Recorded, RowRead
 from shared.api.params import IsoDateTime
 from shared.api.text import NonBlank
 from shared.db import timestamptz_column
@@ -142,9 +142,7 @@ class CommunicationCreate(BaseModel):
     counterpart: NonBlank = _Short
 
 
-class CommunicationRead(CommunicationCreate):
-    model_config = ConfigDict(from_attributes=True)
-    id: UUID
+class CommunicationRead(CommunicationCreate, RowRead):
     logged_by: str
     logged_at: datetime
 
@@ -157,9 +155,7 @@ class CustomerReportCreate(BaseModel):
     escalate_to: Literal["unit_leadership", "regional_centre"] | None = None
 
 
-class CustomerReportRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: UUID
+class CustomerReportRead(RowRead):
     summary: str
     customer_opinion: str
     customer_agrees: bool | None
@@ -182,9 +178,7 @@ class ProcessRecordCreate(BaseModel):
         default=None, description="S18: or the change document uploaded as evidence of this visit")
 
 
-class ProcessRecordRead(ProcessRecordCreate):
-    model_config = ConfigDict(from_attributes=True)
-    id: UUID
+class ProcessRecordRead(ProcessRecordCreate, RowRead):
     recorded_by: str
     recorded_at: datetime
 
@@ -201,9 +195,7 @@ class LeaveCreate(BaseModel):
         description="S21: after a refusal, why an exception is asked for; a department head approves it")
 
 
-class LeaveRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: UUID
+class LeaveRead(RowRead):
     engineer_id: str
     reason: str
     site_manager: str
@@ -228,9 +220,7 @@ class RaisedItemCreate(BaseModel):
     units: list[str] = Field(default_factory=list, max_length=10)
 
 
-class RaisedItemRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: UUID
+class RaisedItemRead(RowRead):
     kind: str
     summary: str
     details: str
@@ -273,9 +263,7 @@ class TrainingCreate(BaseModel):
     delivered_at: IsoDateTime
 
 
-class TrainingRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: UUID
+class TrainingRead(RowRead):
     topics: list[str]
     materials: list[str]
     attendees: list[str]
@@ -293,8 +281,6 @@ class CustomerInformationCreate(BaseModel):
     text: NonBlank = _Long
 
 
-class CustomerInformationRead(CustomerInformationCreate):
-    model_config = ConfigDict(from_attributes=True)
-    id: UUID
+class CustomerInformationRead(CustomerInformationCreate, RowRead):
     captured_by: str
     captured_at: datetime

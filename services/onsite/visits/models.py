@@ -33,6 +33,13 @@ class OnVisit(SQLModel):
     visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
 
 
+class RowRead(BaseModel):
+    """A row as the API shows it: read from the table's attributes, its id first."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: UUID
+
+
 class Versioned(SQLModel):
     """A resource changed under If-Match: its version (the ETag), when it was made, and its last change."""
 
@@ -121,9 +128,7 @@ class ArrivalCreate(BaseModel):
     calls: list[ThreeCallEntry] = Field(max_length=10)
 
 
-class ThreeCallsRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: UUID
+class ThreeCallsRead(RowRead):
     engineer_id: str
     arrived_at: datetime
     calls: list[ThreeCallEntry]
@@ -141,9 +146,7 @@ class VisitIssueRead(BaseModel):
     logged_at: datetime
 
 
-class SiteVisitRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: UUID
+class SiteVisitRead(RowRead):
     case_id: UUID
     crm_reference: str
     customer_name: str

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 
 from services.onsite.reported_times import OccurredAt
-from services.onsite.visits.models import OnVisit, Recorded, Versioned
+from services.onsite.visits.models import OnVisit, Recorded, RowRead, Versioned
 from shared.api.params import IsoDate, IsoDateTime
 from shared.api.text import NonBlank
 from shared.db import timestamptz
@@ -211,9 +211,7 @@ class BriefingCreate(BaseModel):
         min_length=1, max_length=50, description="S9: the customer's people who were briefed (name and role)")
 
 
-class DisputeRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: UUID
+class DisputeRead(RowRead):
     briefing_id: UUID
     point: str
     status: DisputeStatus
@@ -221,9 +219,7 @@ class DisputeRead(BaseModel):
     escalated_at: datetime | None
 
 
-class BriefingRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: UUID
+class BriefingRead(RowRead):
     held_at: datetime
     held_by: str
     content: dict[str, Any]
@@ -252,9 +248,7 @@ class PermitCreate(BaseModel):
         return self
 
 
-class PermitRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: UUID
+class PermitRead(RowRead):
     number: str
     issued_by: str
     scope: list[str]
@@ -290,9 +284,7 @@ class TaskDone(BaseModel):
     occurred_at: OccurredAt = None
 
 
-class TaskRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: UUID
+class TaskRead(RowRead):
     title: str
     sheet_id: str | None
     permit_scope: str
@@ -326,9 +318,7 @@ class SafetyChecklistCreate(BaseModel):
     occurred_at: OccurredAt = None
 
 
-class SafetyChecklistRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: UUID
+class SafetyChecklistRead(RowRead):
     task_id: UUID
     day: date
     answers: dict[str, Any]
@@ -353,9 +343,7 @@ class ProcessDataCreate(BaseModel):
         return self
 
 
-class ProcessDataRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: UUID
+class ProcessDataRead(RowRead):
     task_id: UUID
     item_id: str
     value: Any
@@ -374,11 +362,9 @@ class ProcessDataRead(BaseModel):
     concession_witness_id: UUID | None = None
 
 
-class ReadingRead(BaseModel):
+class ReadingRead(RowRead):
     """S13: one reading of an entry (the history: failed readings are kept)."""
 
-    model_config = ConfigDict(from_attributes=True)
-    id: UUID
     value: Any
     unit: str | None
     passed: bool
@@ -394,9 +380,7 @@ class MilestoneCreate(BaseModel):
     requires_witness: StrictBool = False
 
 
-class MilestoneRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: UUID
+class MilestoneRead(RowRead):
     task_id: UUID | None
     title: str
     requires_witness: bool
@@ -431,9 +415,7 @@ class WitnessCreate(BaseModel):
     signature: Signature
 
 
-class WitnessRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: UUID
+class WitnessRead(RowRead):
     subject_kind: str
     subject_id: UUID
     name: str

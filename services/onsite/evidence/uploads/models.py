@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Field as SQLField
 
 from services.onsite.evidence.models import AttachedKind
-from services.onsite.visits.models import OnVisit
+from services.onsite.visits.models import OnVisit, RowRead
 from shared.db import timestamptz
 
 
@@ -68,12 +68,9 @@ class EvidenceUploadDeclaration(BaseModel):
         return value.strip().lower() if isinstance(value, str) else value
 
 
-class EvidenceUploadRead(BaseModel):
+class EvidenceUploadRead(RowRead):
     """A resumable upload: how far it is, and the evidence it became once complete."""
 
-    model_config = ConfigDict(from_attributes=True)
-
-    id: UUID
     visit_id: UUID
     status: UploadStatus
     length: int = Field(description="The declared total size in bytes (`Upload-Length`)")
