@@ -17,15 +17,41 @@ from services.dispatch.record.models import StepStatus
 from shared.db import timestamptz
 
 
+# Column types, not columns: the mixins below give each table its own columns
 def _count() -> Any:
-    return SQLField(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    return SQLField(default=0, sa_type=Integer, nullable=False, sa_column_kwargs={"server_default": "0"})
 
 
 def _sum() -> Any:
-    return SQLField(default=0.0, sa_column=Column(Float, nullable=False, server_default="0"))
+    return SQLField(default=0.0, sa_type=Float, nullable=False, sa_column_kwargs={"server_default": "0"})
 
 
-class CaseKpiFacts(SQLModel, table=True):
+class CasePlace(SQLModel):
+    """Where and when a case belongs: region, equipment type, its engineers, the site's day of its creation."""
+
+    case_id: UUID = SQLField(primary_key=True)
+    region: str = SQLField(sa_type=String(64), nullable=False)
+    equipment_type: str = SQLField(sa_type=String(100), nullable=False)
+    engineers: list[str] = SQLField(default_factory=list, sa_type=ARRAY(String(64)), nullable=False)
+    created_at: datetime = SQLField(sa_type=timestamptz(), nullable=False)
+    period_day: date
+
+
+class EngineerCounts(SQLModel):
+    """The counts that belong to an engineer (S8 arrivals, S10/S20 days): an engineer's row, and summed in
+    the case's."""
+
+    arrivals: int = _count()
+    arrivals_judged: int = _count()
+    arrivals_on_time: int = _count()
+    arrivals_three_calls_ok: int = _count()
+    engineer_days: int = _count()
+    days_signed_in: int = _count()
+    days_signed_out: int = _count()
+    days_logged: int = _count()
+
+
+class CaseKpiFacts(CasePlace, EngineerCounts, table=True):
     """One row per case: where and when it belongs (region, equipment type, the site's day and month of
     its creation) and every KPI count of docs/kpis.md, recomputed when an event of the case lands."""
 
@@ -35,21 +61,7 @@ class CaseKpiFacts(SQLModel, table=True):
         Index("ix_case_kpi_facts_region_day", "region", "period_day"),
     )
 
-    case_id: UUID = SQLField(primary_key=True)
-    region: str = SQLField(sa_column=Column(String(64), nullable=False))
-    equipment_type: str = SQLField(sa_column=Column(String(100), nullable=False))
-    engineers: list[str] = SQLField(default_factory=list, sa_column=Column(ARRAY(String(64)), nullable=False))
-    created_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
-    period_day: date
     month: str = SQLField(sa_column=Column(String(7), nullable=False))
-    arrivals: int = _count()
-    arrivals_judged: int = _count()
-    arrivals_on_time: int = _count()
-    arrivals_three_calls_ok: int = _count()
-    engineer_days: int = _count()
-    days_signed_in: int = _count()
-    days_signed_out: int = _count()
-    days_logged: int = _count()
     completed: int = _count()
     first_visit_complete: int = _count()
     site_days: int = _count()
@@ -74,7 +86,7 @@ class CaseKpiFacts(SQLModel, table=True):
     updated_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
 
 
-class EngineerKpiFacts(SQLModel, table=True):
+class EngineerKpiFacts(EngineerCounts, table=True):
     """One row per engineer of a case: the counts that belong to an engineer (S8 arrivals, S10/S20 days)."""
 
     __tablename__ = "engineer_kpi_facts"
@@ -83,17 +95,9 @@ class EngineerKpiFacts(SQLModel, table=True):
     case_id: UUID = SQLField(primary_key=True)
     engineer_id: str = SQLField(sa_column=Column(String(64), primary_key=True))
     period_day: date
-    arrivals: int = _count()
-    arrivals_judged: int = _count()
-    arrivals_on_time: int = _count()
-    arrivals_three_calls_ok: int = _count()
-    engineer_days: int = _count()
-    days_signed_in: int = _count()
-    days_signed_out: int = _count()
-    days_logged: int = _count()
 
 
-class CaseConformanceSummary(SQLModel, table=True):
+class CaseConformanceSummary(CasePlace, table=True):
     """One row per case: its S1-S34 statuses and finding counts (the conformance report's row)."""
 
     __tablename__ = "case_conformance_summary"
@@ -102,12 +106,6 @@ class CaseConformanceSummary(SQLModel, table=True):
         Index("ix_case_conformance_summary_region_created", "region", "created_at", "case_id"),
     )
 
-    case_id: UUID = SQLField(primary_key=True)
-    region: str = SQLField(sa_column=Column(String(64), nullable=False))
-    equipment_type: str = SQLField(sa_column=Column(String(100), nullable=False))
-    engineers: list[str] = SQLField(default_factory=list, sa_column=Column(ARRAY(String(64)), nullable=False))
-    created_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
-    period_day: date
     done: int = _count()
     in_progress: int = _count()
     missing: int = _count()
