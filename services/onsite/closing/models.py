@@ -7,13 +7,13 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
+from pydantic import BaseModel, Field, StrictBool, model_validator
 from sqlalchemy import Column, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
-from services.onsite.visits.models import OnVisit, Recorded, RowRead
+from services.onsite.visits.models import OnVisit, Recorded, RowRead, StrictBody
 from services.onsite.work.models import Signature
 from shared.api.params import IsoDate, IsoDateTime
 from shared.api.text import NonBlank
@@ -120,10 +120,9 @@ class Departure(OnVisit, table=True):
 
 # ---------------------------------------------------------------- API shapes
 
-class CheckCreate(BaseModel):
+class CheckCreate(StrictBody):
     """S26: a self-check (engineer_id omitted or yourself) or a cross-check of another engineer."""
 
-    model_config = ConfigDict(extra="forbid")
     engineer_id: NonBlank | None = Field(default=None, min_length=1, max_length=100)
     findings: str | None = Field(default=None, max_length=4000)
 
@@ -136,24 +135,21 @@ class CheckRead(RowRead):
     checked_at: datetime
 
 
-class CleanupCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class CleanupCreate(StrictBody):
     site_clean: StrictBool
     equipment_clean: StrictBool
     customer_confirmed_by: NonBlank = Field(min_length=1, max_length=200)
 
 
-class HandoverItem(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class HandoverItem(StrictBody):
     name: NonBlank = Field(min_length=1, max_length=200)
     kind: Literal["accessory", "spare_part", "tool", "document"]
     quantity: int = Field(ge=1, le=100_000)
 
 
-class HandoverCreate(BaseModel):
+class HandoverCreate(StrictBody):
     """S28: what was handed over (may be empty: nothing to hand over) and the receiver's signature."""
 
-    model_config = ConfigDict(extra="forbid")
     items: list[HandoverItem] = Field(max_length=500)
     received_by: NonBlank = Field(min_length=1, max_length=200)
     signature: Signature
@@ -166,8 +162,7 @@ class HandoverRead(RowRead):
     handed_over_at: datetime
 
 
-class RepairTakeBackCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class RepairTakeBackCreate(StrictBody):
     receipt_number: NonBlank = Field(min_length=1, max_length=100)
     equipment: NonBlank = Field(min_length=1, max_length=200)
     serial_number: str | None = Field(default=None, max_length=100)
@@ -183,8 +178,7 @@ class RepairTakeBackRead(RowRead):
     taken_at: datetime
 
 
-class DrawingRevisionCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class DrawingRevisionCreate(StrictBody):
     drawing_number: NonBlank = Field(min_length=1, max_length=100)
     deviation: NonBlank = Field(min_length=1, max_length=4000)
     original_kept_at: NonBlank = Field(min_length=1, max_length=300)
@@ -200,32 +194,28 @@ class DrawingRevisionRead(RowRead):
     tracking_number: str | None
 
 
-class DrawingsDispatch(BaseModel):
+class DrawingsDispatch(StrictBody):
     """S29: revised drawings sent to the company's departments and mailed to the customer."""
 
-    model_config = ConfigDict(extra="forbid")
     revision_ids: list[UUID] = Field(min_length=1, max_length=200)
     sent_to_company_at: IsoDateTime
     mailed_to_customer_at: IsoDateTime
     tracking_number: str | None = Field(default=None, max_length=100)
 
 
-class UnfinishedItem(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class UnfinishedItem(StrictBody):
     description: NonBlank = Field(min_length=1, max_length=1000)
     planned_date: IsoDate
 
 
-class AspectScore(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class AspectScore(StrictBody):
     aspect: Literal["quality", "timeliness", "attitude", "skill", "communication", "cleanliness", "overall"]
     score: int = Field(ge=1, le=5)
 
 
-class CompletionCreate(BaseModel):
+class CompletionCreate(StrictBody):
     """S30: the result report, the customer's rating per aspect and the signed service receipt."""
 
-    model_config = ConfigDict(extra="forbid")
     work_done: str = Field(default="Installation and commissioning as planned.", min_length=1, max_length=8000)
     operating_advice: str = Field(default="Operate per the manual.", min_length=1, max_length=8000)
     unfinished_items: list[UnfinishedItem] = Field(default_factory=list, max_length=100)
@@ -243,10 +233,9 @@ class CompletionCreate(BaseModel):
         return self
 
 
-class DepartureCreate(BaseModel):
+class DepartureCreate(StrictBody):
     """S33: the regional centre and department head informed, the site manager agrees."""
 
-    model_config = ConfigDict(extra="forbid")
     departed_at: IsoDateTime
     regional_centre_informed_at: IsoDateTime | None = None
     department_head_informed_at: IsoDateTime | None = None

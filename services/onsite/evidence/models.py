@@ -6,11 +6,11 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy import BigInteger, Column
 from sqlmodel import Field as SQLField
 
-from services.onsite.visits.models import OnVisit, RowRead
+from services.onsite.visits.models import OnVisit, RowRead, StrictBody
 from shared.api.text import NonBlank
 from shared.db import timestamptz
 
@@ -53,8 +53,7 @@ class EvidenceRead(RowRead):
     confirmed_at: datetime | None
 
 
-class EvidenceConfirmation(BaseModel):
+class EvidenceConfirmation(StrictBody):
     """S19: the customer confirms an important piece of evidence."""
 
-    model_config = ConfigDict(extra="forbid")
     confirmed_by: NonBlank = Field(min_length=1, max_length=200)

@@ -10,7 +10,7 @@ from sqlalchemy import Column, Date, UniqueConstraint
 from sqlmodel import Field as SQLField
 
 from services.onsite.reported_times import OccurredAt
-from services.onsite.visits.models import OnVisit, RowRead
+from services.onsite.visits.models import OnVisit, RowRead, StrictBody
 from shared.api.params import IsoDate, IsoDateTime
 from shared.api.text import NonBlank
 from shared.db import timestamptz
@@ -68,10 +68,9 @@ class DailyLog(OnVisit, table=True):
     occurred_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))  # written on the client
 
 
-class Location(BaseModel):
+class Location(StrictBody):
     """Where the engineer is: WGS84 degrees (range-checked) and the fix's accuracy in metres."""
 
-    model_config = ConfigDict(extra="forbid")
     at: IsoDateTime = Field(description="When the engineer signed in or out (the client's time of the act; "
                                         "the S10 day is this time's site day)")
     latitude: float = Field(ge=-90, le=90)
@@ -110,8 +109,7 @@ class WhereaboutsRead(BaseModel):
     accuracy_m: float | None
 
 
-class DailyLogCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class DailyLogCreate(StrictBody):
     day: IsoDate
     work_done: NonBlank = Field(min_length=1, max_length=8000)
     progress: NonBlank = Field(min_length=1, max_length=4000)

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
-from services.onsite.visits.models import OnVisit, Recorded, RowRead
+from services.onsite.visits.models import OnVisit, Recorded, RowRead, StrictBody
 from shared.api.params import IsoDateTime
 from shared.api.text import NonBlank
 from shared.db import timestamptz_column
@@ -135,8 +135,7 @@ _Short = Field(min_length=1, max_length=300)
 _Long = Field(min_length=1, max_length=8000)
 
 
-class CommunicationCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class CommunicationCreate(StrictBody):
     kind: Literal["request", "difficulty", "agreed_solution", "other"]
     text: NonBlank = _Long
     counterpart: NonBlank = _Short
@@ -147,8 +146,7 @@ class CommunicationRead(CommunicationCreate, RowRead):
     logged_at: datetime
 
 
-class CustomerReportCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class CustomerReportCreate(StrictBody):
     summary: NonBlank = _Long
     customer_opinion: str = Field(default="", max_length=8000)
     customer_agrees: StrictBool | None = None
@@ -164,8 +162,7 @@ class CustomerReportRead(RowRead):
     sent_at: datetime
 
 
-class ProcessRecordCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ProcessRecordCreate(StrictBody):
     kind: Literal["drawing_modification", "problem_handling", "meeting_minutes", "design_change"]
     title: NonBlank = _Short
     description: NonBlank = _Long
@@ -183,10 +180,9 @@ class ProcessRecordRead(ProcessRecordCreate, RowRead):
     recorded_at: datetime
 
 
-class LeaveCreate(BaseModel):
+class LeaveCreate(StrictBody):
     """S21: the site manager's answer; after a refusal only an approved exception lets the engineer leave."""
 
-    model_config = ConfigDict(extra="forbid")
     reason: NonBlank = _Long
     site_manager: NonBlank = _Short
     consent: StrictBool
@@ -207,10 +203,9 @@ class LeaveRead(RowRead):
     decided_at: datetime
 
 
-class RaisedItemCreate(BaseModel):
+class RaisedItemCreate(StrictBody):
     """S22 referral (subject = product), S23 abnormal request (subject = topic), S24 disagreement (units)."""
 
-    model_config = ConfigDict(extra="forbid")
     kind: Literal["referral", "abnormal_request", "internal_disagreement"]
     summary: NonBlank = _Short
     details: str = Field(default="", max_length=8000)
@@ -234,8 +229,7 @@ class RaisedItemRead(RowRead):
     raised_at: datetime
 
 
-class TrainingMaterialCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class TrainingMaterialCreate(StrictBody):
     code: NonBlank = Field(min_length=1, max_length=50)
     title: NonBlank = _Short
     approved: StrictBool = False
@@ -249,8 +243,7 @@ class TrainingMaterialRead(BaseModel):
     approved_by: str | None
 
 
-class TrainingCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class TrainingCreate(StrictBody):
     topics: list[Literal["use", "maintenance", "repair", "emergency"]] = Field(min_length=1, max_length=4)
     materials: list[str] = Field(min_length=1, max_length=50)
     attendees: list[str] = Field(min_length=1, max_length=200)
@@ -275,8 +268,7 @@ class TrainingRead(RowRead):
     delivered_at: datetime
 
 
-class CustomerInformationCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class CustomerInformationCreate(StrictBody):
     kind: Literal["opinion", "suggestion", "business_lead"]
     text: NonBlank = _Long
 

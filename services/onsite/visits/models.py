@@ -33,6 +33,12 @@ class OnVisit(SQLModel):
     visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
 
 
+class StrictBody(BaseModel):
+    """A request body: a field the operation does not know is refused (422), not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class RowRead(BaseModel):
     """A row as the API shows it: read from the table's attributes, its id first."""
 
@@ -120,10 +126,9 @@ class VisitQualityIssue(SQLModel, table=True):
     logged_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
 
 
-class ArrivalCreate(BaseModel):
+class ArrivalCreate(StrictBody):
     """S8: the engineer reports arrival with the three calls in the order made."""
 
-    model_config = ConfigDict(extra="forbid")
     arrived_at: IsoDateTime
     calls: list[ThreeCallEntry] = Field(max_length=10)
 

@@ -8,13 +8,13 @@ from enum import StrEnum
 from typing import Any, Literal
 from uuid import UUID, uuid4
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
+from pydantic import Field, StrictBool, model_validator
 from sqlalchemy import Column, Date, String, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 
 from services.onsite.reported_times import OccurredAt
-from services.onsite.visits.models import OnVisit, Recorded, RowRead, Versioned
+from services.onsite.visits.models import OnVisit, Recorded, RowRead, StrictBody, Versioned
 from shared.api.params import IsoDate, IsoDateTime
 from shared.api.text import NonBlank
 from shared.db import timestamptz
@@ -191,10 +191,9 @@ _Text = Field(default="", max_length=4000)
 _Points: list[str] = Field(default_factory=list, max_length=50)
 
 
-class BriefingCreate(BaseModel):
+class BriefingCreate(StrictBody):
     """S9: the briefing's content; disputed points are kept open and may be escalated."""
 
-    model_config = ConfigDict(extra="forbid")
     held_at: IsoDateTime
     content: NonBlank = Field(min_length=1, max_length=8000)
     scope: NonBlank = Field(min_length=1, max_length=4000)
@@ -226,15 +225,13 @@ class BriefingRead(RowRead):
     disputes: list[DisputeRead] = []
 
 
-class DisputeEscalation(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class DisputeEscalation(StrictBody):
     escalated_to: Literal["unit_leadership", "regional_centre"]
 
 
-class PermitCreate(BaseModel):
+class PermitCreate(StrictBody):
     """S11: scope lists the check sheets (or task scopes) the permit covers; `all` covers every task."""
 
-    model_config = ConfigDict(extra="forbid")
     number: NonBlank = Field(min_length=1, max_length=100)
     issued_by: NonBlank = Field(min_length=1, max_length=200)
     scope: list[str] = Field(min_length=1, max_length=100)
@@ -256,10 +253,9 @@ class PermitRead(RowRead):
     valid_to: datetime
 
 
-class TaskCreate(BaseModel):
+class TaskCreate(StrictBody):
     """S12: a task of the site work plan added from the briefing."""
 
-    model_config = ConfigDict(extra="forbid")
     title: NonBlank = Field(min_length=1, max_length=300)
     permit_scope: NonBlank = Field(min_length=1, max_length=200)
     live_hv: StrictBool = False
@@ -268,19 +264,17 @@ class TaskCreate(BaseModel):
     planned_end: IsoDateTime | None = None
 
 
-class TaskProgress(BaseModel):
+class TaskProgress(StrictBody):
     """S12: progress against the plan (and a new planned end, if it moved)."""
 
-    model_config = ConfigDict(extra="forbid")
     progress_percent: int = Field(ge=0, le=100)
     planned_end: IsoDateTime | None = None
     reason: str | None = Field(default=None, max_length=2000)
 
 
-class TaskDone(BaseModel):
+class TaskDone(StrictBody):
     """S13: the task is done (the body is optional: without it, done when the server receives it)."""
 
-    model_config = ConfigDict(extra="forbid")
     occurred_at: OccurredAt = None
 
 
@@ -302,10 +296,9 @@ class TaskRead(RowRead):
     version: int
 
 
-class SafetyChecklistCreate(BaseModel):
+class SafetyChecklistCreate(StrictBody):
     """S14: today's safety checklist of a task."""
 
-    model_config = ConfigDict(extra="forbid")
     day: IsoDate
     ppe: StrictBool = False
     helmet: StrictBool = False
@@ -328,10 +321,9 @@ class SafetyChecklistRead(RowRead):
     occurred_at: datetime
 
 
-class ProcessDataCreate(BaseModel):
+class ProcessDataCreate(StrictBody):
     """S13: a check-sheet value; a unit is required where the item has one."""
 
-    model_config = ConfigDict(extra="forbid")
     value: StrictBool | float | str = Field(union_mode="left_to_right")
     unit: str | None = Field(default=None, max_length=30)
     occurred_at: OccurredAt = None
@@ -373,8 +365,7 @@ class ReadingRead(RowRead):
     occurred_at: datetime
 
 
-class MilestoneCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class MilestoneCreate(StrictBody):
     title: NonBlank = Field(min_length=1, max_length=300)
     task_id: UUID | None = None
     requires_witness: StrictBool = False
@@ -388,10 +379,9 @@ class MilestoneRead(RowRead):
     signed_off_by: str | None
 
 
-class Signature(BaseModel):
+class Signature(StrictBody):
     """S17: a typed name with the time, or an uploaded image (evidence id)."""
 
-    model_config = ConfigDict(extra="forbid")
     kind: Literal["typed", "image"]
     typed_name: str | None = Field(default=None, max_length=200)
     evidence_id: UUID | None = None
@@ -406,8 +396,7 @@ class Signature(BaseModel):
         return self
 
 
-class WitnessCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class WitnessCreate(StrictBody):
     subject_kind: Literal["process_data", "milestone"]
     subject_id: UUID
     name: NonBlank = Field(min_length=1, max_length=200)
@@ -426,22 +415,20 @@ class WitnessRead(RowRead):
     signed_at: datetime
 
 
-class CustomerWitness(BaseModel):
+class CustomerWitness(StrictBody):
     """S17: the customer's witness signing a concession."""
 
-    model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200, pattern=r"\S")
     role: str = Field(min_length=1, max_length=200, pattern=r"\S")
     signature: Signature
 
 
-class DispositionCreate(BaseModel):
+class DispositionCreate(StrictBody):
     """S25: what happens to a failed value: a linked logged issue, or the customer's signed concession.
 
     (Re-measuring within limits needs no call: record the new value; the failed one stays in the history.)
     """
 
-    model_config = ConfigDict(extra="forbid")
     kind: Literal["issue", "concession"]
     issue_id: UUID | None = None
     reason: str | None = Field(default=None, max_length=2000)

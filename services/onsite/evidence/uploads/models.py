@@ -6,13 +6,13 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 from sqlalchemy import BigInteger, Column
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Field as SQLField
 
 from services.onsite.evidence.models import AttachedKind
-from services.onsite.visits.models import OnVisit, RowRead
+from services.onsite.visits.models import OnVisit, RowRead, StrictBody
 from shared.db import timestamptz
 
 
@@ -47,12 +47,11 @@ class EvidenceUpload(OnVisit, table=True):
     failure: str | None = None
 
 
-class EvidenceUploadDeclaration(BaseModel):
+class EvidenceUploadDeclaration(StrictBody):
     """What a resumable upload will be, from its tus `Upload-Metadata`: the one-shot upload's fields
     (`attached_kind`, `attached_id`, `important`, `description`), the file's name and media type, and
     the SHA-256 of the whole file, checked when its last byte arrives."""
 
-    model_config = ConfigDict(extra="forbid")
 
     filename: str = Field(default="upload", max_length=255)
     filetype: str = Field(min_length=1, max_length=200, description="The media type (JPEG, PNG or PDF)")
