@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 
 import asyncpg
 from sqlalchemy import Column, DateTime, Table, inspect
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -28,6 +30,16 @@ def timestamptz() -> DateTime:
 def timestamptz_column(*, nullable: bool) -> Column:
     """A `timestamptz` column for a SQLModel field's `sa_column`."""
     return Column(timestamptz(), nullable=nullable)
+
+
+class Versioned(SQLModel):
+    """The columns of a row changed under If-Match: its version (the ETag), when it was made, and its last
+    change (when, by whom). Column types, not columns, so each table gets its own."""
+
+    version: int = 1
+    created_at: datetime = SQLField(sa_type=timestamptz(), nullable=False)
+    updated_at: datetime = SQLField(sa_type=timestamptz(), nullable=False)
+    updated_by: str
 
 
 def table_of(model: type[SQLModel]) -> Table:

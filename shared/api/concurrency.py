@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Protocol, TypeVar
 
 from fastapi import Header, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from shared.api.problems import PreconditionFailed
 from shared.messages import msg
@@ -21,6 +22,18 @@ def etag(version: int) -> str:
 class HasVersion(Protocol):
     @property
     def version(self) -> int: ...
+
+
+class VersionedRead(BaseModel):
+    """What a resource changed under If-Match shows besides its own fields: its version (the ETag) and who
+    made it and changed it last, when."""
+
+    model_config = ConfigDict(from_attributes=True)
+    version: int
+    created_at: datetime
+    created_by: str
+    updated_at: datetime
+    updated_by: str
 
 
 Shown = TypeVar("Shown", bound=BaseModel)

@@ -14,9 +14,10 @@ from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from services.dispatch.cases.domain import CaseStatus
+from shared.api.concurrency import VersionedRead
 from shared.api.params import IsoDateTime
 from shared.api.text import NonBlank
-from shared.db import timestamptz
+from shared.db import Versioned, timestamptz
 from shared.events.dispatch import CaseContacts
 
 
@@ -26,7 +27,7 @@ class Level(StrEnum):
     HIGH = "high"
 
 
-class ServiceCase(SQLModel, table=True):
+class ServiceCase(Versioned, table=True):
     """One installation & commissioning job, from the CRM's request to the follow-up call."""
 
     __tablename__ = "service_case"
@@ -69,11 +70,7 @@ class ServiceCase(SQLModel, table=True):
     acknowledged_at: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
     dispatched_by: str | None = None
     dispatched_at: datetime | None = SQLField(default=None, sa_column=Column(timestamptz()))
-    version: int = 1
-    created_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
     created_by: str
-    updated_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
-    updated_by: str
 
 
 class CaseEvent(SQLModel, table=True):
@@ -142,9 +139,7 @@ class DispatchCommand(BaseModel):
     note: str = Field(default="", max_length=2000)
 
 
-class ServiceCaseRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class ServiceCaseRead(VersionedRead):
     id: UUID
     crm_reference: str
     customer_name: str
@@ -174,11 +169,6 @@ class ServiceCaseRead(BaseModel):
     acknowledged_at: datetime | None
     dispatched_by: str | None
     dispatched_at: datetime | None
-    version: int
-    created_at: datetime
-    created_by: str
-    updated_at: datetime
-    updated_by: str
 
 
 class CaseEventRead(BaseModel):

@@ -6,16 +6,17 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationInfo, field_validator
-from sqlalchemy import Column, DateTime, String
+from sqlalchemy import Column, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
-from sqlmodel import SQLModel
 
+from shared.api.concurrency import VersionedRead
 from shared.api.params import IsoDate, IsoDateTime, period_end
 from shared.api.text import NonBlank
+from shared.db import Versioned
 
 
-class Engineer(SQLModel, table=True):
+class Engineer(Versioned, table=True):
     """An engineer of the service department; `id` is their identity's subject (token `sub`)."""
 
     __tablename__ = "engineer"
@@ -28,11 +29,7 @@ class Engineer(SQLModel, table=True):
     certificates: list[dict[str, Any]] = SQLField(sa_column=Column(JSONB, nullable=False))
     unavailability: list[dict[str, Any]] = SQLField(sa_column=Column(JSONB, nullable=False))
     active: bool = True
-    version: int = 1
-    created_at: datetime = SQLField(sa_column=Column(DateTime(timezone=True), nullable=False))
     created_by: str
-    updated_at: datetime = SQLField(sa_column=Column(DateTime(timezone=True), nullable=False))
-    updated_by: str
 
 
 class Skill(BaseModel):
@@ -84,11 +81,5 @@ class EngineerUpdate(EngineerBase):
     """A full replacement of the engineer's record (send the ETag as If-Match)."""
 
 
-class EngineerRead(EngineerBase):
-    model_config = ConfigDict(from_attributes=True)
+class EngineerRead(EngineerBase, VersionedRead):
     id: str
-    version: int
-    created_at: datetime
-    created_by: str
-    updated_at: datetime
-    updated_by: str

@@ -10,13 +10,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Column, DateTime, Integer, String, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
-from sqlmodel import SQLModel
 
 from services.dispatch.plans.domain import PlanStatus
+from shared.api.concurrency import VersionedRead
 from shared.api.text import NonBlank
+from shared.db import Versioned
 
 
-class ServicePlan(SQLModel, table=True):
+class ServicePlan(Versioned, table=True):
     """One revision of a case's service plan; the newest approved revision is handed over at dispatch."""
 
     __tablename__ = "service_plan"
@@ -37,11 +38,7 @@ class ServicePlan(SQLModel, table=True):
     submitted_at: datetime | None = SQLField(default=None, sa_column=Column(DateTime(timezone=True)))
     approved_by: str | None = None
     approved_at: datetime | None = SQLField(default=None, sa_column=Column(DateTime(timezone=True)))
-    version: int = 1
     created_by: str
-    created_at: datetime = SQLField(sa_column=Column(DateTime(timezone=True), nullable=False))
-    updated_by: str
-    updated_at: datetime = SQLField(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
 class PlanStepIn(BaseModel):
@@ -67,8 +64,7 @@ class ServicePlanWrite(BaseModel):
                                     description="S16: days between the periodic reports to the customer")
 
 
-class ServicePlanRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+class ServicePlanRead(VersionedRead):
     id: UUID
     case_id: UUID
     revision: int
@@ -82,8 +78,3 @@ class ServicePlanRead(BaseModel):
     submitted_at: datetime | None
     approved_by: str | None
     approved_at: datetime | None
-    version: int
-    created_by: str
-    created_at: datetime
-    updated_by: str
-    updated_at: datetime

@@ -10,20 +10,17 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from sqlalchemy import Column, DateTime
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
-from sqlmodel import SQLModel
+
+from shared.db import Versioned
 
 
-class PreparationChecklist(SQLModel, table=True):
+class PreparationChecklist(Versioned, table=True):
     __tablename__ = "preparation_checklist"
 
     case_id: UUID = SQLField(foreign_key="service_case.id", primary_key=True)
     items: list[dict[str, Any]] = SQLField(sa_column=Column(JSONB, nullable=False))
     completed_at: datetime | None = SQLField(default=None, sa_column=Column(DateTime(timezone=True)))
     completed_by: str | None = None
-    version: int = 1
-    created_at: datetime = SQLField(sa_column=Column(DateTime(timezone=True), nullable=False))
-    updated_at: datetime = SQLField(sa_column=Column(DateTime(timezone=True), nullable=False))
-    updated_by: str
 
 
 class PreparationItem(BaseModel):
