@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import time
 
 from bench import common
@@ -27,7 +26,7 @@ from services.dispatch.suggestions.domain import (
 )
 from services.dispatch.suggestions.generated import case_load, roster
 
-BEGIN, END = "<!-- assignment-benchmark:begin -->", "<!-- assignment-benchmark:end -->"
+MARKER = "assignment-benchmark"  # the section's comments in docs/performance.md, older than common's names
 # (engineers, cases, time limit in s, the gap to prove, within seconds): the targets
 FULL = [(100, 300, 5.0, 0.005, 5.0), (500, 2000, 60.0, 0.02, 60.0)]
 QUICK = [(30, 60, 2.0, 0.005, 5.0), (60, 200, 5.0, 0.02, 60.0)]
@@ -111,15 +110,7 @@ def table(result: dict) -> str:
 
 
 def write(section: str) -> None:
-    doc = common.doc_path()
-    doc.parent.mkdir(parents=True, exist_ok=True)
-    text = doc.read_text() if doc.exists() else "# Performance\n"
-    block = f"{BEGIN}\n{section}\n{END}"
-    if BEGIN in text:
-        text = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: block, text, flags=re.S)
-    else:
-        text = text.rstrip() + "\n\n## Suggested assignment (dispatch)\n\n" + block + "\n"
-    doc.write_text(text)
+    common.write_section("assignment", "Suggested assignment (dispatch)", section, marker=MARKER)
 
 
 def main() -> None:

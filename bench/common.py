@@ -221,9 +221,11 @@ def doc_path() -> Path:
     return Path(os.environ.get("BENCH_DOC", DOC))
 
 
-def write_section(name: str, title: str, body: str) -> None:
-    """Replace (or append) the generated section `name` of the document."""
-    begin, end = f"<!-- bench-{name}:begin -->", f"<!-- bench-{name}:end -->"
+def write_section(name: str, title: str, body: str, *, marker: str | None = None) -> None:
+    """Replace (or append) the generated section `name` of the document (between the comments
+    `<!-- bench-<name>:begin/end -->`, or `<!-- <marker>:begin/end -->`)."""
+    marker = marker or f"bench-{name}"
+    begin, end = f"<!-- {marker}:begin -->", f"<!-- {marker}:end -->"
     doc = doc_path()
     doc.parent.mkdir(parents=True, exist_ok=True)
     text = doc.read_text() if doc.exists() else "# Performance\n"
