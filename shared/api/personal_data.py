@@ -268,18 +268,25 @@ async def erase(session: AsyncSession, decl: PrivacyDeclaration, subject: Subjec
             count = _rows(await session.execute(text(sql), {**_used(sql, params), "replacement": replacement}))
         else:
             sql = f"SELECT CAST({f.key} AS text), {f.column} FROM {f.table} WHERE {where}"
-            rows = (await session.execute(text(sql), _used(sql, params))).all()
-            count = 0
-            for key, value in rows:
-                new = (scrub(value, identifiers, replacement, within_text=f.kind == "free_text")
-                       if f.match == "json"
-                       else scrub_text(value, identifiers, replacement))
-                if new != value:
-                    await _store(session, f, key, new)
-                    count += 1
+            rows = (await session.execute(text(sql), _used(sql, params))).tuples().all()
+            count = await _rewrite(session, f, rows, lambda field, value: (
+                scrub(value, identifiers, replacement, within_text=field.kind == "free_text") if field.match == "json"
+                else scrub_text(value, identifiers, replacement)))
         if count:
             changed[f.name] = count
     return changed
+
+
+async def _rewrite(session: AsyncSession, f: PersonalField, rows: Iterable[tuple[str, Any]],
+                   change: Callable[[PersonalField, Any], Any]) -> int:
+    """Store the value of each (key, value) row of field `f` as `change` makes it; how many rows changed."""
+    count = 0
+    for key, value in rows:
+        new = change(f, value)
+        if new != value:
+            await _store(session, f, key, new)
+            count += 1
+    return count
 
 
 async def _store(session: AsyncSession, f: PersonalField, key: str, value: Any) -> None:
@@ -394,14 +401,10 @@ async def purge_past_retention(session: AsyncSession, decl: PrivacyDeclaration, 
             not_done = "" if f.match == "json" else f" AND CAST({f.column} AS text) NOT LIKE 'erased-%'"
             rows = (await session.execute(text(
                 f"SELECT CAST({f.key} AS text), {f.column} FROM {f.table} WHERE {old}{not_done}"),
-                {"cutoff": cutoff})).all()
-            count = 0
-            for row_key, value in rows:
-                new = (scrub_keys(value, f.json_keys, key, clear=f.erasure == "cleared") if f.match == "json"
-                       else value if is_pseudonym(value) else value_pseudonym(key, str(value)))
-                if new != value:
-                    await _store(session, f, row_key, new)
-                    count += 1
+                {"cutoff": cutoff})).tuples().all()
+            count = await _rewrite(session, f, rows, lambda field, value: (
+                scrub_keys(value, field.json_keys, key, clear=field.erasure == "cleared") if field.match == "json"
+                else value if is_pseudonym(value) else value_pseudonym(key, str(value))))
         if count:
             changed[f.name] = count
     return changed
