@@ -17,7 +17,7 @@ services' writes): an action is attempted through its gate first and changes not
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import hypothesis.strategies as st
@@ -85,21 +85,12 @@ class Entry:
 
 
 @dataclass
-class Milestone:
-    title: str
-    requires_witness: bool
-    witnessed: bool = False
-    evidence: bool = False
-    reached: bool = False
-
-
-@dataclass
 class Visit:
     """The records of one visit, as far as the gates read them."""
 
     tasks: dict[str, str] = field(default_factory=lambda: dict.fromkeys(SHEETS, "planned"))
     entries: dict[tuple[str, str], Entry] = field(default_factory=dict)
-    milestones: list[Milestone] = field(default_factory=list)
+    milestones: list[MilestoneView] = field(default_factory=list)
     issues: dict[str, IssueView] = field(default_factory=dict)
     checks: set[tuple[str, str]] = field(default_factory=set)
     cleanup: bool = False
@@ -114,8 +105,7 @@ class Visit:
             tasks=tuple(self.tasks.items()),
             entries=tuple(EntryView(f"{t}/{i}", e.passed, e.signed, e.requires_witness, e.witnessed, e.disposition)
                           for (t, i), e in self.entries.items()),
-            milestones=tuple(MilestoneView(m.title, m.reached, m.requires_witness, m.witnessed, m.evidence)
-                             for m in self.milestones),
+            milestones=tuple(self.milestones),
         )
 
     def unrecorded(self) -> list[str]:
@@ -191,21 +181,23 @@ class Visit:
 
     def add_milestone(self, requires_witness: bool) -> None:
         self.open_for_work()
-        self.milestones.append(Milestone(f"M{len(self.milestones) + 1}", requires_witness))
+        self.milestones.append(MilestoneView(f"M{len(self.milestones) + 1}", reached=False,
+                                             requires_witness=requires_witness))
 
-    def milestone_witness(self, m: Milestone) -> None:
+    def milestone_witness(self, i: int) -> None:
         self.open_for_work()
-        m.witnessed = True
+        self.milestones[i] = replace(self.milestones[i], witnessed=True)
 
-    def milestone_evidence(self, m: Milestone) -> None:
+    def milestone_evidence(self, i: int) -> None:
         self.open_for_work()
-        m.evidence = True
+        self.milestones[i] = replace(self.milestones[i], has_evidence=True)
 
-    def milestone_sign_off(self, m: Milestone) -> None:
+    def milestone_sign_off(self, i: int) -> None:
         self.open_for_work()
+        m = self.milestones[i]
         check_sign_off(what=f"milestone '{m.title}'", requires_witness=m.requires_witness, has_witness=m.witnessed,
                        already_signed=m.reached)
-        m.reached = True
+        self.milestones[i] = replace(m, reached=True)
 
     # ---- S25 (quality's side: the issue fixed on site or escalated)
     def escalate(self, issue_id: str) -> None:
@@ -286,13 +278,13 @@ def finish(visit: Visit) -> None:
                     visit.photograph(task, item.item_id)
                 visit.sign_off(task, item.item_id)
             visit.complete_task(task)
-        for m in visit.milestones:
+        for i, m in enumerate(visit.milestones):
             if m.requires_witness and not m.witnessed:
-                visit.milestone_witness(m)
-            if not m.evidence:
-                visit.milestone_evidence(m)
+                visit.milestone_witness(i)
+            if not m.has_evidence:
+                visit.milestone_evidence(i)
             if not m.reached:
-                visit.milestone_sign_off(m)
+                visit.milestone_sign_off(i)
         for issue_id, issue in list(visit.issues.items()):
             if issue.status == "logged" and not issue.escalated:
                 visit.escalate(issue_id)
@@ -366,8 +358,8 @@ class VisitMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.visit.milestones)
     @rule(data=st.data(), what=st.sampled_from(["witness", "evidence", "sign_off"]))
     def milestone(self, data: st.DataObject, what: str) -> None:
-        m = data.draw(st.sampled_from(self.visit.milestones))
-        self.attempt(getattr(self.visit, f"milestone_{what}"), m)
+        i = data.draw(st.sampled_from(range(len(self.visit.milestones))))
+        self.attempt(getattr(self.visit, f"milestone_{what}"), i)
 
     @precondition(lambda self: self.visit.issues)
     @rule(data=st.data(), escalate=st.booleans())
