@@ -82,15 +82,21 @@ class ServicePlanSummary(BaseModel):
     report_period_days: int | None = Field(default=None, description="S16: days between reports to the customer")
 
 
-@event("ServiceRequestReceived", producer=DISPATCH)
-class ServiceRequestReceived(CaseEvent):
-    """S1: the CRM pushed a service request and a service case was opened."""
+class CaseFactsEvent(CaseEvent):
+    """Base of the events that carry what a case is: the CRM's reference, the customer and site, the region
+    and the equipment (for consumers that keep their own copy of the case)."""
 
     crm_reference: str
     customer_name: str
     site_name: str
     region: str
     equipment_type: str
+
+
+@event("ServiceRequestReceived", producer=DISPATCH)
+class ServiceRequestReceived(CaseFactsEvent):
+    """S1: the CRM pushed a service request and a service case was opened."""
+
     urgency: str
     difficulty: str
     customer_importance: str
@@ -167,15 +173,10 @@ class PreparationCompleted(CaseEvent):
 
 
 @event("ServiceDispatched", producer=DISPATCH)
-class ServiceDispatched(CaseEvent):
+class ServiceDispatched(CaseFactsEvent):
     """S6 gate passed: the team leaves. Carries what the onsite service needs for the visit."""
 
-    crm_reference: str
-    customer_name: str
-    site_name: str
     site_address: str | None = None
-    region: str
-    equipment_type: str
     team: list[TeamMember]
     project_manager_id: str | None = None
     contacts: CaseContacts

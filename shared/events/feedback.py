@@ -93,18 +93,22 @@ class FeedbackRecorded(CaseEvent):
     score: float | None = None
 
 
-@event("CustomerInformationRouted", producer=FEEDBACK)
-class CustomerInformationRouted(CaseEvent):
-    """S32: an opinion, suggestion or lead routed to a department or the regional centre."""
+class InformationEvent(CaseEvent):
+    """Base of the events of customer information (S32): every one names its case and the information."""
 
     info_id: UUID
+
+
+@event("CustomerInformationRouted", producer=FEEDBACK)
+class CustomerInformationRouted(InformationEvent):
+    """S32: an opinion, suggestion or lead routed to a department or the regional centre."""
+
     department: str
 
 
 @event("CustomerInformationAnswered", producer=FEEDBACK)
-class CustomerInformationAnswered(CaseEvent):
+class CustomerInformationAnswered(InformationEvent):
     """S32: the department answered and the customer was told the outcome."""
 
-    info_id: UUID
     answer: str
     customer_notified_at: datetime

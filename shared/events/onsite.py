@@ -63,11 +63,16 @@ class BriefingDisputeEscalated(VisitEvent):
     escalated_to: Literal["unit_leadership", "regional_centre"]
 
 
-class PresenceEvent(VisitEvent):
-    """S10: where an engineer signed in or out, and when."""
+class EngineerDayEvent(VisitEvent):
+    """Base of the events of one engineer's working day on the visit (S10, S20)."""
 
     engineer_id: str
     day: date
+
+
+class PresenceEvent(EngineerDayEvent):
+    """S10: where an engineer signed in or out, and when."""
+
     at: datetime
     latitude: float
     longitude: float
@@ -85,20 +90,14 @@ class EngineerCheckedOut(PresenceEvent):
 
 
 @event("SignOutMissed", producer=ONSITE)
-class SignOutMissed(VisitEvent):
+class SignOutMissed(EngineerDayEvent):
     """S10: a working day without a sign-out, flagged the next morning."""
-
-    engineer_id: str
-    day: date
 
 
 @event("SignInMissed", producer=ONSITE)
-class SignInMissed(VisitEvent):
+class SignInMissed(EngineerDayEvent):
     """S10: a working day (the site's calendar day) of an open visit without the engineer's sign-in,
     flagged the next morning, once per engineer and day."""
-
-    engineer_id: str
-    day: date
 
 
 @event("PermitRecorded", producer=ONSITE)
@@ -250,50 +249,46 @@ class EvidenceConfirmed(VisitEvent):
 
 
 @event("DailyLogSubmitted", producer=ONSITE)
-class DailyLogSubmitted(VisitEvent):
+class DailyLogSubmitted(EngineerDayEvent):
     """S20: an engineer's daily work log sent to the service department (its texts for the day's digest)."""
 
-    engineer_id: str
-    day: date
     work_done: str | None = None
     progress: str | None = None
     problems: str | None = None
 
 
 @event("DailyLogMissed", producer=ONSITE)
-class DailyLogMissed(VisitEvent):
+class DailyLogMissed(EngineerDayEvent):
     """S20: a working day without the engineer's log."""
 
-    engineer_id: str
-    day: date
 
-
-@event("LeaveDecided", producer=ONSITE)
-class LeaveDecided(VisitEvent):
-    """S21: leaving mid-way: the site manager's consent, or a refusal and its exception."""
+class LeaveEvent(VisitEvent):
+    """Base of the events of an engineer's leave mid-way (S21): which leave, whose."""
 
     leave_id: UUID
     engineer_id: str
+
+
+@event("LeaveDecided", producer=ONSITE)
+class LeaveDecided(LeaveEvent):
+    """S21: leaving mid-way: the site manager's consent, or a refusal and its exception."""
+
     consent: bool
     exception_approved: bool = False
 
 
 @event("LeaveExceptionApproved", producer=ONSITE)
-class LeaveExceptionApproved(VisitEvent):
+class LeaveExceptionApproved(LeaveEvent):
     """S21: after the site manager's refusal, a department head approved the engineer's exception."""
 
-    leave_id: UUID
-    engineer_id: str
     exception_reason: str
     approved_by: str
 
 
 @event("LeaveRefusalBreached", producer=ONSITE)
-class LeaveRefusalBreached(VisitEvent):
+class LeaveRefusalBreached(LeaveEvent):
     """S21 finding: an engineer refused leave (no approved exception) departed or stopped signing in."""
 
-    leave_id: UUID
-    engineer_id: str
     how: Literal["departed", "no_sign_in"]
     day: date = Field(description="The day of the departure, or the first working day without a sign-in")
 

@@ -74,22 +74,23 @@ class RootCauseIdentified(IssueEvent):
     by: str
 
 
-@event("CorrectiveActionDefined", producer=QUALITY)
-class CorrectiveActionDefined(IssueEvent):
-    """Closed loop: what corrects this occurrence."""
+class ActionEvent(IssueEvent):
+    """Base of the closed loop's actions: what is done, who owns it, who defined it."""
 
     action: str
     owner: str
     by: str
+
+
+@event("CorrectiveActionDefined", producer=QUALITY)
+class CorrectiveActionDefined(ActionEvent):
+    """Closed loop: what corrects this occurrence."""
 
 
 @event("PreventiveActionDefined", producer=QUALITY)
-class PreventiveActionDefined(IssueEvent):
+class PreventiveActionDefined(ActionEvent):
     """Closed loop: what prevents recurrence; may ask dispatch to revise a specification template."""
 
-    action: str
-    owner: str
-    by: str
     template_id: str | None = None
     equipment_type: str | None = None
     revision_note: str | None = None
