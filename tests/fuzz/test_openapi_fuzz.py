@@ -101,57 +101,30 @@ def one_case_through(stack) -> dict:
         client.close()
 
 
-@pytest.fixture(scope="session")
-def dispatch_api(stack):
-    return _schema(stack, "dispatch")
-
-
-@pytest.fixture(scope="session")
-def onsite_api(stack):
-    return _schema(stack, "onsite")
-
-
-@pytest.fixture(scope="session")
-def quality_api(stack):
-    return _schema(stack, "quality")
-
-
-@pytest.fixture(scope="session")
-def feedback_api(stack):
-    return _schema(stack, "feedback")
-
-
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
                 suppress_health_check=list(HealthCheck))
 
-dispatch = schemathesis.pytest.from_fixture("dispatch_api")
-onsite = schemathesis.pytest.from_fixture("onsite_api")
-quality = schemathesis.pytest.from_fixture("quality_api")
-feedback = schemathesis.pytest.from_fixture("feedback_api")
+def _operations_of(service: str) -> tuple[Callable[..., Any], Callable[..., None]]:
+    """One service's document, read from the running stack (the `<service>_api` fixture), and its operation
+    tests: each operation called with generated data and its answer checked against the document."""
+
+    @pytest.fixture(scope="session", name=f"{service}_api")
+    def api(stack):
+        return _schema(stack, service)
+
+    @schemathesis.pytest.from_fixture(f"{service}_api").parametrize()
+    @FUZZ
+    def test(case, fuzz_session):
+        case.call_and_validate(session=fuzz_session)
+
+    test.__name__ = test.__qualname__ = f"test_{service}"
+    return api, test
 
 
-@dispatch.parametrize()
-@FUZZ
-def test_dispatch(case, fuzz_session):
-    case.call_and_validate(session=fuzz_session)
-
-
-@onsite.parametrize()
-@FUZZ
-def test_onsite(case, fuzz_session):
-    case.call_and_validate(session=fuzz_session)
-
-
-@quality.parametrize()
-@FUZZ
-def test_quality(case, fuzz_session):
-    case.call_and_validate(session=fuzz_session)
-
-
-@feedback.parametrize()
-@FUZZ
-def test_feedback(case, fuzz_session):
-    case.call_and_validate(session=fuzz_session)
+dispatch_api, test_dispatch = _operations_of("dispatch")
+onsite_api, test_onsite = _operations_of("onsite")
+quality_api, test_quality = _operations_of("quality")
+feedback_api, test_feedback = _operations_of("feedback")
 
 
 def _ids_in(body: Any) -> set[str]:
