@@ -6,7 +6,7 @@ service reads its own database URL while sharing the broker and security setting
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -29,6 +29,11 @@ def is_development_secret(value: str) -> bool:
 
 
 MAX_UPLOAD_BYTES = 20 * 1_048_576
+
+
+def _retention(days: int, kept: str, then: str) -> Any:
+    """A retention setting of one kind of personal data: days kept, then what happens; 0 keeps it."""
+    return Field(default=days, ge=0, description=f"Days {kept}, then {then}; 0 keeps them")
 
 
 class SiteCalendarSettings(BaseSettings):
@@ -113,21 +118,16 @@ class ServiceSettings(BaseSettings):
     personal_data_key: SecretStr = Field(
         default=SecretStr(DEV_PERSONAL_DATA_KEY),
         description="HMAC key of the pseudonyms of erased persons; the same value in every service (a secret)")
-    contact_retention_days: int = Field(
-        default=1095, ge=0, description="Days customer contacts (names, phones, e-mails) are kept after their "
-                                        "record's time, then pseudonymised; 0 keeps them")
-    identity_retention_days: int = Field(
-        default=3650, ge=0, description="Days names identifying people on the standard's records are kept, then "
-                                        "pseudonymised; 0 keeps them")
-    signature_retention_days: int = Field(
-        default=3650, ge=0, description="Days signatures (witnesses, receipts, hand-overs) are kept, then "
-                                        "pseudonymised; 0 keeps them")
-    free_text_retention_days: int = Field(
-        default=1095, ge=0, description="Days free texts that may name people (complaints, opinions) are kept, "
-                                        "then replaced by a pseudonym; 0 keeps them")
-    location_trace_retention_days: int = Field(
-        default=90, ge=0, description="Days engineers' location traces (sign-in/out coordinates) are kept, then "
-                                      "cleared; 0 keeps them")
+    contact_retention_days: int = _retention(
+        1095, "customer contacts (names, phones, e-mails) are kept after their record's time", "pseudonymised")
+    identity_retention_days: int = _retention(
+        3650, "names identifying people on the standard's records are kept", "pseudonymised")
+    signature_retention_days: int = _retention(
+        3650, "signatures (witnesses, receipts, hand-overs) are kept", "pseudonymised")
+    free_text_retention_days: int = _retention(
+        1095, "free texts that may name people (complaints, opinions) are kept", "replaced by a pseudonym")
+    location_trace_retention_days: int = _retention(
+        90, "engineers' location traces (sign-in/out coordinates) are kept", "cleared")
     personal_data_purge_interval_s: float = Field(
         default=3600.0, gt=0, description="Seconds between runs of the purge of personal data past retention")
 
