@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 from uuid import UUID
@@ -19,6 +20,7 @@ from shared.messages import msg
 
 T = TypeVar("T")
 M = TypeVar("M", bound=SQLModel)
+Shown = TypeVar("Shown", bound=BaseModel)
 
 
 class Page(BaseModel, Generic[T]):
@@ -26,6 +28,11 @@ class Page(BaseModel, Generic[T]):
 
     items: list[T]
     next_cursor: str | None = None
+
+
+def page_of(model: type[Shown], rows: Iterable[object], next_cursor: str | None) -> Page[Shown]:
+    """A page of rows as the API shows them (`model` read from each row's attributes)."""
+    return Page(items=[model.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 
 def encode_cursor(created_at: datetime, row_id: UUID) -> str:

@@ -26,7 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.api.app import PeriodicJob, ServiceRuntime, Sessions
 from shared.api.auth import Principal, Requires, Role
-from shared.api.pagination import Cursor, Page, PageSize, keyset_page
+from shared.api.pagination import Cursor, Page, PageSize, keyset_page, page_of
 from shared.clock import utcnow
 from shared.db import timestamptz, transaction
 from shared.privacy import (
@@ -496,7 +496,7 @@ def personal_data_router(decl: PrivacyDeclaration) -> APIRouter:
             rows, next_cursor = await keyset_page(session, stmt, model=PersonalDataAccess,
                                                   at=col(PersonalDataAccess.at), limit=limit, cursor=cursor,
                                                   newest_first=True)
-        return Page(items=[AccessRead.model_validate(r) for r in rows], next_cursor=next_cursor)
+        return page_of(AccessRead, rows, next_cursor)
 
     return router
 

@@ -19,7 +19,7 @@ from services.dispatch.settings import DispatchSettings
 from shared.api.app import Sessions
 from shared.api.auth import CaseWorker, Dispatcher, Principal, Requires, Role
 from shared.api.concurrency import IfMatch, with_etag
-from shared.api.pagination import Cursor, Page, PageSize
+from shared.api.pagination import Cursor, Page, PageSize, page_of
 from shared.api.params import IsoDateTime
 from shared.api.personal_data import audit_read, contact_subjects
 from shared.api.problems import PROBLEM_RESPONSES
@@ -103,7 +103,7 @@ async def list_cases(
                         planned_to=planned_to)
     async with sessions() as session:
         rows, nxt = await service.list_cases(session=session, search=search, limit=limit, cursor=cursor)
-    return Page(items=[ServiceCaseRead.model_validate(r) for r in rows], next_cursor=nxt)
+    return page_of(ServiceCaseRead, rows, nxt)
 
 
 @router.get("/cases/{case_id}", response_model=ServiceCaseRead, summary="One service case",
@@ -124,7 +124,7 @@ async def get_timeline(case_id: UUID, principal: CaseWorker, sessions: Sessions,
     async with sessions() as session:
         events, nxt = await service.timeline_page(session=session, case_id=case_id, principal=principal,
                                                   limit=limit, cursor=cursor)
-    return Page(items=[CaseEventRead.model_validate(e) for e in events], next_cursor=nxt)
+    return page_of(CaseEventRead, events, nxt)
 
 
 @router.post("/cases/{case_id}/acknowledge", response_model=ServiceCaseRead,

@@ -11,7 +11,7 @@ from services.dispatch.engineers.models import EngineerCreate, EngineerRead, Eng
 from shared.api.app import Sessions
 from shared.api.auth import Dispatcher, Supervisor
 from shared.api.concurrency import IfMatch, etag, with_etag
-from shared.api.pagination import Page, PageSize
+from shared.api.pagination import Page, PageSize, page_of
 from shared.api.personal_data import audit_read
 from shared.api.problems import problem_responses
 from shared.db import transaction
@@ -43,8 +43,7 @@ async def list_engineers(
     async with sessions() as session:
         rows = await service.list_engineers(session=session, region=region, equipment_type=equipment_type,
                                             min_grade=min_grade, limit=limit, after=cursor)
-    return Page(items=[EngineerRead.model_validate(r) for r in rows],
-                next_cursor=rows[-1].id if len(rows) == limit else None)
+    return page_of(EngineerRead, rows, rows[-1].id if len(rows) == limit else None)
 
 
 @router.get("/{engineer_id}", response_model=EngineerRead, summary="One engineer", responses=_ERR)

@@ -25,7 +25,7 @@ from services.dispatch.notifications.models import (
 from services.dispatch.settings import DispatchSettings
 from shared.api.app import Sessions
 from shared.api.auth import Dispatcher, Supervisor
-from shared.api.pagination import Cursor, Page, PageSize
+from shared.api.pagination import Cursor, Page, PageSize, page_of
 from shared.api.problems import problem_responses
 from shared.api.regions import region_scope
 from shared.db import transaction
@@ -54,7 +54,7 @@ async def list_notifications(principal: Supervisor, sessions: Sessions, limit: P
     async with sessions() as session:
         rows, nxt = await service.list_messages(session=session, case_id=case_id, status=message_status,
                                                 region=region_scope(principal), limit=limit, cursor=cursor)
-    return Page(items=[NotificationRead.model_validate(r) for r in rows], next_cursor=nxt)
+    return page_of(NotificationRead, rows, nxt)
 
 
 @router.post("/notification-recipients", status_code=status.HTTP_201_CREATED, response_model=RecipientRead,
@@ -77,7 +77,7 @@ async def list_notification_recipients(principal: Dispatcher, sessions: Sessions
     async with sessions() as session:
         rows, nxt = await service.list_recipients(session=session, role=role, region=region, limit=limit,
                                                   cursor=cursor)
-    return Page(items=[RecipientRead.model_validate(r) for r in rows], next_cursor=nxt)
+    return page_of(RecipientRead, rows, nxt)
 
 
 @router.patch("/notification-recipients/{recipient_id}", response_model=RecipientRead, responses=_404,
@@ -114,7 +114,7 @@ async def list_notification_opt_outs(principal: Dispatcher, sessions: Sessions, 
                                      cursor: Cursor = None) -> Page[OptOutRead]:
     async with sessions() as session:
         rows, nxt = await service.list_opt_outs(session=session, limit=limit, cursor=cursor)
-    return Page(items=[OptOutRead.model_validate(r) for r in rows], next_cursor=nxt)
+    return page_of(OptOutRead, rows, nxt)
 
 
 @router.delete("/notification-opt-outs/{opt_out_id}", status_code=status.HTTP_204_NO_CONTENT,

@@ -12,7 +12,7 @@ from services.dispatch.routing.models import AnswerItem, MediateItem, RoutedItem
 from shared.api.app import Sessions
 from shared.api.auth import Dispatcher, Supervisor
 from shared.api.concurrency import IfMatch, with_etag
-from shared.api.pagination import Cursor, Page, PageSize
+from shared.api.pagination import Cursor, Page, PageSize, page_of
 from shared.api.problems import problem_responses
 from shared.db import transaction
 
@@ -32,7 +32,7 @@ async def list_items(
     async with sessions() as session:
         rows, nxt = await service.list_items(session=session, status=status, kind=kind, unit=unit, case_id=case_id,
                                              limit=limit, cursor=cursor)
-    return Page(items=[RoutedItemRead.model_validate(r) for r in rows], next_cursor=nxt)
+    return page_of(RoutedItemRead, rows, nxt)
 
 
 @router.get("/{item_id}", response_model=RoutedItemRead, summary="S22-S24: one routed item", responses=_ERR)

@@ -19,7 +19,7 @@ from services.dispatch.staffing.models import (
 from shared.api.app import Sessions
 from shared.api.auth import Dispatcher, Principal, Requires, Role, Supervisor
 from shared.api.concurrency import IfMatch, with_etag
-from shared.api.pagination import Cursor, Page, PageSize
+from shared.api.pagination import Cursor, Page, PageSize, page_of
 from shared.api.problems import problem_responses
 from shared.db import transaction
 
@@ -74,7 +74,7 @@ async def list_staffing_requests(
     async with sessions() as session:
         rows, nxt = await service.list_staffing_requests(session=session, status=status, case_id=case_id,
                                                          limit=limit, cursor=cursor)
-    return Page(items=[StaffingRequestRead.model_validate(r) for r in rows], next_cursor=nxt)
+    return page_of(StaffingRequestRead, rows, nxt)
 
 
 @router.post("/staffing-requests/{request_id}/staff", response_model=StaffingRequestRead, responses=_ERR,

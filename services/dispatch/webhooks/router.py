@@ -26,7 +26,7 @@ from services.dispatch.webhooks.models import (
 from shared.api.app import Sessions
 from shared.api.auth import Principal, Requires, Role
 from shared.api.concurrency import IfMatch, etag, with_etag
-from shared.api.pagination import Cursor, Page, PageSize
+from shared.api.pagination import Cursor, Page, PageSize, page_of
 from shared.api.problems import problem_responses
 from shared.db import transaction
 
@@ -66,7 +66,7 @@ async def list_webhook_subscriptions(principal: Integrator, sessions: Sessions, 
                                      ) -> Page[SubscriptionRead]:
     async with sessions() as session:
         rows, nxt = await service.list_subscriptions(session=session, enabled=enabled, limit=limit, cursor=cursor)
-    return Page(items=[SubscriptionRead.model_validate(r) for r in rows], next_cursor=nxt)
+    return page_of(SubscriptionRead, rows, nxt)
 
 
 @router.get("/{subscription_id}", response_model=SubscriptionRead, responses=_404,
@@ -121,7 +121,7 @@ async def list_webhook_deliveries(subscription_id: UUID, principal: Integrator, 
     async with sessions() as session:
         rows, nxt = await service.list_deliveries(session=session, subscription_id=subscription_id,
                                                   status=delivery_status, limit=limit, cursor=cursor)
-    return Page(items=[DeliveryRead.model_validate(r) for r in rows], next_cursor=nxt)
+    return page_of(DeliveryRead, rows, nxt)
 
 
 @router.get("/{subscription_id}/attempts", response_model=Page[AttemptRead], responses=_404,
@@ -132,7 +132,7 @@ async def list_webhook_attempts(subscription_id: UUID, principal: Integrator, se
     async with sessions() as session:
         rows, nxt = await service.list_attempts(session=session, subscription_id=subscription_id,
                                                 delivery_id=delivery_id, limit=limit, cursor=cursor)
-    return Page(items=[AttemptRead.model_validate(r) for r in rows], next_cursor=nxt)
+    return page_of(AttemptRead, rows, nxt)
 
 
 @router.post("/{subscription_id}/deliveries/{delivery_id}/redrive", response_model=DeliveryRead, responses=_404_409,
