@@ -14,7 +14,7 @@ from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from shared.api.params import IsoDateTime
-from shared.db import timestamptz
+from shared.db import Versioned, timestamptz
 from shared.events.dispatch import CaseContacts, TeamMember
 from shared.events.onsite import ThreeCallEntry
 from shared.events.quality import Severity
@@ -44,15 +44,6 @@ class RowRead(BaseModel):
 
     model_config = ConfigDict(from_attributes=True)
     id: UUID
-
-
-class Versioned(SQLModel):
-    """A resource changed under If-Match: its version (the ETag), when it was made, and its last change."""
-
-    version: int = 1
-    created_at: datetime = SQLField(sa_type=timestamptz(), nullable=False)
-    updated_at: datetime = SQLField(sa_type=timestamptz(), nullable=False)
-    updated_by: str
 
 
 class Recorded(SQLModel):

@@ -14,10 +14,10 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 
 from services.onsite.reported_times import OccurredAt
-from services.onsite.visits.models import OnVisit, Recorded, RowRead, StrictBody, Versioned
+from services.onsite.visits.models import OnVisit, Recorded, RowRead, StrictBody
 from shared.api.params import IsoDate, IsoDateTime
 from shared.api.text import NonBlank
-from shared.db import timestamptz
+from shared.db import Versioned, timestamptz
 from shared.events.dispatch import CheckSheetItem
 from shared.messages import msg
 

@@ -5,15 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
-from sqlalchemy import Column
 from sqlmodel import Field as SQLField
-from sqlmodel import SQLModel
 
 from shared.api.text import NonBlank
-from shared.db import timestamptz
+from shared.db import Versioned
 
 
-class FailureMode(SQLModel, table=True):
+class FailureMode(Versioned, table=True):
     """One failure mode issues may be classified with (retired ones stay for old issues)."""
 
     __tablename__ = "failure_mode"
@@ -22,11 +20,7 @@ class FailureMode(SQLModel, table=True):
     name: str = SQLField(max_length=200)
     description: str = SQLField(default="", max_length=2000)
     active: bool = True
-    version: int = 1
-    created_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
     created_by: str
-    updated_at: datetime = SQLField(sa_column=Column(timestamptz(), nullable=False))
-    updated_by: str
 
 
 class FailureModeCreate(BaseModel):

@@ -16,7 +16,7 @@ from services.quality.issues.domain import IssueStatus
 from services.quality.sla.domain import ClockState
 from shared.api.params import IsoDateTime
 from shared.api.text import NonBlank
-from shared.db import timestamptz_column
+from shared.db import Versioned, timestamptz_column
 from shared.events.quality import Severity
 from shared.messages import msg
 
@@ -32,7 +32,7 @@ class CaseTeam(SQLModel, table=True):
     customer_name: str | None = None
 
 
-class QualityIssue(SQLModel, table=True):
+class QualityIssue(Versioned, table=True):
     """A product quality problem found on site (S25) or raised by a complaint (S34). Never deleted.
 
     `loop` holds the current record of each closed-loop stage (containment, root_cause,
@@ -83,10 +83,6 @@ class QualityIssue(SQLModel, table=True):
     response_breached_at: datetime | None = SQLField(default=None, sa_column=timestamptz_column(nullable=True))
     resolution_warned_at: datetime | None = SQLField(default=None, sa_column=timestamptz_column(nullable=True))
     resolution_breached_at: datetime | None = SQLField(default=None, sa_column=timestamptz_column(nullable=True))
-    version: int = 1
-    created_at: datetime = SQLField(sa_column=timestamptz_column(nullable=False))
-    updated_at: datetime = SQLField(sa_column=timestamptz_column(nullable=False))
-    updated_by: str
 
 
 class OnIssue(SQLModel):

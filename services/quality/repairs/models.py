@@ -12,12 +12,12 @@ from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from shared.api.text import NonBlank
-from shared.db import timestamptz_column
+from shared.db import Versioned, timestamptz_column
 
 RepairStatus = Literal["received", "diagnosed", "repaired", "tested", "shipped_back"]
 
 
-class RepairOrder(SQLModel, table=True):
+class RepairOrder(Versioned, table=True):
     """S28: damaged equipment taken back for repair; the customer holds the receipt number."""
 
     __tablename__ = "repair_order"
@@ -38,11 +38,7 @@ class RepairOrder(SQLModel, table=True):
     fault: str
     customer_name: str
     status: str = SQLField(default="received", max_length=32)
-    version: int = 1
-    created_at: datetime = SQLField(sa_column=timestamptz_column(nullable=False))
     created_by: str
-    updated_at: datetime = SQLField(sa_column=timestamptz_column(nullable=False))
-    updated_by: str
 
 
 class RepairStatusEntry(SQLModel, table=True):
