@@ -21,7 +21,8 @@ from devstack.stack import BY_NAME, SERVICES, plain_dsn
 from devstack.supervisor import LocalStack
 from tests.conftest import FAST_GROUPS, STACK_START_SECONDS
 
-pytestmark = pytest.mark.e2e
+# one_clock: a restart loses nothing whatever the day (make test-calendar)
+pytestmark = [pytest.mark.e2e, pytest.mark.one_clock]
 
 
 def _stack(data_dir: Path, *services: str) -> LocalStack:

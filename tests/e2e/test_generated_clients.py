@@ -24,7 +24,8 @@ from devstack.client import StackClient, sample_request
 from devstack.demo import Journey, complete_on_site, prepare_and_dispatch, raise_quality_issue, work_on_site
 from devstack.supervisor import LocalStack
 
-pytestmark = pytest.mark.e2e
+# one_clock: generating and type-checking clients does not depend on the day (make test-calendar)
+pytestmark = [pytest.mark.e2e, pytest.mark.one_clock]
 
 SERVICES = ("dispatch", "onsite", "quality", "feedback")
 SCRIPT = Path(__file__).with_name("clients_script.py")

@@ -20,6 +20,10 @@ def infra():
         yield infra
 
 
+# one_clock: the benchmarks' shapes do not depend on the day (make test-calendar)
+pytestmark = pytest.mark.one_clock
+
+
 def _is_number(x: object) -> bool:
     return isinstance(x, int | float) and not math.isnan(x)
 
