@@ -7,6 +7,7 @@ import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -114,6 +115,16 @@ async def events_of(app: FastAPI, case_id: str, event_type: str) -> list[dict]:
             OutboxMessage.aggregate_id == case_id, OutboxMessage.event_type == event_type)
             .order_by(OutboxMessage.seq))).scalars()
         return [r.payload.get("data", r.payload) for r in rows]
+
+
+class PinnedClock:
+    """A worker's clock: a fixed instant the test moves (nothing depends on today's date)."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
 
 
 async def every_page(client: httpx.AsyncClient, path: str, headers: dict[str, str], **params: Any) -> list[dict]:

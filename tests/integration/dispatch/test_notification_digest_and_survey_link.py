@@ -24,7 +24,7 @@ from shared.db import transaction
 from shared.events import EventEnvelope, EventPayload
 from shared.events.onsite import DailyLogMissed, DailyLogSubmitted
 from shared.messaging.tables import OutboxMessage
-from tests.integration.conftest import bearer, running_app, wait_async
+from tests.integration.conftest import PinnedClock, bearer, running_app, wait_async
 from tests.integration.dispatch.conftest import DispatchFlow, publish, unique
 from tests.integration.feedback.conftest import agent, schedule_call
 
@@ -38,14 +38,6 @@ def site_time(day: date, hour: int, minute: int = 0) -> datetime:
 
 
 DAY = date(2026, 12, 2)  # a fixed site day: nothing here depends on today's date
-
-
-class PinnedClock:
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def now(self) -> datetime:
-        return self.at
 
 
 @pytest.fixture(scope="module")

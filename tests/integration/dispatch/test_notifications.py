@@ -23,22 +23,12 @@ from services.dispatch.notifications.adapters import AppriseNotifier, Notifier, 
 from services.dispatch.settings import DispatchSettings
 from shared.events import EventEnvelope, EventPayload
 from shared.events.onsite import DailyLogMissed, EngineerDeparted
-from tests.integration.conftest import bearer, producer, running_app, wait_async
+from tests.integration.conftest import PinnedClock, bearer, producer, running_app, wait_async
 from tests.integration.dispatch.conftest import DispatchFlow, unique
 
 pytestmark = pytest.mark.integration
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-class PinnedClock:
-    """The worker's clock: a fixed instant the test moves."""
-
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def now(self) -> datetime:
-        return self.at
 
 
 class Switchboard:
