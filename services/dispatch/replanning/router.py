@@ -17,6 +17,7 @@ from services.dispatch.replanning.models import (
     RepairRead,
     UrgentFit,
 )
+from services.dispatch.suggestions.router import TimeLimit
 from shared.api.app import Sessions
 from shared.api.auth import Dispatcher
 from shared.api.params import IsoDate
@@ -31,21 +32,20 @@ _ERR = problem_responses(404, 409)
 @router.post("/engineers/{engineer_id}/replanning", response_model=RepairRead, responses=_ERR,
              summary="After leave entered (or the engineer pulled off): the affected cases and the repair that "
                      "changes the fewest other assignments (apply it with POST /repair-applications)")
-async def replan_engineer(engineer_id: str, principal: Dispatcher, sessions: Sessions, request: Request,
+async def replan_engineer(engineer_id: str, principal: Dispatcher, sessions: Sessions, limit: TimeLimit,
                           body: EngineerReplanning | None = None) -> RepairRead:
     async with sessions() as session:
-        return await service.replan_for_engineer(
-            session=session, engineer_id=engineer_id, body=body or EngineerReplanning(),
-            time_limit=request.app.state.settings.suggestion_time_limit_seconds)
+        return await service.replan_for_engineer(session=session, engineer_id=engineer_id,
+                                                 body=body or EngineerReplanning(), time_limit=limit)
 
 
 @router.post("/cases/{case_id}/urgent-fit", response_model=RepairRead, responses=_ERR,
              summary="Fit an urgent case into the plan with the fewest moves (apply with POST /repair-applications)")
-async def fit_urgent(case_id: UUID, principal: Dispatcher, sessions: Sessions, request: Request,
+async def fit_urgent(case_id: UUID, principal: Dispatcher, sessions: Sessions, limit: TimeLimit,
                      body: UrgentFit | None = None) -> RepairRead:
     async with sessions() as session:
         return await service.fit_urgent_case(session=session, case_id=case_id, body=body or UrgentFit(),
-                                             time_limit=request.app.state.settings.suggestion_time_limit_seconds)
+                                             time_limit=limit)
 
 
 @router.post("/repair-applications", response_model=RepairApplied, responses={
