@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from services.onsite.visits import service as visits
 from shared.api.app import Sessions
 from shared.api.auth import SUPERVISORS, Principal, Requires, Role
-from shared.api.pagination import Cursor, Page, PageSize
+from shared.api.pagination import Cursor, Page, PageSize, page_of
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.db import transaction
 
@@ -61,7 +61,7 @@ def page_route(router: APIRouter, path: str, *, read: type[BaseModel],
         async with sessions() as session:
             await visits.get(session=session, visit_id=visit_id, principal=principal)
             found, next_cursor = await rows(session=session, visit_id=visit_id, limit=limit, cursor=cursor)
-            return Page(items=[read.model_validate(r) for r in found], next_cursor=next_cursor)
+            return page_of(read, found, next_cursor)
 
     page: Any = Page[read]  # type: ignore[valid-type]  # the page model of this kind, made when it is registered
     router.add_api_route(path, list_page, methods=["GET"], name=name, response_model=page, summary=summary)

@@ -11,7 +11,7 @@ from services.feedback.complaints import service
 from services.feedback.complaints.models import ComplaintRead
 from shared.api.app import Sessions
 from shared.api.auth import CALL_CENTRE, Principal, Requires, Role
-from shared.api.pagination import Cursor, Page, PageSize
+from shared.api.pagination import Cursor, Page, PageSize, page_of
 from shared.api.problems import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/complaints", tags=["complaints"])
@@ -26,7 +26,7 @@ async def list_complaints(principal: Reader, sessions: Sessions, case_id: Annota
     async with sessions() as session:
         rows, nxt = await service.list_complaints(session=session, case_id=case_id, limit=limit,
                                                   cursor=cursor)
-    return Page(items=[ComplaintRead.model_validate(r) for r in rows], next_cursor=nxt)
+    return page_of(ComplaintRead, rows, nxt)
 
 
 @router.get("/{complaint_id}", response_model=ComplaintRead, summary="One complaint and its issue's state",

@@ -17,7 +17,7 @@ from services.feedback.openapi import problem_responses
 from shared.api.app import Sessions
 from shared.api.auth import CALL_CENTRE, SUPERVISORS, Principal, Requires, Role
 from shared.api.concurrency import etag
-from shared.api.pagination import Cursor, Page, PageSize
+from shared.api.pagination import Cursor, Page, PageSize, page_of
 from shared.db import transaction
 
 router = APIRouter(tags=["customer information"])
@@ -64,7 +64,7 @@ async def list_information(
         rows, nxt = await service.list_information(session=session, status=status_filter, department=department,
                                                    case_id=case_id, limit=limit,
                                                    cursor=cursor)
-    return Page(items=[InformationRead.model_validate(r) for r in rows], next_cursor=nxt)
+    return page_of(InformationRead, rows, nxt)
 
 
 @router.get("/customer-information/{info_id}", response_model=InformationRead, summary="One item of S32",

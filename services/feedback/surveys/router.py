@@ -30,7 +30,7 @@ from services.feedback.surveys.models import (
 from services.feedback.surveys.service import SurveyPolicy
 from shared.api.app import Sessions
 from shared.api.auth import CALL_CENTRE, Principal, Requires, Role
-from shared.api.pagination import Cursor, Page, PageSize
+from shared.api.pagination import Cursor, Page, PageSize, page_of
 from shared.db import transaction
 
 router = APIRouter(tags=["surveys"])
@@ -205,4 +205,4 @@ async def feedback_records(
     async with sessions() as session:
         rows, nxt = await service.feedback_records(session=session, case_id=case_id, kind=kind, limit=limit,
                                                    cursor=cursor)
-    return Page(items=[FeedbackRecordRead.model_validate(r) for r in rows], next_cursor=nxt)
+    return page_of(FeedbackRecordRead, rows, nxt)

@@ -13,7 +13,7 @@ from services.onsite.visit_routes import WRITE, Engineer, VisitReader, add_route
 from services.onsite.visits import service as visits
 from shared.api.app import Sessions
 from shared.api.auth import SUPERVISORS, Principal, Requires
-from shared.api.pagination import Cursor, Page, PageSize
+from shared.api.pagination import Cursor, Page, PageSize, page_of
 from shared.api.personal_data import audit_read
 from shared.api.regions import in_region_scope
 from shared.db import transaction
@@ -44,7 +44,7 @@ async def list_presence(request: Request, visit_id: UUID, principal: VisitReader
         rows, next_cursor = await service.presences(session=session, visit_id=visit_id, limit=limit, cursor=cursor)
     # locations of engineers: the reader's own rows are not audited, the others' are (decision 0093)
     await audit_read(sessions, request, principal, "engineer", [p.engineer_id for p in rows])
-    return Page(items=[PresenceRead.model_validate(p) for p in rows], next_cursor=next_cursor)
+    return page_of(PresenceRead, rows, next_cursor)
 
 
 @router.get("/whereabouts", response_model=list[WhereaboutsRead],

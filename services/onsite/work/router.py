@@ -34,7 +34,7 @@ from services.onsite.work.models import (
 )
 from shared.api.app import Sessions
 from shared.api.concurrency import with_etag
-from shared.api.pagination import Cursor, Page, PageSize
+from shared.api.pagination import Cursor, Page, PageSize, page_of
 from shared.api.personal_data import audit_read
 from shared.api.problems import PROBLEM_RESPONSES
 from shared.db import transaction
@@ -211,4 +211,4 @@ async def list_witnesses(request: Request, visit_id: UUID, principal: VisitReade
         await visits.get(session=session, visit_id=visit_id, principal=principal)
         rows, next_cursor = await service.witnesses(session=session, visit_id=visit_id, limit=limit, cursor=cursor)
     await audit_read(sessions, request, principal, "customer_contact", [w.name for w in rows])  # and signatures
-    return Page(items=[WitnessRead.model_validate(w) for w in rows], next_cursor=next_cursor)
+    return page_of(WitnessRead, rows, next_cursor)
