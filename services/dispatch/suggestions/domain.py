@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -405,8 +405,10 @@ def dual_bound(r: Rows, duals: Floats) -> tuple[int, Floats]:
 
 
 def _highs(r: Rows, *, time_limit: float, upper: Floats | None = None, lower: Floats | None = None,
-           integers: int = 0) -> Any:
-    """HiGHS loaded with the rows (the first `integers` columns 0-1 when solving the integer model)."""
+           integers: int = 0, interrupt: bool = True) -> Any:
+    """HiGHS loaded with the rows (the first `integers` columns 0-1 when solving the integer model),
+    interrupted at the time limit by a callback unless `interrupt` is False (a worker stopped from outside:
+    the callback runs at every simplex iteration and slows HiGHS down)."""
     import highspy
 
     h = highspy.Highs()
@@ -435,14 +437,16 @@ def _highs(r: Rows, *, time_limit: float, upper: Floats | None = None, lower: Fl
         lp.integrality_ = ([highspy.HighsVarType.kInteger] * integers
                            + [highspy.HighsVarType.kContinuous] * (len(r.cost) - integers))
     h.passModel(lp)
+    if not interrupt:
+        return h
     deadline = time.perf_counter() + time_limit
 
-    def interrupt(event: Any) -> None:  # HiGHS checks its own limit too seldom inside cut rounds
+    def stop(event: Any) -> None:  # HiGHS checks its own limit too seldom inside cut rounds
         if time.perf_counter() > deadline:
             event.interrupt()
 
-    h.cbSimplexInterrupt += interrupt
-    h.cbMipInterrupt += interrupt
+    h.cbSimplexInterrupt += stop
+    h.cbMipInterrupt += stop
     return h
 
 
@@ -675,13 +679,222 @@ def branch_and_cut(m: Model, r: Rows, pool: Flags, incumbent: Mapping[int, Seque
     return answer, float(info.mip_dual_bound)
 
 
+def _resolve(m: Model, r: Rows, answer: Mapping[int, Sequence[int]], free: Flags, pool: Flags, *,
+             time_limit: float) -> dict[int, list[int]] | None:
+    """Branch and cut on a neighbourhood of an answer: the cases in `free` may take any option in `pool`
+    (their current teams included) or stay unstaffed, everything else is held as it is. The answer
+    found when it scores lower, else None."""
+    import highspy
+
+    n_c = len(m.head)
+    taken = np.zeros(m.options, dtype=bool)
+    taken[[k for ks in answer.values() for k in ks]] = True
+    fixed = taken & ~free[m.case]
+    columns = np.ones(len(r.cost), dtype=bool)
+    columns[:m.options] = ((pool | taken) & free[m.case]) | fixed
+    lower = r.column_lower.copy()
+    upper = r.column_upper.copy()
+    lower[:m.options][fixed] = 1.0
+    staffed_now = np.zeros(n_c)
+    staffed_now[list(answer)] = 1.0
+    lower[m.options:m.options + n_c][~free] = staffed_now[~free]
+    upper[m.options:m.options + n_c][~free] = staffed_now[~free]
+    h = _highs(_restricted(r, columns), time_limit=time_limit, lower=lower[columns], upper=upper[columns],
+               integers=int(columns[:m.options].sum()) + n_c)
+    start = highspy.HighsSolution()
+    start.col_value = _vector(m, answer)[columns].tolist()
+    start.value_valid = True
+    h.setSolution(start)
+    h.run()
+    if h.getInfo().primal_solution_status != 2:  # no feasible answer
+        return None
+    kept = np.flatnonzero(columns[:m.options])
+    values = np.asarray(h.getSolution().col_value)[:len(kept)]
+    trial: dict[int, list[int]] = {}
+    for k in kept[values > 0.5].tolist():
+        trial.setdefault(int(m.case[k]), []).append(k)
+    if all(len(ks) == m.head[c] for c, ks in trial.items()) and _score(m, trial) < _score(m, answer):
+        return trial
+    return None
+
+
+Heard = tuple[dict[int, list[int]], "Floats | None"]
+
+
+def polish(m: Model, r: Rows, incumbent: Mapping[int, Sequence[int]], x: Floats, *, deadline: float,
+           listen: Callable[[Mapping[int, Sequence[int]]], Heard | None] | None = None,
+           group: int = 15, sample: int = 80, each: float = 0.5) -> dict[int, list[int]]:
+    """Large neighbourhood search for a model branch and cut can take whole (decision 0096): first the
+    cases where the relaxation `x` and the incumbent differ are re-solved over the options the relaxation
+    uses (RINS), then, in turn, the cases of a random group of engineers among those engineers (where the
+    balance moves days from one engineer to another) and a random sample of cases with every option.
+    `listen` is asked between steps: a better answer found elsewhere (branch and cut) replaces the
+    incumbent, a new relaxation (with branch and cut's cuts: nearer the integer optimum) restarts from
+    RINS, and None ends the search (branch and cut has proven its answer)."""
+    rng = np.random.default_rng(7)
+    answer = {c: list(ks) for c, ks in incumbent.items()}
+    steps, guided = 0, -1  # RINS again whenever the answer or the relaxation changed since its last turn
+    while deadline - time.perf_counter() > 0.1:
+        if listen is not None:
+            heard = listen(answer)
+            if heard is None:
+                break
+            answer, guide = heard
+            if guide is not None:
+                x, guided = guide, -1
+        taken = np.zeros(m.options, dtype=bool)
+        taken[[k for ks in answer.values() for k in ks]] = True
+        free = np.zeros(len(m.head), dtype=bool)
+        limit = each
+        if guided != _score(m, answer):
+            guided, limit = _score(m, answer), 3 * each
+            free[m.case[np.abs(x[:m.options] - taken) > 1e-6]] = True
+            pool = x[:m.options] > 1e-6
+        elif steps % 2:
+            engineers = np.zeros(m.engineers, dtype=bool)
+            engineers[rng.choice(m.engineers, min(group, m.engineers), replace=False)] = True
+            free[m.case[taken & engineers[m.engineer]]] = True
+            free[m.staffable] |= ~np.isin(np.flatnonzero(m.staffable), list(answer))
+            pool = engineers[m.engineer]
+        else:
+            free[rng.choice(len(m.head), min(sample, len(m.head)), replace=False)] = True
+            pool = np.ones(m.options, dtype=bool)
+        steps += 1
+        trial = _resolve(m, r, answer, free, pool, time_limit=min(limit, deadline - time.perf_counter()))
+        if trial is not None:
+            answer = trial
+    return answer
+
+
+def _branch_and_cut_worker(conn: Any, m: Model, r: Rows, pool: Flags, incumbent: Mapping[int, Sequence[int]],
+                           time_limit: float) -> None:
+    """In a worker process: HiGHS' branch and cut over the pool, telling the parent every rise of its
+    proven bound, every better answer and its root cuts as it finds them (the parent may stop it at any
+    moment). Presolve is off so that the cuts speak of the model's own columns."""
+    import highspy
+
+    columns = np.ones(len(r.cost), dtype=bool)
+    columns[:m.options] = pool
+    kept = np.flatnonzero(pool)
+    h = _highs(_restricted(r, columns), time_limit=time_limit, integers=len(kept) + len(m.head), interrupt=False)
+    h.setOptionValue("presolve", "off")
+    told = [-math.inf]
+
+    def answer_of(values: Any) -> dict[int, list[int]]:
+        found: dict[int, list[int]] = {}
+        for k in kept[np.asarray(values)[:len(kept)] > 0.5].tolist():
+            found.setdefault(int(m.case[k]), []).append(k)
+        return found
+
+    def bound(event: Any) -> None:
+        lower = float(event.data_out.mip_dual_bound)
+        if math.isfinite(lower) and lower > told[0]:
+            told[0] = lower
+            conn.send(("bound", lower, None))
+
+    def better(event: Any) -> None:
+        conn.send(("answer", -math.inf, answer_of(event.data_out.mip_solution)))
+
+    def cuts(event: Any) -> None:
+        out = event.data_out
+        if out.cutpool_num_col == len(kept) + len(m.head) + m.engineers:
+            conn.send(("cuts", float(out.mip_dual_bound), tuple(np.array(a) for a in (
+                out.cutpool_start, out.cutpool_index, out.cutpool_value, out.cutpool_lower, out.cutpool_upper))))
+
+    h.cbMipInterrupt += bound
+    h.cbMipImprovingSolution += better
+    h.cbMipGetCutPool += cuts
+    start = highspy.HighsSolution()
+    start.col_value = _vector(m, incumbent)[columns].tolist()
+    start.value_valid = True
+    h.setSolution(start)
+    h.run()
+    info = h.getInfo()
+    final = answer_of(h.getSolution().col_value) if info.primal_solution_status == 2 else None
+    conn.send(("done", float(info.mip_dual_bound), final))
+    conn.close()
+
+
+def _with_cuts(m: Model, r: Rows, pool: Flags, cuts: tuple[Any, ...], *, time_limit: float) -> Floats | None:
+    """The relaxation over the pool with branch and cut's root cuts added: a guide for RINS (its bound is
+    not used: the bound reported is HiGHS' own)."""
+    start, index, value, lower, upper = cuts
+    columns = np.ones(len(r.cost), dtype=bool)
+    columns[:m.options] = pool
+    h = _highs(_restricted(r, columns), time_limit=time_limit)
+    h.addRows(len(lower), lower, upper, len(index), np.asarray(start[:len(lower)], dtype=np.int32),
+              np.asarray(index, dtype=np.int32), np.asarray(value, dtype=np.float64))
+    h.run()
+    solution = h.getSolution()
+    if not solution.value_valid:
+        return None
+    x = np.zeros(len(r.cost))
+    x[np.flatnonzero(columns)] = np.asarray(solution.col_value)
+    return x
+
+
+def bounded_branch_and_cut(m: Model, r: Rows, pool: Flags, incumbent: Mapping[int, Sequence[int]], x: Floats, *,
+                           deadline: float, workers: int) -> tuple[dict[int, list[int]], float]:
+    """Branch and cut over the pool that answers by the deadline (decision 0096): HiGHS runs in a worker
+    process, which reports its proven bound, better answers and root cuts as it goes, and is stopped at
+    the deadline (HiGHS' root cut rounds look at neither its time limit nor the interrupt); with a second
+    worker the parent meanwhile improves the incumbent by `polish`, guided by the relaxation with those
+    cuts once they come. Returns the best answer and the best bound proven over the pool. Where a process
+    cannot be forked, branch and cut runs in this one."""
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return branch_and_cut(m, r, pool, incumbent, time_limit=deadline - time.perf_counter())
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    worker = context.Process(target=_branch_and_cut_worker, daemon=True,
+                             args=(send, m, r, pool, incumbent, deadline - time.perf_counter() + 1.0))
+    try:
+        worker.start()
+    except (AssertionError, OSError):  # a daemonic process may have no children; out of processes
+        receive.close()
+        send.close()
+        return branch_and_cut(m, r, pool, incumbent, time_limit=deadline - time.perf_counter())
+    send.close()
+    best = {c: list(ks) for c, ks in incumbent.items()}
+    lower, done = -math.inf, False
+
+    def hear(answer: Mapping[int, Sequence[int]], wait: float = 0.0) -> Heard | None:
+        nonlocal best, lower, done
+        best = {c: list(ks) for c, ks in answer.items()} if _score(m, answer) < _score(m, best) else best
+        guide: Floats | None = None
+        try:
+            while not done and receive.poll(wait):
+                kind, value, found = receive.recv()
+                lower = max(lower, value) if math.isfinite(value) else lower
+                done = kind == "done"
+                if kind == "cuts" and workers >= 2:
+                    guide = _with_cuts(m, r, pool, found, time_limit=max(0.1, deadline - time.perf_counter()))
+                elif found and all(len(ks) == m.head[c] for c, ks in found.items()) and \
+                        _score(m, found) < _score(m, best):
+                    best = found
+                wait = 0.0
+        except (EOFError, OSError):  # the worker ended without a word: what it said before still holds
+            done = True
+        return None if done else (best, guide)
+
+    try:
+        if workers >= 2:
+            hear(polish(m, r, best, x, deadline=deadline - 0.05, listen=hear))
+        while not done and time.perf_counter() < deadline:
+            hear(best, wait=max(0.0, min(0.05, deadline - time.perf_counter())))
+    finally:
+        worker.kill()
+        worker.join(1.0)
+        receive.close()
+    return best, lower
+
+
 def neighbourhoods(m: Model, r: Rows, incumbent: Mapping[int, Sequence[int]], reduced: Floats, *,
                    deadline: float, cases_each: int = 150, per_case: int = 8) -> dict[int, list[int]]:
     """Large neighbourhood search: the cases of one stretch of time at a time are freed (their options
     with the lowest reduced costs, plus their current teams), everything else held as it is, and
     branch and cut re-solves that stretch from the incumbent; a better answer is kept."""
-    import highspy
-
     answer = {c: list(ks) for c, ks in incumbent.items()}
     n_c = len(m.head)
     order = np.argsort(m.start, kind="stable")
@@ -700,37 +913,9 @@ def neighbourhoods(m: Model, r: Rows, incumbent: Mapping[int, Sequence[int]], re
         unchanged += 1
         free = np.zeros(n_c, dtype=bool)
         free[w] = True
-        taken = np.zeros(m.options, dtype=bool)
-        taken[[k for ks in answer.values() for k in ks]] = True
-        fixed = taken & ~free[m.case]
-        pool = (low & free[m.case]) | (taken & free[m.case])
-        columns = np.ones(len(r.cost), dtype=bool)
-        columns[:m.options] = pool | fixed
-        lower = r.column_lower.copy()
-        upper = r.column_upper.copy()
-        lower[:m.options][fixed] = 1.0
-        staffed_now = np.zeros(n_c)
-        staffed_now[list(answer)] = 1.0
-        held = ~free
-        lower[m.options:m.options + n_c][held] = staffed_now[held]
-        upper[m.options:m.options + n_c][held] = staffed_now[held]
-        sub = _restricted(r, columns)
         each = max(2.0, (deadline - time.perf_counter()) / (n_c // cases_each + 1))  # a sweep in the time left
-        h = _highs(sub, time_limit=min(deadline - time.perf_counter(), each),
-                   lower=lower[columns], upper=upper[columns], integers=int(columns[:m.options].sum()) + n_c)
-        start = highspy.HighsSolution()
-        start.col_value = _vector(m, answer)[columns].tolist()
-        start.value_valid = True
-        h.setSolution(start)
-        h.run()
-        if h.getInfo().primal_solution_status != 2:
-            continue
-        kept = np.flatnonzero(columns[:m.options])
-        values = np.asarray(h.getSolution().col_value)[:len(kept)]
-        trial: dict[int, list[int]] = {}
-        for k in kept[values > 0.5].tolist():
-            trial.setdefault(int(m.case[k]), []).append(k)
-        if all(len(ks) == m.head[c] for c, ks in trial.items()) and _score(m, trial) < _score(m, answer):
+        trial = _resolve(m, r, answer, free, low, time_limit=min(deadline - time.perf_counter(), each))
+        if trial is not None:
             answer, unchanged = trial, 0
     return answer
 
@@ -861,7 +1046,7 @@ def solve(engineers: Sequence[EngineerProfile], cases: Sequence[CaseNeed], *, ti
             answer, lower = constraint_search(m, pool, incumbent, time_limit=deadline - time.perf_counter(),
                                               workers=workers, bound=bound)
         else:
-            answer, lower = branch_and_cut(m, r, pool, incumbent, time_limit=deadline - time.perf_counter())
+            answer, lower = bounded_branch_and_cut(m, r, pool, incumbent, x, deadline=deadline, workers=workers)
         if answer and all(len(ks) == m.head[c] for c, ks in answer.items()) and _score(m, answer) < best:
             incumbent, best = answer, _score(m, answer)
         if whole and math.isfinite(lower):
