@@ -880,7 +880,7 @@ def bounded_branch_and_cut(m: Model, r: Rows, pool: Flags, incumbent: Mapping[in
 
     try:
         if workers >= 2:
-            hear(polish(m, r, best, x, deadline=deadline - 0.05, listen=hear))
+            hear(polish(m, r, best, x, deadline=deadline - 0.2, listen=hear))  # a sub-search may overrun a little
         while not done and time.perf_counter() < deadline:
             hear(best, wait=max(0.0, min(0.05, deadline - time.perf_counter())))
     finally:
@@ -1046,7 +1046,9 @@ def solve(engineers: Sequence[EngineerProfile], cases: Sequence[CaseNeed], *, ti
             answer, lower = constraint_search(m, pool, incumbent, time_limit=deadline - time.perf_counter(),
                                               workers=workers, bound=bound)
         else:
-            answer, lower = bounded_branch_and_cut(m, r, pool, incumbent, x, deadline=deadline, workers=workers)
+            # the answer is assembled and scored after the search: a margin for it
+            answer, lower = bounded_branch_and_cut(m, r, pool, incumbent, x, deadline=deadline - 0.1,
+                                                   workers=workers)
         if answer and all(len(ks) == m.head[c] for c, ks in answer.items()) and _score(m, answer) < best:
             incumbent, best = answer, _score(m, answer)
         if whole and math.isfinite(lower):
