@@ -4,6 +4,7 @@ the reported bound is a bound (decision 0096)."""
 from __future__ import annotations
 
 import itertools
+import time
 from datetime import date, timedelta
 
 import numpy as np
@@ -149,3 +150,21 @@ def test_the_stretch_by_stretch_search_of_large_loads_keeps_every_rule(monkeypat
     assert violations(engineers, cases, found.teams) == []
     assert found.bound <= found.objective <= fallback.objective
     _lead_is_qualified_and_senior(engineers, cases, found.teams)
+
+
+def test_the_search_answers_by_its_deadline_and_its_neighbourhood_search_keeps_every_rule() -> None:
+    engineers, cases = roster(60, 3), case_load(150, 3, lead_rules=True)
+    started = time.perf_counter()
+    best = solve(engineers, cases, time_limit=1.5)
+    assert time.perf_counter() - started < 1.5 + 1.0  # branch and cut is stopped from outside, not by itself
+    assert violations(engineers, cases, best.teams) == []
+    assert best.bound <= best.objective == objective(engineers, cases, best.teams)
+    m = build(engineers, cases)
+    r = rows(m)
+    x, _ = domain.relaxation(r, time_limit=1)
+    answer = domain.polish(m, r, {}, x, deadline=time.perf_counter() + 0.5)
+    by_id = {e.engineer_id: e for e in engineers}
+    teams = {cases[c].case_id: domain.with_project_manager([engineers[int(m.engineer[k])].engineer_id for k in ks],
+                                                            by_id, cases[c]) for c, ks in answer.items()}
+    assert answer and violations(engineers, cases, teams) == []
+    assert domain._score(m, answer) == objective(engineers, cases, teams)
