@@ -27,6 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from shared.api.app import PeriodicJob, ServiceRuntime, Sessions
 from shared.api.auth import Principal, Requires, Role
 from shared.api.pagination import Cursor, Page, PageSize, keyset_page, page_of
+from shared.api.shapes import RowRead, StrictBody
 from shared.clock import utcnow
 from shared.db import timestamptz, transaction
 from shared.privacy import (
@@ -115,10 +116,9 @@ class PersonalDataExport(BaseModel):
     fields: list[PersonalFieldExport]
 
 
-class ErasureCreate(BaseModel):
+class ErasureCreate(StrictBody):
     """Erase a subject here: names and cases learnt elsewhere (dispatch's fan-out) may be passed along."""
 
-    model_config = ConfigDict(extra="forbid")
     subject_kind: SubjectKind
     subject: str = Field(min_length=1, max_length=200, description="An engineer's id, or a contact's e-mail or "
                          "phone")
@@ -142,9 +142,7 @@ class ErasureRead(BaseModel):
     changed_now: int = Field(default=0, description="Values changed by this request (0: it had been done)")
 
 
-class AccessRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: UUID
+class AccessRead(RowRead):
     at: datetime
     actor: str
     roles: str

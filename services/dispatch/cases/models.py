@@ -16,6 +16,7 @@ from sqlmodel import SQLModel
 from services.dispatch.cases.domain import CaseStatus
 from shared.api.concurrency import VersionedRead
 from shared.api.params import IsoDateTime
+from shared.api.shapes import StrictBody
 from shared.api.text import NonBlank
 from shared.db import Versioned, timestamptz
 from shared.events.dispatch import CaseContacts
@@ -91,17 +92,14 @@ class CaseEvent(SQLModel, table=True):
     data: dict[str, Any] = SQLField(sa_column=Column(JSONB, nullable=False))
 
 
-class Equipment(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Equipment(StrictBody):
     type: NonBlank = Field(min_length=1, max_length=100, examples=["GIS 126kV"])
     model: str | None = Field(default=None, max_length=100)
     quantity: int = Field(default=1, ge=1, le=10_000)
 
 
-class ServiceRequestCreate(BaseModel):
+class ServiceRequestCreate(StrictBody):
     """S1: a service request as the CRM sends it."""
-
-    model_config = ConfigDict(extra="forbid")
 
     crm_reference: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._/-]+$")
     customer_name: NonBlank = Field(min_length=1, max_length=200)
@@ -122,20 +120,18 @@ class ServiceRequestCreate(BaseModel):
                     "in `contacts.customer_contact` is where the customer's notifications go")
 
 
-class TeamMemberIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class TeamMemberIn(StrictBody):
     engineer_id: NonBlank = Field(min_length=1, max_length=64)
     name: NonBlank = Field(min_length=1, max_length=200)
     grade: int = Field(ge=1, le=5)
     is_project_manager: StrictBool = False
 
 
-class DispatchCommand(BaseModel):
+class DispatchCommand(StrictBody):
     """S6: dispatch the team staffed at S3 with the approved plan (S4) and the pack (S5).
 
     Everything the event carries comes from the case's recorded steps; the dispatcher only adds a note."""
 
-    model_config = ConfigDict(extra="forbid")
     note: str = Field(default="", max_length=2000)
 
 
@@ -182,10 +178,9 @@ class CaseEventRead(BaseModel):
     data: dict[str, Any]
 
 
-class CaseSearch(BaseModel):
+class CaseSearch(StrictBody):
     """Filters of the case list (all optional, combined with AND)."""
 
-    model_config = ConfigDict(extra="forbid")
     status: CaseStatus | None = None
     region: str | None = Field(default=None, max_length=64)
     customer: str | None = Field(default=None, min_length=1, max_length=200, description="Part of the customer name")

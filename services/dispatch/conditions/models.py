@@ -6,13 +6,14 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID, uuid4
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 from sqlalchemy import Column, Date, DateTime, Index, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from shared.api.params import IsoDate, IsoDateTime
+from shared.api.shapes import RowRead, StrictBody
 from shared.api.text import NonBlank
 from shared.clock import utcnow
 from shared.messages import msg
@@ -39,17 +40,15 @@ class ConditionCall(SQLModel, table=True):
     created_at: datetime = SQLField(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
-class SpecialRequirements(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class SpecialRequirements(StrictBody):
     local_government: str = Field(default="", max_length=2000)
     project_management: str = Field(default="", max_length=2000)
     other_parties: str = Field(default="", max_length=2000)
 
 
-class ConfirmedConditions(BaseModel):
+class ConfirmedConditions(StrictBody):
     """What the customer and the dispatcher agreed (S2)."""
 
-    model_config = ConfigDict(extra="forbid")
     site_address: NonBlank = Field(min_length=1, max_length=500)
     site_environment: NonBlank = Field(min_length=1, max_length=4000)
     work_content: NonBlank = Field(min_length=1, max_length=4000)
@@ -60,12 +59,11 @@ class ConfirmedConditions(BaseModel):
     customer_deadline: IsoDateTime | None = None
 
 
-class ConditionCallCreate(BaseModel):
+class ConditionCallCreate(StrictBody):
     """S2: record the call. `confirmed` needs `conditions`; `postponed` needs a reason and a new date.
 
     Each rule is checked on its own field, so a 422 names the field that is wrong."""
 
-    model_config = ConfigDict(extra="forbid")
     outcome: CallOutcome
     called_at: IsoDateTime
     conditions: ConfirmedConditions | None = Field(default=None, validate_default=True)
@@ -107,9 +105,7 @@ class ConditionCallCreate(BaseModel):
         return value
 
 
-class ConditionCallRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: UUID
+class ConditionCallRead(RowRead):
     case_id: UUID
     outcome: CallOutcome
     called_at: datetime

@@ -6,23 +6,23 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
+from pydantic import Field, StrictBool, field_validator, model_validator
 from sqlalchemy import Column, String
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from shared.api.params import IsoDateTime
+from shared.api.shapes import RowRead, StrictBody
 from shared.api.text import NonBlank
 from shared.clock import utcnow
 from shared.db import timestamptz
 from shared.messages import msg
 
 
-class ArrivalReschedule(BaseModel):
+class ArrivalReschedule(StrictBody):
     """S7: the new arrival time and when the customer and the regional service centre were told, or
     `inform: true` to have the system tell them (the arrival moves once both messages are sent)."""
 
-    model_config = ConfigDict(extra="forbid")
     new_arrival: IsoDateTime
     reason: NonBlank = Field(min_length=1, max_length=2000)
     customer_notified_at: IsoDateTime | None = Field(
@@ -73,10 +73,7 @@ class ArrivalRescheduleRequest(SQLModel, table=True):
     refused_reason: str | None = SQLField(default=None, sa_column=Column(String(2000), nullable=True))
 
 
-class ArrivalRescheduleRequestRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: UUID
+class ArrivalRescheduleRequestRead(RowRead):
     case_id: UUID
     new_arrival: datetime
     reason: str

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationInfo, field_validator
+from pydantic import Field, StrictBool, ValidationInfo, field_validator
 from sqlalchemy import Column, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 
 from shared.api.concurrency import VersionedRead
 from shared.api.params import IsoDate, IsoDateTime, period_end
+from shared.api.shapes import StrictBody
 from shared.api.text import NonBlank
 from shared.db import Versioned
 
@@ -32,25 +33,22 @@ class Engineer(Versioned, table=True):
     created_by: str
 
 
-class Skill(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Skill(StrictBody):
     equipment_type: NonBlank = Field(min_length=1, max_length=100)
     level: int = Field(ge=1, le=5, description="1 = basic ... 5 = expert")
 
 
-class Certificate(BaseModel):
+class Certificate(StrictBody):
     """E.g. an HV live-work licence; valid up to and including `expires_on`."""
 
-    model_config = ConfigDict(extra="forbid")
     type: NonBlank = Field(min_length=1, max_length=64, examples=["hv_live_work"])
     number: NonBlank = Field(min_length=1, max_length=64)
     expires_on: IsoDate
 
 
-class Unavailability(BaseModel):
+class Unavailability(StrictBody):
     """A period in the engineer's calendar when they cannot be assigned (leave, other work)."""
 
-    model_config = ConfigDict(extra="forbid")
     start: IsoDateTime
     end: IsoDateTime
     reason: NonBlank = Field(min_length=1, max_length=200, examples=["leave"])
@@ -61,8 +59,7 @@ class Unavailability(BaseModel):
         return period_end(value, info.data.get("start"), "start")
 
 
-class EngineerBase(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class EngineerBase(StrictBody):
     name: NonBlank = Field(min_length=1, max_length=200)
     grade: int = Field(ge=1, le=5)
     home_region: NonBlank = Field(min_length=1, max_length=64)

@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
+from pydantic import Field, StrictBool, field_validator
 from sqlalchemy import Column, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from services.dispatch.notifications.domain import Audience, Channel, Language, NotificationStatus, channel_of
+from shared.api.shapes import RowRead, StrictBody
 from shared.api.text import NonBlank
 from shared.db import timestamptz
 from shared.messages import msg
@@ -102,10 +103,7 @@ def _reachable(value: str) -> str:
     return value.strip()
 
 
-class NotificationRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: UUID
+class NotificationRead(RowRead):
     event_id: UUID = Field(description="The event the message tells of (one message per event and recipient)")
     event_type: str
     case_id: str
@@ -129,10 +127,8 @@ class NotificationRead(BaseModel):
                                                  "at'")
 
 
-class RecipientCreate(BaseModel):
+class RecipientCreate(StrictBody):
     """A staff member (or a team's mailbox or group chat) told of the events of their role."""
-
-    model_config = ConfigDict(extra="forbid")
 
     role: Audience = Field(description="Which messages: dispatcher, service_department, regional_centre, "
                                        "department_head (customers come from their case)")
@@ -154,9 +150,7 @@ class RecipientCreate(BaseModel):
         return value
 
 
-class RecipientUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RecipientUpdate(StrictBody):
     name: NonBlank | None = Field(default=None, max_length=200)
     address: NonBlank | None = Field(default=None, min_length=3, max_length=2000)
     language: Language | None = None
@@ -165,10 +159,7 @@ class RecipientUpdate(BaseModel):
     _address = field_validator("address")(lambda v: None if v is None else _reachable(v))
 
 
-class RecipientRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: UUID
+class RecipientRead(RowRead):
     role: Audience
     region: str | None
     name: str
@@ -180,10 +171,8 @@ class RecipientRead(BaseModel):
     created_at: datetime
 
 
-class OptOutCreate(BaseModel):
+class OptOutCreate(StrictBody):
     """The customer asked not to be contacted any more at this address (or any address of the case's contact)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     address: NonBlank = Field(min_length=3, max_length=2000, examples=["zhang.min@example.cn"])
     reason: str = Field(default="", max_length=500)
@@ -192,10 +181,7 @@ class OptOutCreate(BaseModel):
     _address = field_validator("address")(_reachable)
 
 
-class OptOutRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: UUID
+class OptOutRead(RowRead):
     address: str
     reason: str
     case_id: UUID | None

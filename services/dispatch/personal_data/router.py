@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from services.dispatch.personal_data.peers import ask_all
 from services.dispatch.privacy import PRIVACY
@@ -22,6 +22,7 @@ from shared.api.personal_data import (
     resolve,
 )
 from shared.api.problems import problem_responses
+from shared.api.shapes import StrictBody
 from shared.clock import utcnow
 from shared.db import transaction
 from shared.privacy import SubjectKind, normalise
@@ -31,10 +32,9 @@ _ERR = problem_responses(503)
 Authorization = Annotated[str, Header(include_in_schema=False)]
 
 
-class SubjectRequest(BaseModel):
+class SubjectRequest(StrictBody):
     """Whom the request is about."""
 
-    model_config = ConfigDict(extra="forbid")
     subject_kind: SubjectKind
     subject: str = Field(min_length=1, max_length=200, description="An engineer's id, or a customer contact's "
                          "e-mail or phone", examples=["li.wei@grid.example.cn"])

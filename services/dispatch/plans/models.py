@@ -6,13 +6,14 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy import Column, DateTime, Integer, String, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 
 from services.dispatch.plans.domain import PlanStatus
 from shared.api.concurrency import VersionedRead
+from shared.api.shapes import StrictBody
 from shared.api.text import NonBlank
 from shared.db import Versioned
 
@@ -41,18 +42,16 @@ class ServicePlan(Versioned, table=True):
     created_by: str
 
 
-class PlanStepIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PlanStepIn(StrictBody):
     order: int = Field(ge=1, le=1000)
     title: NonBlank = Field(min_length=1, max_length=200)
     operation: str = Field(default="", max_length=2000)
     how: str = Field(default="", max_length=4000)
 
 
-class ServicePlanWrite(BaseModel):
+class ServicePlanWrite(StrictBody):
     """The content of a plan revision (status and approval are set by their own operations)."""
 
-    model_config = ConfigDict(extra="forbid")
     goals: list[str] = Field(min_length=1, max_length=50)
     steps: list[PlanStepIn] = Field(min_length=1, max_length=200)
     risk_measures: list[str] = Field(min_length=1, max_length=100)

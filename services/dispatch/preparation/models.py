@@ -6,11 +6,12 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, Field, StrictBool
 from sqlalchemy import Column, DateTime
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 
+from shared.api.shapes import StrictBody
 from shared.db import Versioned
 
 
@@ -33,10 +34,9 @@ class PreparationItem(BaseModel):
     ticked_at: datetime | None = None
 
 
-class TickItem(BaseModel):
+class TickItem(StrictBody):
     """Tick (or untick) one preparation item."""
 
-    model_config = ConfigDict(extra="forbid")
     done: StrictBool
     note: str = Field(default="", max_length=2000)
 

@@ -6,20 +6,20 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
+from pydantic import BaseModel, Field, StrictBool, model_validator
 
 from services.dispatch.staffing.models import TeamChoice
 from services.dispatch.suggestions.models import PlannedWindow, SuggestedMember
 from shared.api.params import IsoDateTime, period_end
+from shared.api.shapes import StrictBody
 from shared.api.text import NonBlank
 from shared.clock import utcnow
 from shared.messages import msg
 
 
-class EngineerReplanning(BaseModel):
+class EngineerReplanning(StrictBody):
     """Repair the plan after the engineer's calendar gained leave (or they left the roster)."""
 
-    model_config = ConfigDict(extra="forbid")
     since: IsoDateTime | None = Field(default=None, description="Bookings ending before this are left alone "
                                                                 "(default: now)")
     max_swaps: int = Field(default=2, ge=0, le=10, description="At most this many other cases change their team")
@@ -77,10 +77,9 @@ class RepairRead(BaseModel):
     neighbourhood: dict[str, int] = Field(description="The freed part of the plan: targets, swap sources, variables")
 
 
-class RepairChangeWrite(BaseModel):
+class RepairChangeWrite(StrictBody):
     """A change of a suggested repair, as suggested."""
 
-    model_config = ConfigDict(extra="forbid")
     case_id: UUID
     case_version: int = Field(ge=0)
     kind: Literal["team", "arrival"]
@@ -102,10 +101,9 @@ class RepairChangeWrite(BaseModel):
         return self
 
 
-class RepairApplication(BaseModel):
+class RepairApplication(StrictBody):
     """Apply a suggested repair: every change passes the S3 gate again, a moved arrival S7's gate too."""
 
-    model_config = ConfigDict(extra="forbid")
     reason: NonBlank = Field(min_length=1, max_length=2000)
     changes: list[RepairChangeWrite] = Field(min_length=1, max_length=50)
     inform: StrictBool = Field(default=False, description="Moved arrivals: the system tells the customer and the "

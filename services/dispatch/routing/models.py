@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy import Column, DateTime, String
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from services.dispatch.routing.domain import RoutedStatus
+from shared.api.shapes import RowRead, StrictBody
 from shared.api.text import NonBlank
 from shared.events.dispatch import RoutedKind
 
@@ -46,27 +47,22 @@ class RoutedItem(SQLModel, table=True):
     version: int = 1
 
 
-class RouteItem(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class RouteItem(StrictBody):
     unit: NonBlank = Field(min_length=1, max_length=100, examples=["transformer-division"])
 
 
-class AnswerItem(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class AnswerItem(StrictBody):
     answer: NonBlank = Field(min_length=1, max_length=4000)
 
 
-class MediateItem(BaseModel):
+class MediateItem(StrictBody):
     """S24: what the mediation between the units found; unresolved, the item goes to the department heads."""
 
-    model_config = ConfigDict(extra="forbid")
     mediation: NonBlank = Field(max_length=4000)
     resolved: bool
 
 
-class RoutedItemRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: UUID
+class RoutedItemRead(RowRead):
     case_id: UUID
     visit_id: UUID | None
     kind: RoutedKind

@@ -13,6 +13,7 @@ from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from services.dispatch.cases.models import Level
+from shared.api.shapes import RowRead, StrictBody
 from shared.api.text import NonBlank
 from shared.events.dispatch import CheckItemKind
 from shared.messages import msg
@@ -54,10 +55,9 @@ class SpecificationPack(SQLModel, table=True):
     created_at: datetime = SQLField(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
-class CheckSheetItemIn(BaseModel):
+class CheckSheetItemIn(StrictBody):
     """What the engineer must record: a value (unit, limits), a yes/no, a photo or a witness."""
 
-    model_config = ConfigDict(extra="forbid")
     item_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
     text: NonBlank = Field(min_length=1, max_length=1000)
     kind: CheckItemKind
@@ -95,8 +95,7 @@ class CheckSheetItemIn(BaseModel):
         return self
 
 
-class TemplateContent(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class TemplateContent(StrictBody):
     kind: SheetKind
     title: NonBlank = Field(min_length=1, max_length=200)
     equipment_type: NonBlank = Field(min_length=1, max_length=100)
@@ -132,17 +131,14 @@ class TemplateRead(BaseModel):
     created_at: datetime
 
 
-class PackCreate(BaseModel):
+class PackCreate(StrictBody):
     """S5: which templates to instantiate (default: the newest of every template for the case's
     equipment type and difficulty)."""
 
-    model_config = ConfigDict(extra="forbid")
     template_ids: list[str] | None = Field(default=None, min_length=1, max_length=50)
 
 
-class PackRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: UUID
+class PackRead(RowRead):
     case_id: UUID
     sheets: list[dict[str, Any]]
     templates: list[str]

@@ -14,6 +14,7 @@ from sqlmodel import SQLModel
 
 from services.dispatch.cases.models import Level
 from shared.api.params import IsoDateTime, period_end
+from shared.api.shapes import RowRead, StrictBody
 from shared.api.text import NonBlank
 from shared.messages import msg
 
@@ -71,8 +72,7 @@ class StaffingRequest(SQLModel, table=True):
     fulfilled_at: datetime | None = SQLField(default=None, sa_column=Column(DateTime(timezone=True)))
 
 
-class StaffingRule(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class StaffingRule(StrictBody):
     urgency: Level
     difficulty: Level
     customer_importance: Level
@@ -84,18 +84,16 @@ class StaffingRule(BaseModel):
         default_factory=list, max_length=10, description="S3: certificates the project manager holds, valid to the end")
 
 
-class CertificateRequirement(BaseModel):
+class CertificateRequirement(StrictBody):
     """Every engineer on a case of this equipment type needs this certificate, valid on the planned dates."""
 
-    model_config = ConfigDict(extra="forbid")
     equipment_type: NonBlank = Field(min_length=1, max_length=100)
     certificate_type: NonBlank = Field(min_length=1, max_length=64)
 
 
-class StaffingPolicyWrite(BaseModel):
+class StaffingPolicyWrite(StrictBody):
     """A new version of the rule table (send the current ETag as If-Match)."""
 
-    model_config = ConfigDict(extra="forbid")
     rules: list[StaffingRule] = Field(min_length=1, max_length=27)
     required_certificates: list[CertificateRequirement] = Field(default_factory=list, max_length=200)
     note: str = Field(default="", max_length=1000)
@@ -119,16 +117,14 @@ class StaffingPolicyRead(BaseModel):
     created_at: datetime | None
 
 
-class TeamChoice(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class TeamChoice(StrictBody):
     engineer_id: NonBlank = Field(min_length=1, max_length=64)
     is_project_manager: StrictBool = False
 
 
-class AssignEngineers(BaseModel):
+class AssignEngineers(StrictBody):
     """S3: the team and its planned window on site."""
 
-    model_config = ConfigDict(extra="forbid")
     engineers: list[TeamChoice] = Field(min_length=1, max_length=50)
     planned_start: IsoDateTime
     planned_end: IsoDateTime
@@ -139,16 +135,13 @@ class AssignEngineers(BaseModel):
         return period_end(value, info.data.get("planned_start"), "planned_start", not_past=True)
 
 
-class AddStaff(BaseModel):
+class AddStaff(StrictBody):
     """S12: engineers added to the team under the same rules."""
 
-    model_config = ConfigDict(extra="forbid")
     engineers: list[TeamChoice] = Field(min_length=1, max_length=20)
 
 
-class StaffingRequestRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: UUID
+class StaffingRequestRead(RowRead):
     case_id: UUID
     risk_id: UUID
     engineers_requested: int

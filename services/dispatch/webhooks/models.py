@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, field_validator
+from pydantic import AwareDatetime, BaseModel, Field, StrictBool, field_validator
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -24,6 +24,7 @@ from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from services.dispatch.webhooks.domain import AttemptOutcome, DeliveryStatus
+from shared.api.shapes import RowRead, StrictBody
 from shared.api.text import NonBlank
 from shared.db import timestamptz
 from shared.events.registry import registry
@@ -139,10 +140,8 @@ def _known_event_types(values: list[str] | None) -> list[str] | None:
 Region = NonBlank
 
 
-class SubscriptionCreate(BaseModel):
+class SubscriptionCreate(StrictBody):
     """A new subscription; omit `event_types` (or send null) for every event type."""
-
-    model_config = ConfigDict(extra="forbid")
 
     url: str = Field(min_length=1, max_length=2000, examples=["https://crm.example.com/hooks/fieldservice"],
                      description="HTTPS endpoint receiving the POSTs; private, loopback and link-local "
@@ -156,10 +155,8 @@ class SubscriptionCreate(BaseModel):
     _types = field_validator("event_types")(_known_event_types)
 
 
-class SubscriptionUpdate(BaseModel):
+class SubscriptionUpdate(StrictBody):
     """Change what is given; `enabled: true` re-enables a subscription disabled for its failures."""
-
-    model_config = ConfigDict(extra="forbid")
 
     url: str | None = Field(default=None, min_length=1, max_length=2000)
     event_types: list[str] | None = Field(default=None, min_length=1, max_length=200)
@@ -173,17 +170,12 @@ class SubscriptionUpdate(BaseModel):
     _types = field_validator("event_types")(_known_event_types)
 
 
-class SecretRotation(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SecretRotation(StrictBody):
     grace_hours: float | None = Field(default=None, ge=0, le=720, description="How long the previous secret "
                                       "still signs (both signatures are sent); default WEBHOOK_SECRET_GRACE_HOURS")
 
 
-class SubscriptionRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: UUID
+class SubscriptionRead(RowRead):
     url: str
     event_types: list[str] | None = Field(description="null: every event type")
     region: str | None
@@ -211,10 +203,7 @@ class SecretRotated(BaseModel):
     previous_secret_expires_at: datetime | None = Field(description="Until then the previous secret signs too")
 
 
-class DeliveryRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: UUID
+class DeliveryRead(RowRead):
     subscription_id: UUID
     event_id: UUID = Field(description="Also the `webhook-id` header of every attempt")
     case_id: str
@@ -231,10 +220,7 @@ class DeliveryRead(BaseModel):
     dead_lettered_at: datetime | None
 
 
-class AttemptRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: UUID
+class AttemptRead(RowRead):
     delivery_id: UUID
     event_id: UUID
     attempt: int
@@ -245,10 +231,8 @@ class AttemptRead(BaseModel):
     outcome: AttemptOutcome
 
 
-class RedriveSince(BaseModel):
+class RedriveSince(StrictBody):
     """Queue again the dead-lettered deliveries (and, if asked, the delivered ones) of events since a time."""
-
-    model_config = ConfigDict(extra="forbid")
 
     since: AwareDatetime
     include_delivered: StrictBool = Field(default=False, description="Send again what was delivered too")

@@ -15,6 +15,7 @@ from sqlmodel import SQLModel
 
 from services.feedback.calls.domain import AttemptResult, CallReason
 from shared.api.params import IsoDateTime
+from shared.api.shapes import RowRead, StrictBody
 from shared.db import timestamptz_column
 
 __all__ = ["AttemptResult", "CallReason"]
@@ -93,13 +94,13 @@ AgentField = Field(default=None, min_length=1, max_length=128,
                                "a human agent's token names them)")
 
 
-class ClaimCommand(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"agent": "agent-017"}]})
+class ClaimCommand(StrictBody):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"agent": "agent-017"}]})
     agent: str | None = AgentField
 
 
-class AttemptCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+class AttemptCreate(StrictBody):
+    model_config = ConfigDict(json_schema_extra={"examples": [
         {"agent": "agent-017", "result": "no_answer"},
         {"agent": "agent-017", "result": "call_back", "call_back_at": "2026-12-01T07:30:00Z",
          "note": "in a meeting, call after 15:30 local time"},
@@ -111,8 +112,8 @@ class AttemptCreate(BaseModel):
     note: str | None = Field(default=None, max_length=2000)
 
 
-class OutcomeCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+class OutcomeCreate(StrictBody):
+    model_config = ConfigDict(json_schema_extra={"examples": [
         {"agent": "agent-017", "outcome": "reached", "note": "survey completed, customer satisfied"},
         {"agent": "agent-017", "outcome": "declined", "note": "customer did not want to answer"},
     ]})
@@ -121,9 +122,7 @@ class OutcomeCreate(BaseModel):
     note: str | None = Field(default=None, max_length=2000)
 
 
-class AttemptRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: UUID
+class AttemptRead(RowRead):
     number: int
     result: AttemptResult
     agent: str
@@ -132,11 +131,9 @@ class AttemptRead(BaseModel):
     note: str | None
 
 
-class FollowUpCallRead(BaseModel):
+class FollowUpCallRead(RowRead):
     """A follow-up call as the queue and the lists show it."""
 
-    model_config = ConfigDict(from_attributes=True)
-    id: UUID
     case_id: UUID
     reason: CallReason
     status: CallStatus

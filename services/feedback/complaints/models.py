@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID, uuid4
 
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Column, Float, String, Text
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
+from shared.api.shapes import RowRead
 from shared.db import timestamptz_column
 
 
@@ -32,9 +32,7 @@ class Complaint(SQLModel, table=True):
     issue_updated_at: datetime | None = SQLField(default=None, sa_column=timestamptz_column(nullable=True))
 
 
-class ComplaintRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: UUID
+class ComplaintRead(RowRead):
     case_id: UUID
     call_id: UUID | None
     response_id: UUID | None

@@ -7,12 +7,13 @@ from enum import StrEnum
 from typing import Literal
 from uuid import UUID, uuid4
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from sqlalchemy import Column, Index, String, Text
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from shared.api.params import IsoDateTime
+from shared.api.shapes import RowRead, StrictBody
 from shared.api.text import NonBlank
 from shared.db import timestamptz_column
 
@@ -53,10 +54,10 @@ class CustomerInformation(SQLModel, table=True):
     version: int = 1
 
 
-class InformationCreate(BaseModel):
+class InformationCreate(StrictBody):
     """Captured on a follow-up call: routed at once by its kind (or to `department` when given)."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+    model_config = ConfigDict(json_schema_extra={"examples": [
         {"agent": "agent-017", "kind": "business_lead", "text": "客户计划明年扩建二期,需要两台主变 / plans phase 2 "
                                                                "next year, needs two main transformers"}]})
     agent: NonBlank | None = Field(default=None, min_length=1, max_length=128)
@@ -66,17 +67,16 @@ class InformationCreate(BaseModel):
                                    description="Override the routing rule (e.g. a named department)")
 
 
-class CustomerNotification(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class CustomerNotification(StrictBody):
     channel: Literal["phone", "sms", "email", "letter", "visit"]
     notified_at: IsoDateTime
     text: NonBlank = Field(min_length=1, max_length=2000, description="What the customer was told")
 
 
-class InformationAnswer(BaseModel):
+class InformationAnswer(StrictBody):
     """The department's answer and the recorded notification of the customer."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+    model_config = ConfigDict(json_schema_extra={"examples": [{
         "answer": "Lead passed to East sales; quotation sent 2026-12-03",
         "customer_notification": {"channel": "phone", "notified_at": "2026-12-03T02:00:00Z",
                                   "text": "told the customer a quotation was sent"}}]})
@@ -85,9 +85,7 @@ class InformationAnswer(BaseModel):
         default=None, description="Required: S32 closes only when the customer was told the outcome")
 
 
-class InformationRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: UUID
+class InformationRead(RowRead):
     case_id: UUID
     call_id: UUID | None
     visit_id: UUID | None

@@ -14,6 +14,7 @@ from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from services.feedback.surveys.domain import QuestionType, questionnaire_problems
+from shared.api.shapes import RowRead, StrictBody
 from shared.api.text import NonBlank
 from shared.db import timestamptz_column
 from shared.messages import msg
@@ -93,16 +94,14 @@ class FeedbackRecord(SQLModel, table=True):
 # --- API shapes ---------------------------------------------------------------------------------
 
 
-class ChoiceOption(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ChoiceOption(StrictBody):
     value: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
     text_zh: NonBlank = Field(min_length=1, max_length=200)
     text_en: NonBlank = Field(min_length=1, max_length=200)
     complaint: StrictBool = Field(default=False, description="Choosing it raises a complaint")
 
 
-class Question(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Question(StrictBody):
     id: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
     type: QuestionType
     text_zh: NonBlank = Field(min_length=1, max_length=500)
@@ -125,10 +124,10 @@ QUESTIONNAIRE_EXAMPLE: JsonDict = {
 }
 
 
-class QuestionnaireCreate(BaseModel):
+class QuestionnaireCreate(StrictBody):
     """A new version of a questionnaire (the version number is the next one)."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [QUESTIONNAIRE_EXAMPLE]})
+    model_config = ConfigDict(json_schema_extra={"examples": [QUESTIONNAIRE_EXAMPLE]})
     title_zh: NonBlank = Field(min_length=1, max_length=200)
     title_en: NonBlank = Field(min_length=1, max_length=200)
     questions: list[Question] = Field(min_length=1, max_length=50)
@@ -151,8 +150,7 @@ class QuestionnaireRead(BaseModel):
     created_at: datetime
 
 
-class Answer(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Answer(StrictBody):
     question_id: NonBlank = Field(min_length=1, max_length=64)
     value: StrictInt | StrictStr = Field(description="1-5, 0-10, a choice value or a text (max 2000)")
     complaint: StrictBool = Field(default=False, description="The agent marks this answer as a complaint")
@@ -171,10 +169,10 @@ ANSWERS_EXAMPLE: JsonDict = {
         {"question_id": "comment", "value": "清洁做得很好 / site left clean"}]}
 
 
-class SurveyAnswersCreate(BaseModel):
+class SurveyAnswersCreate(StrictBody):
     """Answers recorded by the agent during the call (or by the customer through a link, without `agent`)."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ANSWERS_EXAMPLE]})
+    model_config = ConfigDict(json_schema_extra={"examples": [ANSWERS_EXAMPLE]})
     agent: NonBlank | None = Field(default=None, min_length=1, max_length=128,
                               description="The agent the call-centre tool acts for")
     questionnaire_id: NonBlank | None = Field(default=None, min_length=1, max_length=64,
@@ -183,16 +181,14 @@ class SurveyAnswersCreate(BaseModel):
     answers: list[Answer] = Field(min_length=1, max_length=50)
 
 
-class LinkAnswersCreate(BaseModel):
+class LinkAnswersCreate(StrictBody):
     """The customer's answers through a one-time link (the link fixes the questionnaire version)."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"answers": ANSWERS_EXAMPLE["answers"]}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{"answers": ANSWERS_EXAMPLE["answers"]}]})
     answers: list[Answer] = Field(min_length=1, max_length=50)
 
 
-class SurveyResponseRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: UUID
+class SurveyResponseRead(RowRead):
     case_id: UUID
     call_id: UUID | None
     questionnaire_id: str
@@ -206,8 +202,8 @@ class SurveyResponseRead(BaseModel):
     complaint_ids: list[UUID] = Field(default_factory=list, description="Complaints these answers raised")
 
 
-class SurveyLinkCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"agent": "agent-017"}]})
+class SurveyLinkCreate(StrictBody):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"agent": "agent-017"}]})
     agent: NonBlank | None = Field(default=None, min_length=1, max_length=128)
     send_to_customer: StrictBool = Field(default=False, description="S34: the system sends the link to the case's "
                                          "customer contact (e-mail or SMS, in their language and contact window)")
@@ -223,9 +219,7 @@ class SurveyLinkRead(BaseModel):
     questionnaire_version: int
 
 
-class FeedbackRecordRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: UUID
+class FeedbackRecordRead(RowRead):
     case_id: UUID
     kind: Literal["receipt_rating", "training_evaluation"]
     score: float | None

@@ -13,9 +13,10 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
-from services.onsite.visits.models import OnVisit, Recorded, RowRead, StrictBody
+from services.onsite.visits.models import OnVisit, Recorded
 from services.onsite.work.models import Signature
 from shared.api.params import IsoDate, IsoDateTime
+from shared.api.shapes import RowRead, StrictBody
 from shared.api.text import NonBlank
 from shared.db import timestamptz
 from shared.messages import msg

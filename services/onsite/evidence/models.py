@@ -10,7 +10,8 @@ from pydantic import Field
 from sqlalchemy import BigInteger, Column
 from sqlmodel import Field as SQLField
 
-from services.onsite.visits.models import OnVisit, RowRead, StrictBody
+from services.onsite.visits.models import OnVisit
+from shared.api.shapes import RowRead, StrictBody
 from shared.api.text import NonBlank
 from shared.db import timestamptz
 

@@ -10,8 +10,9 @@ from sqlalchemy import Column, Date, UniqueConstraint
 from sqlmodel import Field as SQLField
 
 from services.onsite.reported_times import OccurredAt
-from services.onsite.visits.models import OnVisit, RowRead, StrictBody
+from services.onsite.visits.models import OnVisit
 from shared.api.params import IsoDate, IsoDateTime
+from shared.api.shapes import RowRead, StrictBody
 from shared.api.text import NonBlank
 from shared.db import timestamptz
 

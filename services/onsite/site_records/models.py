@@ -12,8 +12,9 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
-from services.onsite.visits.models import OnVisit, Recorded, RowRead, StrictBody
+from services.onsite.visits.models import OnVisit, Recorded
 from shared.api.params import IsoDateTime
+from shared.api.shapes import RowRead, StrictBody
 from shared.api.text import NonBlank
 from shared.db import timestamptz_column
 

@@ -14,6 +14,7 @@ from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from shared.api.params import IsoDateTime
+from shared.api.shapes import RowRead, StrictBody
 from shared.db import Versioned, timestamptz
 from shared.events.dispatch import CaseContacts, TeamMember
 from shared.events.onsite import ThreeCallEntry
@@ -31,19 +32,6 @@ class OnVisit(SQLModel):
 
     id: UUID = SQLField(default_factory=uuid4, primary_key=True)
     visit_id: UUID = SQLField(foreign_key="site_visit.id", index=True)
-
-
-class StrictBody(BaseModel):
-    """A request body: a field the operation does not know is refused (422), not silently dropped."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-class RowRead(BaseModel):
-    """A row as the API shows it: read from the table's attributes, its id first."""
-
-    model_config = ConfigDict(from_attributes=True)
-    id: UUID
 
 
 class Recorded(SQLModel):

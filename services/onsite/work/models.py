@@ -14,8 +14,9 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
 
 from services.onsite.reported_times import OccurredAt
-from services.onsite.visits.models import OnVisit, Recorded, RowRead, StrictBody
+from services.onsite.visits.models import OnVisit, Recorded
 from shared.api.params import IsoDate, IsoDateTime
+from shared.api.shapes import RowRead, StrictBody
 from shared.api.text import NonBlank
 from shared.db import Versioned, timestamptz
 from shared.events.dispatch import CheckSheetItem

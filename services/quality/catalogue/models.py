@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from sqlmodel import Field as SQLField
 
+from shared.api.shapes import StrictBody
 from shared.api.text import NonBlank
 from shared.db import Versioned
 
@@ -23,15 +24,13 @@ class FailureMode(Versioned, table=True):
     created_by: str
 
 
-class FailureModeCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class FailureModeCreate(StrictBody):
     code: str = Field(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9_-]*$")
     name: NonBlank = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=2000)
 
 
-class FailureModeUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class FailureModeUpdate(StrictBody):
     name: NonBlank | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
     active: StrictBool | None = None

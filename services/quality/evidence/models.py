@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Column, DateTime, Index
 from sqlmodel import Field as SQLField
 
 from services.quality.issues.models import OnIssue
+from shared.api.shapes import RowRead
 
 
 class IssueEvidence(OnIssue, table=True):
@@ -27,9 +27,7 @@ class IssueEvidence(OnIssue, table=True):
     uploaded_by: str
 
 
-class IssueEvidenceRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: UUID
+class IssueEvidenceRead(RowRead):
     issue_id: UUID
     filename: str
     content_type: str

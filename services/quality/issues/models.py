@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
+from pydantic import BaseModel, Field, StrictBool, model_validator
 from sqlalchemy import Column, Index, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field as SQLField
@@ -15,6 +15,7 @@ from sqlmodel import SQLModel
 from services.quality.issues.domain import IssueStatus
 from services.quality.sla.domain import ClockState
 from shared.api.params import IsoDateTime
+from shared.api.shapes import RowRead, StrictBody
 from shared.api.text import NonBlank
 from shared.db import Versioned, timestamptz_column
 from shared.events.quality import Severity
@@ -110,10 +111,9 @@ Text = Field(min_length=1, max_length=4000)
 Name = Field(min_length=1, max_length=200)
 
 
-class QualityIssueCreate(BaseModel):
+class QualityIssueCreate(StrictBody):
     """S25: register the problem first."""
 
-    model_config = ConfigDict(extra="forbid")
     case_id: UUID
     visit_id: UUID | None = None
     product: NonBlank = Field(min_length=1, max_length=200)
@@ -128,35 +128,31 @@ class QualityIssueCreate(BaseModel):
 CorrectableField = Literal["product", "model", "serial_number", "failure_mode", "severity", "description"]
 
 
-class IssueCorrection(BaseModel):
+class IssueCorrection(StrictBody):
     """A correction is a new journal entry; the old value stays in the history."""
 
-    model_config = ConfigDict(extra="forbid")
     field: CorrectableField
     value: NonBlank = Field(min_length=1, max_length=8000)
     reason: NonBlank = Field(min_length=1, max_length=2000)
 
 
-class OnSiteResolution(BaseModel):
+class OnSiteResolution(StrictBody):
     """S25: fixed on site — what was done, by whom, confirmed by the customer."""
 
-    model_config = ConfigDict(extra="forbid")
     resolution: NonBlank = Text
     resolved_by: NonBlank = Name
     customer_confirmed_by: NonBlank = Name
     confirmed_at: IsoDateTime | None = None
 
 
-class Escalation(BaseModel):
+class Escalation(StrictBody):
     """S25: sent to the company's closed-loop rapid handling."""
 
-    model_config = ConfigDict(extra="forbid")
     responsible_unit: NonBlank = Field(min_length=1, max_length=100)
     owner: NonBlank = Field(min_length=1, max_length=200)
 
 
-class Containment(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Containment(StrictBody):
     action: NonBlank = Text
     owner: NonBlank | None = Field(default=None, min_length=1, max_length=200)
 
@@ -164,10 +160,9 @@ class Containment(BaseModel):
 Cause = Annotated[NonBlank, Field(max_length=2000)]
 
 
-class RootCause(BaseModel):
+class RootCause(StrictBody):
     """Root cause by 5 whys (the chain of whys) or fishbone (causes by category)."""
 
-    model_config = ConfigDict(extra="forbid")
     method: Literal["five_whys", "fishbone"]
     root_cause: NonBlank = Text
     whys: list[Cause] | None = Field(default=None, max_length=10)
@@ -190,17 +185,15 @@ class RootCause(BaseModel):
         return self
 
 
-class CorrectiveAction(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class CorrectiveAction(StrictBody):
     action: NonBlank = Text
     owner: NonBlank = Name
     due_at: IsoDateTime | None = None
 
 
-class PreventiveAction(BaseModel):
+class PreventiveAction(StrictBody):
     """What prevents recurrence; may name a specification template for dispatch to revise."""
 
-    model_config = ConfigDict(extra="forbid")
     action: NonBlank = Text
     owner: NonBlank = Name
     template_id: NonBlank | None = Field(default=None, min_length=1, max_length=100)
@@ -208,20 +201,17 @@ class PreventiveAction(BaseModel):
     revision_note: str | None = Field(default=None, max_length=2000)
 
 
-class Verification(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Verification(StrictBody):
     evidence: NonBlank = Text
     effective: StrictBool
     owner: NonBlank | None = Field(default=None, min_length=1, max_length=200)
 
 
-class Closure(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Closure(StrictBody):
     summary: str | None = Field(default=None, max_length=4000)
 
 
-class Reopen(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Reopen(StrictBody):
     reason: NonBlank = Field(min_length=1, max_length=2000)
 
 
@@ -239,9 +229,7 @@ class SlaRead(BaseModel):
     resolution: SlaClockRead
 
 
-class QualityIssueRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: UUID
+class QualityIssueRead(RowRead):
     case_id: UUID
     visit_id: UUID | None
     product: str
@@ -269,9 +257,7 @@ class QualityIssueRead(BaseModel):
     updated_at: datetime
 
 
-class JournalEntryRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: UUID
+class JournalEntryRead(RowRead):
     kind: str
     data: dict[str, Any]
     at: datetime

@@ -11,6 +11,7 @@ from sqlalchemy import Index
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
+from shared.api.shapes import RowRead, StrictBody
 from shared.api.text import NonBlank
 from shared.db import Versioned, timestamptz_column
 
@@ -57,8 +58,7 @@ class RepairStatusEntry(SQLModel, table=True):
     by: str
 
 
-class RepairOrderCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class RepairOrderCreate(StrictBody):
     case_id: UUID
     visit_id: UUID | None = None
     issue_id: UUID | None = None
@@ -70,8 +70,7 @@ class RepairOrderCreate(BaseModel):
     customer_name: NonBlank = Field(min_length=1, max_length=200)
 
 
-class RepairStatusChange(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class RepairStatusChange(StrictBody):
     status: RepairStatus
     note: str = Field(default="", max_length=2000)
 
@@ -86,9 +85,7 @@ class RepairStatusEntryRead(BaseModel):
     by: str
 
 
-class RepairOrderRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: UUID
+class RepairOrderRead(RowRead):
     case_id: UUID
     visit_id: UUID | None
     repair_request_id: UUID | None

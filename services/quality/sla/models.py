@@ -9,6 +9,7 @@ from sqlalchemy import Column
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
+from shared.api.shapes import StrictBody
 from shared.api.text import NonBlank
 from shared.db import timestamptz
 from shared.events.quality import Severity
@@ -28,10 +29,9 @@ class SlaTarget(SQLModel, table=True):
     updated_by: str
 
 
-class SlaTargetUpdate(BaseModel):
+class SlaTargetUpdate(StrictBody):
     """New targets: response = until escalated or fixed on site; resolution = until closed."""
 
-    model_config = ConfigDict(extra="forbid")
     response_minutes: int = Field(ge=1, le=60 * 24 * 90)
     resolution_minutes: int = Field(ge=1, le=60 * 24 * 365)
     warning_percent: int = Field(default=80, ge=1, le=99,
@@ -49,8 +49,7 @@ class SlaTargetRead(BaseModel):
     updated_by: str
 
 
-class SlaPause(BaseModel):
+class SlaPause(StrictBody):
     """Pause the clocks while waiting for the customer."""
 
-    model_config = ConfigDict(extra="forbid")
     reason: NonBlank = Field(min_length=1, max_length=2000)

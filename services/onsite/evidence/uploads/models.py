@@ -12,7 +12,8 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Field as SQLField
 
 from services.onsite.evidence.models import AttachedKind
-from services.onsite.visits.models import OnVisit, RowRead, StrictBody
+from services.onsite.visits.models import OnVisit
+from shared.api.shapes import RowRead, StrictBody
 from shared.db import timestamptz
 
 
