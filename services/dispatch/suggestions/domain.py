@@ -1039,6 +1039,8 @@ def solve(engineers: Sequence[EngineerProfile], cases: Sequence[CaseNeed], *, ti
     if bound < best and not whole and deadline - time.perf_counter() > 1:
         # the pool speaks for part of the model only: its search cannot prove, so improve stretch by stretch
         incumbent = neighbourhoods(m, r, incumbent, reduced, deadline=deadline)
+        if deadline - time.perf_counter() > 1:  # the stretches stopped paying: other neighbourhoods
+            incumbent = polish(m, r, incumbent, x, deadline=deadline - 0.5, each=2.0)
         best = _score(m, incumbent)
         steps["search"] = time.perf_counter() - started - sum(steps.values())
     elif bound < best and deadline - time.perf_counter() > 0.05:
