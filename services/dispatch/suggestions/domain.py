@@ -11,8 +11,9 @@ short of the top level, and BALANCE_WEIGHT x each engineer's days beyond the fai
 
 How it is solved (decision 0096): the linear relaxation (HiGHS) with one clique row per engineer and
 overlapping window (exact for intervals) gives a bound, proven from its duals by `dual_bound`; reduced
-costs drop every option that cannot be in a better answer than the incumbent; CP-SAT then improves the
-incumbent (greedy, or the relaxation rounded) on what is left, within the time limit.
+costs drop every option that cannot be in a better answer than the incumbent; HiGHS' branch and cut
+then searches what is left from the incumbent (greedy, or the relaxation rounded), in a worker process
+stopped at the time limit, while a large neighbourhood search improves the incumbent beside it.
 """
 
 from __future__ import annotations
@@ -1000,8 +1001,10 @@ def solve(engineers: Sequence[EngineerProfile], cases: Sequence[CaseNeed], *, ti
     2. The incumbent: the better of the hint and the relaxation rounded, then improved by local search.
     3. Reduced-cost fixing: an option whose reduced cost alone lifts the bound past the incumbent is in
        no better answer; the others form the search's pool (when too many, the relaxation's own options).
-    4. Branch and cut (HiGHS, or CP-SAT with engine="cp-sat") over the pool, from the incumbent. Its bound
-       counts only when the pool holds every option fixing left, i.e. when it speaks for the whole model."""
+    4. Branch and cut (HiGHS in a worker process stopped at the deadline, `polish` beside it; or CP-SAT
+       with engine="cp-sat") over the pool, from the incumbent. Its bound counts only when the pool holds
+       every option fixing left, i.e. when it speaks for the whole model; otherwise the incumbent is
+       improved stretch by stretch (`neighbourhoods`), then by `polish`."""
     started = time.perf_counter()
     deadline = started + time_limit
     steps: dict[str, float] = {}
