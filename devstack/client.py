@@ -6,10 +6,12 @@ import json
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
+from uuid import uuid4
 
 import httpx
 
 from shared.api.auth import issue_dev_token
+from shared.api.idempotency import HEADER as IDEMPOTENCY_KEY
 from shared.api.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from shared.settings import DEV_WEBHOOK_SECRET, ServiceSettings
 
@@ -42,8 +44,15 @@ def wait_for(what: str, probe: Callable[[], T | None], timeout: float, interval:
     raise ConditionTimeout(f"timed out after {timeout}s waiting for {what}{suffix}")
 
 
+# Methods a retry cannot apply twice; every other request is repeated only with an Idempotency-Key.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 class RetryingTransport(httpx.HTTPTransport):
-    """Retries requests that certainly did not take effect: refused connections and 503s.
+    """Retries requests that certainly did not take effect: refused connections and 503s; and, as a
+    field client would (decision 0095), a request whose connection broke before its answer came, when
+    repeating it is safe: a read, or a write with an Idempotency-Key (the service answers a repeat with
+    the first answer). With retries on, every write gets a key of its own.
 
     A 503 problem means the service could not reach its database, so nothing was committed;
     a refused connection never reached the service. Used while the fault tests restart things.
@@ -55,12 +64,19 @@ class RetryingTransport(httpx.HTTPTransport):
         self.retry_for = retry_for
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self.retry_for and request.method not in SAFE_METHODS and IDEMPOTENCY_KEY not in request.headers:
+            request.headers[IDEMPOTENCY_KEY] = str(uuid4())
+        repeatable = request.method in SAFE_METHODS or IDEMPOTENCY_KEY in request.headers
         deadline = time.monotonic() + self.retry_for
         while True:
             try:
                 response = super().handle_request(request)
             except httpx.ConnectError:
                 if time.monotonic() > deadline:
+                    raise
+            except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError):
+                # sent, perhaps applied, no answer (a restart, a connection reset or closed under it)
+                if not repeatable or time.monotonic() > deadline:
                     raise
             else:
                 if response.status_code != 503 or time.monotonic() > deadline:
