@@ -660,24 +660,34 @@ def branch_and_cut(m: Model, r: Rows, pool: Flags, incumbent: Mapping[int, Seque
                    time_limit: float) -> tuple[dict[int, list[int]], float]:
     """HiGHS' branch and cut over the options in `pool`, started from the incumbent: its best answer (case
     -> options) and its proven bound over those options."""
-    import highspy
 
     columns = np.ones(len(r.cost), dtype=bool)
     columns[:m.options] = pool
     kept = np.flatnonzero(pool)
     h = _highs(_restricted(r, columns), time_limit=time_limit, integers=len(kept) + len(m.head))
+    info = _run_from(h, m, incumbent, columns)
+    answer = _teams(m, kept, h.getSolution().col_value) if info.primal_solution_status == 2 else {}  # feasible
+    return answer, float(info.mip_dual_bound)
+
+
+def _run_from(h: Any, m: Model, incumbent: Mapping[int, Sequence[int]], columns: Flags) -> Any:
+    """S3: run HiGHS' branch and cut (over `columns`) started from the incumbent; its run's info."""
+    import highspy
+
     start = highspy.HighsSolution()
     start.col_value = _vector(m, incumbent)[columns].tolist()
     start.value_valid = True
     h.setSolution(start)
     h.run()
-    info = h.getInfo()
-    answer: dict[int, list[int]] = {}
-    if info.primal_solution_status == 2:  # a feasible answer
-        values = np.asarray(h.getSolution().col_value)[:len(kept)]
-        for k in kept[values > 0.5].tolist():
-            answer.setdefault(int(m.case[k]), []).append(k)
-    return answer, float(info.mip_dual_bound)
+    return h.getInfo()
+
+
+def _teams(m: Model, kept: Any, values: Any) -> dict[int, list[int]]:
+    """S3: the answer (case -> options) that a solution's values over the kept options stand for."""
+    found: dict[int, list[int]] = {}
+    for k in kept[np.asarray(values)[:len(kept)] > 0.5].tolist():
+        found.setdefault(int(m.case[k]), []).append(k)
+    return found
 
 
 def _resolve(m: Model, r: Rows, answer: Mapping[int, Sequence[int]], free: Flags, pool: Flags, *,
@@ -772,7 +782,6 @@ def _branch_and_cut_worker(conn: Any, m: Model, r: Rows, pool: Flags, incumbent:
     """In a worker process: HiGHS' branch and cut over the pool, telling the parent every rise of its
     proven bound, every better answer and its root cuts as it finds them (the parent may stop it at any
     moment). Presolve is off so that the cuts speak of the model's own columns."""
-    import highspy
 
     columns = np.ones(len(r.cost), dtype=bool)
     columns[:m.options] = pool
@@ -781,12 +790,6 @@ def _branch_and_cut_worker(conn: Any, m: Model, r: Rows, pool: Flags, incumbent:
     h.setOptionValue("presolve", "off")
     told = [-math.inf]
 
-    def answer_of(values: Any) -> dict[int, list[int]]:
-        found: dict[int, list[int]] = {}
-        for k in kept[np.asarray(values)[:len(kept)] > 0.5].tolist():
-            found.setdefault(int(m.case[k]), []).append(k)
-        return found
-
     def bound(event: Any) -> None:
         lower = float(event.data_out.mip_dual_bound)
         if math.isfinite(lower) and lower > told[0]:
@@ -794,7 +797,7 @@ def _branch_and_cut_worker(conn: Any, m: Model, r: Rows, pool: Flags, incumbent:
             conn.send(("bound", lower, None))
 
     def better(event: Any) -> None:
-        conn.send(("answer", -math.inf, answer_of(event.data_out.mip_solution)))
+        conn.send(("answer", -math.inf, _teams(m, kept, event.data_out.mip_solution)))
 
     def cuts(event: Any) -> None:
         out = event.data_out
@@ -805,13 +808,8 @@ def _branch_and_cut_worker(conn: Any, m: Model, r: Rows, pool: Flags, incumbent:
     h.cbMipInterrupt += bound
     h.cbMipImprovingSolution += better
     h.cbMipGetCutPool += cuts
-    start = highspy.HighsSolution()
-    start.col_value = _vector(m, incumbent)[columns].tolist()
-    start.value_valid = True
-    h.setSolution(start)
-    h.run()
-    info = h.getInfo()
-    final = answer_of(h.getSolution().col_value) if info.primal_solution_status == 2 else None
+    info = _run_from(h, m, incumbent, columns)
+    final = _teams(m, kept, h.getSolution().col_value) if info.primal_solution_status == 2 else None
     conn.send(("done", float(info.mip_dual_bound), final))
     conn.close()
 
