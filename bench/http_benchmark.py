@@ -90,7 +90,8 @@ async def _case_ids(dsn: str, limit: int) -> list[str]:
 API_ENV = {"RELAY_ENABLED": "false", "CONSUMER_ENABLED": "false"}
 
 
-def run(infra: Infra, concurrencies: list[int], duration: float, rate: float, rate_duration: float) -> dict:
+def run(infra: Infra, concurrencies: list[int], duration: float, rate: float, rate_duration: float,
+        warmup: float = 2.0) -> dict:
     infra.start_service("dispatch", name="dispatch-relay")
     dispatch = infra.start_service("dispatch", env=API_ENV)
     minimal, minimal_port = start_minimal(infra)
@@ -99,8 +100,8 @@ def run(infra: Infra, concurrencies: list[int], duration: float, rate: float, ra
                                        "in a separate process"}
     try:
         say("HTTP: warming up")
-        loadgen(minimal_port, "minimal", concurrency=8, duration=2)
-        loadgen(dispatch, "create", concurrency=8, duration=2)
+        loadgen(minimal_port, "minimal", concurrency=8, duration=warmup)
+        loadgen(dispatch, "create", concurrency=8, duration=warmup)
         for c in concurrencies:
             settle(infra)
             load = os.getloadavg()[0]

@@ -29,7 +29,7 @@ def _is_number(x: object) -> bool:
 
 
 def test_http_benchmark_shape(infra) -> None:
-    res = http_benchmark.run(infra, concurrencies=[1, 2], duration=0.5, rate=10, rate_duration=0.5)
+    res = http_benchmark.run(infra, concurrencies=[1, 2], duration=0.5, rate=10, rate_duration=0.5, warmup=0.3)
     assert set(res["concurrency"]) == {1, 2}
     for point in res["concurrency"].values():
         for target in ("minimal", "create", "get"):
