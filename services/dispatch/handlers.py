@@ -48,11 +48,12 @@ async def close_when_done(session: AsyncSession, envelope: EventEnvelope, payloa
                                  actor="service:dispatch")
 
 
-@handlers.on_any
-async def refresh_insight(session: AsyncSession, envelope: EventEnvelope, payload: object) -> None:
-    """Decision 0085: the case's KPI counts and conformance summary, rewritten in the timeline's transaction
-    after the event is on it (the read model behind GET /kpis and GET /conformance-report)."""
-    await insight.refresh(session=session, subject=envelope.subject, event_time=envelope.time, now=utcnow())
+@handlers.on_batch
+async def refresh_insight(session: AsyncSession, envelopes: list[EventEnvelope]) -> None:
+    """Decision 0085: the cases' KPI counts and conformance summaries, rewritten in the timeline's transaction
+    after the batch's events are on it (the read model behind GET /kpis and GET /conformance-report); each
+    case once per batch (decision 0098)."""
+    await insight.refresh(session=session, events=[(e.subject, e.time) for e in envelopes], now=utcnow())
 
 
 @handlers.on(EngineerArrived)

@@ -39,6 +39,8 @@ from shared.tracing import consuming_span
 log = logging.getLogger(__name__)
 
 Handler = Callable[[AsyncSession, EventEnvelope, Any], Awaitable[None]]
+# Runs once per applied batch with its new events in order (see `EventHandlers.on_batch`).
+BatchHandler = Callable[[AsyncSession, list[EventEnvelope]], Awaitable[None]]
 
 
 class EventHandlers:
@@ -51,6 +53,7 @@ class EventHandlers:
 
     def __init__(self) -> None:
         self._by_type: dict[str, list[Handler]] = {}
+        self._batch: list[BatchHandler] = []
 
     def on(self, *events: type[EventPayload]) -> Callable[[Handler], Handler]:
         for cls in events:
@@ -69,14 +72,29 @@ class EventHandlers:
         self._by_type.setdefault("*", []).append(fn)
         return fn
 
+    def on_batch(self, fn: BatchHandler) -> BatchHandler:
+        """Register a handler for every event of the subscribed topics that runs once per applied batch, after
+        each event's own handlers, with the batch's new events in order: work that can be done set-based (one
+        statement per table for the batch instead of one per event) or once per case."""
+        self._batch.append(fn)
+        return fn
+
     def copy(self) -> EventHandlers:
         """Another registry with the same handlers, to which one app adds its own (bound to its settings)."""
         other = EventHandlers()
         other._by_type = {event_type: list(fns) for event_type, fns in self._by_type.items()}
+        other._batch = list(self._batch)
         return other
 
     def for_type(self, event_type: str) -> list[Handler]:
         return [*self._by_type.get(event_type, []), *self._by_type.get("*", [])]
+
+    def handles(self, event_type: str) -> bool:
+        return bool(self._batch) or bool(self.for_type(event_type))
+
+    @property
+    def batch(self) -> list[BatchHandler]:
+        return self._batch
 
     @property
     def event_types(self) -> set[str]:
@@ -197,9 +215,8 @@ class EventConsumer:
             except (ValueError, ValidationError, TypeError, UnknownEventType):
                 items = []
                 break
-            handlers = self.handlers.for_type(envelope.type)
-            if handlers:
-                items.append((envelope, payload, handlers))
+            if self.handlers.handles(envelope.type):
+                items.append((envelope, payload, self.handlers.for_type(envelope.type)))
         else:
             if len(messages) == 1 and items:
                 items = []  # one message: the ordinary path, with its own retries
@@ -231,8 +248,9 @@ class EventConsumer:
         """Apply events in one transaction, each once: the one path every event takes, alone or batched.
 
         Each event runs in its own log context and tracing span, then the failpoint; the handlers' rows
-        go in together at the end (one multi-row INSERT per table). Returns, per event, whether it was
-        new (False: already processed, or twice in the batch).
+        go in together at the end (one multi-row INSERT per table), then the batch handlers run once with
+        the new events. Returns, per event, whether it was new (False: already processed, or twice in the
+        batch).
         """
         applied: list[bool] = []
         async with transaction(self.sessions) as session:
@@ -259,6 +277,10 @@ class EventConsumer:
                         await handler(session, envelope, payload)
                     failpoints.hit("consumer.in_handler")
                 applied.append(True)
+            new = [envelope for (envelope, _, _), done in zip(items, applied, strict=True) if done]
+            if new:
+                for batch_handler in self.handlers.batch:
+                    await batch_handler(session, new)
             await session.flush()
         return applied
 
@@ -269,16 +291,17 @@ class EventConsumer:
             await self._dead_letter(message, f"unparseable envelope: {exc}", stop)
             return
         handlers = self.handlers.for_type(envelope.type)
+        handled = self.handlers.handles(envelope.type)
         try:
             payload = envelope.payload()
         except UnknownEventType as exc:
             await self._dead_letter(message, str(exc), stop)
             return
         except ValidationError as exc:
-            if handlers:
+            if handled:
                 await self._dead_letter(message, f"invalid payload: {exc}", stop)
             return
-        if not handlers:
+        if not handled:
             return
         attempt = 0
         while not stop.is_set():

@@ -4,6 +4,7 @@ consumer's transaction), read by the KPI and conformance-report endpoints. Never
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from functools import cache
 from typing import Any
@@ -43,9 +44,9 @@ _engineers = table_of(EngineerKpiFacts)
 _summary = table_of(CaseConformanceSummary)
 
 
-def _upsert(table: Any, values: dict[str, Any], key: str = "case_id") -> tuple[Any, dict[str, Any]]:
-    """The upsert of `values` and its parameters: `session.execute(*_upsert(...))`."""
-    return _upsert_statement(table, tuple(values), key), values
+def _upsert(table: Any, rows: list[dict[str, Any]], key: str = "case_id") -> tuple[Any, list[dict[str, Any]]]:
+    """The upsert of `rows` (all with the same columns) and its parameters: `session.execute(*_upsert(...))`."""
+    return _upsert_statement(table, tuple(rows[0]), key), rows
 
 
 @cache
@@ -57,50 +58,68 @@ def _upsert_statement(table: Any, columns: tuple[str, ...], key: str) -> Any:
                                       set_={k: stmt.excluded[k] for k in columns if k != key})
 
 
-async def refresh(*, session: AsyncSession, subject: str, event_time: datetime, now: datetime) -> None:
-    """Recompute the case's KPI counts, engineer counts and conformance summary from its whole timeline
-    (the event just added included: the session flushes it first). Subjects that are not a case are skipped."""
-    try:
-        case_id = UUID(subject)
-    except ValueError:
+async def refresh(*, session: AsyncSession, events: Sequence[tuple[str, datetime]], now: datetime) -> None:
+    """Recompute the KPI counts, engineer counts and conformance summary of the cases of a batch of events
+    (subject, event time), each case once and from its whole timeline (the batch's events included: the
+    session flushes them first), with one statement per table for the batch. Subjects that are not a case
+    are skipped."""
+    times: dict[UUID, list[datetime]] = {}
+    for subject, event_time in events:
+        try:
+            times.setdefault(UUID(subject), []).append(event_time)
+        except ValueError:
+            continue
+    if not times:
         return
-    case = (await session.execute(
-        select(col(ServiceCase.region), col(ServiceCase.equipment_type), col(ServiceCase.created_at),
-               col(ServiceCase.team))
-        .where(col(ServiceCase.id) == case_id))).one_or_none()
-    if case is None:
+    cases = {r.id: r for r in await session.execute(
+        select(col(ServiceCase.id), col(ServiceCase.region), col(ServiceCase.equipment_type),
+               col(ServiceCase.created_at), col(ServiceCase.team))
+        .where(col(ServiceCase.id).in_(list(times))))}
+    if not cases:
         return
-    rows = (await session.execute(select(CaseEvent).where(col(CaseEvent.case_id) == subject)
-                                  .order_by(col(CaseEvent.occurred_at), col(CaseEvent.event_id)))).scalars()
-    timeline = [TimelineEvent(e.event_id, e.event_type, e.actor, e.occurred_at, e.data) for e in rows]
+    timelines: dict[str, list[TimelineEvent]] = {str(case_id): [] for case_id in cases}
+    for e in await session.execute(
+            select(col(CaseEvent.case_id), col(CaseEvent.event_id), col(CaseEvent.event_type), col(CaseEvent.actor),
+                   col(CaseEvent.occurred_at), col(CaseEvent.data))
+            .where(col(CaseEvent.case_id).in_(list(timelines)))
+            .order_by(col(CaseEvent.case_id), col(CaseEvent.occurred_at), col(CaseEvent.event_id))):
+        timelines[e.case_id].append(TimelineEvent(e.event_id, e.event_type, e.actor, e.occurred_at, e.data))
     today = now.astimezone(SITE_TIMEZONE).date()
-    team = [str(m.get("engineer_id")) for m in case.team or []]
-    try:
-        facts = domain.case_facts(timeline, today=today, team=team)
-    except Exception:  # a rule that cannot read this case's data must not hold up the timeline
-        log.exception("insight: the KPIs of case %s could not be computed; its rows stay as they were", case_id)
-        REFRESH_FAILURES.labels("dispatch").inc()
+    facts_rows: list[dict[str, Any]] = []
+    engineer_rows: list[dict[str, Any]] = []
+    summary_rows: list[dict[str, Any]] = []
+    for case_id, case in cases.items():
+        timeline = timelines[str(case_id)]
+        try:
+            facts = domain.case_facts(timeline, today=today, team=[str(m.get("engineer_id")) for m in case.team or []])
+        except Exception:  # a rule that cannot read this case's data must not hold up the timeline
+            log.exception("insight: the KPIs of case %s could not be computed; its rows stay as they were", case_id)
+            REFRESH_FAILURES.labels("dispatch").inc()
+            continue
+        day = case.created_at.astimezone(SITE_TIMEZONE).date()
+        where = {"case_id": case_id, "region": case.region, "equipment_type": case.equipment_type,
+                 "engineers": sorted(facts.engineers), "created_at": case.created_at, "period_day": day}
+        last = max((e.occurred_at for e in timeline), default=max(times[case_id]))
+        facts_rows.append({**where, "month": day.strftime("%Y-%m"),
+                           **{name: getattr(facts, name) for name in domain.CASE_COUNTS},
+                           "last_event_at": last, "updated_at": now})
+        engineer_rows += [{"case_id": case_id, "engineer_id": eng, "period_day": day,
+                           **{name: getattr(e, name) for name in domain.ENGINEER_COUNTS}}
+                          for eng, e in facts.engineers.items()]
+        status = summary(facts.steps)
+        summary_rows.append({**where, "done": status["done"], "in_progress": status["in_progress"],
+                             "missing": status["missing"], "not_applicable": status["not_applicable"],
+                             "findings": status["findings"], "steps": domain.step_cells(facts.steps),
+                             "updated_at": now})
+        for event_time in times[case_id]:
+            READ_MODEL_LAG.labels("dispatch").observe(max(0.0, (now - event_time).total_seconds()))
+    if not facts_rows:
         return
-    day = case.created_at.astimezone(SITE_TIMEZONE).date()
-    engineers = sorted(facts.engineers)
-    where = {"case_id": case_id, "region": case.region, "equipment_type": case.equipment_type,
-             "engineers": engineers, "created_at": case.created_at, "period_day": day}
-    counts = {name: getattr(facts, name) for name in domain.CASE_COUNTS}
-    last = max((e.occurred_at for e in timeline), default=event_time)
-    await session.execute(*_upsert(_facts, {**where, "month": day.strftime("%Y-%m"), **counts,
-                                           "last_event_at": last, "updated_at": now}))
-    await session.execute(delete(_engineers).where(_engineers.c.case_id == case_id))
-    if facts.engineers:
-        await session.execute(pg_insert(_engineers), [
-            {"case_id": case_id, "engineer_id": eng, "period_day": day,
-             **{name: getattr(e, name) for name in domain.ENGINEER_COUNTS}}
-            for eng, e in facts.engineers.items()])
-    status = summary(facts.steps)
-    await session.execute(*_upsert(_summary, {
-        **where, "done": status["done"], "in_progress": status["in_progress"], "missing": status["missing"],
-        "not_applicable": status["not_applicable"], "findings": status["findings"],
-        "steps": domain.step_cells(facts.steps), "updated_at": now}))
-    READ_MODEL_LAG.labels("dispatch").observe(max(0.0, (now - event_time).total_seconds()))
+    await session.execute(*_upsert(_facts, facts_rows))
+    await session.execute(delete(_engineers).where(_engineers.c.case_id.in_([r["case_id"] for r in facts_rows])))
+    if engineer_rows:
+        await session.execute(pg_insert(_engineers), engineer_rows)
+    await session.execute(*_upsert(_summary, summary_rows))
 
 
 # ---------------------------------------------------------------- reading
