@@ -33,11 +33,11 @@ async def add_to_timeline(session: AsyncSession, envelope: EventEnvelope, payloa
     await service.record_event(session=session, envelope=envelope)
 
 
-@handlers.on_any
-async def queue_webhooks(session: AsyncSession, envelope: EventEnvelope, payload: object) -> None:
-    """Decision 0083: one delivery per subscription that wants the event, in the timeline's transaction;
-    the worker sends them later (no consumer ever waits on a receiver)."""
-    await webhooks.enqueue(session=session, envelope=envelope, now=utcnow())
+@handlers.on_batch
+async def queue_webhooks(session: AsyncSession, envelopes: list[EventEnvelope]) -> None:
+    """Decision 0083: one delivery per subscription that wants an event, in the timeline's transaction;
+    the worker sends them later (no consumer ever waits on a receiver). Once per batch (decision 0098)."""
+    await webhooks.enqueue(session=session, envelopes=envelopes, now=utcnow())
 
 
 @handlers.on_any

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
-from sqlalchemy import String, any_, func, literal, or_, select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -155,40 +155,44 @@ def _case_uuid(subject: str) -> UUID | None:
         return None
 
 
-async def enqueue(*, session: AsyncSession, envelope: EventEnvelope, now: datetime) -> int:
-    """Queue the event for every enabled subscription that wants it; called where the timeline row is
-    written, in the consumer's transaction (a redelivered event is already processed; the unique
-    (subscription, event) key makes a replay harmless anyway). Returns the deliveries queued."""
+async def enqueue(*, session: AsyncSession, envelopes: Sequence[EventEnvelope], now: datetime) -> int:
+    """Queue a consumed batch's events for every enabled subscription that wants them; called where the
+    timeline rows are written, in the consumer's transaction (a redelivered event is already processed; the
+    unique (subscription, event) key makes a replay harmless anyway). The subscriptions and the cases'
+    regions are read once for the batch, the rows written with one statement per table. Returns the
+    deliveries queued."""
     rows = (await session.execute(
         select(_subscriptions.c.id, _subscriptions.c.event_types, _subscriptions.c.region).where(
-            _subscriptions.c.enabled.is_(True),
-            or_(_subscriptions.c.event_types.is_(None),
-                literal(envelope.type, String) == any_(_subscriptions.c.event_types)),
-        ))).all()
+            _subscriptions.c.enabled.is_(True)))).all()
     if not rows:
         return 0
-    case_region = None
-    if any(region is not None for _, _, region in rows) and (case_id := _case_uuid(envelope.subject)) is not None:
-        case_region = (await session.execute(
-            select(col(ServiceCase.region)).where(col(ServiceCase.id) == case_id))).scalar_one_or_none()
-    targets = [sid for sid, types, region in rows
-               if domain.wants(types, region, event_type=envelope.type, case_region=case_region)]
-    if not targets:
+    case_ids = {e.subject: _case_uuid(e.subject) for e in envelopes}
+    regions: dict[UUID | None, str | None] = {}
+    if any(region is not None for _, _, region in rows) and (known := {c for c in case_ids.values() if c}):
+        regions = dict((await session.execute(select(col(ServiceCase.id), col(ServiceCase.region))
+                                              .where(col(ServiceCase.id).in_(known)))).tuples().all())
+    queued = [(e, targets) for e in envelopes
+              if (targets := [sid for sid, types, region in rows
+                              if domain.wants(types, region, event_type=e.type,
+                                              case_region=regions.get(case_ids[e.subject]))])]
+    if not queued:
         return 0
     # Two replicas may record events of one case from two topics at once: this lock makes the
     # order of `seq` the order of the commits, so the worker never sees a later event first.
-    await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 83))"),
-                          {"key": f"webhook:{envelope.subject}"})
-    await session.execute(pg_insert(_events).values(
-        event_id=envelope.id, case_id=envelope.subject[:64], event_type=envelope.type,
-        # a secret field (S34's survey link) is the customer's credential, never a subscriber's
-        body=envelope.redacted().model_dump_json(), recorded_at=now).on_conflict_do_nothing())
+    for subject in dict.fromkeys(e.subject for e, _ in queued):
+        await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 83))"),
+                              {"key": f"webhook:{subject}"})
+    await session.execute(pg_insert(_events).values([
+        {"event_id": e.id, "case_id": e.subject[:64], "event_type": e.type,
+         # a secret field (S34's survey link) is the customer's credential, never a subscriber's
+         "body": e.redacted().model_dump_json(), "recorded_at": now} for e, _ in queued]).on_conflict_do_nothing())
+    # one row per (event, subscription) in the events' order: `seq` follows it
     await session.execute(pg_insert(_deliveries).values([
-        {"id": uuid4(), "subscription_id": sid, "event_id": envelope.id, "case_id": envelope.subject[:64],
-         "event_type": envelope.type, "status": DeliveryStatus.PENDING, "attempts": 0, "created_at": now,
-         "queued_at": now, "next_attempt_at": now} for sid in targets
+        {"id": uuid4(), "subscription_id": sid, "event_id": e.id, "case_id": e.subject[:64],
+         "event_type": e.type, "status": DeliveryStatus.PENDING, "attempts": 0, "created_at": now,
+         "queued_at": now, "next_attempt_at": now} for e, targets in queued for sid in targets
     ]).on_conflict_do_nothing(constraint="uq_webhook_delivery_subscription_event"))
-    return len(targets)
+    return sum(len(targets) for _, targets in queued)
 
 
 # --- the worker's side ----------------------------------------------------------------------------
