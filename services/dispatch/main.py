@@ -67,7 +67,7 @@ def create_app(settings: DispatchSettings | None = None) -> FastAPI:
     # notifications to people (decision 0090); on app.state so tests can pin its clock and adapter
     notification_worker = NotificationWorker(settings)
     app_handlers = handlers.copy()
-    app_handlers.on_any(queue_notifications_handler(notification_worker))
+    app_handlers.on_batch(queue_notifications_handler(notification_worker))
     app = create_service_app(ServiceDefinition(
         name="dispatch",
         title="Dispatch service",

@@ -5,13 +5,14 @@ the staff directory and opt-outs. Nothing here commits: the caller's unit of wor
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, or_, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -73,13 +74,19 @@ def _customer(case: ServiceCase | None, default: Language) -> Addressee | None:
                      domain.language_of(case.customer_language, default))
 
 
-async def _staff(session: AsyncSession, audience: Audience, region: str | None,
-                 default: Language) -> list[Addressee]:
-    rows = (await session.execute(select(NotificationRecipient).where(
-        col(NotificationRecipient.role) == audience.value, col(NotificationRecipient.active).is_(True),
-        or_(col(NotificationRecipient.region).is_(None),
-            col(NotificationRecipient.region) == region)))).scalars()
-    return [Addressee(audience, r.name, r.address, domain.language_of(r.language, default)) for r in rows]
+async def _directory(session: AsyncSession, audiences: Collection[Audience]) -> list[NotificationRecipient]:
+    """The active staff of these roles, every region (a consumed batch reads it once)."""
+    return list((await session.execute(select(NotificationRecipient).where(
+        col(NotificationRecipient.role).in_([a.value for a in audiences]),
+        col(NotificationRecipient.active).is_(True)))).scalars())
+
+
+async def _staff(session: AsyncSession, audience: Audience, region: str | None, default: Language,
+                 directory: Sequence[NotificationRecipient] | None) -> list[Addressee]:
+    """The staff of the role told of a case of `region`: those of that region and those of every region."""
+    rows = await _directory(session, [audience]) if directory is None else directory
+    return [Addressee(audience, r.name, r.address, domain.language_of(r.language, default)) for r in rows
+            if r.role == audience.value and (r.region is None or r.region == region)]
 
 
 def _case_view(case: ServiceCase | None, envelope: EventEnvelope) -> dict[str, Any]:
@@ -93,22 +100,39 @@ def _case_view(case: ServiceCase | None, envelope: EventEnvelope) -> dict[str, A
             "site_name": case.site_name, "region": case.region}
 
 
-async def enqueue(*, session: AsyncSession, envelope: EventEnvelope, now: datetime,
+async def enqueue(*, session: AsyncSession, envelopes: Sequence[EventEnvelope], now: datetime,
                   settings: DispatchSettings) -> int:
-    """Queue the messages an arrived event calls for (see `queue`). Returns the messages recorded."""
-    rule = domain.rule_for(envelope.type, envelope.data, daily_log_each=settings.notify_daily_log_each)
-    if rule is None:
+    """Queue the messages a consumed batch's events call for (see `queue`), reading the staff directory
+    once for the batch; an event whose rule names nobody there (and not the customer) reads nothing more.
+    Returns the messages recorded."""
+    ruled = [(e, rule) for e in envelopes
+             if (rule := domain.rule_for(e.type, e.data, daily_log_each=settings.notify_daily_log_each))]
+    if not ruled:
         return 0
-    return len(await queue(session=session, envelope=envelope, rule=rule, now=now, settings=settings))
+    staff = {a for _, rule in ruled for a in rule.audiences if a != Audience.CUSTOMER}
+    directory = await _directory(session, staff) if staff else []
+    roles = {r.role for r in directory}
+    ruled = [(e, rule) for e, rule in ruled
+             if Audience.CUSTOMER in rule.audiences or roles & {a.value for a in rule.audiences}]
+    if cases := {c for e, _ in ruled if (c := _case_uuid(e.subject)) is not None}:
+        # one query puts the batch's cases in the session, where each event's `queue` finds its own
+        (await session.execute(select(ServiceCase).where(col(ServiceCase.id).in_(cases)))).scalars().all()
+    queued = 0
+    for envelope, rule in ruled:
+        queued += len(await queue(session=session, envelope=envelope, rule=rule, now=now, settings=settings,
+                                  directory=directory))
+    return queued
 
 
 async def queue(*, session: AsyncSession, envelope: EventEnvelope, rule: domain.Rule, now: datetime,
-                settings: DispatchSettings, gate_id: UUID | None = None) -> list[dict[str, Any]]:
+                settings: DispatchSettings, gate_id: UUID | None = None,
+                directory: Sequence[NotificationRecipient] | None = None) -> list[dict[str, Any]]:
     """Queue one message per recipient the event's rule names; called where the timeline row is written,
     in the consumer's transaction. Never twice for one event and recipient (unique key: a redelivered
     event adds nothing); an opted-out address is recorded `suppressed`; a customer's message waits for
     the contact window. A template that cannot render is recorded `failed`, never blocks the consumer.
-    `gate_id`: an S7 reschedule waits for these messages. Returns the rows recorded."""
+    `gate_id`: an S7 reschedule waits for these messages; `directory`: the staff directory when the
+    caller has read it already. Returns the rows recorded."""
     case_id = _case_uuid(envelope.subject)
     case = (await session.get(ServiceCase, case_id)) if case_id is not None else None
     region = case.region if case is not None else envelope.data.get("region")
@@ -119,7 +143,7 @@ async def queue(*, session: AsyncSession, envelope: EventEnvelope, rule: domain.
             customer = _customer(case, default)
             addressees += [customer] if customer is not None else []
         else:
-            addressees += await _staff(session, audience, region, default)
+            addressees += await _staff(session, audience, region, default, directory)
     if not addressees:
         return []
     opted_out = set((await session.execute(select(_opt_outs.c.address).where(
