@@ -40,6 +40,7 @@ UNKNOWN_DISTANCE = 4
 PRICED_PER_CASE = 6  # options per case beyond the head count in the first restricted relaxation
 RELAXATION_SHARE = 0.5  # of the time limit, at most, for the relaxation (its bound holds at any stop)
 IMPROVE_SHARE = 0.1  # of the time limit, at most, for the local search on the incumbent
+DECOMPOSITION_SHARE = 0.1  # of the time limit for the decomposition bound (large models) on one core
 SEARCH_OPTIONS = 15_000  # above this many options left by fixing, branch and cut sees the lowest reduced costs
 
 # Travel between regions (0 = same region), symmetric; pairs not listed cost UNKNOWN_DISTANCE.
@@ -231,6 +232,7 @@ class Model:
     share: int
     engineers: int
     start: Ints  # case -> start (minutes from the first case's)
+    end: Ints  # case -> end (minutes from the first case's start; after its start)
 
     @property
     def options(self) -> int:
@@ -288,7 +290,7 @@ def build(engineers: Sequence[EngineerProfile], cases: Sequence[CaseNeed]) -> Mo
         (~lead_row | (np.bincount(case_of, weights=leads, minlength=n_c) >= 1))
     return Model(engineer_of.astype(np.int64), case_of.astype(np.int64), cost.astype(np.int64), leads, days, head,
                  lead_row, staffable, _cliques(engineer_of, c_start[case_of], c_end[case_of]),
-                 fair_share(engineers, cases), n_e, c_start)
+                 fair_share(engineers, cases), n_e, c_start, c_end)
 
 
 def _cliques(engineer: npt.NDArray[np.intp], start: Ints, end: Ints) -> list[list[int]]:
@@ -472,12 +474,12 @@ def _restricted(r: Rows, columns: Flags) -> Rows:
 
 
 def priced_relaxation(m: Model, r: Rows, start: Flags, *,
-                      time_limit: float) -> tuple[int, Floats, Floats, Flags]:
+                      time_limit: float) -> tuple[int, Floats, Floats, Floats]:
     """The relaxation by column generation: solve it over a few options per case, price every option with
     the row prices, add those that would lower it and solve again from the last basis, until none would
     (the relaxation's optimum) or time is up. Any row prices prove a bound (`dual_bound`), so a stop at
     the time limit still proves one. Returns the bound, the relaxation's values, the reduced costs and the
-    options the relaxation was solved over."""
+    row prices that proved the bound."""
     deadline = time.perf_counter() + time_limit
     columns = np.ones(len(r.cost), dtype=bool)
     columns[:m.options] = start
@@ -486,21 +488,22 @@ def priced_relaxation(m: Model, r: Rows, start: Flags, *,
     by_column = np.argsort(r.column, kind="stable")  # the matrix column-wise, for the columns that enter
     column_start = np.concatenate([[0], np.cumsum(np.bincount(r.column, minlength=len(r.cost)))])
     row_of = np.repeat(np.arange(len(r.lower)), np.diff(r.start))
-    best, values, reduced = -(2 ** 62), np.zeros(len(r.cost)), r.cost.copy()
+    best, values, reduced, duals = -(2 ** 62), np.zeros(len(r.cost)), r.cost.copy(), np.zeros(len(r.lower))
     while True:
         h.setOptionValue("time_limit", max(0.1, deadline - time.perf_counter()))
         h.run()
         solution = h.getSolution()
         if not solution.dual_valid:
-            return max(best, 0), values, reduced, columns[:m.options]
-        bound, priced = dual_bound(r, np.asarray(solution.row_dual, dtype=np.float64))
+            return max(best, 0), values, reduced, duals
+        prices = np.asarray(solution.row_dual, dtype=np.float64)
+        bound, priced = dual_bound(r, prices)
         if bound > best:
-            best, reduced = bound, priced
+            best, reduced, duals = bound, priced, prices
             values = np.zeros(len(r.cost))
             values[order] = np.asarray(solution.col_value)
         entering = (priced[:m.options] < -1e-6) & ~columns[:m.options]
         if not entering.any() or time.perf_counter() >= deadline:
-            return best, values, reduced, columns[:m.options]
+            return best, values, reduced, duals
         # the most attractive first, a bounded number a round so the restricted relaxation stays small
         chosen = np.flatnonzero(entering)
         chosen = chosen[np.argsort(priced[chosen], kind="stable")[:max(2000, len(chosen) // 2)]]
@@ -1001,8 +1004,9 @@ def solve(engineers: Sequence[EngineerProfile], cases: Sequence[CaseNeed], *, ti
        no better answer; the others form the search's pool (when too many, the relaxation's own options).
     4. Branch and cut (HiGHS in a worker process stopped at the deadline, `polish` beside it; or CP-SAT
        with engine="cp-sat") over the pool, from the incumbent. Its bound counts only when the pool holds
-       every option fixing left, i.e. when it speaks for the whole model; otherwise the incumbent is
-       improved stretch by stretch (`neighbourhoods`), then by `polish`."""
+       every option fixing left, i.e. when it speaks for the whole model; otherwise the bound is raised by
+       decomposition per engineer (`decomposition.EngineerBound`) and the incumbent improved stretch by
+       stretch (`neighbourhoods`), then by `polish`."""
     started = time.perf_counter()
     deadline = started + time_limit
     steps: dict[str, float] = {}
@@ -1017,7 +1021,7 @@ def solve(engineers: Sequence[EngineerProfile], cases: Sequence[CaseNeed], *, ti
                   for ci, c in enumerate(cases) if c.case_id in hint.teams}
     start = cheapest(m, PRICED_PER_CASE)
     start[[k for ks in hinted.values() for k in ks]] = True
-    bound, x, reduced, _ = priced_relaxation(m, r, start, time_limit=RELAXATION_SHARE * time_limit)
+    bound, x, reduced, duals = priced_relaxation(m, r, start, time_limit=RELAXATION_SHARE * time_limit)
     bound = max(bound, trivial_bound(m))
     steps["relaxation"] = time.perf_counter() - started - sum(steps.values())
     incumbent = rounded(m, x, reduced)
@@ -1038,11 +1042,22 @@ def solve(engineers: Sequence[EngineerProfile], cases: Sequence[CaseNeed], *, ti
     whole = bool(np.all(pool | ~keep))
     solver_name = "cp-sat" if engine == "cp-sat" else "highs"
     if bound < best and not whole and deadline - time.perf_counter() > 1:
-        # the pool speaks for part of the model only: its search cannot prove, so improve stretch by stretch
+        # the pool speaks for part of the model only: its search cannot prove, so the bound is raised by
+        # decomposition per engineer and the incumbent improved stretch by stretch
+        # (on a second core beside the search when there is one, else for a share of the time first)
+        from services.dispatch.suggestions.decomposition import EngineerBound, bound_beside
+
+        beside = bound_beside(m, r, duals, target=best, deadline=deadline - 0.3) if workers >= 2 else None
+        if beside is None:
+            bound = max(bound, EngineerBound(m, r).improve(duals, target=best, deadline=min(
+                deadline - 1, time.perf_counter() + DECOMPOSITION_SHARE * time_limit)))
+            steps["decomposition"] = time.perf_counter() - started - sum(steps.values())
         incumbent = neighbourhoods(m, r, incumbent, reduced, deadline=deadline)
         if deadline - time.perf_counter() > 1:  # the stretches stopped paying: other neighbourhoods
             incumbent = polish(m, r, incumbent, x, deadline=deadline - 0.5, each=2.0)
         best = _score(m, incumbent)
+        if beside is not None:
+            bound = max(bound, beside() or bound)
         steps["search"] = time.perf_counter() - started - sum(steps.values())
     elif bound < best and deadline - time.perf_counter() > 0.05:
         if engine == "cp-sat":
