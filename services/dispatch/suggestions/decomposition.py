@@ -82,9 +82,11 @@ class EngineerBound:
                 j -= 1
         return value, np.array(taken, dtype=np.int64)
 
-    def improve(self, prices: Floats, *, target: int, deadline: float, step: float = 0.3) -> int:
+    def improve(self, prices: Floats, *, target: int, deadline: float, step: float = 0.3,
+                tell: Callable[[int], None] | None = None) -> int:
         """S3: the best bound found from `prices` by subgradient steps towards `target` (an answer's score)
-        until the deadline, rounded up to the integer it proves (a relative margin covers rounding)."""
+        until the deadline, rounded up to the integer it proves (a relative margin covers rounding);
+        `tell` hears every rise of it as it is found."""
         y = prices.copy()
         lead = slice(len(self.m.head), self.tied)
         y[lead] = np.maximum(0.0, y[lead])  # a >= row's price is never negative
@@ -93,6 +95,8 @@ class EngineerBound:
             value, chosen = self.value(y)
             if value > best + 0.5:
                 best, stalled = max(best, value), 0
+                if tell is not None:
+                    tell(_proven(best))
             else:
                 best, stalled = max(best, value), stalled + 1
                 if stalled >= 5:
@@ -106,27 +110,32 @@ class EngineerBound:
                 break
             y[:self.tied] -= step * (target - value) / norm * activity
             y[lead] = np.maximum(0.0, y[lead])
-        return math.ceil(best - 1e-7 * max(1.0, abs(best)))
+        return _proven(best)
+
+
+def _proven(value: float) -> int:
+    """The integer objective a float bound proves (a relative margin covers rounding)."""
+    return math.ceil(value - 1e-7 * max(1.0, abs(value)))
 
 
 def _worker(conn: Any, bound: EngineerBound, prices: Floats, target: int, deadline: float) -> None:
-    conn.send(bound.improve(prices, target=target, deadline=deadline))
+    bound.improve(prices, target=target, deadline=deadline, tell=conn.send)
     conn.close()
 
 
 def bound_beside(m: Model, r: Rows, prices: Floats, *, target: int,
-                 deadline: float) -> Callable[[], int | None] | None:
+                 deadline: float) -> Callable[[float], int | None] | None:
     """S3: `EngineerBound.improve` in a forked worker process (on a second core) until the deadline while the
-    caller searches; the returned function waits for its bound until the deadline passes, and answers None
-    when the worker did not answer. None where a process cannot be forked."""
+    caller searches, telling every rise of its bound; the returned function (given how long it may wait for a
+    first word) stops it and answers the best bound it told (None if none). None where a process cannot be
+    forked."""
     import multiprocessing
 
     if "fork" not in multiprocessing.get_all_start_methods():
         return None
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
-    worker = context.Process(target=_worker, daemon=True,
-                             args=(send, EngineerBound(m, r), prices, target, deadline - 0.2))
+    worker = context.Process(target=_worker, daemon=True, args=(send, EngineerBound(m, r), prices, target, deadline))
     try:
         worker.start()
     except (AssertionError, OSError):  # a daemonic process may have no children; out of processes
@@ -135,14 +144,18 @@ def bound_beside(m: Model, r: Rows, prices: Floats, *, target: int,
         return None
     send.close()
 
-    def collect() -> int | None:
+    def collect(wait: float = 0.0) -> int | None:
+        told: int | None = None
         try:
-            return int(receive.recv()) if receive.poll(max(0.0, deadline - time.perf_counter())) else None
-        except (EOFError, OSError):  # the worker ended without a word
-            return None
+            while receive.poll(wait):
+                wait = 0.0
+                told = int(receive.recv())
+        except (EOFError, OSError):  # the worker has ended: what it told before still holds
+            pass
         finally:
             worker.kill()
             worker.join(1.0)
             receive.close()
+        return told
 
     return collect

@@ -1057,7 +1057,7 @@ def solve(engineers: Sequence[EngineerProfile], cases: Sequence[CaseNeed], *, ti
             incumbent = polish(m, r, incumbent, x, deadline=deadline - 0.5, each=2.0)
         best = _score(m, incumbent)
         if beside is not None:
-            bound = max(bound, beside() or bound)
+            bound = max(bound, beside(0.0) or bound)
         steps["search"] = time.perf_counter() - started - sum(steps.values())
     elif bound < best and deadline - time.perf_counter() > 0.05:
         if engine == "cp-sat":
