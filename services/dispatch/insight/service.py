@@ -64,11 +64,14 @@ async def refresh(*, session: AsyncSession, events: Sequence[tuple[str, datetime
     session flushes them first), with one statement per table for the batch. Subjects that are not a case
     are skipped."""
     times: dict[UUID, list[datetime]] = {}
+    subjects: dict[UUID, str] = {}  # the timeline is the subject's, as the events name it
     for subject, event_time in events:
         try:
-            times.setdefault(UUID(subject), []).append(event_time)
+            case_id = UUID(subject)
         except ValueError:
             continue
+        times.setdefault(case_id, []).append(event_time)
+        subjects[case_id] = subject
     if not times:
         return
     cases = {r.id: r for r in await session.execute(
@@ -77,7 +80,7 @@ async def refresh(*, session: AsyncSession, events: Sequence[tuple[str, datetime
         .where(col(ServiceCase.id).in_(list(times))))}
     if not cases:
         return
-    timelines: dict[str, list[TimelineEvent]] = {str(case_id): [] for case_id in cases}
+    timelines: dict[str, list[TimelineEvent]] = {subjects[case_id]: [] for case_id in cases}
     for e in await session.execute(
             select(col(CaseEvent.case_id), col(CaseEvent.event_id), col(CaseEvent.event_type), col(CaseEvent.actor),
                    col(CaseEvent.occurred_at), col(CaseEvent.data))
@@ -89,7 +92,7 @@ async def refresh(*, session: AsyncSession, events: Sequence[tuple[str, datetime
     engineer_rows: list[dict[str, Any]] = []
     summary_rows: list[dict[str, Any]] = []
     for case_id, case in cases.items():
-        timeline = timelines[str(case_id)]
+        timeline = timelines[subjects[case_id]]
         try:
             facts = domain.case_facts(timeline, today=today, team=[str(m.get("engineer_id")) for m in case.team or []])
         except Exception:  # a rule that cannot read this case's data must not hold up the timeline
