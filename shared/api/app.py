@@ -122,6 +122,15 @@ def with_personal_data(defn: ServiceDefinition) -> ServiceDefinition:
                    periodic=[*defn.periodic, (defn.settings.personal_data_purge_interval_s, retention_job(privacy))])
 
 
+async def request_checks(request: Request) -> None:
+    """Every operation's checks, in this order: unknown query parameters refused, the case id bound to the
+    log lines, an Idempotency-Key replayed, refused or marked pending. One app-wide dependency rather than
+    three: the framework resolves each dependency of every request anew (decision 0098)."""
+    await reject_unknown_query_parameters(request)
+    await bind_case_to_logs(request)
+    await check_idempotency_key(request)
+
+
 def create_service_app(defn: ServiceDefinition) -> FastAPI:
     defn = with_personal_data(defn)
     settings = defn.settings
@@ -166,8 +175,7 @@ def create_service_app(defn: ServiceDefinition) -> FastAPI:
 
     app = FastAPI(
         docs_url=None, redoc_url=None,  # served from local assets below (install_offline_docs), not CDNs
-        dependencies=[Depends(reject_unknown_query_parameters), Depends(bind_case_to_logs),
-                      Depends(check_idempotency_key)],
+        dependencies=[Depends(request_checks)],
         title=defn.title,
         description=defn.description,
         version="0.1.0",
