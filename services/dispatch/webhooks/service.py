@@ -186,11 +186,14 @@ async def enqueue(*, session: AsyncSession, envelopes: Sequence[EventEnvelope], 
         {"event_id": e.id, "case_id": e.subject[:64], "event_type": e.type,
          # a secret field (S34's survey link) is the customer's credential, never a subscriber's
          "body": e.redacted().model_dump_json(), "recorded_at": now} for e, _ in queued]).on_conflict_do_nothing())
-    # one row per (event, subscription) in the events' order: `seq` follows it
+    # one row per (event, subscription) in the events' order: `seq` follows it, and so does `created_at`
+    # (a microsecond apart, the last at `now`: due at once), by which the delivery log pages oldest first
+    at = [now - timedelta(microseconds=len(queued) - 1 - i) for i in range(len(queued))]
     await session.execute(pg_insert(_deliveries).values([
         {"id": uuid4(), "subscription_id": sid, "event_id": e.id, "case_id": e.subject[:64],
-         "event_type": e.type, "status": DeliveryStatus.PENDING, "attempts": 0, "created_at": now,
-         "queued_at": now, "next_attempt_at": now} for e, targets in queued for sid in targets
+         "event_type": e.type, "status": DeliveryStatus.PENDING, "attempts": 0, "created_at": when,
+         "queued_at": when, "next_attempt_at": when} for (e, targets), when in zip(queued, at, strict=True)
+        for sid in targets
     ]).on_conflict_do_nothing(constraint="uq_webhook_delivery_subscription_event"))
     return sum(len(targets) for _, targets in queued)
 
