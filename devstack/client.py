@@ -74,8 +74,9 @@ class RetryingTransport(httpx.HTTPTransport):
             except httpx.ConnectError:
                 if time.monotonic() > deadline:
                     raise
-            except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError):
-                # sent, perhaps applied, no answer (a restart, a connection reset or closed under it)
+            except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError, httpx.ReadTimeout):
+                # sent, perhaps applied, no answer (a restart, a connection reset or closed under it, or
+                # no answer within the timeout while every case is in flight on two cores)
                 if not repeatable or time.monotonic() > deadline:
                     raise
             else:
