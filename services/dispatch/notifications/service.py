@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from typing import Any
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
@@ -32,6 +32,7 @@ from services.dispatch.notifications.render import render
 from services.dispatch.settings import DispatchSettings
 from shared.api.pagination import keyset_page, where_given
 from shared.api.problems import Conflict, NotFound
+from shared.clock import instants
 from shared.db import table_of
 from shared.events import EventEnvelope, registry
 from shared.messages import msg
@@ -118,10 +119,8 @@ async def enqueue(*, session: AsyncSession, envelopes: Sequence[EventEnvelope], 
         # one query puts the batch's cases in the session, where each event's `queue` finds its own
         (await session.execute(select(ServiceCase).where(col(ServiceCase.id).in_(cases)))).scalars().all()
     queued = 0
-    for i, (envelope, rule) in enumerate(ruled):
-        # a microsecond apart, the last at `now` (so all due at once): the batch's messages keep their
-        # events' order in the log and in sending
-        at = now - timedelta(microseconds=len(ruled) - 1 - i)
+    # the batch's messages keep their events' order in the log and in sending
+    for (envelope, rule), at in zip(ruled, instants(now, len(ruled)), strict=True):
         queued += len(await queue(session=session, envelope=envelope, rule=rule, now=at, settings=settings,
                                   directory=directory))
     return queued

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from services.dispatch.suggestions.domain import BALANCE_WEIGHT, Floats, Ints, Model, Rows, dual_bound
+from services.dispatch.suggestions.domain import BALANCE_WEIGHT, Floats, Ints, Model, Rows, dual_bound, forked
 
 
 class EngineerBound:
@@ -129,20 +129,10 @@ def bound_beside(m: Model, r: Rows, prices: Floats, *, target: int,
     caller searches, telling every rise of its bound; the returned function (given how long it may wait for a
     first word) stops it and answers the best bound it told (None if none). None where a process cannot be
     forked."""
-    import multiprocessing
-
-    if "fork" not in multiprocessing.get_all_start_methods():
+    started = forked(_worker, EngineerBound(m, r), prices, target, deadline)
+    if started is None:
         return None
-    context = multiprocessing.get_context("fork")
-    receive, send = context.Pipe(duplex=False)
-    worker = context.Process(target=_worker, daemon=True, args=(send, EngineerBound(m, r), prices, target, deadline))
-    try:
-        worker.start()
-    except (AssertionError, OSError):  # a daemonic process may have no children; out of processes
-        receive.close()
-        send.close()
-        return None
-    send.close()
+    receive, worker = started
 
     def collect(wait: float = 0.0) -> int | None:
         told: int | None = None

@@ -835,6 +835,26 @@ def _with_cuts(m: Model, r: Rows, pool: Flags, cuts: tuple[Any, ...], *, time_li
     return x
 
 
+def forked(target: Callable[..., None], *args: Any) -> tuple[Any, Any] | None:
+    """A worker process forked to run `target(conn, *args)`, which writes to `conn`: the reading end of its
+    pipe and the process (the caller stops it), or None where a process cannot be forked or started."""
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    worker = context.Process(target=target, daemon=True, args=(send, *args))
+    try:
+        worker.start()
+    except (AssertionError, OSError):  # a daemonic process may have no children; out of processes
+        receive.close()
+        return None
+    finally:
+        send.close()  # the worker holds its own copy
+    return receive, worker
+
+
 def bounded_branch_and_cut(m: Model, r: Rows, pool: Flags, incumbent: Mapping[int, Sequence[int]], x: Floats, *,
                            deadline: float, workers: int) -> tuple[dict[int, list[int]], float]:
     """Branch and cut over the pool that answers by the deadline (decision 0096): HiGHS runs in a worker
@@ -843,21 +863,10 @@ def bounded_branch_and_cut(m: Model, r: Rows, pool: Flags, incumbent: Mapping[in
     worker the parent meanwhile improves the incumbent by `polish`, guided by the relaxation with those
     cuts once they come. Returns the best answer and the best bound proven over the pool. Where a process
     cannot be forked, branch and cut runs in this one."""
-    import multiprocessing
-
-    if "fork" not in multiprocessing.get_all_start_methods():
+    started = forked(_branch_and_cut_worker, m, r, pool, incumbent, deadline - time.perf_counter() + 1.0)
+    if started is None:
         return branch_and_cut(m, r, pool, incumbent, time_limit=deadline - time.perf_counter())
-    context = multiprocessing.get_context("fork")
-    receive, send = context.Pipe(duplex=False)
-    worker = context.Process(target=_branch_and_cut_worker, daemon=True,
-                             args=(send, m, r, pool, incumbent, deadline - time.perf_counter() + 1.0))
-    try:
-        worker.start()
-    except (AssertionError, OSError):  # a daemonic process may have no children; out of processes
-        receive.close()
-        send.close()
-        return branch_and_cut(m, r, pool, incumbent, time_limit=deadline - time.perf_counter())
-    send.close()
+    receive, worker = started
     best = {c: list(ks) for c, ks in incumbent.items()}
     lower, done = -math.inf, False
 

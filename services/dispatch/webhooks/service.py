@@ -35,6 +35,7 @@ from shared.api.concurrency import check_if_match
 from shared.api.pagination import keyset_page, where_given
 from shared.api.problems import Conflict, NotFound
 from shared.api.resources import get_or_404
+from shared.clock import instants
 from shared.db import table_of
 from shared.events import EventEnvelope
 from shared.events.dispatch import WebhookSubscriptionDisabled
@@ -186,9 +187,9 @@ async def enqueue(*, session: AsyncSession, envelopes: Sequence[EventEnvelope], 
         {"event_id": e.id, "case_id": e.subject[:64], "event_type": e.type,
          # a secret field (S34's survey link) is the customer's credential, never a subscriber's
          "body": e.redacted().model_dump_json(), "recorded_at": now} for e, _ in queued]).on_conflict_do_nothing())
-    # one row per (event, subscription) in the events' order: `seq` follows it, and so does `created_at`
-    # (a microsecond apart, the last at `now`: due at once), by which the delivery log pages oldest first
-    at = [now - timedelta(microseconds=len(queued) - 1 - i) for i in range(len(queued))]
+    # one row per (event, subscription) in the events' order: `seq` follows it, and so does `created_at`,
+    # by which the delivery log pages oldest first
+    at = instants(now, len(queued))
     await session.execute(pg_insert(_deliveries).values([
         {"id": uuid4(), "subscription_id": sid, "event_id": e.id, "case_id": e.subject[:64],
          "event_type": e.type, "status": DeliveryStatus.PENDING, "attempts": 0, "created_at": when,
